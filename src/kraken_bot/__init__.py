@@ -1,0 +1,1 @@
+"""Krakked: execution and order management for the Kraken spot exchange."""

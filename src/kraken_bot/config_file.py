@@ -1,0 +1,90 @@
+"""Load the application configuration from a YAML file and the environment (shell).
+
+The pure parser (`kraken_bot.config.parse_app_config`) does the validation;
+this module only reads bytes: the YAML file, the process environment, and the
+optional credentials file. Every failure becomes one `ConfigFileError` whose
+message names the file and every problem, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+
+import yaml
+from returns.pipeline import is_successful
+
+from kraken_bot.config import AppConfig, parse_app_config
+from kraken_bot.secret import Secret
+
+DEFAULT_CONFIG_NAME = "config.yaml"
+
+
+class ConfigFileError(Exception):
+    """The configuration could not be loaded; the message says what and where."""
+
+
+def _read_yaml(path: Path) -> object:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigFileError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigFileError(f"{path}: cannot read config file ({exc})") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigFileError(f"{path}: not valid YAML{where}: {problem}") from None
+
+
+def _read_credentials(path: Path) -> tuple[str, str]:
+    """A credentials file holds the API key on its first line and the secret on its second."""
+    try:
+        lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    except OSError as exc:
+        raise ConfigFileError(
+            f"kraken.credentials_file: cannot read {path} ({exc.strerror})"
+        ) from None
+    lines = [line for line in lines if line and not line.startswith("#")]
+    if len(lines) != 2:
+        raise ConfigFileError(
+            f"kraken.credentials_file: {path} must hold two lines, the API key then the secret"
+        )
+    return lines[0], lines[1]
+
+
+def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> AppConfig:
+    """Load configuration.
+
+    Args:
+        path: the YAML file; None reads ``config.yaml`` in the working directory
+            when it exists and otherwise uses the defaults.
+        env: environment variables; None reads the process environment.
+
+    Raises:
+        ConfigFileError: the file is missing/unreadable/not YAML, or invalid.
+    """
+    environ = dict(os.environ) if env is None else dict(env)
+    if path is None:
+        default = Path(DEFAULT_CONFIG_NAME)
+        raw = _read_yaml(default) if default.exists() else None
+        source = str(default) if default.exists() else "default config"
+    else:
+        raw = _read_yaml(path)
+        source = str(path)
+    parsed = parse_app_config(raw, env=environ, source=source)
+    if not is_successful(parsed):
+        raise ConfigFileError(str(parsed.failure()))
+    config = parsed.unwrap()
+    creds = config.kraken.credentials_file
+    if creds and not config.kraken.has_credentials:
+        key, secret = _read_credentials(Path(creds).expanduser())
+        config = replace(
+            config, kraken=replace(config.kraken, api_key=Secret(key), api_secret=Secret(secret))
+        )
+    return config

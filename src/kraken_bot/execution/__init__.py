@@ -1,0 +1,1 @@
+"""Execution and order management: plans in, Kraken orders out, every step recorded."""

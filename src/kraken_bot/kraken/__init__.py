@@ -1,0 +1,1 @@
+"""Kraken connection layer: REST client, signing, nonces, rate limits, typed errors."""

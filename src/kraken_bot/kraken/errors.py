@@ -1,0 +1,259 @@
+"""Pure: Kraken's error vocabulary, parsed in exactly one place.
+
+Kraken answers application errors with HTTP 200 and a list of strings shaped
+``<severity><category>:<message>[:<extra>]``. `error_from_kraken` turns such a
+list (or a bad HTTP status, or a transport failure) into one typed exception.
+Each exception says how a caller may react through `ErrorClass`:
+
+``retry`` (R)
+    Refused before anything happened: back off, send again with a new nonce.
+``retry_once`` (C)
+    Refused, but repeating quickly will not help (nonce, lockout, trading
+    mode): retry at most once, after a wait.
+``permanent`` (P)
+    The request itself is wrong (bad order, no funds, bad key): never retry.
+``ambiguous`` (A)
+    The request may have taken effect (timeout after sending, 5xx, engine busy).
+    For AddOrder, look the order up before any resend.
+
+The tree (the contract's names, plus the issue's additions)::
+
+    KrakenAPIError                  base; keeps the raw strings; unknown strings land here (P)
+    +-- AuthError                   bad key/signature/permission, lockout, locked account
+    +-- NonceError                  EAPI:Invalid nonce (C)
+    +-- RateLimitError              REST/trading/domain limits, throttling (R)
+    +-- OrderRejectedError          EOrder:*, EGeneral:Invalid arguments, EQuery:* (P)
+    +-- ServiceUnavailableError     EService:*, internal errors, HTTP 5xx/52x (A or R)
+        +-- NetworkError            connection failures, timeouts (A if it may have reached Kraken)
+
+>>> err = error_from_kraken(["EOrder:Insufficient funds"], endpoint="AddOrder")
+>>> type(err).__name__, err.error_class.value, err.transient
+('OrderRejectedError', 'permanent', False)
+>>> err = error_from_kraken(["EService:Busy"], endpoint="AddOrder")
+>>> type(err).__name__, err.may_have_executed
+('ServiceUnavailableError', True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import ClassVar, Final
+
+from kraken_bot.kraken.types import parse_decimal
+
+
+class ErrorClass(StrEnum):
+    """How a caller may react to an error (see the module docstring)."""
+
+    RETRY = "retry"
+    RETRY_ONCE = "retry_once"
+    PERMANENT = "permanent"
+    AMBIGUOUS = "ambiguous"
+
+
+class KrakenAPIError(Exception):
+    """A Kraken call failed. Base of every error the client raises.
+
+    Attributes:
+        errors: Kraken's raw error strings (empty for HTTP/transport failures).
+        endpoint: the Kraken method called (``AddOrder``), when known.
+        http_status: the HTTP status, when one was received.
+        error_class: how to react (retry, retry once, permanent, ambiguous).
+    """
+
+    default_class: ClassVar[ErrorClass] = ErrorClass.PERMANENT
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        errors: Sequence[str] = (),
+        endpoint: str | None = None,
+        http_status: int | None = None,
+        error_class: ErrorClass | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors: tuple[str, ...] = tuple(errors)
+        self.endpoint = endpoint
+        self.http_status = http_status
+        self.error_class = error_class or self.default_class
+
+    @property
+    def transient(self) -> bool:
+        """True when the same request may succeed later."""
+        return self.error_class is not ErrorClass.PERMANENT
+
+    @property
+    def may_have_executed(self) -> bool:
+        """True when the request may have taken effect on the exchange."""
+        return self.error_class is ErrorClass.AMBIGUOUS
+
+    def __str__(self) -> str:
+        where = f"{self.endpoint}: " if self.endpoint else ""
+        return f"{where}{self.message}"
+
+
+class AuthError(KrakenAPIError):
+    """Bad API key, signature or permission; temporary lockout; locked account."""
+
+
+class NonceError(KrakenAPIError):
+    """Kraken refused the nonce (it was not above the last one it accepted)."""
+
+    default_class = ErrorClass.RETRY_ONCE
+
+
+class RateLimitError(KrakenAPIError):
+    """A Kraken rate limit was hit. ``retry_at`` is a unix time when Kraken named one."""
+
+    default_class = ErrorClass.RETRY
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_at: float | None = None,
+        errors: Sequence[str] = (),
+        endpoint: str | None = None,
+        http_status: int | None = None,
+        error_class: ErrorClass | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            errors=errors,
+            endpoint=endpoint,
+            http_status=http_status,
+            error_class=error_class,
+        )
+        self.retry_at = retry_at
+
+
+class OrderRejectedError(KrakenAPIError):
+    """Kraken refused the order itself (funds, minimums, tick size, arguments, pair)."""
+
+
+class ServiceUnavailableError(KrakenAPIError):
+    """Kraken or the network path to it is unavailable, busy, or failed internally."""
+
+    default_class = ErrorClass.AMBIGUOUS
+
+
+class NetworkError(ServiceUnavailableError):
+    """The HTTP exchange itself failed (connection refused/reset, timeout).
+
+    ``may_have_reached`` says whether the request could have reached Kraken
+    (a read timeout after sending: yes; a refused connection: no).
+    """
+
+    def __init__(
+        self, message: str, *, may_have_reached: bool, endpoint: str | None = None
+    ) -> None:
+        super().__init__(
+            message,
+            endpoint=endpoint,
+            error_class=ErrorClass.AMBIGUOUS if may_have_reached else ErrorClass.RETRY,
+        )
+        self.may_have_reached = may_have_reached
+
+
+_Rule = tuple[type[KrakenAPIError], ErrorClass]
+
+_EXACT: Final[dict[str, _Rule]] = {
+    "EAPI:Rate limit exceeded": (RateLimitError, ErrorClass.RETRY),
+    "EOrder:Rate limit exceeded": (RateLimitError, ErrorClass.RETRY),
+    "EOrder:Domain rate limit exceeded": (RateLimitError, ErrorClass.RETRY),
+    "EGeneral:Too many requests": (RateLimitError, ErrorClass.RETRY),
+    "EAPI:Invalid nonce": (NonceError, ErrorClass.RETRY_ONCE),
+    "EService:Deadline elapsed": (ServiceUnavailableError, ErrorClass.RETRY),
+    "EService:Unavailable": (ServiceUnavailableError, ErrorClass.AMBIGUOUS),
+    "EService:Busy": (ServiceUnavailableError, ErrorClass.AMBIGUOUS),
+    "EDatabase:Internal error": (ServiceUnavailableError, ErrorClass.AMBIGUOUS),
+    "EService:Market in cancel_only mode": (ServiceUnavailableError, ErrorClass.RETRY_ONCE),
+    "EService:Market in post_only mode": (ServiceUnavailableError, ErrorClass.RETRY_ONCE),
+    "EService:Market in limit_only mode": (ServiceUnavailableError, ErrorClass.RETRY_ONCE),
+    "EGeneral:Temporary lockout": (AuthError, ErrorClass.RETRY_ONCE),
+    "EGeneral:Permission denied": (AuthError, ErrorClass.PERMANENT),
+    "EAPI:Invalid key": (AuthError, ErrorClass.PERMANENT),
+    "EAPI:Invalid signature": (AuthError, ErrorClass.PERMANENT),
+    "ETrade:Locked": (AuthError, ErrorClass.PERMANENT),
+    "ETrade:User Locked": (AuthError, ErrorClass.PERMANENT),
+    "EOrder:Orders limit exceeded": (OrderRejectedError, ErrorClass.RETRY_ONCE),
+    "EGeneral:Unknown method": (KrakenAPIError, ErrorClass.PERMANENT),
+    "EAPI:Bad request": (KrakenAPIError, ErrorClass.PERMANENT),
+    "EAPI:Feature disabled": (KrakenAPIError, ErrorClass.PERMANENT),
+}
+
+# Checked in order after the exact table: many strings carry a ":<extra>" suffix.
+_PREFIXES: Final[tuple[tuple[str, _Rule], ...]] = (
+    ("EService:Throttled", (RateLimitError, ErrorClass.RETRY)),
+    ("EGeneral:Internal error", (ServiceUnavailableError, ErrorClass.AMBIGUOUS)),
+    ("EService:", (ServiceUnavailableError, ErrorClass.AMBIGUOUS)),
+    ("EGeneral:Invalid arguments", (OrderRejectedError, ErrorClass.PERMANENT)),
+    ("EOrder:", (OrderRejectedError, ErrorClass.PERMANENT)),
+    ("EQuery:", (OrderRejectedError, ErrorClass.PERMANENT)),
+    ("EFunding:", (OrderRejectedError, ErrorClass.PERMANENT)),
+    ("ETrade:", (OrderRejectedError, ErrorClass.PERMANENT)),
+)
+
+
+def classify_error_string(error: str) -> _Rule:
+    """Map one Kraken error string to its exception type and error class.
+
+    >>> classify_error_string("EGeneral:Invalid arguments:volume")[1].value
+    'permanent'
+    >>> classify_error_string("ESomething:New")[0].__name__
+    'KrakenAPIError'
+    """
+    rule = _EXACT.get(error)
+    if rule is not None:
+        return rule
+    for prefix, prefixed_rule in _PREFIXES:
+        if error.startswith(prefix):
+            return prefixed_rule
+    return (KrakenAPIError, ErrorClass.PERMANENT)
+
+
+def _throttled_until(error: str) -> float | None:
+    """``EService:Throttled: 1700000000`` (space optional) names a unix time."""
+    _, _, tail = error.partition("Throttled:")
+    value = parse_decimal(tail.strip())
+    return float(value) if value is not None else None
+
+
+def error_strings(errors: object) -> tuple[str, ...]:
+    """The ``E...`` entries of a Kraken ``error`` list (``W...`` warnings are dropped)."""
+    if not isinstance(errors, list | tuple):
+        return ()
+    return tuple(e for e in errors if isinstance(e, str) and e.startswith("E"))
+
+
+def error_from_kraken(errors: Sequence[str], *, endpoint: str | None = None) -> KrakenAPIError:
+    """Build the typed exception for a non-empty list of Kraken ``E...`` strings.
+
+    The first error decides the type; every string is kept on the exception.
+    """
+    first = errors[0] if errors else "EGeneral:Unknown error"
+    cls, error_class = classify_error_string(first)
+    message = "; ".join(errors) if errors else first
+    if cls is RateLimitError:
+        retry_at = _throttled_until(first) if first.startswith("EService:Throttled") else None
+        return RateLimitError(
+            message, retry_at=retry_at, errors=errors, endpoint=endpoint, error_class=error_class
+        )
+    return cls(message, errors=errors, endpoint=endpoint, error_class=error_class)
+
+
+def error_from_http_status(status: int, *, endpoint: str | None = None) -> KrakenAPIError:
+    """Typed exception for a non-200 HTTP status (edge or network trouble).
+
+    >>> type(error_from_http_status(502, endpoint="AddOrder")).__name__
+    'ServiceUnavailableError'
+    """
+    message = f"HTTP {status} from Kraken"
+    if status == 429:
+        return RateLimitError(message, endpoint=endpoint, http_status=status)
+    if status >= 500:
+        return ServiceUnavailableError(message, endpoint=endpoint, http_status=status)
+    return KrakenAPIError(message, endpoint=endpoint, http_status=status)

@@ -1,0 +1,1 @@
+"""Market data: pair metadata (AssetPairs) and latest prices (Ticker)."""

@@ -1,0 +1,1 @@
+"""The strategy layer's output contract that execution consumes."""
