@@ -25,6 +25,7 @@ The tree (the contract's names, plus the issue's additions)::
     +-- OrderRejectedError          EOrder:*, EGeneral:Invalid arguments, EQuery:* (P)
     +-- ServiceUnavailableError     EService:*, internal errors, HTTP 5xx/52x (A or R)
         +-- NetworkError            connection failures, timeouts (A if it may have reached Kraken)
+        +-- UnexpectedResponseError reply not JSON / not an envelope / unknown shape (A)
 
 >>> err = error_from_kraken(["EOrder:Insufficient funds"], endpoint="AddOrder")
 >>> type(err).__name__, err.error_class.value, err.transient
@@ -36,9 +37,11 @@ The tree (the contract's names, plus the issue's additions)::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
-from typing import ClassVar, Final
+from typing import Any, ClassVar, Final
+
+from returns.result import Failure, Result, Success
 
 from kraken_bot.kraken.types import parse_decimal
 
@@ -257,3 +260,42 @@ def error_from_http_status(status: int, *, endpoint: str | None = None) -> Krake
     if status >= 500:
         return ServiceUnavailableError(message, endpoint=endpoint, http_status=status)
     return KrakenAPIError(message, endpoint=endpoint, http_status=status)
+
+
+class UnexpectedResponseError(ServiceUnavailableError):
+    """Kraken's reply was not JSON, not an envelope, or its result had an unknown shape.
+
+    Ambiguous: the request reached Kraken and may have taken effect.
+    """
+
+
+def unwrap_envelope(
+    payload: object, *, endpoint: str | None = None, http_status: int = 200
+) -> Result[Any, KrakenAPIError]:
+    """The ``result`` of a decoded Kraken reply, or the typed error it carries.
+
+    ``E...`` entries fail (``W...`` warnings are tolerated); a non-200 status
+    without Kraken errors fails by status; a 200 reply that is not an envelope
+    (``payload`` None: not JSON) is an `UnexpectedResponseError`.
+
+    >>> unwrap_envelope({"error": ["WGeneral:Note"], "result": {"count": 1}})
+    <Success: {'count': 1}>
+    >>> print(unwrap_envelope({"error": ["EAPI:Invalid nonce"]}, endpoint="Balance").failure())
+    Balance: EAPI:Invalid nonce
+    """
+    envelope = payload if isinstance(payload, Mapping) else {}
+    errors = error_strings(envelope.get("error"))
+    if errors:
+        error = error_from_kraken(errors, endpoint=endpoint)
+        error.http_status = http_status
+        return Failure(error)
+    if http_status != 200:
+        return Failure(error_from_http_status(http_status, endpoint=endpoint))
+    if "result" not in envelope:
+        what = "has neither errors nor a result" if "error" in envelope else "is not an envelope"
+        return Failure(
+            UnexpectedResponseError(
+                f"HTTP 200 but the reply {what}", endpoint=endpoint, http_status=http_status
+            )
+        )
+    return Success(envelope["result"])

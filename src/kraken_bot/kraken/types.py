@@ -203,3 +203,293 @@ def parse_order_map(what: str, obj: object) -> Result[tuple[OrderInfo, ...], Res
             return Failure(result.failure())
         parsed.append(result.unwrap())
     return Success(tuple(parsed))
+
+
+# ---------------------------------------------------------------------------
+# Values and parsers for the other endpoints the client reads.
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerTime:
+    """Kraken's ``Time``: server time as unix seconds and RFC 1123 text."""
+
+    unixtime: int
+    rfc1123: str
+    raw: str
+
+    @property
+    def time(self) -> datetime:
+        """The server time as a UTC datetime."""
+        return datetime.fromtimestamp(self.unixtime, tz=UTC)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SystemStatus:
+    """Kraken's ``SystemStatus``: ``online``, ``maintenance``, ``cancel_only`` or ``post_only``."""
+
+    status: str
+    timestamp: datetime | None
+    raw: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AssetInfo:
+    """One entry of Kraken's ``Assets``, keyed by asset id (``XXBT``)."""
+
+    asset_id: str
+    altname: str
+    aclass: str
+    decimals: int
+    display_decimals: int
+    status: str | None
+    raw: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Candle:
+    """One OHLC row; the last row of a series is still forming."""
+
+    time: datetime
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    vwap: Decimal
+    volume: Decimal
+    count: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OHLCSeries:
+    """Kraken's ``OHLC`` for one pair; pass ``last`` back as ``since`` for newer rows."""
+
+    pair: str
+    candles: tuple[Candle, ...]
+    last: int
+    raw: str
+
+
+class Balances(dict[str, Decimal]):
+    """Kraken's ``Balance``: asset id (``XXBT``, ``ZUSD``, ``USDT``) to amount.
+
+    A plain ``dict[str, Decimal]`` that also keeps Kraken's JSON as ``raw``.
+    """
+
+    __slots__ = ("raw",)
+
+    def __init__(self, amounts: Mapping[str, Decimal], *, raw: str) -> None:
+        super().__init__(amounts)
+        self.raw = raw
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClosedOrdersPage:
+    """One page of ``ClosedOrders``: up to 50 orders, and ``count``, the total matching."""
+
+    orders: tuple[OrderInfo, ...]
+    count: int
+
+
+def _count(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def parse_rfc3339(value: object) -> datetime | None:
+    """Parse an RFC 3339 time (``2023-03-24T17:41:56Z``); ``"0"``, empty or missing give None.
+
+    >>> parse_rfc3339("2023-03-24T17:41:56Z"), parse_rfc3339("0")
+    (datetime.datetime(2023, 3, 24, 17, 41, 56, tzinfo=datetime.timezone.utc), None)
+    """
+    if not isinstance(value, str) or value in {"", "0"}:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def parse_server_time(result: object) -> Result[ServerTime, ResponseShapeError]:
+    """Parse ``Time``'s result."""
+    if not isinstance(result, Mapping):
+        return Failure(ResponseShapeError("Time", "result is not an object"))
+    unixtime = _count(result.get("unixtime"))
+    if unixtime is None:
+        return Failure(ResponseShapeError("Time", "unixtime missing or not an integer"))
+    return Success(
+        ServerTime(
+            unixtime=unixtime, rfc1123=str(result.get("rfc1123", "")), raw=to_json_text(result)
+        )
+    )
+
+
+def parse_system_status(result: object) -> Result[SystemStatus, ResponseShapeError]:
+    """Parse ``SystemStatus``'s result."""
+    if not isinstance(result, Mapping) or not isinstance(result.get("status"), str):
+        return Failure(ResponseShapeError("SystemStatus", "status missing"))
+    return Success(
+        SystemStatus(
+            status=str(result["status"]),
+            timestamp=parse_rfc3339(result.get("timestamp")),
+            raw=to_json_text(result),
+        )
+    )
+
+
+def parse_assets(result: object) -> Result[dict[str, AssetInfo], ResponseShapeError]:
+    """Parse ``Assets``' result (asset id -> entry)."""
+    if not isinstance(result, Mapping):
+        return Failure(ResponseShapeError("Assets", "result is not an object"))
+    assets: dict[str, AssetInfo] = {}
+    for key, obj in result.items():
+        what = f"Assets[{key}]"
+        if not isinstance(obj, Mapping) or not isinstance(obj.get("altname"), str):
+            return Failure(ResponseShapeError(what, "entry or altname missing"))
+        decimals = _count(obj.get("decimals"))
+        display = _count(obj.get("display_decimals"))
+        if decimals is None:
+            return Failure(ResponseShapeError(what, "decimals missing or not an integer"))
+        assets[str(key)] = AssetInfo(
+            asset_id=str(key),
+            altname=str(obj["altname"]),
+            aclass=str(obj.get("aclass", "currency")),
+            decimals=decimals,
+            display_decimals=display if display is not None else decimals,
+            status=_text(obj.get("status")),
+            raw=to_json_text(obj),
+        )
+    return Success(assets)
+
+
+def _candle(row: object) -> Candle | None:
+    if not isinstance(row, list | tuple) or len(row) < 8:
+        return None
+    time = parse_timestamp(row[0])
+    numbers = [parse_decimal(v) for v in row[1:7]]
+    count = _count(row[7])
+    if time is None or count is None:
+        return None
+    o, h, low, c, vwap, volume = numbers
+    if o is None or h is None or low is None or c is None or vwap is None or volume is None:
+        return None
+    return Candle(
+        time=time, open=o, high=h, low=low, close=c, vwap=vwap, volume=volume, count=count
+    )
+
+
+def parse_ohlc(result: object) -> Result[OHLCSeries, ResponseShapeError]:
+    """Parse ``OHLC``'s result: ``{"<pair id>": [rows], "last": <int>}``."""
+    if not isinstance(result, Mapping):
+        return Failure(ResponseShapeError("OHLC", "result is not an object"))
+    keys = [k for k in result if k != "last"]
+    last = _count(result.get("last"))
+    if len(keys) != 1 or last is None:
+        return Failure(ResponseShapeError("OHLC", "expected one pair and 'last'"))
+    rows = result[keys[0]]
+    if not isinstance(rows, list):
+        return Failure(ResponseShapeError("OHLC", "rows are not a list"))
+    candles: list[Candle] = []
+    for index, row in enumerate(rows):
+        candle = _candle(row)
+        if candle is None:
+            return Failure(ResponseShapeError("OHLC", f"row {index} is not a valid candle"))
+        candles.append(candle)
+    return Success(
+        OHLCSeries(pair=str(keys[0]), candles=tuple(candles), last=last, raw=to_json_text(result))
+    )
+
+
+def parse_balance(result: object) -> Result[Balances, ResponseShapeError]:
+    """Parse ``Balance``'s result (asset id -> decimal string; numbers accepted)."""
+    if not isinstance(result, Mapping):
+        return Failure(ResponseShapeError("Balance", "result is not an object"))
+    amounts: dict[str, Decimal] = {}
+    for asset, value in result.items():
+        amount = parse_decimal(value)
+        if amount is None:
+            return Failure(ResponseShapeError(f"Balance[{asset}]", "amount is not a decimal"))
+        amounts[str(asset)] = amount
+    return Success(Balances(amounts, raw=to_json_text(result)))
+
+
+def parse_add_order(result: object) -> Result[AddOrderAck, ResponseShapeError]:
+    """Parse ``AddOrder``'s result; a ``validate`` reply has a description but no txid.
+
+    >>> ack = parse_add_order({"descr": {"order": "buy 1.45 XBTUSD @ limit 27500.0"},
+    ...     "txid": ["OU22CG-KLAF2-FWUDD7"]}).unwrap()
+    >>> ack.txids, ack.description
+    (('OU22CG-KLAF2-FWUDD7',), 'buy 1.45 XBTUSD @ limit 27500.0')
+    """
+    if not isinstance(result, Mapping):
+        return Failure(ResponseShapeError("AddOrder", "result is not an object"))
+    descr = result.get("descr")
+    description = descr.get("order") if isinstance(descr, Mapping) else None
+    txid = result.get("txid")
+    if txid is None:
+        txids: tuple[str, ...] = ()
+    elif isinstance(txid, str):
+        txids = (txid,)
+    elif isinstance(txid, list) and all(isinstance(t, str) and t for t in txid):
+        txids = tuple(txid)
+    else:
+        return Failure(ResponseShapeError("AddOrder", "txid is not a list of strings"))
+    return Success(
+        AddOrderAck(
+            txids=txids,
+            description=description if isinstance(description, str) else "",
+            raw=to_json_text(result),
+        )
+    )
+
+
+def parse_cancel(what: str, result: object) -> Result[CancelAck, ResponseShapeError]:
+    """Parse ``CancelOrder``/``CancelAll``'s result (``count`` as integer or string)."""
+    if not isinstance(result, Mapping):
+        return Failure(ResponseShapeError(what, "result is not an object"))
+    count = _count(result.get("count"))
+    if count is None:
+        return Failure(ResponseShapeError(what, "count missing or not an integer"))
+    pending = result.get("pending")
+    return Success(
+        CancelAck(
+            count=count, pending=pending is True or pending == "true", raw=to_json_text(result)
+        )
+    )
+
+
+def parse_dead_man_switch(result: object) -> Result[DeadManSwitchAck, ResponseShapeError]:
+    """Parse ``CancelAllOrdersAfter``'s result; ``triggerTime`` ``"0"`` or absent: disarmed."""
+    if not isinstance(result, Mapping):
+        return Failure(ResponseShapeError("CancelAllOrdersAfter", "result is not an object"))
+    return Success(
+        DeadManSwitchAck(
+            current_time=parse_rfc3339(result.get("currentTime")),
+            trigger_time=parse_rfc3339(result.get("triggerTime")),
+            raw=to_json_text(result),
+        )
+    )
+
+
+def parse_open_orders(result: object) -> Result[tuple[OrderInfo, ...], ResponseShapeError]:
+    """Parse ``OpenOrders``' result: ``{"open": {txid: order}}``."""
+    if not isinstance(result, Mapping):
+        return Failure(ResponseShapeError("OpenOrders", "result is not an object"))
+    return parse_order_map("OpenOrders", result.get("open", {}))
+
+
+def parse_closed_orders(result: object) -> Result[ClosedOrdersPage, ResponseShapeError]:
+    """Parse one ``ClosedOrders`` page: ``{"closed": {txid: order}, "count": n}``."""
+    if not isinstance(result, Mapping):
+        return Failure(ResponseShapeError("ClosedOrders", "result is not an object"))
+    count = _count(result.get("count"))
+    return parse_order_map("ClosedOrders", result.get("closed", {})).map(
+        lambda orders: ClosedOrdersPage(
+            orders=orders, count=count if count is not None else len(orders)
+        )
+    )

@@ -1,0 +1,611 @@
+"""`KrakenRESTClient`: Kraken's spot REST API over one `requests.Session` (shell).
+
+The client does I/O and nothing clever: the rules live in pure modules it
+calls (`signing`, `ratelimit`, `orders`, `errors`, `types`). What it guarantees:
+
+* **Envelope.** Every call returns Kraken's decoded ``result`` or raises one
+  typed `KrakenAPIError` built by `kraken_bot.kraken.errors` (HTTP 200 with
+  ``E...`` strings, a bad status, a body that is not an envelope, a transport
+  failure with `NetworkError.may_have_reached`). Nothing is retried here:
+  retrying is the execution layer's decision.
+* **Ordering.** A private call takes the nonce, signs the exact body bytes and
+  sends them under one lock held for the whole round trip, so two requests on
+  one key never reach Kraken out of nonce order. Private calls of one client
+  are therefore serialized; public calls are not.
+* **Rate limits.** Every private call is charged to one `RateLimiter` per
+  client and waits (through the injected clock, outside the send lock) until it
+  fits Kraken's counters; tier ``unlimited`` turns this off.
+* **Secrets.** The API secret is decoded once into an opaque key object; it
+  never appears in a repr, a log line, an exception or a response's ``raw``.
+  The debug log (``kraken_bot.kraken``) names methods, outcomes and durations,
+  never bodies or headers.
+* **Transport.** ``transport`` (any `requests.adapters.BaseAdapter`, such as
+  the fake exchange's ``SimTransport``) is mounted for the base URL, so the real
+  encoding, signing and parsing run in-process. Every call has a connect and a
+  read timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import threading
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final, Self, TypeVar
+from urllib.parse import urlencode, urlsplit
+
+import requests
+from requests.adapters import BaseAdapter
+from returns.pipeline import is_successful
+from returns.result import Result
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+from kraken_bot.clock import Clock, SystemClock
+from kraken_bot.config import KrakenConfig
+from kraken_bot.kraken.errors import (
+    AuthError,
+    NetworkError,
+    RateLimitError,
+    UnexpectedResponseError,
+    unwrap_envelope,
+)
+from kraken_bot.kraken.limiter import RateLimiter
+from kraken_bot.kraken.nonce import NonceSource
+from kraken_bot.kraken.orders import AddOrderRequest
+from kraken_bot.kraken.ratelimit import Charge
+from kraken_bot.kraken.region import Tier
+from kraken_bot.kraken.signing import (
+    ParamValue,
+    decode_secret,
+    encode_params,
+    form_body,
+    sign_with_key,
+)
+from kraken_bot.kraken.types import (
+    AddOrderAck,
+    AssetInfo,
+    Balances,
+    CancelAck,
+    DeadManSwitchAck,
+    OHLCSeries,
+    OrderInfo,
+    ResponseShapeError,
+    ServerTime,
+    SystemStatus,
+    parse_add_order,
+    parse_assets,
+    parse_balance,
+    parse_cancel,
+    parse_closed_orders,
+    parse_dead_man_switch,
+    parse_ohlc,
+    parse_open_orders,
+    parse_order_map,
+    parse_server_time,
+    parse_system_status,
+)
+from kraken_bot.market.pairs import PairUniverse, parse_asset_pairs
+from kraken_bot.market.prices import PriceQuote, parse_ticker
+from kraken_bot.secret import Secret
+
+_LOG: Final = logging.getLogger("kraken_bot.kraken")
+
+DEFAULT_BASE_URL: Final = "https://api.kraken.com"
+OHLC_INTERVALS: Final = frozenset({1, 5, 15, 30, 60, 240, 1440, 10080, 21600})
+CLOSED_ORDERS_PAGE: Final = 50
+QUERY_ORDERS_CHUNK: Final = 50
+DEAD_MAN_MAX_TIMEOUT: Final = 86400
+
+_T = TypeVar("_T")
+
+# requests exceptions raised before any byte of the request left this process.
+_NEVER_SENT: Final = (
+    requests.ConnectTimeout,
+    requests.exceptions.SSLError,
+    requests.exceptions.ProxyError,
+    requests.exceptions.InvalidURL,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidSchema,
+    requests.exceptions.InvalidHeader,
+)
+
+
+class _SigningKey:
+    """The decoded API secret; opaque so it cannot leak through a repr."""
+
+    __slots__ = ("_key",)
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def sign(self, path: str, nonce: str, body: bytes) -> str:
+        return sign_with_key(path, nonce, body, self._key)
+
+    def __repr__(self) -> str:
+        return "<signing key>"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        raise TypeError("a signing key cannot be pickled")
+
+
+def _as_secret(value: Secret | str | None) -> Secret | None:
+    if value is None or isinstance(value, Secret):
+        return value or None
+    return Secret(value) if value else None
+
+
+def _check_method(method: str) -> None:
+    if not (method.isascii() and method.isalnum()):
+        raise ValueError(f"not a Kraken method name: {method!r}")
+
+
+def _expect(parsed: Result[_T, ResponseShapeError], endpoint: str) -> _T:
+    if not is_successful(parsed):
+        raise UnexpectedResponseError(str(parsed.failure()), endpoint=endpoint)
+    return parsed.unwrap()
+
+
+def _may_have_reached(exc: requests.RequestException) -> bool:
+    """Could the request have reached Kraken before ``exc``? When unsure: yes."""
+    if isinstance(exc, requests.ReadTimeout):
+        return True
+    if isinstance(exc, _NEVER_SENT):
+        return False
+    if isinstance(exc, requests.ConnectionError):
+        reason = exc.args[0] if exc.args else None
+        reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the cause
+        return not isinstance(reason, NewConnectionError | ConnectTimeoutError)
+    return True  # ChunkedEncodingError, ContentDecodingError, anything else after sending
+
+
+def _network_error(exc: requests.RequestException, endpoint: str) -> NetworkError:
+    reached = _may_have_reached(exc)
+    where = "after the request may have reached Kraken" if reached else "before reaching Kraken"
+    return NetworkError(
+        f"{type(exc).__name__} {where}: {exc}", may_have_reached=reached, endpoint=endpoint
+    )
+
+
+def _when(value: int | str | datetime | None, *, up: bool) -> str | None:
+    """A ClosedOrders ``start``/``end``: unix seconds or an order txid."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, datetime):
+        stamp = value.timestamp()
+        return str(math.ceil(stamp) if up else math.floor(stamp))
+    return str(value)
+
+
+class KrakenRESTClient:
+    """Kraken's spot REST API: public and private calls, typed results, typed errors.
+
+    Args:
+        base_url: ``https://api.kraken.com`` or the fake exchange's URL.
+        api_key, api_secret: credentials (`Secret` or str); needed for private calls only.
+        tier: verification tier for client-side rate limiting (``unlimited`` turns it off).
+        connect_timeout, read_timeout: seconds, applied to every call.
+        transport: a `requests` adapter mounted for ``base_url`` (in-process fake exchange).
+        session: a `requests.Session` to use (the client closes only one it created).
+        clock: time source for waits, nonces and quote times (`SystemClock` by default).
+        nonce_source: shared or persistent nonces (default: in memory, milliseconds).
+        user_agent: the User-Agent header Kraken requires.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        api_key: Secret | str | None = None,
+        api_secret: Secret | str | None = None,
+        tier: Tier | str = Tier.STARTER,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 15.0,
+        transport: BaseAdapter | None = None,
+        session: requests.Session | None = None,
+        clock: Clock | None = None,
+        nonce_source: NonceSource | None = None,
+        user_agent: str = "krakked/0.5",
+    ) -> None:
+        self._base_url = base_url.rstrip("/")
+        parts = urlsplit(self._base_url)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
+        if connect_timeout <= 0 or read_timeout <= 0:
+            raise ValueError("timeouts must be positive")
+        self._path_prefix = parts.path  # signed as part of the URI path
+        self._tier = Tier(tier)
+        self._api_key = _as_secret(api_key)
+        secret = _as_secret(api_secret)
+        self._signing_key = _SigningKey(decode_secret(secret.reveal())) if secret else None
+        self._clock: Clock = clock if clock is not None else SystemClock()
+        self._nonces = nonce_source if nonce_source is not None else NonceSource(clock=self._clock)
+        self._limiter = RateLimiter(tier=self._tier, clock=self._clock)
+        self._owns_session = session is None
+        self._session = session if session is not None else requests.Session()
+        if transport is not None:
+            self._session.mount(f"{parts.scheme}://{parts.netloc}/", transport)
+        self._timeout = (connect_timeout, read_timeout)
+        # Proxy/TLS settings from the environment, resolved once instead of per call.
+        settings = self._session.merge_environment_settings(self._base_url, {}, None, None, None)
+        self._proxies = settings["proxies"]
+        self._verify = settings["verify"]
+        self._cert = settings["cert"]
+        self._public_headers = {"User-Agent": user_agent, "Accept": "application/json"}
+        self._send_lock = threading.Lock()
+
+    @classmethod
+    def from_config(
+        cls,
+        config: KrakenConfig,
+        *,
+        transport: BaseAdapter | None = None,
+        clock: Clock | None = None,
+    ) -> KrakenRESTClient:
+        """A client for a `KrakenConfig` (persistent nonces when it names a state file)."""
+        clock = clock if clock is not None else SystemClock()
+        nonces = NonceSource(
+            clock=clock,
+            state_file=Path(config.nonce_state_file) if config.nonce_state_file else None,
+        )
+        return cls(
+            base_url=config.base_url,
+            api_key=config.api_key,
+            api_secret=config.api_secret,
+            tier=config.tier,
+            connect_timeout=config.connect_timeout_seconds,
+            read_timeout=config.read_timeout_seconds,
+            transport=transport,
+            clock=clock,
+            nonce_source=nonces,
+        )
+
+    def __repr__(self) -> str:
+        return f"KrakenRESTClient(base_url={self._base_url!r}, tier={self._tier.value!r})"
+
+    def close(self) -> None:
+        """Close the session if the client created it."""
+        if self._owns_session:
+            self._session.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def base_url(self) -> str:
+        """The base URL, without a trailing slash."""
+        return self._base_url
+
+    @property
+    def tier(self) -> Tier:
+        """The verification tier the limiter models."""
+        return self._tier
+
+    @property
+    def limiter(self) -> RateLimiter:
+        """The rate limiter every call of this client shares."""
+        return self._limiter
+
+    @property
+    def nonce_source(self) -> NonceSource:
+        """Where private calls take their nonces."""
+        return self._nonces
+
+    @property
+    def has_credentials(self) -> bool:
+        """True when private calls are possible."""
+        return self._api_key is not None and self._signing_key is not None
+
+    # ------------------------------------------------------------------ low level
+
+    def public(self, method: str, **params: ParamValue) -> Any:
+        """GET ``/0/public/<method>`` with query parameters; returns the decoded ``result``.
+
+        Values: str, int, bool (``true``/``false``), Decimal, a sequence (comma list);
+        None drops the parameter.
+        """
+        _check_method(method)
+        fields = encode_params(params)
+        url = f"{self._base_url}/0/public/{method}"
+        if fields:
+            url = f"{url}?{urlencode(fields)}"
+        self._limiter.acquire_public()
+        started = self._clock.monotonic()
+        response = self._send("GET", url, self._public_headers, None, method)
+        try:
+            return self._decode(response, method, started)
+        except RateLimitError as exc:
+            self._limiter.record_rate_limited(exc, Charge(public=True))
+            raise
+
+    def private(self, method: str, **params: ParamValue) -> Any:
+        """POST ``/0/private/<method>``, form-encoded and signed; returns the decoded ``result``.
+
+        Raises:
+            AuthError: the client has no credentials (raised before anything is sent).
+            KrakenAPIError: any Kraken, HTTP or transport failure, typed.
+        """
+        return self._private(method, encode_params(params))
+
+    def _private(
+        self, method: str, fields: list[tuple[str, str]], *, pair_hint: str | None = None
+    ) -> Any:
+        _check_method(method)
+        if self._api_key is None or self._signing_key is None:
+            raise AuthError(
+                f"{method} is a private endpoint and the client has no API key and secret"
+                " (set KRAKEN_API_KEY and KRAKEN_API_SECRET, or a credentials file)",
+                endpoint=method,
+            )
+        wire = dict(fields)
+        charge, started, response = self._round_trip(method, fields, wire, pair_hint)
+        try:
+            result = self._decode(response, method, started)
+        except RateLimitError as exc:
+            self._limiter.record_rate_limited(exc, charge)
+            raise
+        if self._limiter.enabled:
+            self._note_result(method, wire, result)
+        return result
+
+    def _round_trip(
+        self,
+        method: str,
+        fields: list[tuple[str, str]],
+        wire: dict[str, str],
+        pair_hint: str | None,
+    ) -> tuple[Charge, float, requests.Response]:
+        """Wait for the budget, then nonce + sign + send under the send lock."""
+        assert self._api_key is not None
+        assert self._signing_key is not None
+        path = f"{self._path_prefix}/0/private/{method}"
+        url = f"{self._base_url}/0/private/{method}"
+        while True:
+            charge = self._limiter.plan(method, wire, pair_hint=pair_hint)
+            self._limiter.wait(charge)
+            with self._send_lock:
+                if not self._limiter.fits(charge):
+                    continue  # another thread spent the budget while this one slept
+                started = self._clock.monotonic()
+                try:
+                    nonce, body = form_body(self._nonces.next(), fields)
+                    headers = {
+                        **self._public_headers,
+                        "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+                        "API-Key": self._api_key.reveal(),
+                        "API-Sign": self._signing_key.sign(path, nonce, body),
+                    }
+                    response = self._send("POST", url, headers, body, method)
+                finally:
+                    # Charged on the reply (or failure), never before: see ratelimit rule 2.
+                    self._limiter.settle(charge)
+                return charge, started, response
+
+    def _send(
+        self,
+        verb: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        endpoint: str,
+    ) -> requests.Response:
+        request = requests.PreparedRequest()
+        request.prepare(method=verb, url=url, headers=headers, data=body)
+        try:
+            return self._session.send(
+                request,
+                timeout=self._timeout,
+                allow_redirects=False,
+                proxies=self._proxies,
+                verify=self._verify,
+                cert=self._cert,
+            )
+        except requests.RequestException as exc:
+            error = _network_error(exc, endpoint)
+            _LOG.debug("%s: %s", endpoint, error.message)
+            raise error from exc
+
+    def _decode(self, response: requests.Response, endpoint: str, started: float) -> Any:
+        try:
+            payload: object = json.loads(response.content)
+        except ValueError:
+            payload = None  # not JSON: unwrap_envelope reports it by status
+        unwrapped = unwrap_envelope(payload, endpoint=endpoint, http_status=response.status_code)
+        if is_successful(unwrapped):
+            if _LOG.isEnabledFor(logging.DEBUG):
+                elapsed = (self._clock.monotonic() - started) * 1000
+                _LOG.debug("%s: ok in %.1f ms", endpoint, elapsed)
+            return unwrapped.unwrap()
+        error = unwrapped.failure()
+        _LOG.debug("%s: %s (%s)", endpoint, error.message, error.error_class.value)
+        raise error
+
+    def _note_result(self, method: str, wire: dict[str, str], result: object) -> None:
+        """Tell the limiter what the reply changed (orders placed or cancelled)."""
+        if method == "AddOrder" and "pair" in wire:
+            parsed = parse_add_order(result)
+            if is_successful(parsed) and parsed.unwrap().txids:
+                userref = wire.get("userref")
+                self._limiter.record_placed(
+                    parsed.unwrap().txids,
+                    pair=wire["pair"],
+                    userref=int(userref) if userref and userref.lstrip("-").isdigit() else None,
+                    cl_ord_id=wire.get("cl_ord_id"),
+                )
+        elif method == "CancelOrder":
+            self._limiter.record_cancelled(wire)
+        elif method == "CancelAll":
+            self._limiter.record_cancelled({})
+
+    # ------------------------------------------------------------------ public, typed
+
+    def server_time(self) -> ServerTime:
+        """Kraken's ``Time``."""
+        return _expect(parse_server_time(self.public("Time")), "Time")
+
+    def system_status(self) -> SystemStatus:
+        """Kraken's ``SystemStatus`` (``online``, ``maintenance``, ``cancel_only``, ...)."""
+        return _expect(parse_system_status(self.public("SystemStatus")), "SystemStatus")
+
+    def assets(self, assets: Sequence[str] | None = None) -> dict[str, AssetInfo]:
+        """Kraken's ``Assets``, keyed by asset id (``XXBT``)."""
+        result = self.public("Assets", asset=list(assets) if assets else None)
+        return _expect(parse_assets(result), "Assets")
+
+    def asset_pairs(self, pairs: Sequence[str] | None = None) -> PairUniverse:
+        """Kraken's ``AssetPairs`` (all pairs, or those named) as a `PairUniverse`."""
+        result = self.public("AssetPairs", pair=list(pairs) if pairs else None)
+        return _expect(parse_asset_pairs(result), "AssetPairs")
+
+    def ticker(self, pairs: Sequence[str]) -> dict[str, PriceQuote]:
+        """Kraken's ``Ticker``, keyed by pair id as Kraken answers (empty ``pairs``: all)."""
+        result = self.public("Ticker", pair=list(pairs) if pairs else None)
+        return _expect(parse_ticker(result, read_at=self._clock.now()), "Ticker")
+
+    def ohlc(self, pair: str, interval: int = 1, since: int | None = None) -> OHLCSeries:
+        """Kraken's ``OHLC`` (at most 720 rows; the last still forming)."""
+        if interval not in OHLC_INTERVALS:
+            raise ValueError(f"interval must be one of {sorted(OHLC_INTERVALS)}, got {interval}")
+        result = self.public("OHLC", pair=pair, interval=interval, since=since)
+        return _expect(parse_ohlc(result), "OHLC")
+
+    # ------------------------------------------------------------------ private, typed
+
+    def balance(self) -> Balances:
+        """Kraken's ``Balance``: asset id to amount (a dict that also keeps ``raw``)."""
+        return _expect(parse_balance(self.private("Balance")), "Balance")
+
+    def add_order(self, req: AddOrderRequest) -> AddOrderAck:
+        """Place (or, with ``validate``, only validate) one order."""
+        result = self._private("AddOrder", list(req.to_params().items()))
+        return _expect(parse_add_order(result), "AddOrder")
+
+    def cancel_order(
+        self,
+        *,
+        txid: str | None = None,
+        userref: int | None = None,
+        cl_ord_id: str | None = None,
+        pair: str | None = None,
+    ) -> CancelAck:
+        """Cancel by exactly one of txid, userref (all open orders carrying it) or cl_ord_id.
+
+        ``pair`` is a hint for the rate limiter only (not sent): the pair of an order
+        this client did not place, so the cancel penalty is charged to the right pair.
+        """
+        if sum(x is not None for x in (txid, userref, cl_ord_id)) != 1:
+            raise ValueError("cancel_order takes exactly one of txid, userref, cl_ord_id")
+        if userref is not None:
+            if isinstance(userref, bool) or not isinstance(userref, int):
+                raise TypeError("userref must be an int")
+            fields = [("txid", str(userref))]  # Kraken takes an integer userref as txid
+        elif txid is not None:
+            fields = [("txid", txid)]
+        else:
+            assert cl_ord_id is not None
+            fields = [("cl_ord_id", cl_ord_id)]
+        result = self._private("CancelOrder", fields, pair_hint=pair)
+        return _expect(parse_cancel("CancelOrder", result), "CancelOrder")
+
+    def cancel_all(self) -> CancelAck:
+        """Cancel every open order of the account."""
+        return _expect(parse_cancel("CancelAll", self.private("CancelAll")), "CancelAll")
+
+    def cancel_all_orders_after(self, timeout: int) -> DeadManSwitchAck:
+        """Arm (or with 0, disarm) the dead-man switch: cancel all after ``timeout`` seconds."""
+        if isinstance(timeout, bool) or not 0 <= timeout < DEAD_MAN_MAX_TIMEOUT:
+            raise ValueError(f"timeout must be 0 to {DEAD_MAN_MAX_TIMEOUT - 1} seconds")
+        result = self.private("CancelAllOrdersAfter", timeout=timeout)
+        return _expect(parse_dead_man_switch(result), "CancelAllOrdersAfter")
+
+    def open_orders(
+        self, *, userref: int | None = None, cl_ord_id: str | None = None, trades: bool = False
+    ) -> tuple[OrderInfo, ...]:
+        """Open orders, optionally filtered by userref or cl_ord_id."""
+        result = self.private(
+            "OpenOrders", trades=trades or None, userref=userref, cl_ord_id=cl_ord_id
+        )
+        return _expect(parse_open_orders(result), "OpenOrders")
+
+    def closed_orders(
+        self,
+        *,
+        userref: int | None = None,
+        cl_ord_id: str | None = None,
+        start: int | str | datetime | None = None,
+        end: int | str | datetime | None = None,
+        closetime: str = "both",
+        trades: bool = False,
+    ) -> tuple[OrderInfo, ...]:
+        """Every closed order matching the filters, newest first, across all pages.
+
+        Kraken pages 50 at a time (``ofs``), newest first. Without an ``end``,
+        pages after the first are pinned to the newest time on the first page, so
+        orders closing meanwhile do not shift the offsets; an order seen twice
+        anyway is returned once.
+        """
+        if closetime not in {"open", "close", "both"}:
+            raise ValueError("closetime must be open, close or both")
+        end_text = _when(end, up=True)
+        found: dict[str, OrderInfo] = {}
+        offset = 0
+        while True:
+            result = self.private(
+                "ClosedOrders",
+                trades=trades or None,
+                userref=userref,
+                cl_ord_id=cl_ord_id,
+                start=_when(start, up=False),
+                end=end_text,
+                ofs=offset,
+                closetime=closetime,
+            )
+            page = _expect(parse_closed_orders(result), "ClosedOrders")
+            for order in page.orders:
+                found.setdefault(order.txid, order)
+            offset += len(page.orders)
+            if not page.orders or offset >= page.count:
+                return tuple(found.values())
+            if end_text is None:
+                end_text = _newest_time(page.orders)
+
+    def query_orders(
+        self, txids: Sequence[str], *, userref: int | None = None, trades: bool = False
+    ) -> tuple[OrderInfo, ...]:
+        """Orders by txid, in the order asked (unknown ones absent), 50 txids per call."""
+        wanted = list(dict.fromkeys(txids))
+        found: dict[str, OrderInfo] = {}
+        for chunk in _chunks(wanted, QUERY_ORDERS_CHUNK):
+            result = self.private("QueryOrders", txid=chunk, trades=trades or None, userref=userref)
+            for order in _expect(parse_order_map("QueryOrders", result), "QueryOrders"):
+                found[order.txid] = order
+        return tuple(found[t] for t in wanted if t in found)
+
+
+def _newest_time(orders: Iterable[OrderInfo]) -> str | None:
+    times = [t.timestamp() for o in orders for t in (o.closed_at, o.opened_at) if t is not None]
+    return str(math.ceil(max(times))) if times else None
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterable[list[str]]:
+    for index in range(0, len(items), size):
+        yield list(items[index : index + size])
+
+
+__all__ = [
+    "CLOSED_ORDERS_PAGE",
+    "DEFAULT_BASE_URL",
+    "QUERY_ORDERS_CHUNK",
+    "KrakenRESTClient",
+]

@@ -1,0 +1,191 @@
+"""Market data for the execution layer: pair metadata and latest prices (shell).
+
+`MarketDataAPI` reads Kraken through the REST client: pair metadata from
+AssetPairs (cached, refreshed after a TTL measured on the injected clock) and
+prices from Ticker (one call for any number of pairs). Quotes are keyed by the
+pair's canonical altname (``XBTUSD``) and stamped with the time they were read,
+so callers can refuse stale prices.
+
+`MarketData` is the port the execution layer depends on; `StaticMarketData`
+is its in-memory fake for dry runs and tests.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from typing import Protocol
+
+from returns.pipeline import is_successful
+
+from kraken_bot.clock import Clock
+from kraken_bot.kraken.errors import UnexpectedResponseError
+from kraken_bot.market.pairs import PairMetadata, PairUniverse
+from kraken_bot.market.prices import PriceQuote
+
+
+class UnknownPairError(LookupError):
+    """No pair of that name is listed in Kraken's AssetPairs."""
+
+    def __init__(self, pair: str, detail: str) -> None:
+        super().__init__(f"unknown pair {pair!r}: {detail}")
+        self.pair = pair
+
+
+class MarketData(Protocol):
+    """What the execution layer reads about markets."""
+
+    def universe(self) -> PairUniverse:
+        """Every tradable pair and its rules."""
+        ...
+
+    def get_latest_prices(self, pairs: Iterable[str]) -> dict[str, PriceQuote]:
+        """Latest quotes keyed by canonical altname."""
+        ...
+
+
+class MarketSource(Protocol):
+    """The two Kraken calls `MarketDataAPI` needs (`KrakenRESTClient` provides them)."""
+
+    def asset_pairs(self, pairs: Sequence[str] | None = None) -> PairUniverse:
+        """Kraken's AssetPairs."""
+        ...
+
+    def ticker(self, pairs: Sequence[str]) -> dict[str, PriceQuote]:
+        """Kraken's Ticker, keyed by pair id."""
+        ...
+
+
+def _resolve(universe: PairUniverse, pair: str) -> PairMetadata:
+    resolved = universe.resolve(pair)
+    if not is_successful(resolved):
+        raise UnknownPairError(
+            pair,
+            f"not among the {len(universe.pairs)} pairs of Kraken's AssetPairs"
+            " (Kraken names look like XBTUSD, XXBTZUSD or XBT/USD)",
+        )
+    return resolved.unwrap()
+
+
+class MarketDataAPI:
+    """Pair metadata and latest prices from Kraken.
+
+    Args:
+        client: the REST client (or anything with ``asset_pairs`` and ``ticker``).
+        clock: time source for the cache TTL and for quote times.
+        metadata_ttl_seconds: how long AssetPairs is trusted before it is read again.
+    """
+
+    def __init__(
+        self, client: MarketSource, *, clock: Clock, metadata_ttl_seconds: float = 3600.0
+    ) -> None:
+        if metadata_ttl_seconds <= 0:
+            raise ValueError("metadata_ttl_seconds must be positive")
+        self._client = client
+        self._clock = clock
+        self._ttl = metadata_ttl_seconds
+        self._lock = threading.Lock()
+        self._universe: PairUniverse | None = None
+        self._fetched_at = 0.0
+
+    def universe(self) -> PairUniverse:
+        """Every pair from AssetPairs, read again once the TTL has passed."""
+        with self._lock:
+            now = self._clock.monotonic()
+            if self._universe is None or now - self._fetched_at >= self._ttl:
+                self._universe = self._client.asset_pairs()
+                self._fetched_at = now
+            return self._universe
+
+    def refresh(self) -> PairUniverse:
+        """Read AssetPairs now, whatever the TTL says."""
+        with self._lock:
+            self._universe = self._client.asset_pairs()
+            self._fetched_at = self._clock.monotonic()
+            return self._universe
+
+    def get_pair_metadata(self, pair: str) -> PairMetadata:
+        """A pair's rules by any of Kraken's names (``XBTUSD``, ``XXBTZUSD``, ``XBT/USD``).
+
+        Raises:
+            UnknownPairError: no such pair on Kraken.
+        """
+        return _resolve(self.universe(), pair)
+
+    def get_latest_price(self, pair: str) -> PriceQuote:
+        """The latest quote for one pair (mid = ``quote.mid``), stamped with the read time."""
+        return next(iter(self.get_latest_prices([pair]).values()))
+
+    def get_latest_prices(self, pairs: Iterable[str]) -> dict[str, PriceQuote]:
+        """Latest quotes for many pairs in one Ticker call, keyed by canonical altname.
+
+        Raises:
+            UnknownPairError: a name is not a Kraken pair.
+            UnexpectedResponseError: Kraken's reply lacks a requested pair.
+        """
+        universe = self.universe()
+        wanted = {meta.altname: meta for meta in (_resolve(universe, p) for p in pairs)}
+        if not wanted:
+            return {}
+        raw = self._client.ticker([meta.rest_symbol for meta in wanted.values()])
+        read_at = self._clock.now()
+        quotes: dict[str, PriceQuote] = {}
+        for key, quote in raw.items():
+            resolved = universe.resolve(key)
+            if is_successful(resolved) and resolved.unwrap().altname in wanted:
+                altname = resolved.unwrap().altname
+                quotes[altname] = replace(quote, pair=altname, at=read_at)
+        missing = sorted(set(wanted) - set(quotes))
+        if missing:
+            raise UnexpectedResponseError(
+                f"Ticker reply has no quote for {', '.join(missing)}", endpoint="Ticker"
+            )
+        return quotes
+
+
+class StaticMarketData:
+    """A fixed universe and fixed quotes: the `MarketData` fake for dry runs and tests.
+
+    >>> from kraken_bot.market.pairs import PAIR_EXAMPLE
+    >>> from datetime import UTC, datetime
+    >>> from decimal import Decimal
+    >>> quote = PriceQuote(pair="XBTUSD", bid=Decimal(99), ask=Decimal(101), last=None,
+    ...     at=datetime(2026, 1, 1, tzinfo=UTC))
+    >>> data = StaticMarketData(PairUniverse.of([PAIR_EXAMPLE]), {"XBT/USD": quote})
+    >>> data.get_latest_price("XXBTZUSD").mid
+    Decimal('100')
+    """
+
+    def __init__(self, universe: PairUniverse, quotes: Mapping[str, PriceQuote]) -> None:
+        self._universe = universe
+        self._quotes = {
+            _resolve(universe, name).altname: replace(quote, pair=_resolve(universe, name).altname)
+            for name, quote in quotes.items()
+        }
+
+    def universe(self) -> PairUniverse:
+        """The fixed universe."""
+        return self._universe
+
+    def get_pair_metadata(self, pair: str) -> PairMetadata:
+        """A pair's rules by any of its names."""
+        return _resolve(self._universe, pair)
+
+    def get_latest_price(self, pair: str) -> PriceQuote:
+        """The fixed quote of one pair."""
+        return next(iter(self.get_latest_prices([pair]).values()))
+
+    def get_latest_prices(self, pairs: Iterable[str]) -> dict[str, PriceQuote]:
+        """The fixed quotes, keyed by canonical altname.
+
+        Raises:
+            UnknownPairError: a name is not in the universe or has no quote.
+        """
+        result: dict[str, PriceQuote] = {}
+        for pair in pairs:
+            altname = _resolve(self._universe, pair).altname
+            if altname not in self._quotes:
+                raise UnknownPairError(pair, "the static market data holds no quote for it")
+            result[altname] = self._quotes[altname]
+        return result
