@@ -1,0 +1,36 @@
+"""One API key's mutable state on the exchange."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from kraken_sim.auth import NonceBook
+from kraken_sim.ratelimit import DecayingCounter
+
+__all__ = ["Account"]
+
+
+class Account:
+    """One API key's state: credentials, balances, nonce book, counters, dead-man timer."""
+
+    __slots__ = (
+        "auth_failures", "balances", "closed", "deadman_at", "key", "live", "locked_until",
+        "name", "nonces", "rest", "secret", "secret_b64", "trading",
+    )  # fmt: skip
+
+    def __init__(
+        self, *, name: str, key: str, secret_b64: str, secret: bytes, nonce_window: int
+    ) -> None:
+        self.name = name
+        self.key = key
+        self.secret_b64 = secret_b64
+        self.secret = secret
+        self.balances: dict[str, Decimal] = {}
+        self.nonces = NonceBook(window=nonce_window)
+        self.rest: DecayingCounter | None = None
+        self.trading: dict[str, DecayingCounter] = {}
+        self.deadman_at: float | None = None
+        self.live: dict[str, None] = {}
+        self.closed: list[str] = []
+        self.auth_failures = 0
+        self.locked_until = 0.0

@@ -1,0 +1,156 @@
+"""Command line: ``python -m kraken_sim serve [options]`` (also ``krakked sim serve``).
+
+``run_serve`` parses the options, builds the exchange, serves it on loopback, prints the base
+URL and the credentials, and runs until Ctrl-C or SIGTERM (exit status 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any, TextIO
+
+from kraken_sim.auth import b64decode_secret
+from kraken_sim.clock import Clock, VirtualClock, WallClock
+from kraken_sim.exchange import Exchange
+from kraken_sim.faults import PROFILES
+from kraken_sim.scenario import ScenarioError, load_scenario
+from kraken_sim.server import SimServer
+
+__all__ = ["build_serve_parser", "main", "run_serve"]
+
+_TIERS = ("starter", "intermediate", "pro", "unlimited")
+
+
+def build_serve_parser(prog: str = "python -m kraken_sim serve") -> argparse.ArgumentParser:
+    """The options of ``serve``."""
+    parser = argparse.ArgumentParser(
+        prog=prog, description="Serve a fake Kraken spot exchange on loopback."
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)"
+    )
+    parser.add_argument("--port", type=int, default=0, help="TCP port (default: any free port)")
+    parser.add_argument("--api-key", help="API key of the served account (default: generated)")
+    parser.add_argument("--api-secret", help="base64 API secret (default: generated)")
+    parser.add_argument("--scenario", type=Path, help="scenario YAML (default: the bundled one)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--tier", choices=_TIERS, help="rate-limit tier (default: the scenario's)")
+    parser.add_argument("--faults", help="none | light | heavy | FILE (default: the scenario's)")
+    parser.add_argument(
+        "--clock",
+        choices=("virtual", "wall"),
+        default="wall",
+        help="engine clock (default wall; a virtual clock only moves with injected delays)",
+    )
+    return parser
+
+
+def run_serve(
+    argv: Sequence[str] | None = None,
+    *,
+    out: TextIO | None = None,
+    stop: threading.Event | None = None,
+    prog: str = "python -m kraken_sim serve",
+) -> int:
+    """Serve until Ctrl-C/SIGTERM and return 0; ``stop`` ends it early (embedding, tests).
+
+    Bad options exit through argparse (status 2); ``prog`` names the command in its messages.
+    """
+    out = out if out is not None else sys.stdout
+    parser = build_serve_parser(prog)
+    args = parser.parse_args(argv)
+    if (args.api_key is None) != (args.api_secret is None):
+        parser.error("--api-key and --api-secret go together")
+    if args.api_secret is not None:
+        try:
+            b64decode_secret(args.api_secret)
+        except ValueError:
+            parser.error("--api-secret must be base64")
+    if args.faults is not None and args.faults not in PROFILES and not Path(args.faults).is_file():
+        parser.error(f"--faults: {args.faults!r} is neither none/light/heavy nor a file")
+    try:
+        scenario = load_scenario(args.scenario)
+    except (OSError, ScenarioError) as exc:
+        parser.error(str(exc))
+    clock: Clock = WallClock() if args.clock == "wall" else VirtualClock(start=scenario.start)
+    exchange = Exchange(scenario, seed=args.seed, clock=clock, faults=args.faults, tier=args.tier)
+    if args.api_key is not None:
+        first = dict(scenario.accounts[0].balances) if scenario.accounts else None
+        exchange.add_account(args.api_key, args.api_secret, first, name="cli")
+    try:
+        server = SimServer(exchange, args.host, args.port)
+    except (OSError, ValueError) as exc:
+        parser.error(str(exc))
+    stop = stop if stop is not None else threading.Event()
+    previous = _install_signal_handlers(stop)
+    server.start()
+    try:
+        _announce(out, server, exchange, args.clock, cli_key=args.api_key)
+        while not stop.wait(0.2):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    out.write("kraken-sim stopped\n")
+    out.flush()
+    return 0
+
+
+def _announce(
+    out: TextIO, server: SimServer, exchange: Exchange, clock: str, *, cli_key: str | None
+) -> None:
+    accounts = exchange.credentials()
+    if cli_key is not None:
+        accounts = [a for a in accounts if a[1] == cli_key] + [
+            a for a in accounts if a[1] != cli_key
+        ]
+    summary = (
+        f"scenario: {exchange.scenario.name}  seed: {exchange.seed}  tier: {exchange.tier}  "
+        f"faults: {exchange.fault_plan.name}  clock: {clock}"
+    )
+    lines = [f"base_url: {server.base_url}", summary]
+    for index, (name, key, secret) in enumerate(accounts):
+        prefix = "" if index == 0 else f"{name}_"
+        lines.append(f"{prefix}api_key: {key}")
+        lines.append(f"{prefix}api_secret: {secret}")
+    lines.append("Press Ctrl-C to stop.")
+    out.write("\n".join(lines) + "\n")
+    out.flush()
+
+
+_Handler = Callable[[int, FrameType | None], Any] | int | None
+
+
+def _install_signal_handlers(stop: threading.Event) -> dict[int, _Handler]:
+    """Make SIGINT/SIGTERM set ``stop``; return the handlers to restore afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        del signum, frame
+        stop.set()
+
+    return {signum: signal.signal(signum, on_signal) for signum in (signal.SIGTERM, signal.SIGINT)}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m kraken_sim <command> ...``; the only command is ``serve``."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in {"-h", "--help"}:
+        sys.stdout.write(
+            "usage: python -m kraken_sim serve [options]  (serve --help for options)\n"
+        )
+        return 0 if args else 2
+    if args[0] != "serve":
+        sys.stderr.write(f"unknown command {args[0]!r}; try: python -m kraken_sim serve --help\n")
+        return 2
+    return run_serve(args[1:])

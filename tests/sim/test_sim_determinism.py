@@ -1,0 +1,156 @@
+"""Same scenario, seed and requests give the same bytes; the walk and ids come from the seed."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import subprocess
+import sys
+import urllib.parse
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from kraken_sim import Exchange, NoResponse, VirtualClock, load_scenario
+
+SECRET = base64.b64encode(bytes(range(64))).decode()
+
+
+def sign(path, nonce, body):
+    inner = hashlib.sha256(nonce.encode() + body).digest()
+    return base64.b64encode(
+        hmac.new(base64.b64decode(SECRET), path.encode() + inner, hashlib.sha512).digest()
+    ).decode()
+
+
+def session_bytes(seed, faults="light"):
+    """Run a fixed script of ~200 requests with time passing; return everything the client saw."""
+    clock = VirtualClock(start=datetime(2026, 1, 1, tzinfo=UTC))
+    exchange = Exchange(load_scenario(None), seed=seed, clock=clock, faults=faults)
+    exchange.add_account("KEY", SECRET, {"ZUSD": Decimal(1_000_000), "XXBT": Decimal(5)})
+    seen = []
+    nonce = 0
+
+    def private(method, **params):
+        nonlocal nonce
+        nonce += 1
+        body = urllib.parse.urlencode({"nonce": nonce, **params}).encode()
+        path = f"/0/private/{method}"
+        try:
+            status, _, reply = exchange.handle(
+                "POST",
+                path,
+                {"API-Key": "KEY", "API-Sign": sign(path, str(nonce), body)},
+                body,
+                read_timeout=5,
+            )
+        except NoResponse as exc:
+            seen.append(f"no response: {exc.kind}".encode())
+            return
+        seen.append(str(status).encode() + reply)
+
+    for step in range(40):
+        status, _, reply = exchange.handle("GET", "/0/public/Ticker?pair=XBTUSD,ETHXBT", {}, b"")
+        seen.append(str(status).encode() + reply)
+        side = "buy" if step % 2 else "sell"
+        private(
+            "AddOrder",
+            pair="XBTUSD",
+            type=side,
+            ordertype="limit",
+            price=str(59900 + step * 10),
+            volume="0.05",
+            cl_ord_id=f"s-{step}",
+        )
+        private("AddOrder", pair="ETHUSD", type="buy", ordertype="market", volume="0.1")
+        private("OpenOrders", trades="true")
+        clock.advance(37)
+        private("ClosedOrders")
+    private("TradesHistory")
+    private("BalanceEx")
+    seen.append(
+        repr([(e.endpoint, e.fault, e.executed, e.txids) for e in exchange.journal]).encode()
+    )
+    return seen
+
+
+def test_two_runs_with_the_same_seed_give_identical_bytes():
+    first, second = session_bytes(11), session_bytes(11)
+    assert first == second
+
+
+def test_the_script_really_trades_and_meets_faults():
+    seen = b"\n".join(session_bytes(11))
+    assert b'"status":"closed"' in seen
+    assert b"no response" in seen or b"EService" in seen or b"<html>" in seen
+
+
+def test_another_seed_gives_another_market_and_other_ids():
+    first, second = session_bytes(11, faults="none"), session_bytes(12, faults="none")
+    assert first[0] != second[0]  # the walk
+    assert first[1] != second[1]  # the txid
+
+
+def test_the_walk_does_not_depend_on_when_it_is_read():
+    def mids(read_often):
+        clock = VirtualClock(start=datetime(2026, 1, 1, tzinfo=UTC))
+        exchange = Exchange(load_scenario(None), seed=3, clock=clock, faults="none")
+        if read_often:
+            for _ in range(30):
+                clock.advance(60)
+                exchange.touch("XBTUSD")
+        else:
+            clock.advance(1800)
+        return exchange.touch("XBTUSD")
+
+    assert mids(read_often=True) == mids(read_often=False)
+
+
+DIGEST_SCRIPT = """
+import hashlib, json
+from datetime import UTC, datetime
+from decimal import Decimal
+from kraken_sim import Exchange, VirtualClock, load_scenario
+clock = VirtualClock(start=datetime(2026, 1, 1, tzinfo=UTC))
+exchange = Exchange(load_scenario(None), seed=5, clock=clock, faults="none")
+digest = hashlib.sha256()
+for method in ("Assets", "AssetPairs", "Ticker", "OHLC?pair=XBTUSD&interval=5", "Depth?pair=SOLUSD"):
+    clock.advance(600)
+    digest.update(exchange.handle("GET", "/0/public/" + method, {}, b"")[2])
+digest.update(json.dumps(exchange.credentials()).encode())
+print(digest.hexdigest())
+"""
+
+
+@pytest.mark.subprocess
+def test_responses_do_not_depend_on_the_process_hash_seed():
+    digests = set()
+    for hash_seed in ("1", "2", "random"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        done = subprocess.run(
+            [sys.executable, "-c", DIGEST_SCRIPT],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        digests.add(done.stdout.strip())
+    assert len(digests) == 1
+
+
+def test_the_history_does_not_depend_on_when_it_is_first_read():
+    def first_ohlc_row(read_late):
+        clock = VirtualClock(start=datetime(2026, 1, 1, tzinfo=UTC))
+        exchange = Exchange(load_scenario(None), seed=3, clock=clock, faults="none")
+        if read_late:
+            clock.advance(1800)
+            exchange.touch("XBTUSD")
+        _, _, body = exchange.handle("GET", "/0/public/OHLC?pair=XBTUSD&interval=60", {}, b"")
+        return json.loads(body)["result"]["XXBTZUSD"][0]
+
+    assert first_ohlc_row(read_late=True) == first_ohlc_row(read_late=False)
