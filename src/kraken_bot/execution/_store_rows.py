@@ -1,0 +1,239 @@
+"""SQL rows of the execution tables: the statements, and records to and from their parameters.
+
+Writing: `order_row`, `event_row` and `result_row` give the parameters for
+`UPSERT_ORDER`, `INSERT_EVENT` and `UPSERT_RESULT`, in column order. Times go
+in as UTC epoch seconds (floored), amounts as REAL, lists and dicts as JSON
+text; the exact record goes in ``snapshot_json`` / ``raw_json`` / ``at_iso``.
+
+Reading: `decode_order`, `decode_result` and `decode_event` rebuild records
+from a ``SELECT`` row, from the exact JSON when there is some. A row written
+before those columns existed is decoded from the contract's columns instead
+(`kraken_bot.execution._store_legacy`). A row that cannot be decoded raises
+`StoreError` naming the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Final, TypeAlias, TypeVar
+
+from returns.pipeline import is_successful
+from returns.result import Result
+
+from kraken_bot.execution._store_legacy import order_from_columns, result_from_columns
+from kraken_bot.execution._store_records import OrderEventRecord
+from kraken_bot.execution._store_schema import EPOCH, ORDER_COLUMNS, RESULT_COLUMNS
+from kraken_bot.execution.codec import (
+    CodecError,
+    JsonObject,
+    decode_datetime,
+    encode_datetime,
+    from_json_text,
+    order_from_json,
+    result_from_json,
+    to_json_text,
+)
+from kraken_bot.execution.exceptions import StoreError
+from kraken_bot.execution.models import (
+    LIVE_STATUSES,
+    ExecutionResult,
+    LocalOrder,
+    OrderStatus,
+)
+
+SqlValue: TypeAlias = str | int | float | bytes | None
+"""The only Python types the store binds as SQL parameters."""
+
+_SECOND: Final = timedelta(seconds=1)
+_STATUS_VALUES: Final = frozenset(status.value for status in OrderStatus)
+_T = TypeVar("_T")
+
+
+def _names(columns: Sequence[tuple[str, str]]) -> str:
+    return ", ".join(name for name, _ in columns)
+
+
+def _placeholders(columns: Sequence[tuple[str, str]]) -> str:
+    return ", ".join("?" for _ in columns)
+
+
+_ORDER_NAMES: Final = _names(ORDER_COLUMNS)
+_RESULT_NAMES: Final = _names(RESULT_COLUMNS)
+_LIVE_IN: Final = ", ".join(f"'{status.value}'" for status in sorted(LIVE_STATUSES))
+
+# SQL below is assembled once, at import, from the constants above (no user input).
+UPSERT_ORDER: Final = (
+    f"INSERT INTO execution_orders ({_ORDER_NAMES}) VALUES ({_placeholders(ORDER_COLUMNS)})"  # noqa: S608
+    " ON CONFLICT(local_id) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name, _ in ORDER_COLUMNS[1:])
+)
+INSERT_EVENT: Final = (
+    "INSERT INTO execution_order_events (local_id, at, at_iso, status, event, detail)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
+UPSERT_RESULT: Final = (
+    f"INSERT INTO execution_results ({_RESULT_NAMES}) VALUES ({_placeholders(RESULT_COLUMNS)})"  # noqa: S608
+    " ON CONFLICT(plan_id) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name, _ in RESULT_COLUMNS[1:])
+)
+_ORDER_EXACT: Final = "json_extract(snapshot_json, '$.created_at')"
+_SELECT_ORDERS: Final = f"SELECT {_ORDER_NAMES} FROM execution_orders"  # noqa: S608
+GET_ORDER: Final = f"{_SELECT_ORDERS} WHERE local_id = ?"
+BY_KRAKEN_ID: Final = f"{_SELECT_ORDERS} WHERE kraken_order_id = ? ORDER BY rowid DESC LIMIT 1"
+BY_CLIENT_ID: Final = f"{_SELECT_ORDERS} WHERE client_order_id = ? ORDER BY rowid DESC LIMIT 1"
+LIVE_ORDERS: Final = (
+    f"{_SELECT_ORDERS} WHERE status IN ({_LIVE_IN}) ORDER BY created_at, {_ORDER_EXACT}, rowid"
+)
+PLAN_ORDERS: Final = (
+    f"{_SELECT_ORDERS} WHERE plan_id = ?"
+    f" ORDER BY action_index IS NULL, action_index, created_at, {_ORDER_EXACT}, rowid"
+)
+RECENT_ORDERS: Final = (
+    f"{_SELECT_ORDERS} ORDER BY created_at DESC, {_ORDER_EXACT} DESC, rowid DESC LIMIT ?"
+)
+_SELECT_RESULTS: Final = f"SELECT {_RESULT_NAMES} FROM execution_results"  # noqa: S608
+GET_RESULT: Final = f"{_SELECT_RESULTS} WHERE plan_id = ?"
+RECENT_RESULTS: Final = (
+    f"{_SELECT_RESULTS} ORDER BY started_at DESC,"
+    " json_extract(raw_json, '$.started_at') DESC, rowid DESC LIMIT ?"
+)
+EVENTS_FOR: Final = (
+    "SELECT id, local_id, at_iso, status, event, detail FROM execution_order_events"
+    " WHERE local_id = ? ORDER BY id"
+)
+
+
+# ---------------------------------------------------------------- writing rows
+
+
+def _epoch(moment: datetime) -> int:
+    return (moment - EPOCH) // _SECOND
+
+
+def _opt_epoch(moment: datetime | None) -> int | None:
+    return None if moment is None else _epoch(moment)
+
+
+def _real(amount: Decimal | None) -> float | None:
+    return None if amount is None else float(amount)
+
+
+def order_row(order: LocalOrder, snapshot: JsonObject) -> tuple[SqlValue, ...]:
+    """Parameters for `UPSERT_ORDER`, in `ORDER_COLUMNS` order."""
+    return (
+        order.local_id,
+        order.plan_id,
+        order.strategy_id,
+        order.pair,
+        order.side.value,
+        order.order_type.value,
+        order.kraken_order_id,
+        order.userref,
+        float(order.requested_base_size),
+        _real(order.requested_price),
+        order.status.value,
+        float(order.cumulative_base_filled),
+        _real(order.avg_fill_price),
+        _epoch(order.created_at),
+        _epoch(order.updated_at),
+        order.last_error,
+        to_json_text(snapshot["raw_request"]),  # the codec's copy, keys sorted
+        order.raw_response_json,
+        order.client_order_id,
+        float(order.fee),
+        float(order.cost),
+        order.rest_pair,
+        order.time_in_force.value,
+        int(order.post_only),
+        order.attempts,
+        _opt_epoch(order.send_deadline),
+        _opt_epoch(order.first_sent_at),
+        _opt_epoch(order.cancel_requested_at),
+        order.close_reason,
+        order.action_index,
+        _real(order.reference_price),
+        to_json_text(snapshot),
+    )
+
+
+def event_row(order: LocalOrder, event: str | None, detail: str | None) -> tuple[SqlValue, ...]:
+    """Parameters for `INSERT_EVENT`: the audit row for this snapshot of the order."""
+    return (
+        order.local_id,
+        _epoch(order.updated_at),
+        encode_datetime(order.updated_at),
+        order.status.value,
+        event,
+        detail,
+    )
+
+
+def result_row(result: ExecutionResult, snapshot: JsonObject) -> tuple[SqlValue, ...]:
+    """Parameters for `UPSERT_RESULT`, in `RESULT_COLUMNS` order."""
+    return (
+        result.plan_id,
+        _epoch(result.started_at),
+        _opt_epoch(result.completed_at),
+        int(result.success),
+        "; ".join(result.errors) or None,
+        to_json_text(snapshot),
+        to_json_text(list(result.errors)),
+        result.mode.value,
+        int(result.replayed),
+    )
+
+
+# ---------------------------------------------------------------- reading rows back
+
+
+def decode_order(row: tuple[object, ...], path: str) -> LocalOrder:
+    """The order in a row selected with `ORDER_COLUMNS`."""
+    values = dict(zip((name for name, _ in ORDER_COLUMNS), row, strict=True))
+    snapshot = values["snapshot_json"]
+    if isinstance(snapshot, str):
+        decoded = from_json_text(snapshot, "order").bind(order_from_json)
+    else:
+        decoded = order_from_columns(values)
+    return _unwrap(decoded, f"order {values['local_id']}", path)
+
+
+def decode_result(row: tuple[object, ...], path: str) -> ExecutionResult:
+    """The result in a row selected with `RESULT_COLUMNS`."""
+    values = dict(zip((name for name, _ in RESULT_COLUMNS), row, strict=True))
+    raw = values["raw_json"]
+    if values["mode"] is not None and isinstance(raw, str):
+        decoded = from_json_text(raw, "result").bind(result_from_json)
+    else:
+        decoded = result_from_columns(values)
+    return _unwrap(decoded, f"result {values['plan_id']}", path)
+
+
+def decode_event(row: tuple[object, ...], path: str) -> OrderEventRecord:
+    """The audit record in a row selected by `EVENTS_FOR`."""
+    event_id, local_id, at_iso, status, event, detail = row
+    at = decode_datetime(at_iso)
+    if (
+        not isinstance(event_id, int)
+        or not isinstance(local_id, str)
+        or at is None
+        or status not in _STATUS_VALUES
+        or not isinstance(event, str | None)
+        or not isinstance(detail, str | None)
+    ):
+        raise StoreError(f"{path}: event row {event_id!r} is malformed", path=path)
+    return OrderEventRecord(
+        id=event_id,
+        local_id=local_id,
+        at=at,
+        status=OrderStatus(str(status)),
+        event=event,
+        detail=detail,
+    )
+
+
+def _unwrap(decoded: Result[_T, CodecError], what: str, path: str) -> _T:
+    if is_successful(decoded):
+        return decoded.unwrap()
+    raise StoreError(f"{path}: {what} cannot be read back: {decoded.failure()}", path=path)

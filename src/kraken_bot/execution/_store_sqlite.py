@@ -1,0 +1,283 @@
+"""The SQLite execution store: one connection, one lock, one transaction per call.
+
+Opening checks the location, connects (`kraken_bot.execution._store_connection`),
+sets the pragmas and, unless read-only, migrates the schema
+(`kraken_bot.execution._store_schema`) in a ``BEGIN IMMEDIATE`` transaction
+that also proves the file is writable. Every write is ``BEGIN IMMEDIATE`` ...
+``COMMIT``, rolled back on any error; every `sqlite3.Error` becomes a
+`StoreError` whose message names the file and says in words what went wrong.
+The statements, and the rows bound to them and read back, are in
+`kraken_bot.execution._store_rows`.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Literal, Self, TypeAlias
+
+from kraken_bot.execution._store_connection import check_location, connect, describe, rollback
+from kraken_bot.execution._store_records import (
+    OrderEventRecord,
+    check_limit,
+    order_snapshot,
+    result_snapshot,
+)
+from kraken_bot.execution._store_rows import (
+    BY_CLIENT_ID,
+    BY_KRAKEN_ID,
+    EVENTS_FOR,
+    GET_ORDER,
+    GET_RESULT,
+    INSERT_EVENT,
+    LIVE_ORDERS,
+    PLAN_ORDERS,
+    RECENT_ORDERS,
+    RECENT_RESULTS,
+    UPSERT_ORDER,
+    UPSERT_RESULT,
+    SqlValue,
+    decode_event,
+    decode_order,
+    decode_result,
+    event_row,
+    order_row,
+    result_row,
+)
+from kraken_bot.execution._store_schema import check_schema, migrate, read_version
+from kraken_bot.execution.exceptions import StoreError
+from kraken_bot.execution.models import ExecutionResult, LocalOrder
+
+Synchronous: TypeAlias = Literal["NORMAL", "FULL"]
+"""SQLite's ``synchronous`` pragma as the store allows it (see `SQLiteExecutionStore`)."""
+
+
+class SQLiteExecutionStore:
+    """`ExecutionStore` in a SQLite file (see `kraken_bot.execution.store`).
+
+    Opening creates or upgrades the execution tables (unless ``read_only``) and
+    raises `StoreError` for any problem that would stop a later write. Usable
+    as a context manager; thread-safe.
+
+    Args:
+        path: the database file (the application's ``storage.path``).
+        synchronous: ``NORMAL`` (survives process crashes) or ``FULL``
+            (also survives power loss).
+        busy_timeout: seconds to wait for another connection's lock before
+            giving up with "locked by another process".
+        read_only: open with SQLite's ``mode=ro`` for inspection: nothing is
+            created or migrated, and every write raises `StoreError`.
+        connection_factory: sqlite3's ``factory`` hook (a `sqlite3.Connection`
+            subclass); tests use it to record every statement.
+
+    Attributes:
+        path: the database file, as given.
+        read_only: whether writes are refused.
+        journal_mode: SQLite's journal mode once open (``wal`` for writing; a
+            filesystem without shared-memory support may keep ``delete``).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        synchronous: Synchronous = "NORMAL",
+        busy_timeout: float = 5.0,
+        read_only: bool = False,
+        connection_factory: type[sqlite3.Connection] = sqlite3.Connection,
+    ) -> None:
+        if synchronous not in ("NORMAL", "FULL"):
+            raise ValueError(f"synchronous must be NORMAL or FULL, got {synchronous!r}")
+        self.path = os.fspath(path)
+        self.read_only = read_only
+        self.journal_mode = "unknown"
+        self._busy_timeout = busy_timeout
+        self._lock = threading.RLock()
+        check_location(Path(self.path), read_only=read_only)
+        try:
+            conn = connect(Path(self.path), busy_timeout, read_only, connection_factory)
+        except sqlite3.Error as error:
+            raise self._error(error, "opening") from error
+        try:
+            self._prepare(conn, synchronous)
+        except BaseException as error:
+            conn.close()
+            if isinstance(error, sqlite3.Error):
+                raise self._error(error, "opening") from error
+            raise
+        self._conn: sqlite3.Connection | None = conn
+
+    @classmethod
+    def open(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        synchronous: Synchronous = "NORMAL",
+        busy_timeout: float = 5.0,
+        read_only: bool = False,
+        connection_factory: type[sqlite3.Connection] = sqlite3.Connection,
+    ) -> Self:
+        """Same as the constructor."""
+        return cls(
+            path,
+            synchronous=synchronous,
+            busy_timeout=busy_timeout,
+            read_only=read_only,
+            connection_factory=connection_factory,
+        )
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection (SQLite checkpoints the WAL). Closing twice is fine."""
+        with self._lock:
+            if self._conn is not None:
+                conn, self._conn = self._conn, None
+                conn.close()
+
+    # ------------------------------------------------------------ opening
+
+    def _prepare(self, conn: sqlite3.Connection, synchronous: Synchronous) -> None:
+        conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if self.read_only:
+            (self.journal_mode,) = conn.execute("PRAGMA journal_mode").fetchone()
+            version = read_version(conn, self.path)
+            check_schema(conn, version, path=self.path, read_only=True)
+            return
+        (self.journal_mode,) = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+        conn.execute(f"PRAGMA synchronous = {synchronous}")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            migrate(conn, self.path)
+            conn.execute("COMMIT")
+        except BaseException:
+            rollback(conn)
+            raise
+
+    # ------------------------------------------------------------ plumbing
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError(f"{self.path}: the execution store is closed", path=self.path)
+        return self._conn
+
+    def _error(self, error: sqlite3.Error, doing: str) -> StoreError:
+        return StoreError(describe(self.path, error, doing, self._busy_timeout), path=self.path)
+
+    def _write(self, doing: str, work: Callable[[sqlite3.Connection], None]) -> None:
+        with self._lock:
+            conn = self._connection()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    work(conn)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    rollback(conn)
+                    raise
+            except sqlite3.Error as error:
+                raise self._error(error, doing) from error
+
+    def _rows(self, doing: str, sql: str, params: tuple[SqlValue, ...]) -> list[tuple[object, ...]]:
+        with self._lock:
+            conn = self._connection()
+            try:
+                rows: list[tuple[object, ...]] = conn.execute(sql, params).fetchall()
+            except sqlite3.Error as error:
+                raise self._error(error, doing) from error
+        return rows
+
+    def _orders(self, doing: str, sql: str, params: tuple[SqlValue, ...]) -> list[LocalOrder]:
+        return [decode_order(row, self.path) for row in self._rows(doing, sql, params)]
+
+    # ------------------------------------------------------------ writes
+
+    def save_order(
+        self, order: LocalOrder, *, event: str | None = None, detail: str | None = None
+    ) -> None:
+        """Upsert the order's snapshot and append one audit row, in one transaction."""
+        row = order_row(order, order_snapshot(order))
+        audit = event_row(order, event, detail)
+
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute(UPSERT_ORDER, row)
+            conn.execute(INSERT_EVENT, audit)
+
+        self._write(f"saving order {order.local_id}", work)
+
+    def save_orders(self, orders: Sequence[LocalOrder], *, event: str | None = None) -> None:
+        """`save_order` for many orders (in sequence order), all in one transaction."""
+        rows = [order_row(order, order_snapshot(order)) for order in orders]
+        audits = [event_row(order, event, None) for order in orders]
+
+        def work(conn: sqlite3.Connection) -> None:
+            conn.executemany(UPSERT_ORDER, rows)
+            conn.executemany(INSERT_EVENT, audits)
+
+        self._write(f"saving {len(rows)} orders", work)
+
+    def save_result(self, result: ExecutionResult) -> None:
+        """Upsert a plan's result; ``raw_json`` holds all of it, orders and skips included."""
+        row = result_row(result, result_snapshot(result))
+
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute(UPSERT_RESULT, row)
+
+        self._write(f"saving result {result.plan_id}", work)
+
+    # ------------------------------------------------------------ reads
+
+    def get_order(self, local_id: str) -> LocalOrder | None:
+        """The latest snapshot of an order."""
+        return next(iter(self._orders("reading an order", GET_ORDER, (local_id,))), None)
+
+    def find_by_kraken_id(self, txid: str) -> LocalOrder | None:
+        """The order with this Kraken txid (the newest, if several)."""
+        return next(iter(self._orders("reading an order", BY_KRAKEN_ID, (txid,))), None)
+
+    def find_by_client_order_id(self, cl_ord_id: str) -> LocalOrder | None:
+        """The order with this client order id (the newest, if several)."""
+        return next(iter(self._orders("reading an order", BY_CLIENT_ID, (cl_ord_id,))), None)
+
+    def live_orders(self) -> list[LocalOrder]:
+        """Orders whose status is in `LIVE_STATUSES`, oldest first (uses the status index)."""
+        return self._orders("reading live orders", LIVE_ORDERS, ())
+
+    def orders_for_plan(self, plan_id: str) -> list[LocalOrder]:
+        """A plan's orders in action order (orders without one last), then creation time."""
+        return self._orders("reading a plan's orders", PLAN_ORDERS, (plan_id,))
+
+    def recent_orders(self, limit: int = 50) -> list[LocalOrder]:
+        """The ``limit`` most recently created orders, newest first."""
+        check_limit(limit)
+        return self._orders("reading recent orders", RECENT_ORDERS, (limit,))
+
+    def get_result(self, plan_id: str) -> ExecutionResult | None:
+        """A plan's result as it was last saved."""
+        rows = self._rows("reading a result", GET_RESULT, (plan_id,))
+        return decode_result(rows[0], self.path) if rows else None
+
+    def recent_results(self, limit: int = 50) -> list[ExecutionResult]:
+        """The ``limit`` most recently started results, newest first."""
+        check_limit(limit)
+        rows = self._rows("reading recent results", RECENT_RESULTS, (limit,))
+        return [decode_result(row, self.path) for row in rows]
+
+    def events_for(self, local_id: str) -> list[OrderEventRecord]:
+        """An order's audit trail, oldest first."""
+        rows = self._rows("reading an order's events", EVENTS_FOR, (local_id,))
+        return [decode_event(row, self.path) for row in rows]
