@@ -145,7 +145,6 @@ def decide_after_send_error(
     config: ExecutionConfig,
     now: datetime,
     deadline: datetime | None,
-    is_resend: bool,
 ) -> SendDecision:
     """Decide what follows a failed AddOrder.
 
@@ -155,11 +154,10 @@ def decide_after_send_error(
         config: retry settings (``max_retries``, backoff, ``lookup_margin_seconds``).
         now: the current time.
         deadline: the AddOrder ``deadline`` sent, if any.
-        is_resend: this send followed a lookup that proved an earlier send absent.
 
     Returns:
-        ``RejectOrder`` for a permanent error, except a duplicate-id answer to a
-        resend, which proves the first send exists (``LookUpFirst``);
+        ``RejectOrder`` for a permanent error, except a duplicate-id answer, which
+        proves an earlier send of the same order exists (``LookUpFirst``);
         ``RetryAfter`` / ``GiveUpOrder`` for retry classes; ``LookUpFirst``
         after the deadline plus the lookup margin for an ambiguous error.
 
@@ -168,7 +166,7 @@ def decide_after_send_error(
     >>> now = datetime(2026, 1, 1, tzinfo=UTC)
     >>> def decide(text, sends=1):
     ...     return decide_after_send_error(error_from_kraken([text]), sends_so_far=sends,
-    ...         config=ExecutionConfig(), now=now, deadline=None, is_resend=False)
+    ...         config=ExecutionConfig(), now=now, deadline=None)
     >>> decide("EOrder:Insufficient funds")
     RejectOrder(message='EOrder:Insufficient funds')
     >>> decide("EAPI:Rate limit exceeded", sends=2).delay_seconds
@@ -180,7 +178,10 @@ def decide_after_send_error(
     """
     error_class = error.error_class
     if error_class is ErrorClass.PERMANENT:
-        if is_resend and _is_duplicate(error):
+        if _is_duplicate(error):
+            # Our client order ids are unique per order, so a duplicate answer proves an
+            # earlier send of this very order is on the book (a lost reply, or a crash
+            # between send and write): adopt it rather than reject what exists.
             reason = f"{kraken_message(error)}: the earlier send exists; adopt it"
             return LookUpFirst(not_before=now, reason=reason)
         return RejectOrder(message=kraken_message(error))

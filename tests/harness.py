@@ -1,0 +1,154 @@
+"""A whole stack for end-to-end tests: fake Kraken + real client + ExecutionService + SQLite file.
+
+Everything runs in-process on the fake exchange's virtual clock: the real
+client signs, encodes and parses; the real store writes a real SQLite file.
+The base URL is a ``.invalid`` host, so nothing can reach the real Kraken even
+if the in-process transport were not mounted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from kraken_bot.config import AppConfig, ExecutionConfig, KrakenConfig, StorageConfig
+from kraken_bot.execution.ids import SeededIds
+from kraken_bot.execution.models import ExecutionMode
+from kraken_bot.execution.oms import ExecutionService
+from kraken_bot.kraken.region import Tier
+from kraken_bot.secret import Secret
+from kraken_bot.strategy.plan import ActionType, ExecutionPlan, RiskAdjustedAction
+from kraken_sim import Exchange, FaultPlan, SimTransport, VirtualClock, load_scenario
+
+SIM_URL = "http://kraken-sim.invalid"
+START = datetime(2026, 1, 1, tzinfo=UTC)
+BALANCES: Mapping[str, Decimal] = {
+    "ZUSD": Decimal(1_000_000),
+    "XXBT": Decimal(10),
+    "XETH": Decimal(100),
+    "SOL": Decimal(2000),
+}
+
+
+def live_config(**overrides: Any) -> ExecutionConfig:
+    """Live mode against the fake exchange, with every opt-in set."""
+    base: dict[str, Any] = {
+        "mode": ExecutionMode.LIVE,
+        "allow_live_trading": True,
+        "validate_only": False,
+        "dead_man_switch_seconds": 0,
+        "retry_backoff_seconds": 1.0,
+    }
+    base.update(overrides)
+    return ExecutionConfig(**base)
+
+
+@dataclass
+class SimStack:
+    """The pieces of one end-to-end setup."""
+
+    clock: VirtualClock
+    exchange: Exchange
+    key: str
+    secret: str
+    config: AppConfig
+    db_path: Path
+    services: list[ExecutionService] = field(default_factory=list)
+
+    def service(self, **execution: Any) -> ExecutionService:
+        """A fresh, initialized service on the same exchange, database and clock."""
+        config = self.config
+        if execution:
+            config = replace(config, execution=replace(config.execution, **execution))
+        service = ExecutionService.from_config(
+            config,
+            transport=SimTransport(self.exchange),
+            clock=self.clock,
+            new_id=SeededIds(len(self.services) + 1),
+            background_scheduler=False,
+        )
+        service.initialize()
+        self.services.append(service)
+        return service
+
+    def close(self) -> None:
+        """Close every service made."""
+        for service in self.services:
+            service.close()
+
+    def exchange_orders(self) -> list[Any]:
+        """The exchange's true order records for our account."""
+        return list(self.exchange.orders(self.key))
+
+    def private_calls(self, method: str | None = None) -> list[Any]:
+        """Journal entries of private calls (optionally of one method) made by our account."""
+        return [
+            e
+            for e in self.exchange.journal
+            if e.api_key == self.key and (method is None or e.endpoint == method)
+        ]
+
+
+def sim_stack(
+    tmp_path: Path,
+    *,
+    execution: ExecutionConfig | None = None,
+    faults: str | FaultPlan = "none",
+    tier: Literal["starter", "intermediate", "pro", "unlimited"] = "unlimited",
+    seed: int = 7,
+    balances: Mapping[str, Decimal] = BALANCES,
+    strategies: Any = None,
+) -> SimStack:
+    """Build a fake exchange with one funded account and a config pointing at it."""
+    clock = VirtualClock(start=START)
+    exchange = Exchange(load_scenario(None), seed=seed, clock=clock, faults=faults, tier=tier)
+    key, secret = exchange.create_account(dict(balances))
+    db_path = tmp_path / "execution.db"
+    config = AppConfig(
+        execution=execution or live_config(),
+        kraken=KrakenConfig(
+            base_url=SIM_URL,
+            api_key=Secret(key),
+            api_secret=Secret(secret),
+            tier=Tier(tier),
+            nonce_state_file=str(tmp_path / "nonce.json"),
+        ),
+        storage=StorageConfig(path=str(db_path)),
+    )
+    if strategies is not None:
+        config = replace(config, strategies=strategies)
+    return SimStack(
+        clock=clock, exchange=exchange, key=key, secret=secret, config=config, db_path=db_path
+    )
+
+
+def action(
+    pair: str = "XBTUSD",
+    current: str = "0",
+    target: str = "0.1",
+    *,
+    strategy: str | None = "trend",
+    action_type: ActionType = ActionType.INCREASE,
+    blocked: bool = False,
+    userref: int | None = None,
+) -> RiskAdjustedAction:
+    """One action of a plan."""
+    return RiskAdjustedAction(
+        pair=pair,
+        strategy_id=strategy,
+        action_type=action_type,
+        current_base_size=Decimal(current),
+        target_base_size=Decimal(target),
+        blocked=blocked,
+        block_reasons=("risk",) if blocked else (),
+        userref=userref,
+    )
+
+
+def plan(plan_id: str, *actions: RiskAdjustedAction) -> ExecutionPlan:
+    """A plan of the given actions."""
+    return ExecutionPlan(plan_id=plan_id, created_at=START, actions=tuple(actions))
