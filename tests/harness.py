@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import parse_qsl
 
 from kraken_bot.config import AppConfig, ExecutionConfig, KrakenConfig, StorageConfig
 from kraken_bot.execution.ids import SeededIds
@@ -25,6 +26,27 @@ from kraken_bot.strategy.plan import ActionType, ExecutionPlan, RiskAdjustedActi
 from kraken_sim import Exchange, FaultPlan, SimTransport, VirtualClock, load_scenario
 
 SIM_URL = "http://kraken-sim.invalid"
+
+
+class RecordingTransport(SimTransport):
+    """The in-process transport, keeping every request's method, path and decoded body."""
+
+    def __init__(self, exchange: Exchange) -> None:
+        super().__init__(exchange)
+        self.requests: list[tuple[str, dict[str, str]]] = []
+
+    def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        body = request.body or b""
+        text = body.decode() if isinstance(body, bytes) else str(body)
+        path = str(request.path_url).split("?")[0]
+        self.requests.append((path.rsplit("/", 1)[-1], dict(parse_qsl(text))))
+        return super().send(request, *args, **kwargs)
+
+    def bodies(self, method: str) -> list[dict[str, str]]:
+        """Decoded bodies of the calls to one Kraken method."""
+        return [body for name, body in self.requests if name == method]
+
+
 START = datetime(2026, 1, 1, tzinfo=UTC)
 BALANCES: Mapping[str, Decimal] = {
     "ZUSD": Decimal(1_000_000),
@@ -58,22 +80,30 @@ class SimStack:
     config: AppConfig
     db_path: Path
     services: list[ExecutionService] = field(default_factory=list)
+    transport: RecordingTransport | None = None
 
-    def service(self, **execution: Any) -> ExecutionService:
-        """A fresh, initialized service on the same exchange, database and clock."""
+    def service(self, *, initialize: bool = True, **execution: Any) -> ExecutionService:
+        """A fresh service on the same exchange, database and clock (initialized by default)."""
         config = self.config
         if execution:
             config = replace(config, execution=replace(config.execution, **execution))
+        self.transport = RecordingTransport(self.exchange)
         service = ExecutionService.from_config(
             config,
-            transport=SimTransport(self.exchange),
+            transport=self.transport,
             clock=self.clock,
             new_id=SeededIds(len(self.services) + 1),
             background_scheduler=False,
         )
-        service.initialize()
         self.services.append(service)
+        if initialize:
+            service.initialize()
         return service
+
+    def sent(self, method: str) -> list[dict[str, str]]:
+        """Bodies the latest service sent to one Kraken method."""
+        assert self.transport is not None
+        return self.transport.bodies(method)
 
     def close(self) -> None:
         """Close every service made."""

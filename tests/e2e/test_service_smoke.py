@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from kraken_bot.execution.models import OrderStatus, Side
 from tests.harness import action, plan, sim_stack
+
+from kraken_bot.execution.models import OrderStatus, Side
 
 
 def test_a_plan_that_increases_a_position_places_one_buy(tmp_path):

@@ -19,14 +19,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TypeVar
 
 from kraken_bot.clock import Clock
 from kraken_bot.config import ExecutionConfig
 from kraken_bot.execution import lifecycle
 from kraken_bot.execution._ledger import Ledger
+from kraken_bot.execution._retry import retry_transient
 from kraken_bot.execution.adapter import KrakenExecutionAdapter
 from kraken_bot.execution.ids import IdFactory, is_local_id
 from kraken_bot.execution.models import (
@@ -43,6 +45,8 @@ from kraken_bot.kraken.types import KrakenOrderStatus, OrderInfo
 from kraken_bot.market.pairs import PairUniverse
 
 log = logging.getLogger("kraken_bot.execution")
+
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -81,13 +85,13 @@ class Reconciler:
         report.checked = len(live)
         self._refresh_known(live, report)
         unacknowledged = [o for o in self.ledger.live_orders() if o.kraken_order_id is None]
+        oldest = min(
+            [o.first_sent_at or o.created_at for o in unacknowledged],
+            default=self.clock.now() - look_back,
+        )
         try:
-            open_orders = self.adapter.open_orders()
-            oldest = min(
-                [o.first_sent_at or o.created_at for o in unacknowledged],
-                default=self.clock.now() - look_back,
-            )
-            closed = self.adapter.closed_orders_since(oldest)
+            open_orders = self._read(self.adapter.open_orders, "OpenOrders")
+            closed = self._read(lambda: self.adapter.closed_orders_since(oldest), "ClosedOrders")
         except KrakenAPIError as error:
             report.errors.append(f"listing orders failed: {error}")
             return report
@@ -100,12 +104,15 @@ class Reconciler:
         """QueryOrders for ``orders`` that have a txid, folding each answer in."""
         self._refresh_known(orders, report)
 
+    def _read(self, call: Callable[[], _T], what: str) -> _T:
+        return retry_transient(call, clock=self.clock, config=self.config, what=what)
+
     def _refresh_known(self, orders: Iterable[LocalOrder], report: ReconcileReport) -> None:
         with_txid = {o.kraken_order_id: o for o in orders if o.kraken_order_id is not None}
         if not with_txid:
             return
         try:
-            infos = self.adapter.query_orders(list(with_txid))
+            infos = self._read(lambda: self.adapter.query_orders(list(with_txid)), "QueryOrders")
         except KrakenAPIError as error:
             report.errors.append(f"QueryOrders failed: {error}")
             return

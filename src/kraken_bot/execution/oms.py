@@ -38,9 +38,10 @@ from returns.result import Result
 
 from kraken_bot.clock import Clock, SystemClock
 from kraken_bot.config import AppConfig
-from kraken_bot.execution import lifecycle, policy
+from kraken_bot.execution import lifecycle
 from kraken_bot.execution._ledger import Ledger
 from kraken_bot.execution._reconcile import Reconciler, ReconcileReport
+from kraken_bot.execution._retry import retry_transient
 from kraken_bot.execution._submit import SendStats, Submitter
 from kraken_bot.execution.adapter import KrakenExecutionAdapter, TradingClient
 from kraken_bot.execution.exceptions import (
@@ -84,6 +85,11 @@ log = logging.getLogger("kraken_bot.execution")
 _T = TypeVar("_T")
 _FAILED = frozenset({OrderStatus.REJECTED, OrderStatus.ERROR})
 _NOT_OPEN_ERRORS = ("EOrder:Unknown order", "EOrder:Invalid order")
+
+
+def _never_sent(order: LocalOrder) -> bool:
+    """The write-ahead proves no AddOrder left for this order, and it will not be sent now."""
+    return order.attempts == 0 and order.status in {OrderStatus.ERROR, OrderStatus.PENDING}
 
 
 class ExecutionService:
@@ -192,7 +198,9 @@ class ExecutionService:
         ledger.load()
         self._ledger = ledger
         self._build_workers(ledger)
-        if self._mode is not ExecutionMode.DRY_RUN and ledger.live_orders():
+        if self._mode is ExecutionMode.DRY_RUN:
+            self._settle_leftovers_offline(ledger)
+        elif ledger.live_orders():
             self.last_reconcile = self._reconciler_or_fail().reconcile()
         if self._exec.dead_man_switch_enabled:
             assert self._submitter is not None
@@ -204,6 +212,25 @@ class ExecutionService:
                 background=self._background,
             )
             self._dead_man.start()
+
+    def _settle_leftovers_offline(self, ledger: Ledger) -> None:
+        """Dry run cannot ask Kraken: orders never sent are settled; others wait for a real mode."""
+        for order in ledger.live_orders():
+            if order.attempts == 0:
+                ledger.transition(
+                    order,
+                    GaveUp(
+                        at=self._clock.now(),
+                        message="never sent: the process stopped before sending it",
+                    ),
+                )
+            else:
+                log.warning(
+                    "order %s (%s) may be on the exchange; run in paper or live mode to"
+                    " reconcile it",
+                    order.local_id,
+                    order.status.value,
+                )
 
     def _check_exchange_access(self) -> None:
         if self._mode is ExecutionMode.DRY_RUN:
@@ -260,6 +287,21 @@ class ExecutionService:
         return self._exec.mode
 
     @property
+    def adapter(self) -> KrakenExecutionAdapter | None:
+        """The Kraken adapter (None in dry run, where nothing may reach Kraken)."""
+        return self._submitter.adapter if self._submitter is not None else None
+
+    @property
+    def store(self) -> ExecutionStore:
+        """The execution records (opened by `initialize`)."""
+        return self._ledger_or_fail().store
+
+    @property
+    def transition_failures(self) -> list[str]:
+        """Observations the lifecycle refused (stale or contradictory), for diagnostics."""
+        return list(self._ledger_or_fail().transition_failures)
+
+    @property
     def dead_man_switch(self) -> DeadManSwitch | None:
         """The running dead-man switch, if armed."""
         return self._dead_man
@@ -307,7 +349,9 @@ class ExecutionService:
     def _execute(self, plan: ExecutionPlan, ledger: Ledger) -> ExecutionResult:
         started = self._clock.now()
         self.tick()
-        earlier = ledger.store.orders_for_plan(plan.plan_id)  # a run cut short: resume it
+        # A run cut short (no result stored): resume it. Actions whose order may have reached
+        # the exchange are done; actions whose order provably never left are planned again.
+        earlier = [o for o in ledger.store.orders_for_plan(plan.plan_id) if not _never_sent(o)]
         done = {o.action_index for o in earlier if o.action_index is not None}
         try:
             universe, prices = self._gather_market(plan)
@@ -325,17 +369,17 @@ class ExecutionService:
             },
         )
         decisions = plan_orders(plan, context)
-        created, skipped = self._record_decisions(plan, decisions, done)
+        created, guarded, skipped = self._record_decisions(plan, decisions, done)
         self._send(created)
         live = self._submitter is not None and not self._submitter.adapter.validating
         if live and self._exec.reconcile_after_execute and self._reconciler is not None:
             report = ReconcileReport()
             self._reconciler.refresh_orders(ledger.refresh_many(created), report)
         self.tick()
-        return self._finish(plan, started, (*earlier, *created), tuple(skipped), [])
+        return self._finish(plan, started, (*earlier, *guarded, *created), tuple(skipped), [])
 
     def _gather_market(self, plan: ExecutionPlan) -> tuple[PairUniverse, dict[str, PriceQuote]]:
-        universe = self._market.universe()
+        universe = self._retrying(self._market.universe, "reading pair metadata")
         wanted: set[str] = set()
         for action in plan.actions:
             pair = universe.resolve(action.pair).value_or(None)
@@ -346,19 +390,31 @@ class ExecutionService:
                 usd = universe.usd_pair_for(pair.quote)
                 if usd is not None:
                     wanted.add(usd.altname)
-        prices = dict(self._market.get_latest_prices(sorted(wanted))) if wanted else {}
-        return universe, prices
+        if not wanted:
+            return universe, {}
+        quotes = self._retrying(
+            lambda: self._market.get_latest_prices(sorted(wanted)), "reading prices"
+        )
+        return universe, dict(quotes)
+
+    def _retrying(self, call: Callable[[], _T], what: str) -> _T:
+        return retry_transient(call, clock=self._clock, config=self._exec, what=what)
 
     def _record_decisions(
         self,
         plan: ExecutionPlan,
         decisions: Sequence[Result[OrderIntent, ActionSkip]],
         done: set[int],
-    ) -> tuple[list[LocalOrder], list[ActionSkip]]:
-        """Write-ahead: every order is stored (pending or guardrail error) before any send."""
+    ) -> tuple[list[LocalOrder], list[LocalOrder], list[ActionSkip]]:
+        """Write-ahead: every order is stored (pending or guardrail error) before any send.
+
+        Returns the pending orders to send, the guardrail orders (status error,
+        never sent), and the benign skips.
+        """
         ledger = self._ledger_or_fail()
         now = self._clock.now()
         created: list[LocalOrder] = []
+        guarded: list[LocalOrder] = []
         skipped: list[ActionSkip] = []
         for index, decision in enumerate(decisions):
             if index in done:
@@ -372,11 +428,11 @@ class ExecutionService:
                 order = lifecycle.guardrail_order(
                     skip, plan_id=plan.plan_id, local_id=self._new_id(), now=now
                 )
-                ledger.record(order, "guardrail", skip.message)
+                guarded.append(ledger.record(order, "guardrail", skip.message))
             else:
                 log.info("plan %s action %d: %s", plan.plan_id, index, skip.message)
                 skipped.append(skip)
-        return created, skipped
+        return created, guarded, skipped
 
     def _send(self, orders: list[LocalOrder]) -> None:
         """Send with at most ``max_concurrent_orders`` in flight; userref twins one at a time."""
@@ -541,16 +597,12 @@ class ExecutionService:
 
     def _with_retries(self, call: Callable[[], _T]) -> _T:
         """Retry transient errors with the configured backoff; repeating a cancel is harmless."""
-        for retry in range(self._exec.max_retries + 1):
-            try:
-                return call()
-            except KrakenAPIError as error:
-                if not error.transient or retry == self._exec.max_retries:
-                    if error.transient:
-                        raise CancelFailedError(f"Kraken did not answer: {error}") from error
-                    raise
-                self._clock.sleep(policy.backoff_seconds(retry + 1, self._exec))
-        raise AssertionError("unreachable")
+        try:
+            return self._retrying(call, "cancel")
+        except KrakenAPIError as error:
+            if error.transient:
+                raise CancelFailedError(f"Kraken did not answer: {error}") from error
+            raise
 
     # ------------------------------------------------------------------ reconcile
 
