@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from returns.pipeline import is_successful
+from tests.builders import an_order
 
 from kraken_bot.config import ConfigError, ConfigProblem, ExecutionConfig, parse_app_config
 from kraken_bot.execution.codec import order_from_json, order_to_json
@@ -32,7 +33,6 @@ from kraken_bot.strategy.plan import (
     parse_timestamp_utc,
     validate_plan,
 )
-from tests.builders import an_order
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
