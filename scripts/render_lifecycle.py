@@ -1,4 +1,3 @@
-# ruff: noqa: INP001
 """Print the order lifecycle's transition table as a Mermaid state diagram.
 
 The diagram is generated from `kraken_bot.execution.lifecycle.TRANSITIONS`, so
