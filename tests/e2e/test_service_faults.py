@@ -257,3 +257,28 @@ def test_faults_injected_by_rule_are_all_counted(tmp_path):
     assert all(o.status is not OrderStatus.SUBMITTED for o in result.orders)
     assert_consistent(stack, service)
     stack.close()
+
+
+def test_identical_userref_orders_with_lost_replies_each_get_their_own_exchange_order(tmp_path):
+    faults = FaultPlan(
+        schedule=(
+            ScheduledFault(endpoint="AddOrder", calls=(1, 2), kind="lost_response", phase="after"),
+        )
+    )
+    stack = sim_stack(tmp_path, faults=faults, execution=live_config(max_concurrent_orders=8))
+    service = stack.service()
+    twins = plan(
+        "twins",
+        action("SOLUSD", "0", "4", strategy="a", userref=9),
+        action("SOLUSD", "0", "4", strategy="b", userref=9),  # same pair, userref, size, price
+    )
+    result = service.execute_plan(twins)
+    first, second = result.orders
+    truth = stack.exchange_orders()
+    assert len(truth) == 2
+    assert {first.kraken_order_id, second.kraken_order_id} == {o.txid for o in truth}
+    sends = stack.private_calls("AddOrder")
+    assert len(sends) == 2
+    assert sends[1].time > sends[0].time  # one at a time: the twin waited for the first
+    assert_consistent(stack, service)
+    stack.close()
