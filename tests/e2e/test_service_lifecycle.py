@@ -23,8 +23,10 @@ from kraken_bot.execution.exceptions import (
 )
 from kraken_bot.execution.models import ExecutionMode, OrderStatus
 from kraken_bot.execution.oms import ExecutionService
+from kraken_bot.execution.scheduler import DeadManSwitchError
 from kraken_bot.market.api import StaticMarketData
 from kraken_bot.strategy.plan import ExecutionPlan
+from kraken_sim import FaultPlan, ScheduledFault
 
 
 def test_dead_man_switch_is_armed_refreshed_and_fires_when_refreshes_stop(tmp_path):
@@ -242,3 +244,32 @@ class _FixedClock:
 
     def sleep(self, seconds):
         self._now += timedelta(seconds=seconds)
+
+
+def test_arming_the_dead_man_switch_survives_a_transient_refusal(tmp_path):
+    busy_once = FaultPlan(
+        schedule=(ScheduledFault(endpoint="CancelAllOrdersAfter", calls=(1,), kind="busy"),)
+    )
+    stack = sim_stack(tmp_path, faults=busy_once, execution=live_config(dead_man_switch_seconds=60))
+    service = stack.service()
+    assert service.dead_man_switch is not None
+    assert service.dead_man_switch.armed_until is not None
+    calls = stack.private_calls("CancelAllOrdersAfter")
+    assert [c.fault for c in calls] == ["busy", None]
+    stack.close()
+
+
+def test_a_permanently_refused_dead_man_switch_stops_a_live_start(tmp_path):
+    locked = FaultPlan(
+        schedule=(
+            ScheduledFault(endpoint="CancelAllOrdersAfter", calls=tuple(range(1, 10)), kind="busy"),
+        )
+    )
+    stack = sim_stack(tmp_path, faults=locked, execution=live_config(dead_man_switch_seconds=60))
+    service = stack.service(initialize=False)
+    with pytest.raises(DeadManSwitchError, match="could not arm"):
+        service.initialize()
+    with pytest.raises(DeadManSwitchError):  # still refuses: it never trades unprotected
+        service.execute_plan(plan("p", action()))
+    assert stack.private_calls("AddOrder") == []
+    stack.close()

@@ -210,8 +210,21 @@ class ExecutionService:
                 refresh_seconds=self._exec.dead_man_refresh_period,
                 clock=self._clock,
                 background=self._background,
+                arm_retries=self._exec.max_retries,
+                arm_backoff_seconds=self._exec.retry_backoff_seconds,
             )
-            self._dead_man.start()
+            try:
+                self._dead_man.start()
+            except Exception:
+                # Never half-started: a live service without its switch must not trade.
+                self._dead_man = None
+                self._ledger = None
+                self._submitter = None
+                self._reconciler = None
+                if self._owns_store:
+                    store.close()
+                    self._store = None
+                raise
 
     def _settle_leftovers_offline(self, ledger: Ledger) -> None:
         """Dry run cannot ask Kraken: orders never sent are settled; others wait for a real mode."""

@@ -68,6 +68,8 @@ class DeadManSwitch:
         clock: Clock,
         background: bool = True,
         poll_seconds: float = 0.5,
+        arm_retries: int = 3,
+        arm_backoff_seconds: float = 1.0,
     ) -> None:
         self._port = port
         self._timeout = timeout_seconds
@@ -76,6 +78,8 @@ class DeadManSwitch:
         self._clock = clock
         self._background = background
         self._poll = poll_seconds
+        self._arm_retries = arm_retries
+        self._arm_backoff = arm_backoff_seconds
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -85,11 +89,21 @@ class DeadManSwitch:
         self.failures = 0
 
     def start(self) -> None:
-        """Arm the switch now (`DeadManSwitchError` if Kraken refuses), then keep it armed."""
-        try:
-            self._arm()
-        except KrakenAPIError as exc:
-            raise DeadManSwitchError(f"could not arm the dead-man switch: {exc}") from exc
+        """Arm the switch now, then keep it armed.
+
+        A transient refusal (busy, 5xx, nonce) is retried ``arm_retries`` times with a
+        doubling backoff; a permanent one, or the last transient one, raises
+        `DeadManSwitchError`: a live service does not start unprotected.
+        """
+        for attempt in range(self._arm_retries + 1):
+            try:
+                self._arm()
+                break
+            except KrakenAPIError as exc:
+                if not exc.transient or attempt == self._arm_retries:
+                    raise DeadManSwitchError(f"could not arm the dead-man switch: {exc}") from exc
+                log.warning("arming the dead-man switch failed (%s); retrying", exc)
+                self._clock.sleep(self._arm_backoff * 2**attempt)
         if self._background:
             self._thread = threading.Thread(target=self._run, name="dead-man-switch", daemon=True)
             self._thread.start()

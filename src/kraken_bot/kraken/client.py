@@ -267,7 +267,8 @@ class KrakenRESTClient:
         return f"KrakenRESTClient(base_url={self._base_url!r}, tier={self._tier.value!r})"
 
     def close(self) -> None:
-        """Close the session if the client created it."""
+        """Persist the last nonce exactly, and close the session if the client created it."""
+        self._nonces.close()
         if self._owns_session:
             self._session.close()
 

@@ -8,10 +8,14 @@ down, even when the wall clock steps backwards.
 Across restarts a state file keeps a *high-water mark*: a value above every
 nonce handed out so far. Writing it on every call would cost a disk write per
 request, so the source reserves ahead instead: when a nonce would pass the
-mark, it first persists a new mark ``reserve_seconds`` (60 s) worth of units
+mark, it first persists a new mark ``reserve_seconds`` (10 s) worth of units
 beyond it, atomically (temporary file, fsync, `os.replace`), and only then
 returns the nonce. A new process starts above the persisted mark, so it can
 never reuse or undercut a nonce of a previous process, whatever its clock says.
+`close` writes the exact last nonce instead, so after a clean exit the next
+process simply follows the clock; only a crash leaves the key's nonces up to
+one reserve ahead of the clock (which another tool on the same key would feel
+as ``EAPI:Invalid nonce`` for at most that long).
 The file also records the unit: Kraken's counter is per key, and switching the
 unit on a used key (ms after ns) would produce nonces below old ones, so a
 mismatch is refused.
@@ -57,7 +61,7 @@ class NonceSource:
         clock: Clock,
         state_file: Path | None = None,
         unit: str = "ms",
-        reserve_seconds: float = 60.0,
+        reserve_seconds: float = 10.0,
     ) -> None:
         if unit not in UNITS:
             raise ValueError(f"nonce unit must be one of {', '.join(UNITS)}, got {unit!r}")
@@ -96,6 +100,13 @@ class NonceSource:
                 self._persisted = mark
             self._last = nonce
             return nonce
+
+    def close(self) -> None:
+        """Persist the exact last nonce, so the next process starts right above it."""
+        with self._lock:
+            if self._state_file is not None and self._last > 0 and self._persisted > self._last:
+                self._store(self._state_file, self._last)
+                self._persisted = self._last
 
     def _now_in_unit(self) -> int:
         micros = (self._clock.now() - _EPOCH) // _MICROSECOND

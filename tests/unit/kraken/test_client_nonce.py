@@ -87,14 +87,36 @@ def test_the_state_file_is_not_written_on_every_call(clock, tmp_path):
     source = NonceSource(clock=clock, state_file=state)
     source.next()
     written = state.read_text()
-    for _ in range(500):
-        clock.advance(0.05)  # 25 s of calls: within the 60 s reserve
+    for _ in range(160):
+        clock.advance(0.05)  # 8 s of calls: within the 10 s reserve
         source.next()
     assert source.writes == 1
     assert state.read_text() == written
-    clock.advance(60)
+    clock.advance(10)
     source.next()
     assert source.writes == 2
+
+
+def test_a_clean_close_lets_the_next_process_follow_the_clock(clock, tmp_path):
+    state = tmp_path / "kraken.nonce"
+    handed_out = []
+    for _ in range(20):  # twenty short-lived commands, each closing cleanly
+        source = NonceSource(clock=clock, state_file=state)
+        handed_out.append(source.next())
+        source.close()
+        clock.advance(0.001)
+    assert handed_out == sorted(set(handed_out))
+    now_ms = int(clock.now().timestamp() * 1000)
+    assert handed_out[-1] - now_ms < 1_000  # not pushed ahead of the clock
+
+
+def test_a_crash_leaves_nonces_at_most_one_reserve_ahead(clock, tmp_path):
+    state = tmp_path / "kraken.nonce"
+    crashed = NonceSource(clock=clock, state_file=state)
+    last = crashed.next()  # no close(): the process died
+    restarted = NonceSource(clock=clock, state_file=state, reserve_seconds=10)
+    first = restarted.next()
+    assert last < first <= last + 10_000 + 1
 
 
 def test_the_persisted_mark_is_ahead_of_every_nonce_handed_out(clock, tmp_path):
