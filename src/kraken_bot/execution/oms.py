@@ -28,18 +28,16 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Self, TypeVar
 
 from returns.pipeline import is_successful
-from returns.result import Result
 
 from kraken_bot.clock import Clock, SystemClock
 from kraken_bot.config import AppConfig
-from kraken_bot.execution import lifecycle
 from kraken_bot.execution._ledger import Ledger
+from kraken_bot.execution._plan_run import PlanRunner
 from kraken_bot.execution._reconcile import Reconciler, ReconcileReport
 from kraken_bot.execution._retry import retry_transient
 from kraken_bot.execution._submit import SendStats, Submitter
@@ -55,24 +53,17 @@ from kraken_bot.execution.exceptions import (
 from kraken_bot.execution.ids import IdFactory, new_local_id
 from kraken_bot.execution.models import (
     OPEN_STATUSES,
-    ActionSkip,
     CancelConfirmed,
     CancelRequested,
     ExecutionMode,
     ExecutionResult,
     GaveUp,
     LocalOrder,
-    OrderIntent,
-    OrderStatus,
-    Simulated,
 )
-from kraken_bot.execution.planner import PlanningContext, plan_orders
-from kraken_bot.execution.scheduler import DeadManSwitch, run_bounded
+from kraken_bot.execution.scheduler import DeadManSwitch
 from kraken_bot.execution.store import ExecutionStore, SQLiteExecutionStore
 from kraken_bot.kraken.errors import KrakenAPIError, OrderRejectedError
-from kraken_bot.market.api import MarketData, UnknownPairError
-from kraken_bot.market.pairs import PairUniverse
-from kraken_bot.market.prices import PriceQuote
+from kraken_bot.market.api import MarketData
 from kraken_bot.strategy.plan import ExecutionPlan, validate_plan
 
 if TYPE_CHECKING:
@@ -83,13 +74,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("kraken_bot.execution")
 
 _T = TypeVar("_T")
-_FAILED = frozenset({OrderStatus.REJECTED, OrderStatus.ERROR})
 _NOT_OPEN_ERRORS = ("EOrder:Unknown order", "EOrder:Invalid order")
-
-
-def _never_sent(order: LocalOrder) -> bool:
-    """The write-ahead proves no AddOrder left for this order, and it will not be sent now."""
-    return order.attempts == 0 and order.status in {OrderStatus.ERROR, OrderStatus.PENDING}
 
 
 class ExecutionService:
@@ -131,6 +116,7 @@ class ExecutionService:
         self._ledger: Ledger | None = None
         self._submitter: Submitter | None = None
         self._reconciler: Reconciler | None = None
+        self._runner: PlanRunner | None = None
         self._dead_man: DeadManSwitch | None = None
         self._owned_client: KrakenRESTClient | None = None
         self._closed = False
@@ -221,6 +207,7 @@ class ExecutionService:
                 self._ledger = None
                 self._submitter = None
                 self._reconciler = None
+                self._runner = None
                 if self._owns_store:
                     store.close()
                     self._store = None
@@ -257,6 +244,16 @@ class ExecutionService:
             )
 
     def _build_workers(self, ledger: Ledger) -> None:
+        self._runner = PlanRunner(
+            config=self.config,
+            ledger=ledger,
+            market=self._market,
+            clock=self._clock,
+            new_id=self._new_id,
+            submitter=None,
+            reconciler=None,
+            tick=self.tick,
+        )
         # dry_run: no adapter at all, so no code path can reach Kraken's private endpoints.
         if self._client is None or self._mode is ExecutionMode.DRY_RUN:
             return
@@ -268,6 +265,8 @@ class ExecutionService:
         self._reconciler = Reconciler(
             adapter, ledger, self._clock, self._exec, self._new_id, strategy_userrefs=userrefs
         )
+        self._runner.submitter = self._submitter
+        self._runner.reconciler = self._reconciler
 
     def close(self) -> None:
         """Stop the dead-man switch refresher, disarm it, close what the service opened."""
@@ -325,6 +324,11 @@ class ExecutionService:
         assert self._ledger is not None
         return self._ledger
 
+    def _runner_or_fail(self) -> PlanRunner:
+        self._ledger_or_fail()
+        assert self._runner is not None
+        return self._runner
+
     def _reconciler_or_fail(self) -> Reconciler:
         if self._reconciler is None:
             raise MissingCredentialsError("this mode has no exchange access")
@@ -351,181 +355,13 @@ class ExecutionService:
             previous = ledger.store.get_result(plan.plan_id)
             if previous is not None:
                 return self._replay(previous)
-            return self._execute(plan, ledger)
+            return self._runner_or_fail().run(plan)
 
     def _replay(self, previous: ExecutionResult) -> ExecutionResult:
         """A plan already executed: nothing is sent; its orders as they stand now."""
         ledger = self._ledger_or_fail()
         log.info("plan %s was already executed: not sending it again", previous.plan_id)
         return replace(previous, orders=tuple(ledger.refresh_many(previous.orders)), replayed=True)
-
-    def _execute(self, plan: ExecutionPlan, ledger: Ledger) -> ExecutionResult:
-        started = self._clock.now()
-        self.tick()
-        # A run cut short (no result stored): resume it. Actions whose order may have reached
-        # the exchange are done; actions whose order provably never left are planned again.
-        earlier = [o for o in ledger.store.orders_for_plan(plan.plan_id) if not _never_sent(o)]
-        done = {o.action_index for o in earlier if o.action_index is not None}
-        try:
-            universe, prices = self._gather_market(plan)
-        except (KrakenAPIError, UnknownPairError) as error:
-            return self._finish(plan, started, earlier, (), [f"market data unavailable: {error}"])
-        context = PlanningContext(
-            universe=universe,
-            prices=prices,
-            open_orders=tuple(ledger.live_orders()),
-            config=self._exec,
-            region=self.config.region,
-            now=self._clock.now(),
-            strategy_userrefs={
-                k: v.userref for k, v in self.config.strategies.items() if v.userref is not None
-            },
-        )
-        decisions = plan_orders(plan, context)
-        created, guarded, skipped = self._record_decisions(plan, decisions, done)
-        self._send(created)
-        live = self._submitter is not None and not self._submitter.adapter.validating
-        if live and self._exec.reconcile_after_execute and self._reconciler is not None:
-            report = ReconcileReport()
-            self._reconciler.refresh_orders(ledger.refresh_many(created), report)
-        self.tick()
-        return self._finish(plan, started, (*earlier, *guarded, *created), tuple(skipped), [])
-
-    def _gather_market(self, plan: ExecutionPlan) -> tuple[PairUniverse, dict[str, PriceQuote]]:
-        universe = self._retrying(self._market.universe, "reading pair metadata")
-        wanted: set[str] = set()
-        for action in plan.actions:
-            pair = universe.resolve(action.pair).value_or(None)
-            if pair is None:
-                continue
-            wanted.add(pair.altname)
-            if not pair.quote_is_usd:
-                usd = universe.usd_pair_for(pair.quote)
-                if usd is not None:
-                    wanted.add(usd.altname)
-        if not wanted:
-            return universe, {}
-        quotes = self._retrying(
-            lambda: self._market.get_latest_prices(sorted(wanted)), "reading prices"
-        )
-        return universe, dict(quotes)
-
-    def _retrying(self, call: Callable[[], _T], what: str) -> _T:
-        return retry_transient(call, clock=self._clock, config=self._exec, what=what)
-
-    def _record_decisions(
-        self,
-        plan: ExecutionPlan,
-        decisions: Sequence[Result[OrderIntent, ActionSkip]],
-        done: set[int],
-    ) -> tuple[list[LocalOrder], list[LocalOrder], list[ActionSkip]]:
-        """Write-ahead: every order is stored (pending or guardrail error) before any send.
-
-        Returns the pending orders to send, the guardrail orders (status error,
-        never sent), and the benign skips.
-        """
-        ledger = self._ledger_or_fail()
-        now = self._clock.now()
-        created: list[LocalOrder] = []
-        guarded: list[LocalOrder] = []
-        skipped: list[ActionSkip] = []
-        for index, decision in enumerate(decisions):
-            if index in done:
-                continue
-            if is_successful(decision):
-                order = lifecycle.new_order(decision.unwrap(), local_id=self._new_id(), now=now)
-                created.append(ledger.record(order, "created"))
-                continue
-            skip = decision.failure()
-            if skip.is_error:
-                order = lifecycle.guardrail_order(
-                    skip, plan_id=plan.plan_id, local_id=self._new_id(), now=now
-                )
-                guarded.append(ledger.record(order, "guardrail", skip.message))
-            else:
-                log.info("plan %s action %d: %s", plan.plan_id, index, skip.message)
-                skipped.append(skip)
-        return created, guarded, skipped
-
-    def _send(self, orders: list[LocalOrder]) -> None:
-        """Send with at most ``max_concurrent_orders`` in flight; userref twins one at a time."""
-        if not orders:
-            return
-        groups: dict[tuple[str, int] | str, list[LocalOrder]] = {}
-        for order in orders:
-            key: tuple[str, int] | str = (
-                (order.pair, order.userref) if order.userref is not None else order.local_id
-            )
-            groups.setdefault(key, []).append(order)
-        run_bounded(list(groups.values()), self._send_group, self._exec.max_concurrent_orders)
-
-    def _send_group(self, group: list[LocalOrder]) -> None:
-        for order in group:
-            self.tick()
-            if self._mode is ExecutionMode.DRY_RUN or self._submitter is None:
-                self._ledger_or_fail().transition(order, Simulated(at=self._clock.now()))
-                continue
-            blocker = self._identical_in_flight(order)
-            if blocker is not None:
-                self._ledger_or_fail().transition(
-                    order,
-                    GaveUp(
-                        at=self._clock.now(),
-                        message=f"not sent: identical order {blocker.local_id} (same pair,"
-                        " userref, side, volume and price) is still unresolved; run reconcile",
-                    ),
-                )
-                continue
-            self._submitter.submit(order)
-
-    def _identical_in_flight(self, order: LocalOrder) -> LocalOrder | None:
-        """An unacknowledged userref order that Kraken could not tell apart from ``order``."""
-        if order.userref is None:
-            return None
-        for other in self._ledger_or_fail().live_orders():
-            if (
-                other.local_id != order.local_id
-                and other.kraken_order_id is None
-                and other.attempts > 0
-                and (other.pair, other.userref, other.side, other.order_type)
-                == (order.pair, order.userref, order.side, order.order_type)
-                and other.requested_base_size == order.requested_base_size
-                and other.requested_price == order.requested_price
-            ):
-                return other
-        return None
-
-    def _finish(
-        self,
-        plan: ExecutionPlan,
-        started: datetime,
-        orders: Sequence[LocalOrder],
-        skipped: tuple[ActionSkip, ...],
-        plan_errors: list[str],
-    ) -> ExecutionResult:
-        ledger = self._ledger_or_fail()
-        final = sorted(
-            ledger.refresh_many(orders),
-            key=lambda o: (o.action_index if o.action_index is not None else -1, o.created_at),
-        )
-        errors = [*plan_errors]
-        errors += [
-            f"{o.pair} {o.side.value} {o.requested_base_size}: {o.status.value}: {o.last_error}"
-            for o in final
-            if o.status in _FAILED
-        ]
-        result = ExecutionResult(
-            plan_id=plan.plan_id,
-            started_at=started,
-            completed_at=self._clock.now(),
-            success=not errors,
-            orders=tuple(final),
-            errors=tuple(errors),
-            mode=self._mode,
-            skipped=skipped,
-        )
-        ledger.add_result(result)
-        return result
 
     # ------------------------------------------------------------------ inspect
 
@@ -611,7 +447,7 @@ class ExecutionService:
     def _with_retries(self, call: Callable[[], _T]) -> _T:
         """Retry transient errors with the configured backoff; repeating a cancel is harmless."""
         try:
-            return self._retrying(call, "cancel")
+            return retry_transient(call, clock=self._clock, config=self._exec, what="cancel")
         except KrakenAPIError as error:
             if error.transient:
                 raise CancelFailedError(f"Kraken did not answer: {error}") from error
