@@ -1,16 +1,25 @@
-"""Typer application: the ``krakked`` entry point and its command groups."""
+"""The ``krakked`` application: global options and the command table.
+
+Each command lives in a module by concern: ``sim_commands`` (replay, serve),
+``execute_commands`` (run-once, execute), ``inspect_commands`` (orders,
+executions, cancel, reconcile), ``config_commands``. Errors become one line and
+an exit code (``errors``); output is rich for people and JSON for scripts
+(``output``).
+"""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from kraken_bot.cli.exit_codes import ExitCode
-from kraken_bot.config_file import ConfigFileError, load_config
+from kraken_bot.cli import execute_commands, inspect_commands
+from kraken_bot.cli.config_commands import config_app
+from kraken_bot.cli.errors import settings
+from kraken_bot.cli.logs import configure_logging, detach_logging
+from kraken_bot.cli.sim_commands import sim_app
+
+__all__ = ["app", "main"]
 
 app = typer.Typer(
     name="krakked",
@@ -19,44 +28,36 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-config_app = typer.Typer(help="Inspect and validate configuration.", no_args_is_help=True)
-app.add_typer(config_app, name="config")
-
-_out = Console(soft_wrap=True)
-_err = Console(stderr=True, soft_wrap=True)
 
 
-@config_app.command("check")
-def config_check(
-    file: Annotated[Path, typer.Argument(help="The YAML config file to validate.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+@app.callback()
+def global_options(
+    ctx: typer.Context,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks and debug logs on errors.")
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show the layer's log (INFO) on stderr.")
+    ] = False,
 ) -> None:
-    """Validate a config file and report every problem at once, with its key path."""
-    try:
-        config = load_config(file)
-    except ConfigFileError as exc:
-        if as_json:
-            _out.print_json(json.dumps({"ok": False, "error": str(exc)}))
-        else:
-            _err.print(f"[red]config error[/red]\n{exc}", highlight=False)
-        raise typer.Exit(ExitCode.USAGE) from None
-    summary = {
-        "ok": True,
-        "file": str(file),
-        "mode": config.execution.mode.value,
-        "sends_live_orders": config.execution.sends_live_orders,
-        "base_url": config.kraken.base_url,
-        "tier": config.kraken.tier.value,
-        "credentials": "present" if config.kraken.has_credentials else "absent",
-        "database": config.storage.path,
-    }
-    if as_json:
-        _out.print_json(json.dumps(summary))
-        return
-    _out.print(f"[green]ok[/green] {file}: mode {summary['mode']}", highlight=False)
-    for key, value in summary.items():
-        if key not in {"ok", "file"}:
-            _out.print(f"  {key}: {value}", highlight=False)
+    """Krakked: execution and order management for the Kraken spot exchange.
+
+    Start with `krakked sim`: a replay against the bundled fake Kraken exchange.
+    """
+    settings.debug = debug
+    settings.verbose = verbose or debug
+    configure_logging(verbose=verbose, debug=debug)
+    ctx.call_on_close(detach_logging)
+
+
+app.add_typer(sim_app, name="sim")
+app.command("run-once")(execute_commands.run_once)
+app.command("execute")(execute_commands.execute)
+app.command("orders")(inspect_commands.orders)
+app.command("executions")(inspect_commands.executions)
+app.command("cancel")(inspect_commands.cancel)
+app.command("reconcile")(inspect_commands.reconcile)
+app.add_typer(config_app, name="config")
 
 
 def main() -> None:

@@ -1,0 +1,133 @@
+"""The summary of ``krakked sim`` as rich tables."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+
+from rich.table import Table
+
+from kraken_bot.cli.output import number, out_console, show
+from kraken_bot.simulation.summary import FaultOutcome, SimulationSummary
+
+__all__ = ["print_summary"]
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m{secs:02d}s"
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.2f} %"
+
+
+def _figures(summary: SimulationSummary) -> Table:
+    table = Table(title="execution", title_justify="left", show_header=False)
+    table.add_column("figure", style="bold")
+    table.add_column("value")
+    slippage = (
+        "-" if summary.slippage_bps is None else f"{summary.slippage_bps:.2f} bps (worse > 0)"
+    )
+    sends = f"{summary.sends} ({summary.retries} retries, {summary.lookups} identity lookups)"
+    waits = f"{summary.rate_limit_waits} ({summary.rate_limit_wait_seconds:.1f} s virtual)"
+    rows = (
+        ("plans", f"{summary.plans} ({summary.plans_failed} with errors)"),
+        ("orders", str(summary.orders)),
+        ("fill ratio", _percent(summary.fill_ratio) + " of requested notional"),
+        ("slippage vs mid", slippage),
+        ("fees", f"{number(summary.fees)} USD"),
+        ("AddOrder sends", sends),
+        ("rate-limit waits", waits),
+    )
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def _statuses(summary: SimulationSummary) -> Table:
+    table = Table(title="orders by final status", title_justify="left", header_style="bold")
+    table.add_column("status")
+    table.add_column("orders", justify="right")
+    for status, count in summary.orders_by_status.items():
+        table.add_row(status, str(count))
+    return table
+
+
+def _pairs(summary: SimulationSummary) -> Table:
+    table = Table(title="by pair", title_justify="left", header_style="bold")
+    for name in ("pair", "orders", "requested", "filled", "fill ratio"):
+        table.add_column(name, justify="left" if name == "pair" else "right")
+    for p in summary.pairs:
+        table.add_row(
+            p.pair, str(p.orders), number(p.requested), number(p.filled), _percent(p.fill_ratio)
+        )
+    return table
+
+
+def _fault_ending(faults: list[FaultOutcome]) -> str:
+    if faults[0].endpoint == "AddOrder":
+        ended = Counter(f.final_status or "unmatched" for f in faults)
+        return "orders ended " + ", ".join(f"{status} {n}" for status, n in sorted(ended.items()))
+    if faults[0].kind == "delay":
+        return "answered late"
+    executed = sum(1 for f in faults if f.took_effect)
+    parts = [f"{executed} executed, answer lost"] if executed else []
+    parts += [f"{len(faults) - executed} not executed"] if executed < len(faults) else []
+    return ", ".join(parts) + "; retried"
+
+
+def _faults(summary: SimulationSummary) -> Table:
+    table = Table(title="faults injected", title_justify="left", header_style="bold")
+    for name in ("kind", "endpoint", "count", "how it ended"):
+        table.add_column(name, justify="right" if name == "count" else "left")
+    groups: dict[tuple[str, str], list[FaultOutcome]] = {}
+    for fault in summary.fault_outcomes:
+        groups.setdefault((fault.kind, fault.endpoint), []).append(fault)
+    for (kind, endpoint), faults in sorted(groups.items()):
+        table.add_row(kind, endpoint, str(len(faults)), _fault_ending(faults))
+    return table
+
+
+def print_summary(
+    summary: SimulationSummary, *, log_counts: Mapping[str, int], plot: Path | None
+) -> None:
+    """Print the whole summary."""
+    out_console.print(
+        f"[bold]krakked sim[/bold]: scenario {summary.scenario}, seed {summary.seed},"
+        f" faults {summary.fault_profile}, tier {summary.tier};"
+        f" {_duration(summary.virtual_seconds)} of virtual time in {summary.wall_seconds:.2f} s",
+        highlight=False,
+    )
+    show(_figures(summary))
+    show(_statuses(summary))
+    show(_pairs(summary))
+    if summary.faults:
+        show(_faults(summary))
+    else:
+        out_console.print("faults injected: none")
+    for error in summary.reconcile_errors:
+        out_console.print(f"  reconcile pass error (retried next pass): {error}", markup=False)
+    if log_counts:
+        counts = ", ".join(
+            f"{n} {level}{'s' if n != 1 else ''}" for level, n in sorted(log_counts.items())
+        )
+        out_console.print(
+            f"service log, expected with injected faults: {counts} (krakked -v sim shows them)",
+            highlight=False,
+        )
+    verdict = (
+        f"duplicates {summary.duplicates}, lost {summary.lost},"
+        f" invariant violations {len(summary.invariant_violations)}"
+    )
+    if summary.ok:
+        out_console.print(f"[green]invariants hold[/green]: {verdict}", highlight=False)
+    else:
+        out_console.print(f"[red]INVARIANTS BROKEN[/red]: {verdict}", highlight=False)
+        for violation in summary.invariant_violations:
+            out_console.print(f"  {violation}", markup=False, highlight=False)
+    out_console.print(f"database: {summary.db_path}", highlight=False, markup=False)
+    if plot is not None:
+        out_console.print(f"plot: {plot}", highlight=False, markup=False)

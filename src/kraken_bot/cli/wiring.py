@@ -1,0 +1,200 @@
+"""From command-line options to a running stack: config, plan, store, service.
+
+The order of checks puts the problems a person can fix locally first: the
+config file, then the plan file, then the database (opened before anything is
+sent), then the credentials, then the exchange (a public ``SystemStatus`` call
+proves it is reachable, a private ``Balance`` call that it accepts the key),
+and only then the service.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Final, TypeVar
+
+import typer
+import yaml
+from returns.pipeline import is_successful
+
+import kraken_bot
+from kraken_bot.cli.errors import CliError
+from kraken_bot.cli.exit_codes import ExitCode
+from kraken_bot.cli.output import err_console
+from kraken_bot.clock import Clock, SystemClock
+from kraken_bot.config import AppConfig
+from kraken_bot.config_file import load_config
+from kraken_bot.execution.exceptions import KrakenAPIError, MissingCredentialsError, NetworkError
+from kraken_bot.execution.models import ExecutionMode
+from kraken_bot.execution.oms import ExecutionService
+from kraken_bot.execution.store import SQLiteExecutionStore
+from kraken_bot.kraken.client import KrakenRESTClient
+from kraken_bot.kraken.nonce import NonceSource
+from kraken_bot.market.api import MarketDataAPI
+from kraken_bot.strategy.plan import ExecutionPlan, parse_plan
+
+__all__ = [
+    "ConfigOption",
+    "DbOption",
+    "JsonOption",
+    "build_client",
+    "bundled_file",
+    "load_app_config",
+    "load_plan",
+    "nonce_file",
+    "open_service",
+    "preflight",
+]
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="YAML config file (default: ./config.yaml when present, else the defaults).",
+        dir_okay=False,
+    ),
+]
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--db", help="SQLite database (default: the config's storage.path).", dir_okay=False
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+EXAMPLE_PLAN: Final = "example_plan.yaml"
+_PREFLIGHT_ATTEMPTS: Final = 3
+_T = TypeVar("_T")
+
+
+def bundled_file(*parts: str) -> Path:
+    """A bundled data file: ``<repo>/fixtures`` in a checkout, package data when installed."""
+    checkout = Path(kraken_bot.__file__).resolve().parents[2] / "fixtures"
+    if (checkout / "asset_pairs.json").is_file():
+        return checkout.joinpath(*parts)
+    return Path(str(importlib.resources.files("kraken_bot").joinpath("_fixtures", *parts)))
+
+
+def load_app_config(config: Path | None, db: Path | None) -> AppConfig:
+    """Load the config (``KRAKEN_API_URL`` and friends apply) and apply ``--db``.
+
+    Nonces belong to the API key, not to a database: ``--db`` leaves the nonce state
+    file where the config puts it (next to the configured database by default), so
+    pointing a command at another database cannot make its nonces fall behind.
+    """
+    loaded = load_config(config)
+    if db is not None:
+        kraken = replace(loaded.kraken, nonce_state_file=nonce_file(loaded))
+        loaded = replace(loaded, kraken=kraken, storage=replace(loaded.storage, path=str(db)))
+    return loaded
+
+
+def load_plan(path: Path | None) -> ExecutionPlan:
+    """Read and validate a plan file (YAML or JSON); None reads the bundled example plan."""
+    source = path if path is not None else bundled_file(EXAMPLE_PLAN)
+    try:
+        raw = yaml.safe_load(source.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CliError(f"plan file not found: {source}", ExitCode.USAGE) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read plan file {source}: {exc}", ExitCode.USAGE) from None
+    except yaml.YAMLError as exc:
+        raise CliError(
+            f"plan file {source} is not valid YAML or JSON: {exc}", ExitCode.USAGE
+        ) from None
+    parsed = parse_plan(raw, now=datetime.now(UTC))
+    if not is_successful(parsed):
+        raise CliError(f"bad plan file {source}: {parsed.failure()}", ExitCode.USAGE)
+    return parsed.unwrap()
+
+
+def nonce_file(config: AppConfig) -> str:
+    """The nonce state file (the same rule as `ExecutionService.from_config`)."""
+    return config.kraken.nonce_state_file or f"{config.storage.path}.nonce"
+
+
+def build_client(config: AppConfig, clock: Clock) -> KrakenRESTClient:
+    """The one client of an invocation: its nonce source is started once, on the state file."""
+    kraken = config.kraken
+    return KrakenRESTClient(
+        base_url=kraken.base_url,
+        api_key=kraken.api_key,
+        api_secret=kraken.api_secret,
+        tier=kraken.tier,
+        connect_timeout=kraken.connect_timeout_seconds,
+        read_timeout=kraken.read_timeout_seconds,
+        clock=clock,
+        nonce_source=NonceSource(clock=clock, state_file=Path(nonce_file(config))),
+    )
+
+
+def preflight(config: AppConfig, client: KrakenRESTClient) -> None:
+    """Prove the exchange is reachable and (outside dry_run) accepts our key.
+
+    Raises:
+        MissingCredentialsError: paper/live mode without an API key and secret.
+        NetworkError, ServiceUnavailableError: the exchange cannot be reached.
+        AuthError: the exchange refuses the key.
+    """
+    dry_run = config.execution.mode is ExecutionMode.DRY_RUN
+    if not dry_run and not config.kraken.has_credentials:
+        raise MissingCredentialsError(
+            f"{config.execution.mode.value} mode needs an API key and secret: set KRAKEN_API_KEY"
+            " and KRAKEN_API_SECRET (or kraken.credentials_file in the config)"
+        )
+    status = _patiently(client.system_status)
+    if status.status != "online":
+        err_console.print(f"warning: Kraken reports status {status.status!r}", highlight=False)
+    if not dry_run:
+        _patiently(client.balance)
+
+
+def _patiently(call: Callable[[], _T]) -> _T:
+    """``call``, tried again (1 s, then 2 s later) if the exchange is busy or failing.
+
+    An unreachable exchange (connection refused, DNS) fails at once: waiting will not help.
+    """
+    for attempt in range(_PREFLIGHT_ATTEMPTS):
+        try:
+            return call()
+        except NetworkError:
+            raise
+        except KrakenAPIError as error:
+            if not error.transient or attempt == _PREFLIGHT_ATTEMPTS - 1:
+                raise
+            time.sleep(2.0**attempt)
+    raise AssertionError("unreachable: the loop returns or raises")
+
+
+@contextmanager
+def open_service(config: AppConfig) -> Iterator[ExecutionService]:
+    """An initialized service: the database first, then the exchange, then the service.
+
+    The service is assembled as `ExecutionService.from_config` does, around one client
+    that the preflight checks share (one nonce source per invocation).
+    """
+    store = SQLiteExecutionStore(config.storage.path)
+    try:
+        clock = SystemClock()
+        with build_client(config, clock) as client:
+            preflight(config, client)
+            service = ExecutionService(
+                config=config,
+                market_data=MarketDataAPI(client, clock=clock),
+                client=client,
+                store=store,
+                clock=clock,
+            )
+            try:
+                service.initialize()
+                yield service
+            finally:
+                service.close()
+    finally:
+        store.close()

@@ -1,0 +1,1 @@
+"""Replays against the fake exchange: runner, bundled strategy, invariants, summary (shell)."""

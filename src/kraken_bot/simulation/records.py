@@ -1,0 +1,154 @@
+"""What a replay is asked to do and what it produced: plain records, and the fault journal.
+
+`SimulationSettings` goes into `kraken_bot.simulation.runner.run_simulation`;
+`SimulationOutcome` comes out and `kraken_bot.simulation.summary.summarize`
+turns it into figures. `journal_faults` reads the exchange's journal: which of
+our requests met an injected fault and, for AddOrder, which order it carried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from kraken_bot.execution._submit import SendStats
+from kraken_bot.execution.models import ExecutionResult, LocalOrder
+from kraken_bot.kraken.limiter import LimiterStats
+from kraken_bot.market.pairs import PairMetadata
+from kraken_bot.simulation.invariants import Violation
+from kraken_sim import JournalEntry, Order, Trade
+
+__all__ = [
+    "FaultEvent",
+    "PriceSample",
+    "SimulationOutcome",
+    "SimulationSettings",
+    "journal_faults",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SimulationSettings:
+    """What to run.
+
+    Attributes:
+        db_path: the SQLite file to write (replaced at the start of the run).
+        scenario: a scenario file; None runs the bundled default scenario.
+        seed: seeds the exchange, the local ids and the strategy.
+        faults: ``none``/``light``/``heavy`` or a fault file; None keeps the scenario's.
+        plans: how many plan cycles to run.
+        plan_interval_seconds: virtual time from one plan to the next.
+        max_slippage_bps: limit price offset from the mid; 0 (the default here) prices
+            limit orders at the mid, so they rest on the book and fill as makers over
+            time (partial fills, reconciliation and cancels all get exercised).
+        market_order_max_notional_usd: orders up to this notional go as market orders.
+        cancel_leftovers: before each plan and at the end, cancel what is still open
+            (partial fills stand), as a rebalancing bot does.
+        userref: tag the strategy's orders with this Kraken userref, so their exchange
+            identity is the userref instead of a client order id.
+    """
+
+    db_path: Path
+    scenario: Path | None = None
+    seed: int = 7
+    faults: str | None = None
+    plans: int = 12
+    plan_interval_seconds: float = 600.0
+    max_slippage_bps: Decimal = Decimal(0)
+    market_order_max_notional_usd: Decimal | None = Decimal(2000)
+    cancel_leftovers: bool = True
+    userref: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FaultEvent:
+    """A fault the exchange injected into one of our requests.
+
+    Attributes:
+        endpoint: the Kraken method.
+        kind: the fault kind (``lost_response``, ``http_5xx``, ...).
+        phase: ``before`` (nothing executed) or ``after`` (executed, answer spoiled).
+        took_effect: the request executed without error on the exchange.
+        at: virtual time of the request.
+        client_order_id: for AddOrder, the client order id sent (when it had one).
+        txids: for AddOrder, the orders the request created on the exchange.
+    """
+
+    endpoint: str
+    kind: str
+    phase: str | None
+    took_effect: bool
+    at: datetime
+    client_order_id: str | None = None
+    txids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PriceSample:
+    """Mids and base holdings at one moment of the run (for plots)."""
+
+    at: datetime
+    mids: dict[str, Decimal]
+    holdings: dict[str, Decimal]
+
+
+@dataclass(kw_only=True)
+class SimulationOutcome:
+    """Everything a run produced; `kraken_bot.simulation.summary` turns it into figures."""
+
+    settings: SimulationSettings
+    scenario_name: str
+    fault_profile: str
+    tier: str
+    pairs: tuple[PairMetadata, ...]
+    results: list[ExecutionResult]
+    orders: list[LocalOrder]
+    exchange_orders: list[Order]
+    trades: list[Trade]
+    fault_counts: dict[str, int]
+    fault_events: list[FaultEvent]
+    send_stats: SendStats
+    limiter: LimiterStats
+    violations: list[Violation]
+    samples: list[PriceSample]
+    started_at: datetime
+    ended_at: datetime
+    wall_seconds: float = 0.0
+    reconcile_errors: list[str] = field(default_factory=list)
+
+
+def journal_faults(
+    journal: Iterable[JournalEntry], api_key: str, add_orders: list[str | None]
+) -> list[FaultEvent]:
+    """Faults injected into our requests; AddOrders matched to the client order id sent.
+
+    The journal and the transport both see every AddOrder in arrival order (one
+    request at a time), so the n-th AddOrder journal entry is the n-th one sent.
+    """
+    events: list[FaultEvent] = []
+    add_index = 0
+    for entry in journal:
+        if entry.api_key not in {api_key, None}:
+            continue
+        client_order_id = None
+        if entry.endpoint == "AddOrder" and entry.api_key == api_key:
+            if add_index < len(add_orders):
+                client_order_id = add_orders[add_index]
+            add_index += 1
+        if entry.fault is None:
+            continue
+        events.append(
+            FaultEvent(
+                endpoint=entry.endpoint,
+                kind=entry.fault,
+                phase=entry.fault_phase,
+                took_effect=entry.took_effect,
+                at=entry.time,
+                client_order_id=client_order_id,
+                txids=entry.txids,
+            )
+        )
+    return events

@@ -1,0 +1,179 @@
+"""`krakked sim`: the replay, through typer's runner and through a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kraken_bot.cli import app
+from kraken_bot.cli.exit_codes import ExitCode
+from kraken_bot.simulation import runner as runner_module
+from kraken_bot.simulation.invariants import Violation, ViolationKind
+
+REQUIRED_KEYS = {
+    "plans",
+    "orders_by_status",
+    "duplicates",
+    "lost",
+    "invariant_violations",
+    "db_path",
+}
+FIGURES = {"fill_ratio", "slippage_bps", "fees", "retries", "rate_limit_waits", "faults"}
+
+
+@pytest.fixture
+def clean_cwd(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def sim(*args: str):
+    return CliRunner().invoke(app, ["sim", *args])
+
+
+def comparable(output: str) -> dict[str, object]:
+    summary = json.loads(output)
+    return {k: v for k, v in summary.items() if k not in {"db_path", "wall_seconds"}}
+
+
+def test_sim_without_arguments_replays_the_default_scenario_and_writes_the_database(clean_cwd):
+    result = sim()
+    assert result.exit_code == 0, result.output
+    assert (clean_cwd / "krakked-sim.db").is_file()
+    assert "scenario default, seed 7, faults light" in result.stdout
+    assert "invariants hold" in result.stdout
+    assert f"database: {clean_cwd / 'krakked-sim.db'}" in result.stdout
+    assert "Traceback" not in result.output
+
+
+def test_sim_json_has_the_documented_keys(clean_cwd):
+    result = sim("--json", "--plans", "3")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert set(summary) >= REQUIRED_KEYS | FIGURES
+    assert summary["plans"] == 3
+    assert summary["duplicates"] == summary["lost"] == 0
+    assert summary["invariant_violations"] == []
+    assert summary["db_path"] == str(clean_cwd / "krakked-sim.db")
+    assert sum(summary["orders_by_status"].values()) == summary["orders"]
+
+
+def test_the_same_seed_gives_the_same_summary_and_another_seed_does_not(clean_cwd):
+    first = sim("--json", "--seed", "11", "--db", "a.db")
+    second = sim("--json", "--seed", "11", "--db", "b.db")
+    other = sim("--json", "--seed", "12", "--db", "c.db")
+    assert comparable(first.stdout) == comparable(second.stdout)
+    assert comparable(first.stdout) != comparable(other.stdout)
+
+
+def test_options_choose_faults_plans_and_database(clean_cwd):
+    result = sim("--faults", "none", "--plans", "2", "--db", "runs/x.db", "--json")
+    assert result.exit_code == ExitCode.DATABASE, result.output  # the folder does not exist
+    (clean_cwd / "runs").mkdir()
+    result = sim("--faults", "none", "--plans", "2", "--db", "runs/x.db", "--json")
+    summary = json.loads(result.stdout)
+    assert summary["faults"] == {}
+    assert summary["fault_profile"] == "none"
+    assert (clean_cwd / "runs" / "x.db").is_file()
+
+
+def test_a_fault_file_and_a_scenario_file_are_accepted(clean_cwd):
+    faults = clean_cwd / "busy.yaml"
+    faults.write_text("schedule:\n  - {kind: busy, endpoint: AddOrder, call: 1}\n")
+    scenario = Path(runner_module.__file__).resolve().parents[3] / "fixtures/scenarios/default.yaml"
+    result = sim("run", str(scenario), "--faults", str(faults), "--plans", "1", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["faults"] == {"busy": 1}
+
+
+def test_a_broken_invariant_exits_failed_and_names_it(clean_cwd, monkeypatch):
+    broken = Violation(kind=ViolationKind.LOST, local_id=None, txids=("OX",), detail="lost one")
+
+    def check(*args, **kwargs):
+        return [broken]
+
+    monkeypatch.setattr(runner_module, "check_invariants", check)
+    result = sim("--plans", "1")
+    assert result.exit_code == ExitCode.FAILED
+    assert "INVARIANTS BROKEN" in result.stdout
+    assert "lost one" in result.stdout
+    as_json = sim("--plans", "1", "--json")
+    assert as_json.exit_code == ExitCode.FAILED
+    assert json.loads(as_json.stdout)["lost"] == 1
+
+
+def test_bad_sim_options_are_usage_errors(clean_cwd):
+    assert sim("--faults", "sometimes").exit_code == ExitCode.USAGE
+    assert sim("missing-scenario.yaml").exit_code == ExitCode.USAGE
+    broken = clean_cwd / "broken.yaml"
+    broken.write_text("pairs: 7\n")
+    result = sim(str(broken))
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stderr.startswith("error: bad scenario:")
+
+
+def test_plot_without_matplotlib_says_how_to_install_it(clean_cwd, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    result = sim("--plot", "run.png")
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stderr.strip() == (
+        "error: --plot needs matplotlib, the optional extra: python3 -m pip install 'krakked[plot]'"
+    )
+    assert not (clean_cwd / "krakked-sim.db").exists()
+
+
+def test_plot_writes_a_png_with_matplotlib(clean_cwd):
+    pytest.importorskip("matplotlib")
+    result = sim("--plot", "run.png", "--plans", "2")
+    assert result.exit_code == 0, result.output
+    assert (clean_cwd / "run.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_sim_help_lists_the_replay_options_and_serve(clean_cwd):
+    group = sim("--help")
+    assert "serve" in group.stdout
+    assert "run" in group.stdout
+    replay = sim("run", "--help")
+    for option in ("--seed", "--faults", "--db", "--json", "--plot", "--plans"):
+        assert option in replay.stdout
+
+
+@pytest.mark.subprocess
+def test_python_m_kraken_bot_cli_sim_runs_from_a_clean_directory(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KRAKEN_")}
+    completed = subprocess.run(
+        [sys.executable, "-m", "kraken_bot.cli", "sim"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert (tmp_path / "krakked-sim.db").is_file()
+    assert "invariants hold" in completed.stdout
+    assert completed.stderr == ""
+
+
+@pytest.mark.subprocess
+def test_the_krakked_console_script_runs_sim_json(tmp_path):
+    script = Path(sys.executable).with_name("krakked")
+    if not script.exists():
+        pytest.skip("the krakked console script is not installed next to this interpreter")
+    completed = subprocess.run(
+        [str(script), "sim", "--json", "--plans", "2"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert set(json.loads(completed.stdout)) >= REQUIRED_KEYS

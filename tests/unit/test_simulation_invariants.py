@@ -1,0 +1,153 @@
+"""The invariants between local orders and the exchange's truth, on hand-built records."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from tests.builders import an_order
+
+from kraken_bot.execution.ids import SeededIds
+from kraken_bot.execution.models import OrderStatus
+from kraken_bot.simulation.invariants import ViolationKind, check_invariants, expected_statuses
+from kraken_sim import Order
+
+IDS = SeededIds(11)
+OURS = IDS()
+OTHER = IDS()
+
+
+def exchange_order(**overrides: Any) -> Order:
+    """The exchange's record of `an_order(local_id=OURS)`, filled completely at 60000."""
+    fields: dict[str, Any] = {
+        "txid": "OAAAAA-BBBBB-CCCCCC",
+        "seq": 1,
+        "account": "key",
+        "pair": "XXBTZUSD",
+        "side": "buy",
+        "ordertype": "limit",
+        "price": Decimal("60300.0"),
+        "vol": Decimal("0.1"),
+        "status": "closed",
+        "timeinforce": "GTC",
+        "opentm": 1.0,
+        "vol_exec": Decimal("0.1"),
+        "cost": Decimal("6000.0"),
+        "cl_ord_id": OURS,
+    }
+    fields.update(overrides)
+    return Order(**fields)
+
+
+def local(**overrides: Any):
+    """`an_order` known by txid, filled like `exchange_order()`."""
+    fields: dict[str, Any] = {
+        "local_id": OURS,
+        "kraken_order_id": "OAAAAA-BBBBB-CCCCCC",
+        "status": OrderStatus.FILLED,
+        "cumulative_base_filled": "0.1",
+        "avg_fill_price": Decimal(60000),
+    }
+    fields.update(overrides)
+    return an_order(**fields)
+
+
+def kinds(violations) -> list[ViolationKind]:
+    return [v.kind for v in violations]
+
+
+def test_agreeing_records_break_no_invariant():
+    assert check_invariants([local()], [exchange_order()]) == []
+
+
+def test_an_exchange_order_with_our_client_id_unknown_locally_is_lost():
+    violations = check_invariants([], [exchange_order()])
+    assert kinds(violations) == [ViolationKind.LOST]
+    assert violations[0].txids == ("OAAAAA-BBBBB-CCCCCC",)
+
+
+def test_an_order_of_another_tool_is_not_ours_and_not_lost():
+    stranger = exchange_order(cl_ord_id="6d1b345e-2821-40e2-ad83-4ecb18a06876")
+    assert check_invariants([], [stranger]) == []
+
+
+def test_an_exchange_order_with_our_userref_unknown_locally_is_lost():
+    tagged = exchange_order(cl_ord_id=None, userref=1001)
+    assert check_invariants([], [tagged], userrefs={1001}) != []
+    assert check_invariants([], [tagged]) == []
+
+
+def test_two_exchange_orders_for_one_local_order_are_a_duplicate():
+    twin = exchange_order(txid="ODDDDD-EEEEE-FFFFFF", seq=2)
+    violations = check_invariants([local()], [exchange_order(), twin])
+    assert ViolationKind.DUPLICATE in kinds(violations)
+    (duplicate,) = [v for v in violations if v.kind is ViolationKind.DUPLICATE]
+    assert duplicate.local_id == OURS
+    assert set(duplicate.txids) == {"OAAAAA-BBBBB-CCCCCC", "ODDDDD-EEEEE-FFFFFF"}
+
+
+def test_filling_more_than_requested_is_an_overfill_even_between_reconciliations():
+    over = local(cumulative_base_filled="0.2")
+    violations = check_invariants([over], [exchange_order()], reconciled=False)
+    assert kinds(violations) == [ViolationKind.OVERFILL]
+
+
+@pytest.mark.parametrize(
+    ("local_overrides", "exchange_overrides", "kind"),
+    [
+        ({"status": OrderStatus.OPEN}, {}, ViolationKind.STATUS),
+        ({"status": OrderStatus.ERROR}, {}, ViolationKind.STATUS),
+        ({"cumulative_base_filled": "0.05"}, {}, ViolationKind.FILLED_VOLUME),
+        ({"avg_fill_price": Decimal(61000)}, {}, ViolationKind.AVG_PRICE),
+        ({"avg_fill_price": None}, {}, ViolationKind.AVG_PRICE),
+        ({"kraken_order_id": None}, {}, ViolationKind.UNACKNOWLEDGED),
+        ({"status": OrderStatus.SUBMITTED}, {}, ViolationKind.UNRESOLVED),
+    ],
+)
+def test_after_reconciliation_local_and_exchange_state_agree(
+    local_overrides, exchange_overrides, kind
+):
+    violations = check_invariants(
+        [local(**local_overrides)], [exchange_order(**exchange_overrides)]
+    )
+    assert kind in kinds(violations)
+    before_reconciling = check_invariants(
+        [local(**local_overrides)], [exchange_order(**exchange_overrides)], reconciled=False
+    )
+    assert before_reconciling == []
+
+
+def test_a_local_txid_the_exchange_never_had_is_a_phantom():
+    ghost = local(local_id=OTHER, client_order_id=OTHER, kraken_order_id="OZZZZZ-ZZZZZ-ZZZZZZ")
+    violations = check_invariants([local(), ghost], [exchange_order()])
+    assert kinds(violations) == [ViolationKind.PHANTOM]
+
+
+def test_an_average_price_rounded_by_the_exchange_is_within_tolerance():
+    rounded = exchange_order(cost=Decimal("6000.004"))
+    assert check_invariants([local()], [rounded]) == []
+
+
+@pytest.mark.parametrize(
+    ("status", "vol_exec", "expected"),
+    [
+        ("closed", "0.1", {OrderStatus.FILLED}),
+        ("canceled", "0.02", {OrderStatus.CANCELED}),
+        ("expired", "0", {OrderStatus.EXPIRED}),
+        ("open", "0", {OrderStatus.OPEN}),
+        ("open", "0.02", {OrderStatus.PARTIALLY_FILLED}),
+        ("pending", "0", {OrderStatus.OPEN}),
+    ],
+)
+def test_each_exchange_status_maps_to_the_local_statuses_that_agree(status, vol_exec, expected):
+    order = exchange_order(status=status, vol_exec=Decimal(vol_exec))
+    assert expected_statuses(order) == expected
+
+
+def test_violations_serialise_for_json_output():
+    (violation,) = check_invariants([], [exchange_order()])
+    encoded = violation.to_json()
+    assert encoded["kind"] == "lost"
+    assert encoded["txids"] == ["OAAAAA-BBBBB-CCCCCC"]
+    assert "unknown locally" in str(violation)
