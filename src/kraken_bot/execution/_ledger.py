@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import deque
-from collections.abc import Iterable
+from collections import OrderedDict, deque
+from collections.abc import Iterable, Sequence
 
 from returns.pipeline import is_successful
 
@@ -24,6 +24,8 @@ from kraken_bot.execution.models import ExecutionResult, LocalOrder, OrderEvent
 from kraken_bot.execution.store import ExecutionStore
 
 log = logging.getLogger("kraken_bot.execution")
+
+_SETTLED_KEPT = 20_000
 
 
 class Ledger:
@@ -35,6 +37,10 @@ class Ledger:
         self._live: dict[str, LocalOrder] = {}
         self._by_txid: dict[str, str] = {}
         self._by_client_id: dict[str, str] = {}
+        # Orders that became terminal in this process, newest last: spares re-reading them.
+        self._settled: OrderedDict[str, LocalOrder] = OrderedDict()
+        # (pair, userref) -> live orders with that identity: keeps the twin check O(1) per send.
+        self._live_by_userref: dict[tuple[str, int], dict[str, LocalOrder]] = {}
         self._recent: deque[ExecutionResult] = deque(maxlen=buffer)
         self.transition_failures: list[str] = []
 
@@ -44,18 +50,33 @@ class Ledger:
             self._live.clear()
             self._by_txid.clear()
             self._by_client_id.clear()
+            self._live_by_userref.clear()
+            self._settled.clear()
             for order in self.store.live_orders():
                 self._index(order)
             self._recent.clear()
             self._recent.extend(reversed(self.store.recent_results(self._recent.maxlen or 50)))
 
     def _index(self, order: LocalOrder) -> None:
+        previous = self._live.get(order.local_id)
+        if previous is not None and previous.userref is not None:
+            twins = self._live_by_userref.get((previous.pair, previous.userref), {})
+            twins.pop(order.local_id, None)
+            if not twins:
+                self._live_by_userref.pop((previous.pair, previous.userref), None)
+        if order.userref is not None and not order.is_terminal:
+            twins = self._live_by_userref.setdefault((order.pair, order.userref), {})
+            twins[order.local_id] = order
         if order.kraken_order_id is not None:
             self._by_txid[order.kraken_order_id] = order.local_id
         if order.client_order_id is not None:
             self._by_client_id[order.client_order_id] = order.local_id
         if order.is_terminal:
             self._live.pop(order.local_id, None)
+            self._settled[order.local_id] = order
+            self._settled.move_to_end(order.local_id)
+            if len(self._settled) > _SETTLED_KEPT:
+                self._settled.popitem(last=False)
         else:
             self._live[order.local_id] = order
 
@@ -65,6 +86,15 @@ class Ledger:
             self.store.save_order(order, event=event, detail=detail)
             self._index(order)
         return order
+
+    def record_many(self, orders: Sequence[LocalOrder], event: str) -> list[LocalOrder]:
+        """Persist ``orders`` as they are, all in one transaction, then index them."""
+        if orders:
+            with self._lock:
+                self.store.save_orders(orders, event=event)
+                for order in orders:
+                    self._index(order)
+        return list(orders)
 
     def transition(
         self, order: LocalOrder, event: OrderEvent, detail: str | None = None
@@ -91,11 +121,17 @@ class Ledger:
         with self._lock:
             return sorted(self._live.values(), key=lambda o: (o.created_at, o.local_id))
 
+    def live_with_userref(self, pair: str, userref: int) -> list[LocalOrder]:
+        """Non-terminal orders carrying ``userref`` on ``pair``, oldest first."""
+        with self._lock:
+            twins = list(self._live_by_userref.get((pair, userref), {}).values())
+        return sorted(twins, key=lambda o: (o.created_at, o.local_id))
+
     def get(self, local_id: str) -> LocalOrder | None:
         """An order by local id (memory first, then the store)."""
         with self._lock:
-            live = self._live.get(local_id)
-        return live if live is not None else self.store.get_order(local_id)
+            known = self._live.get(local_id) or self._settled.get(local_id)
+        return known if known is not None else self.store.get_order(local_id)
 
     def by_kraken_id(self, txid: str) -> LocalOrder | None:
         """An order by Kraken txid."""

@@ -158,8 +158,9 @@ class PlanRunner:
             if index in done:
                 continue
             if is_successful(decision):
-                order = lifecycle.new_order(decision.unwrap(), local_id=self.new_id(), now=now)
-                created.append(ledger.record(order, "created"))
+                created.append(
+                    lifecycle.new_order(decision.unwrap(), local_id=self.new_id(), now=now)
+                )
                 continue
             skip = decision.failure()
             if skip.is_error:
@@ -170,7 +171,8 @@ class PlanRunner:
             else:
                 log.info("plan %s action %d: %s", plan.plan_id, index, skip.message)
                 skipped.append(skip)
-        return created, guarded, skipped
+        # One transaction for the plan's pending orders, committed before the first send.
+        return ledger.record_many(created, "created"), guarded, skipped
 
     def _send(self, orders: list[LocalOrder]) -> None:
         """Send with at most ``max_concurrent_orders`` in flight; userref twins one at a time."""
@@ -207,7 +209,7 @@ class PlanRunner:
         """An unacknowledged userref order that Kraken could not tell apart from ``order``."""
         if order.userref is None:
             return None
-        for other in self.ledger.live_orders():
+        for other in self.ledger.live_with_userref(order.pair, order.userref):
             if (
                 other.local_id != order.local_id
                 and other.kraken_order_id is None

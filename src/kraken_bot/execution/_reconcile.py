@@ -131,14 +131,21 @@ class Reconciler:
     ) -> None:
         now = self.clock.now()
         margin = timedelta(seconds=self.config.lookup_margin_seconds)
+        taken = set(self.ledger.known_txids())
+        candidates = _index_by_identity(seen)
         for order in orders:
-            taken = self.ledger.known_txids()
+            key = order.client_order_id if order.userref is None else (order.pair, order.userref)
             match = next(
-                (i for i in seen if i.txid not in taken and lifecycle.matches_identity(order, i)),
+                (
+                    i
+                    for i in candidates.get(key, ())
+                    if i.txid not in taken and lifecycle.matches_identity(order, i)
+                ),
                 None,
             )
             if match is not None:
                 self.ledger.transition(order, Observed(at=now, info=match), "found by identity")
+                taken.add(match.txid)
                 report.updated += 1
             elif order.attempts == 0:
                 self.ledger.transition(
@@ -222,6 +229,22 @@ class Reconciler:
             first_sent_at=opened,
             close_reason=info.reason,
         )
+
+
+def _index_by_identity(
+    infos: Sequence[OrderInfo],
+) -> dict[str | tuple[str, int] | None, list[OrderInfo]]:
+    """Exchange orders by client order id, and by (pair altname, userref) for userref orders.
+
+    One pass, so resolving many unacknowledged orders after a crash stays linear.
+    """
+    index: dict[str | tuple[str, int] | None, list[OrderInfo]] = {}
+    for info in infos:
+        if info.cl_ord_id is not None:
+            index.setdefault(info.cl_ord_id, []).append(info)
+        if info.userref is not None:
+            index.setdefault((info.pair, info.userref), []).append(info)
+    return index
 
 
 def _status_of(info: OrderInfo) -> OrderStatus:

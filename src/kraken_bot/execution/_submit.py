@@ -26,6 +26,7 @@ failure is simply retried.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -81,6 +82,19 @@ class Submitter:
     clock: Clock
     config: ExecutionConfig
     stats: SendStats = field(default_factory=SendStats)
+    _gates: dict[str, threading.Lock] = field(default_factory=dict, init=False, repr=False)
+    _gates_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def _gate(self, order: LocalOrder) -> threading.Lock:
+        """One sender at a time per pair (Kraken's trading counter is per pair).
+
+        The AddOrder ``deadline`` is stamped inside the gate, so the only wait between
+        the stamp and the send is the client's rate-limit wait for this pair's next slot;
+        without it, senders of one pair race for each slot and a loser can send a request
+        whose deadline passed while it waited (``EService:Deadline elapsed``).
+        """
+        with self._gates_lock:
+            return self._gates.setdefault(order.rest_pair or order.pair, threading.Lock())
 
     def submit(self, order: LocalOrder) -> LocalOrder:
         """Drive ``order`` (pending) to its answer. Returns its latest state."""
@@ -89,7 +103,8 @@ class Submitter:
         sends = order.attempts
         while True:
             sends += 1
-            order, outcome = self._send_once(order, sends)
+            with self._gate(order):
+                order, outcome = self._send_once(order, sends)
             if outcome is None:
                 return order
             if isinstance(outcome, policy.RetryAfter):
