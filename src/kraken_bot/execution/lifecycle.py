@@ -66,6 +66,11 @@ An illegal transition usually means a stale read (an ``open`` report arriving
 after a ``partially_filled`` one): the shell keeps the order it has, logs the
 `TransitionError`, and lets the next reconciliation bring the truth.
 
+This module holds the table and `apply`. What `apply` checks (identity, the
+fill and txid invariants) and changes (the fields each event sets) lives in
+`kraken_bot.execution._lifecycle_apply`; `new_order` and `guardrail_order` in
+`kraken_bot.execution._lifecycle_orders`. All are importable from here.
+
 >>> from datetime import UTC, datetime
 >>> from decimal import Decimal
 >>> from kraken_bot.execution.models import (Acknowledged, CancelConfirmed,
@@ -86,10 +91,8 @@ txid OXYZ34 differs from known OABC12 (two exchange orders for one local order)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from decimal import Decimal
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
@@ -97,28 +100,47 @@ from pyrsistent import pmap
 from returns.pipeline import is_successful
 from returns.result import Failure, Result, Success
 
+from kraken_bot.execution._lifecycle_apply import (
+    IDENTITY_CLOCK_SKEW,
+    UPDATES,
+    broken_invariant,
+    matches_identity,
+)
+from kraken_bot.execution._lifecycle_orders import guardrail_order, new_order
 from kraken_bot.execution.models import (
     TERMINAL_STATUSES,
     Acknowledged,
-    ActionSkip,
     CancelConfirmed,
     CancelRequested,
     GaveUp,
     LocalOrder,
     Observed,
     OrderEvent,
-    OrderIntent,
     OrderStatus,
-    OrderType,
     Rejected,
     SendAttempted,
     SendFailed,
     SendUnconfirmed,
-    Side,
     Simulated,
     Validated,
 )
 from kraken_bot.kraken.types import KrakenOrderStatus, OrderInfo
+
+__all__ = [
+    "IDENTITY_CLOCK_SKEW",
+    "OBSERVED_KINDS",
+    "TRANSITIONS",
+    "EventKind",
+    "TransitionError",
+    "apply",
+    "event_kind",
+    "fold",
+    "guardrail_order",
+    "matches_identity",
+    "mermaid",
+    "new_order",
+    "observed_kind",
+]
 
 
 class EventKind(StrEnum):
@@ -256,9 +278,6 @@ TRANSITIONS: Final[Mapping[tuple[OrderStatus, EventKind], OrderStatus]] = pmap(
 )
 """The lifecycle: (status, event kind) -> next status. Anything absent is illegal."""
 
-IDENTITY_CLOCK_SKEW: Final = timedelta(seconds=10)
-"""How far Kraken's ``opentm`` may precede our first send time (clock skew) and still match."""
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TransitionError:
@@ -321,199 +340,6 @@ def event_kind(event: OrderEvent) -> EventKind:
     return _KINDS[type(event)]
 
 
-# ---------------------------------------------------------------- identity
-
-
-def _opened_after_send(order: LocalOrder, info: OrderInfo, skew: timedelta) -> bool:
-    sent = order.first_sent_at or order.created_at
-    return info.opened_at is not None and info.opened_at >= sent - skew
-
-
-def _same_order_by_userref(order: LocalOrder, info: OrderInfo, skew: timedelta) -> bool:
-    return (
-        info.userref == order.userref
-        and info.pair == order.pair
-        and info.side == order.side
-        and info.order_type == order.order_type
-        and info.volume == order.requested_base_size
-        and info.limit_price == order.requested_price
-        and _opened_after_send(order, info, skew)
-    )
-
-
-def matches_identity(
-    order: LocalOrder, info: OrderInfo, *, skew: timedelta = IDENTITY_CLOCK_SKEW
-) -> bool:
-    """True when Kraken's order info describes this local order.
-
-    The known txid, when there is one, identifies the order. Otherwise an order
-    sent with a ``cl_ord_id`` matches on it; an order sent with a strategy
-    ``userref`` (Kraken refuses both on one order) matches on userref, pair,
-    side, order type, volume and limit price, and must have been opened no
-    earlier than our first send (``created_at`` if none was recorded) minus
-    ``skew``.
-
-    >>> from datetime import UTC, datetime
-    >>> from decimal import Decimal
-    >>> from kraken_bot.kraken.types import parse_order_info
-    >>> t = datetime(2026, 1, 1, tzinfo=UTC)
-    >>> order = LocalOrder(local_id="L1", plan_id=None, strategy_id=None, pair="XBTUSD",
-    ...     side=Side.BUY, order_type=OrderType.MARKET, kraken_order_id=None, userref=None,
-    ...     client_order_id="L1", requested_base_size=Decimal(1), requested_price=None,
-    ...     status=OrderStatus.SUBMITTED, created_at=t, updated_at=t)
-    >>> info = parse_order_info("OX", {"status": "open", "vol": "1", "vol_exec": "0",
-    ...     "cl_ord_id": "L1"}).unwrap()
-    >>> matches_identity(order, info), matches_identity(replace(order, client_order_id="L2"), info)
-    (True, False)
-    """
-    if order.kraken_order_id is not None and info.txid == order.kraken_order_id:
-        return True
-    if order.client_order_id is not None:
-        return info.cl_ord_id == order.client_order_id
-    if order.userref is not None:
-        return _same_order_by_userref(order, info, skew)
-    return False
-
-
-# ---------------------------------------------------------------- invariants
-
-
-def _txid_conflict(order: LocalOrder, txid: str) -> str | None:
-    known = order.kraken_order_id
-    if known is None or known == txid:
-        return None
-    return f"txid {txid} differs from known {known} (two exchange orders for one local order)"
-
-
-def _observation_problem(order: LocalOrder, info: OrderInfo) -> str | None:
-    conflict = _txid_conflict(order, info.txid)
-    if conflict is not None:
-        return conflict
-    if not matches_identity(order, info):
-        return f"order info {info.txid} does not match this order's identity"
-    if info.volume_executed < order.cumulative_base_filled:
-        return (
-            f"vol_exec {info.volume_executed} is below the known fill"
-            f" {order.cumulative_base_filled} (stale observation)"
-        )
-    if info.volume_executed > order.requested_base_size:
-        return (
-            f"vol_exec {info.volume_executed} exceeds the requested"
-            f" volume {order.requested_base_size}"
-        )
-    return None
-
-
-def _problem(order: LocalOrder, event: OrderEvent) -> str | None:
-    if isinstance(event, Observed):
-        return _observation_problem(order, event.info)
-    if isinstance(event, Acknowledged):
-        return _txid_conflict(order, event.txid)
-    return None
-
-
-# ---------------------------------------------------------------- updates
-
-_Update = Callable[[LocalOrder, Any, OrderStatus, datetime], LocalOrder]
-
-
-def _on_send_attempted(
-    order: LocalOrder, event: SendAttempted, status: OrderStatus, at: datetime
-) -> LocalOrder:
-    return replace(
-        order,
-        status=status,
-        updated_at=at,
-        attempts=max(order.attempts, event.attempt),
-        raw_request=event.request,
-        send_deadline=event.deadline,
-        first_sent_at=order.first_sent_at or event.at,
-    )
-
-
-def _on_acknowledged(
-    order: LocalOrder, event: Acknowledged, status: OrderStatus, at: datetime
-) -> LocalOrder:
-    return replace(
-        order,
-        status=status,
-        updated_at=at,
-        kraken_order_id=event.txid,
-        raw_response_json=event.response_json,
-    )
-
-
-def _on_response(
-    order: LocalOrder, event: Validated | CancelConfirmed, status: OrderStatus, at: datetime
-) -> LocalOrder:
-    response = event.response_json or order.raw_response_json
-    return replace(order, status=status, updated_at=at, raw_response_json=response)
-
-
-def _on_rejected(
-    order: LocalOrder, event: Rejected, status: OrderStatus, at: datetime
-) -> LocalOrder:
-    response = event.response_json or order.raw_response_json
-    return replace(
-        order, status=status, updated_at=at, last_error=event.message, raw_response_json=response
-    )
-
-
-def _on_send_error(
-    order: LocalOrder,
-    event: SendFailed | SendUnconfirmed | GaveUp,
-    status: OrderStatus,
-    at: datetime,
-) -> LocalOrder:
-    return replace(order, status=status, updated_at=at, last_error=event.message)
-
-
-def _on_simulated(
-    order: LocalOrder, _event: Simulated, status: OrderStatus, at: datetime
-) -> LocalOrder:
-    return replace(order, status=status, updated_at=at)
-
-
-def _on_cancel_requested(
-    order: LocalOrder, event: CancelRequested, status: OrderStatus, at: datetime
-) -> LocalOrder:
-    requested = order.cancel_requested_at or event.at
-    return replace(order, status=status, updated_at=at, cancel_requested_at=requested)
-
-
-def _on_observed(
-    order: LocalOrder, event: Observed, status: OrderStatus, at: datetime
-) -> LocalOrder:
-    info = event.info
-    return replace(
-        order,
-        status=status,
-        updated_at=at,
-        kraken_order_id=info.txid,
-        cumulative_base_filled=info.volume_executed,
-        avg_fill_price=info.avg_price or order.avg_fill_price,
-        fee=info.fee,
-        cost=info.cost,
-        close_reason=info.reason or order.close_reason,
-        raw_response_json=info.raw,
-    )
-
-
-_UPDATES: Final[Mapping[type[Any], _Update]] = {
-    SendAttempted: _on_send_attempted,
-    Acknowledged: _on_acknowledged,
-    Validated: _on_response,
-    Simulated: _on_simulated,
-    Rejected: _on_rejected,
-    SendFailed: _on_send_error,
-    SendUnconfirmed: _on_send_error,
-    GaveUp: _on_send_error,
-    Observed: _on_observed,
-    CancelRequested: _on_cancel_requested,
-    CancelConfirmed: _on_response,
-}
-
-
 # ---------------------------------------------------------------- the fold
 
 
@@ -531,6 +357,7 @@ def apply(order: LocalOrder, event: OrderEvent) -> Result[LocalOrder, Transition
 
     >>> from datetime import UTC, datetime
     >>> from decimal import Decimal
+    >>> from kraken_bot.execution.models import OrderType, Side
     >>> t = datetime(2026, 1, 1, tzinfo=UTC)
     >>> order = LocalOrder(local_id="L1", plan_id=None, strategy_id=None, pair="XBTUSD",
     ...     side=Side.BUY, order_type=OrderType.MARKET, kraken_order_id=None, userref=None,
@@ -552,10 +379,10 @@ def apply(order: LocalOrder, event: OrderEvent) -> Result[LocalOrder, Transition
     target = TRANSITIONS.get((order.status, kind))
     if target is None:
         return Failure(_error(order, kind, f"no transition from {order.status} on {kind}"))
-    problem = _problem(order, event)
+    problem = broken_invariant(order, event)
     if problem is not None:
         return Failure(_error(order, kind, problem))
-    return Success(_UPDATES[type(event)](order, event, target, max(order.updated_at, event.at)))
+    return Success(UPDATES[type(event)](order, event, target, max(order.updated_at, event.at)))
 
 
 def _error(order: LocalOrder, kind: EventKind, reason: str) -> TransitionError:
@@ -567,6 +394,7 @@ def fold(order: LocalOrder, events: Iterable[OrderEvent]) -> Result[LocalOrder, 
 
     >>> from datetime import UTC, datetime
     >>> from decimal import Decimal
+    >>> from kraken_bot.execution.models import OrderType, Side
     >>> t = datetime(2026, 1, 1, tzinfo=UTC)
     >>> order = LocalOrder(local_id="L1", plan_id=None, strategy_id=None, pair="XBTUSD",
     ...     side=Side.BUY, order_type=OrderType.MARKET, kraken_order_id=None, userref=None,
@@ -583,85 +411,6 @@ def fold(order: LocalOrder, events: Iterable[OrderEvent]) -> Result[LocalOrder, 
             return result
         current = result.unwrap()
     return Success(current)
-
-
-# ---------------------------------------------------------------- constructors
-
-
-def new_order(intent: OrderIntent, *, local_id: str, now: datetime) -> LocalOrder:
-    """A ``pending`` order for an intent. Its exchange identity is the ``cl_ord_id``
-    (``local_id``), or the strategy ``userref`` when the intent carries one: Kraken
-    refuses both on one order.
-
-    >>> from datetime import UTC, datetime
-    >>> from kraken_bot.execution.models import TimeInForce
-    >>> intent = OrderIntent(action_index=0, plan_id="p1", strategy_id="s", pair="XBTUSD",
-    ...     rest_pair="XXBTZUSD", side=Side.BUY, order_type=OrderType.MARKET,
-    ...     volume=Decimal("0.1"), price=None, reference_price=Decimal(60000),
-    ...     notional_usd=Decimal(6000), userref=7, time_in_force=TimeInForce.GTC,
-    ...     post_only=False, volume_text="0.10000000", price_text=None)
-    >>> o = new_order(intent, local_id="L1", now=datetime(2026, 1, 1, tzinfo=UTC))
-    >>> o.status.value, o.userref, o.client_order_id
-    ('pending', 7, None)
-    """
-    return LocalOrder(
-        local_id=local_id,
-        plan_id=intent.plan_id,
-        strategy_id=intent.strategy_id,
-        pair=intent.pair,
-        side=intent.side,
-        order_type=intent.order_type,
-        kraken_order_id=None,
-        userref=intent.userref,
-        client_order_id=None if intent.userref is not None else local_id,
-        requested_base_size=intent.volume,
-        requested_price=intent.price,
-        status=OrderStatus.PENDING,
-        created_at=now,
-        updated_at=now,
-        rest_pair=intent.rest_pair,
-        time_in_force=intent.time_in_force,
-        post_only=intent.post_only,
-        action_index=intent.action_index,
-        reference_price=intent.reference_price,
-    )
-
-
-def guardrail_order(
-    skip: ActionSkip, *, plan_id: str | None, local_id: str, now: datetime
-) -> LocalOrder:
-    """An ``error`` order recording a guardrail refusal; it is never sent.
-
-    The contract (5.2): "mark it as status=error, do not send to Kraken, add a
-    clear last_error message". Side, type and volume are the skip's when known,
-    else buy / limit / 0.
-
-    >>> from datetime import UTC, datetime
-    >>> from kraken_bot.execution.models import SkipReason
-    >>> skip = ActionSkip(action_index=3, pair="DOGEEUR", strategy_id="s",
-    ...     reason=SkipReason.UNKNOWN_PAIR, message="unknown pair 'DOGEEUR'")
-    >>> o = guardrail_order(skip, plan_id="p1", local_id="L9", now=datetime(2026, 1, 1, tzinfo=UTC))
-    >>> o.status.value, o.last_error, o.client_order_id
-    ('error', "unknown pair 'DOGEEUR'", None)
-    """
-    return LocalOrder(
-        local_id=local_id,
-        plan_id=plan_id,
-        strategy_id=skip.strategy_id,
-        pair=skip.pair,
-        side=skip.side or Side.BUY,
-        order_type=skip.order_type or OrderType.LIMIT,
-        kraken_order_id=None,
-        userref=skip.userref,
-        client_order_id=None,
-        requested_base_size=skip.volume or Decimal(0),
-        requested_price=skip.price,
-        status=OrderStatus.ERROR,
-        created_at=now,
-        updated_at=now,
-        last_error=skip.message,
-        action_index=skip.action_index,
-    )
 
 
 # ---------------------------------------------------------------- rendering
