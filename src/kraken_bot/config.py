@@ -39,6 +39,7 @@ from pyrsistent import pmap
 from pyrsistent.typing import PMap
 from returns.result import Failure, Result, Success
 
+from kraken_bot._show import show
 from kraken_bot.execution.models import ExecutionMode, OrderType, TimeInForce
 from kraken_bot.kraken.region import REGIONS, US_CA, RegionProfile, Tier
 from kraken_bot.secret import Secret
@@ -229,7 +230,7 @@ class _Section:
             raw = {}
         if not isinstance(raw, Mapping):
             where = path or "(top level)"
-            problems.append(ConfigProblem(where, f"expected a mapping, got {_show(raw)}"))
+            problems.append(ConfigProblem(where, f"expected a mapping, got {show(raw)}"))
             raw = {}
         self.raw: Mapping[object, object] = raw
 
@@ -251,19 +252,19 @@ class _Section:
         value = self.get(key)
         if value is None:
             return default
-        try:
-            return cls(str(value))
-        except ValueError:
-            choices = " | ".join(m.value for m in cls)
-            self.problem(key, f"expected one of {choices}, got {_show(value)}")
-            return default
+        # Never str() an arbitrary value: a tiny YAML file can make it huge.
+        if isinstance(value, str) and value in {m.value for m in cls}:
+            return cls(value)
+        choices = " | ".join(m.value for m in cls)
+        self.problem(key, f"expected one of {choices}, got {show(value)}")
+        return default
 
     def boolean(self, key: str, default: bool) -> bool:
         value = self.get(key)
         if value is None:
             return default
         if not isinstance(value, bool):
-            self.problem(key, f"expected true or false, got {_show(value)}")
+            self.problem(key, f"expected true or false, got {show(value)}")
             return default
         return value
 
@@ -272,7 +273,7 @@ class _Section:
         if value is None:
             return default
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            self.problem(key, f"expected an integer from {low} to {high}, got {_show(value)}")
+            self.problem(key, f"expected an integer from {low} to {high}, got {show(value)}")
             return default
         return value
 
@@ -282,7 +283,7 @@ class _Section:
             return default
         parsed = _decimal(value)
         if parsed is None or not Decimal(str(low)) <= parsed <= Decimal(str(high)):
-            self.problem(key, f"expected a number from {low} to {high}, got {_show(value)}")
+            self.problem(key, f"expected a number from {low} to {high}, got {show(value)}")
             return default
         return float(parsed)
 
@@ -292,7 +293,7 @@ class _Section:
             return default
         parsed = _decimal(value)
         if parsed is None or not low <= parsed <= high:
-            self.problem(key, f"expected a number from {low} to {high}, got {_show(value)}")
+            self.problem(key, f"expected a number from {low} to {high}, got {show(value)}")
             return default
         return parsed
 
@@ -302,7 +303,7 @@ class _Section:
             return None
         parsed = _decimal(value)
         if parsed is None or parsed < low:
-            self.problem(key, f"expected a number of at least {low} or null, got {_show(value)}")
+            self.problem(key, f"expected a number of at least {low} or null, got {show(value)}")
             return None
         return parsed
 
@@ -311,7 +312,7 @@ class _Section:
         if value is None:
             return default
         if not isinstance(value, str) or not value.strip():
-            self.problem(key, f"expected a non-empty string, got {_show(value)}")
+            self.problem(key, f"expected a non-empty string, got {show(value)}")
             return default
         return value
 
@@ -321,11 +322,6 @@ class _Section:
                 self.problems.append(
                     ConfigProblem(self._key(str(key)), "unknown key (check the spelling)")
                 )
-
-
-def _show(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _decimal(value: object) -> Decimal | None:
@@ -396,7 +392,7 @@ def _parse_kraken(section: _Section, env: Mapping[str, str]) -> KrakenConfig:
     api_secret = env_secret or (file_secret if allow_in_file else None)
     base_url = env.get(ENV_API_URL) or section.text("base_url", DEFAULT_BASE_URL)
     if base_url is not None and not base_url.startswith(("http://", "https://")):
-        section.problem("base_url", f"expected an http(s) URL, got {_show(base_url)}")
+        section.problem("base_url", f"expected an http(s) URL, got {show(base_url)}")
     return KrakenConfig(
         base_url=(base_url or DEFAULT_BASE_URL).rstrip("/"),
         api_key=Secret(api_key) if api_key else None,
@@ -419,7 +415,7 @@ def _parse_region(raw: object, problems: list[ConfigProblem]) -> RegionProfile:
         section.finish()
     if code not in REGIONS:
         problems.append(
-            ConfigProblem("region", f"only {', '.join(REGIONS)} is supported, got {_show(raw)}")
+            ConfigProblem("region", f"only {', '.join(REGIONS)} is supported, got {show(raw)}")
         )
         return US_CA
     return REGIONS[code]

@@ -33,13 +33,27 @@ def _read_yaml(path: Path) -> object:
         raise ConfigFileError(f"{path}: config file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigFileError(f"{path}: cannot read config file ({exc})") from None
+    return load_yaml_text(text, what=str(path), error=ConfigFileError)
+
+
+def load_yaml_text(text: str, *, what: str, error: type[Exception]) -> object:
+    """Parse YAML (or JSON) safely; every parser failure becomes ``error`` naming ``what``.
+
+    Besides `yaml.YAMLError`, PyYAML lets through ValueError (an integer of
+    more than 4300 digits) and RecursionError (absurd nesting): both are
+    reported as the document's fault, not as a crash.
+    """
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigFileError(f"{path}: not valid YAML{where}: {problem}") from None
+        raise error(f"{what}: not valid YAML{where}: {problem}") from None
+    except ValueError as exc:
+        raise error(f"{what}: a value cannot be read ({exc})") from None
+    except RecursionError:
+        raise error(f"{what}: nested too deeply to be a configuration or plan") from None
 
 
 def _read_credentials(path: Path) -> tuple[str, str]:

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Annotated, Final, TypeVar
 
 import typer
-import yaml
 from returns.pipeline import is_successful
 
 import kraken_bot
@@ -28,7 +27,7 @@ from kraken_bot.cli.exit_codes import ExitCode
 from kraken_bot.cli.output import err_console
 from kraken_bot.clock import Clock, SystemClock
 from kraken_bot.config import AppConfig
-from kraken_bot.config_file import load_config
+from kraken_bot.config_file import ConfigFileError, load_config, load_yaml_text
 from kraken_bot.execution.exceptions import KrakenAPIError, MissingCredentialsError, NetworkError
 from kraken_bot.execution.models import ExecutionMode
 from kraken_bot.execution.oms import ExecutionService
@@ -99,15 +98,15 @@ def load_plan(path: Path | None) -> ExecutionPlan:
     """Read and validate a plan file (YAML or JSON); None reads the bundled example plan."""
     source = path if path is not None else bundled_file(EXAMPLE_PLAN)
     try:
-        raw = yaml.safe_load(source.read_text(encoding="utf-8"))
+        text = source.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise CliError(f"plan file not found: {source}", ExitCode.USAGE) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise CliError(f"cannot read plan file {source}: {exc}", ExitCode.USAGE) from None
-    except yaml.YAMLError as exc:
-        raise CliError(
-            f"plan file {source} is not valid YAML or JSON: {exc}", ExitCode.USAGE
-        ) from None
+    try:
+        raw = load_yaml_text(text, what=f"plan file {source}", error=ConfigFileError)
+    except ConfigFileError as exc:
+        raise CliError(str(exc), ExitCode.USAGE) from None
     parsed = parse_plan(raw, now=datetime.now(UTC))
     if not is_successful(parsed):
         raise CliError(f"bad plan file {source}: {parsed.failure()}", ExitCode.USAGE)

@@ -126,6 +126,8 @@ def broken_invariant(order: LocalOrder, event: OrderEvent) -> str | None:
         return _observation_problem(order, event.info)
     if isinstance(event, Acknowledged):
         return _txid_conflict(order, event.txid)
+    if isinstance(event, GaveUp) and order.exists_on_exchange:
+        return "Kraken proved it holds this order (duplicate client id): it is never given up on"
     return None
 
 
@@ -182,7 +184,14 @@ def _on_send_error(
     status: OrderStatus,
     at: datetime,
 ) -> LocalOrder:
-    return replace(order, status=status, updated_at=at, last_error=event.message)
+    proven = isinstance(event, SendUnconfirmed) and event.proven
+    return replace(
+        order,
+        status=status,
+        updated_at=at,
+        last_error=event.message,
+        exists_on_exchange=order.exists_on_exchange or proven,
+    )
 
 
 def _on_simulated(

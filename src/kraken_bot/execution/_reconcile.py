@@ -47,6 +47,8 @@ from kraken_bot.market.pairs import PairUniverse
 log = logging.getLogger("kraken_bot.execution")
 
 _T = TypeVar("_T")
+_GIVEN_UP = frozenset({OrderStatus.ERROR, OrderStatus.REJECTED})
+_GIVEN_UP_SCAN = 500  # recent orders searched for a given-up userref order
 
 
 @dataclass
@@ -131,23 +133,11 @@ class Reconciler:
     ) -> None:
         now = self.clock.now()
         margin = timedelta(seconds=self.config.lookup_margin_seconds)
-        taken = set(self.ledger.known_txids())
+        taken: set[str] = set()
         candidates = _index_by_identity(seen)
         for order in orders:
-            key = order.client_order_id if order.userref is None else (order.pair, order.userref)
-            match = next(
-                (
-                    i
-                    for i in candidates.get(key, ())
-                    if i.txid not in taken and lifecycle.matches_identity(order, i)
-                ),
-                None,
-            )
-            if match is not None:
-                self.ledger.transition(order, Observed(at=now, info=match), "found by identity")
-                taken.add(match.txid)
-                report.updated += 1
-            elif order.attempts == 0:
+            if order.attempts == 0 and not order.exists_on_exchange:
+                # The write-ahead proves no AddOrder left: it can match nothing on the exchange.
                 self.ledger.transition(
                     order,
                     GaveUp(
@@ -157,6 +147,14 @@ class Reconciler:
                     ),
                 )
                 report.proven_absent += 1
+                continue
+            match = self._match(order, candidates, taken)
+            if match is not None:
+                self.ledger.transition(order, Observed(at=now, info=match), "found by identity")
+                taken.add(match.txid)
+                report.updated += 1
+            elif order.exists_on_exchange:
+                report.still_unknown += 1  # Kraken proved it holds it: wait until it is listed
             elif order.send_deadline is not None and now >= order.send_deadline + margin:
                 self.ledger.transition(
                     order,
@@ -170,6 +168,21 @@ class Reconciler:
             else:
                 report.still_unknown += 1
 
+    def _match(
+        self,
+        order: LocalOrder,
+        candidates: dict[str | tuple[str, int] | None, list[OrderInfo]],
+        taken: set[str],
+    ) -> OrderInfo | None:
+        """The exchange order with ``order``'s identity that no other local order owns."""
+        key = order.client_order_id if order.userref is None else (order.pair, order.userref)
+        for info in candidates.get(key, ()):
+            if info.txid in taken or self.ledger.owns_txid(info.txid):
+                continue
+            if lifecycle.matches_identity(order, info):
+                return info
+        return None
+
     def _is_ours(self, info: OrderInfo) -> bool:
         if info.cl_ord_id is not None:
             return is_local_id(info.cl_ord_id)
@@ -179,6 +192,18 @@ class Reconciler:
         for info in seen:
             if not self._is_ours(info) or self.ledger.owns_txid(info.txid):
                 continue
+            given_up = self._given_up_owner(info)
+            if given_up is not None:
+                # Late discovery (a documented lifecycle edge): an order we marked error or
+                # rejected without a txid is on the exchange after all. Track it, never lose it.
+                self.ledger.transition(
+                    given_up, Observed(at=self.clock.now(), info=info), "found after giving up"
+                )
+                report.adopted += 1
+                log.warning(
+                    "order %s was on the exchange after all (%s)", given_up.local_id, info.txid
+                )
+                continue
             if info.cl_ord_id is not None and self.ledger.by_client_id(info.cl_ord_id) is not None:
                 continue
             order = self._order_from_exchange(info)
@@ -187,6 +212,25 @@ class Reconciler:
             log.warning(
                 "adopted exchange order %s (%s) that no local order owned", info.txid, info.pair
             )
+
+    def _given_up_owner(self, info: OrderInfo) -> LocalOrder | None:
+        """A terminal local order without txid (error, rejected) that ``info`` belongs to."""
+        if info.cl_ord_id is not None:
+            owner = self.ledger.by_client_id(info.cl_ord_id)
+            candidates = [owner] if owner is not None else []
+        else:
+            candidates = [
+                o for o in self.ledger.store.recent_orders(_GIVEN_UP_SCAN) if o.userref is not None
+            ]
+        for order in candidates:
+            if (
+                order.kraken_order_id is None
+                and order.status in _GIVEN_UP
+                and order.attempts > 0
+                and lifecycle.matches_identity(order, info)
+            ):
+                return order
+        return None
 
     def _order_from_exchange(self, info: OrderInfo) -> LocalOrder:
         """A local record for an exchange order we placed but lost track of."""

@@ -177,7 +177,8 @@ class Submitter:
             return self.ledger.transition(order, GaveUp(at=now, message=decision.message)), None
         if isinstance(decision, policy.LookUpFirst):
             self.stats.ambiguous += 1
-            return self.ledger.transition(order, SendUnconfirmed(at=now, message=message)), decision
+            unconfirmed = SendUnconfirmed(at=now, message=message, proven=decision.proven)
+            return self.ledger.transition(order, unconfirmed), decision
         return self.ledger.transition(order, SendFailed(at=now, message=message)), decision
 
     def _resolve_ambiguity(
@@ -195,11 +196,12 @@ class Submitter:
         if found is not None:
             self.stats.adopted_after_lookup += 1
             return self.ledger.transition(order, Observed(at=self.clock.now(), info=found)), False
-        if not lookup_ok:
+        if not lookup_ok or decision.proven or order.exists_on_exchange:
+            # Unknown, or proven to exist but not listed yet: never resend, never give up.
             log.warning(
-                "order %s: could not look it up after an ambiguous send; it stays submitted"
-                " until reconciliation",
+                "order %s: %s after an ambiguous send; it stays submitted until reconciliation",
                 order.local_id,
+                "not listed yet although Kraken holds it" if lookup_ok else "lookup failed",
             )
             return order, False
         next_step = policy.decide_after_lookup(
@@ -215,10 +217,14 @@ class Submitter:
     def _look_up(self, order: LocalOrder) -> tuple[OrderInfo | None, bool]:
         """Find the order by identity; (info or None, whether the lookup itself worked)."""
         self.stats.lookups += 1
+        own = order.kraken_order_id
+
+        def taken(txid: str) -> bool:
+            return txid != own and self.ledger.owns_txid(txid)
+
         for retry in range(self.config.max_retries + 1):
             try:
-                exclude = self.ledger.known_txids() - {order.kraken_order_id or ""}
-                return self.adapter.find_order(order, exclude=exclude), True
+                return self.adapter.find_order(order, taken=taken), True
             except KrakenAPIError as error:
                 self.stats.count_error(error)
                 if not error.transient or retry == self.config.max_retries:

@@ -14,7 +14,7 @@ checks this itself on every AddOrder, independently of its caller.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -138,37 +138,37 @@ class KrakenExecutionAdapter:
         """Orders closed since ``since`` (all pages)."""
         return self._client.closed_orders(start=int((since - _LOOKBACK).timestamp()))
 
-    def find_order(self, order: LocalOrder, *, exclude: frozenset[str]) -> OrderInfo | None:
+    def find_order(self, order: LocalOrder, *, taken: Callable[[str], bool]) -> OrderInfo | None:
         """Look an unacknowledged order up by its identity: open orders first, then closed ones.
 
-        ``exclude`` holds txids already owned by other local orders, so one
+        ``taken(txid)`` is true for txids owned by other local orders, so one
         exchange order is never adopted twice.
         """
         since = order.first_sent_at or order.created_at
         if order.userref is None and order.client_order_id is not None:
             candidates = self._client.open_orders(cl_ord_id=order.client_order_id)
-            found = _first_match(order, candidates, exclude)
+            found = _first_match(order, candidates, taken)
             if found is None:
                 closed = self._client.closed_orders(
                     cl_ord_id=order.client_order_id,
                     start=int((since - _LOOKBACK).timestamp()),
                 )
-                found = _first_match(order, closed, exclude)
+                found = _first_match(order, closed, taken)
             return found
         candidates = self._client.open_orders(userref=order.userref)
-        found = _first_match(order, candidates, exclude)
+        found = _first_match(order, candidates, taken)
         if found is None:
             closed = self._client.closed_orders(
                 userref=order.userref, start=int((since - _LOOKBACK).timestamp())
             )
-            found = _first_match(order, closed, exclude)
+            found = _first_match(order, closed, taken)
         return found
 
 
 def _first_match(
-    order: LocalOrder, infos: Sequence[OrderInfo], exclude: frozenset[str]
+    order: LocalOrder, infos: Sequence[OrderInfo], taken: Callable[[str], bool]
 ) -> OrderInfo | None:
     for info in infos:
-        if info.txid not in exclude and lifecycle.matches_identity(order, info):
+        if not taken(info.txid) and lifecycle.matches_identity(order, info):
             return info
     return None

@@ -46,6 +46,7 @@ from pyrsistent import pmap
 from pyrsistent.typing import PMap
 from returns.result import Failure, Result, Success
 
+from kraken_bot._show import show
 from kraken_bot.execution.models import (
     ActionSkip,
     ExecutionMode,
@@ -160,11 +161,6 @@ def _optional(value: _T | None, encode: Callable[[_T], JsonValue]) -> JsonValue:
     return None if value is None else encode(value)
 
 
-def _show(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 # ---------------------------------------------------------------- reading
 
 
@@ -181,7 +177,7 @@ class _Reader:
         self._obj: Mapping[object, object] = obj if isinstance(obj, Mapping) else {}
         self._is_object = isinstance(obj, Mapping)
         if not self._is_object:
-            self._problem("", f"expected a JSON object, got {_show(obj)}")
+            self._problem("", f"expected a JSON object, got {show(obj)}")
 
     def _problem(self, key: str, message: str) -> None:
         path = f"{self._path}.{key}" if self._path and key else self._path or key
@@ -200,7 +196,7 @@ class _Reader:
             return None
         parsed = parse(raw)
         if parsed is None:
-            self._problem(key, f"expected {expected}, got {_show(raw)}")
+            self._problem(key, f"expected {expected}, got {show(raw)}")
         return parsed
 
     def _read_optional(
@@ -211,7 +207,7 @@ class _Reader:
             return None
         parsed = parse(raw)
         if parsed is None:
-            self._problem(key, f"expected {expected} or null, got {_show(raw)}")
+            self._problem(key, f"expected {expected} or null, got {show(raw)}")
         return parsed
 
     def text(self, key: str) -> str:
@@ -228,7 +224,9 @@ class _Reader:
     def opt_integer(self, key: str) -> int | None:
         return self._read_optional(key, "an integer", _as_int)
 
-    def boolean(self, key: str) -> bool:
+    def boolean(self, key: str, *, default: bool | None = None) -> bool:
+        if default is not None and key not in self._obj:
+            return default
         value = self._read(key, "true or false", lambda v: v if isinstance(v, bool) else None)
         return bool(value)
 
@@ -355,6 +353,7 @@ def order_to_json(order: LocalOrder) -> JsonObject:
         "close_reason": order.close_reason,
         "action_index": order.action_index,
         "reference_price": _optional(order.reference_price, encode_decimal),
+        "exists_on_exchange": order.exists_on_exchange,
     }
 
 
@@ -392,6 +391,8 @@ def _read_order(obj: object, path: str, problems: list[CodecProblem]) -> LocalOr
         close_reason=r.opt_text("close_reason"),
         action_index=r.opt_integer("action_index"),
         reference_price=r.opt_decimal("reference_price"),
+        # absent from snapshots written before the field existed
+        exists_on_exchange=r.boolean("exists_on_exchange", default=False),
     )
 
 

@@ -223,6 +223,10 @@ class LocalOrder:
     from ``local_id``) unless the order carries a strategy ``userref``, in which
     case the userref is sent instead (Kraken refuses both on one order).
 
+    ``exists_on_exchange`` records that Kraken proved it holds the order (it
+    refused a resend as a duplicate client order id) before its txid is known:
+    such an order is never given up on, only found.
+
     ``raw_request`` is the AddOrder payload without nonce or any credential.
     ``raw_response_json`` holds the last Kraken response as JSON text;
     `raw_response` decodes it.
@@ -259,6 +263,7 @@ class LocalOrder:
     close_reason: str | None = None
     action_index: int | None = None
     reference_price: Decimal | None = None
+    exists_on_exchange: bool = False
 
     @property
     def raw_response(self) -> dict[str, Any] | None:
@@ -337,10 +342,15 @@ class SendFailed:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SendUnconfirmed:
-    """A send failed in a way that may have reached the exchange (timeout, 5xx, lost reply)."""
+    """A send failed in a way that may have reached the exchange (timeout, 5xx, lost reply).
+
+    ``proven`` is set when Kraken's answer proves the order is on its book (a
+    resend refused as a duplicate client order id).
+    """
 
     at: datetime
     message: str
+    proven: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

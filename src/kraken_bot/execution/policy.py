@@ -49,6 +49,8 @@ class LookUpFirst:
 
     not_before: datetime
     reason: str
+    proven: bool = False
+    """Kraken's answer proved the order is on its book: find it, never resend or give up."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -183,7 +185,7 @@ def decide_after_send_error(
             # earlier send of this very order is on the book (a lost reply, or a crash
             # between send and write): adopt it rather than reject what exists.
             reason = f"{kraken_message(error)}: the earlier send exists; adopt it"
-            return LookUpFirst(not_before=now, reason=reason)
+            return LookUpFirst(not_before=now, reason=reason, proven=True)
         return RejectOrder(message=kraken_message(error))
     if error_class is ErrorClass.AMBIGUOUS:
         margin = timedelta(seconds=config.lookup_margin_seconds)

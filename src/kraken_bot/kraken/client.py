@@ -420,8 +420,8 @@ class KrakenRESTClient:
     def _decode(self, response: requests.Response, endpoint: str, started: float) -> Any:
         try:
             payload: object = json.loads(response.content)
-        except ValueError:
-            payload = None  # not JSON: unwrap_envelope reports it by status
+        except (ValueError, RecursionError):
+            payload = None  # not JSON (or absurdly nested): unwrap_envelope reports it
         unwrapped = unwrap_envelope(payload, endpoint=endpoint, http_status=response.status_code)
         if is_successful(unwrapped):
             if _LOG.isEnabledFor(logging.DEBUG):
@@ -573,10 +573,13 @@ class KrakenRESTClient:
                 closetime=closetime,
             )
             page = _expect(parse_closed_orders(result), "ClosedOrders")
-            for order in page.orders:
-                found.setdefault(order.txid, order)
+            new = [order for order in page.orders if order.txid not in found]
+            for order in new:
+                found[order.txid] = order
             offset += len(page.orders)
-            if not page.orders or offset >= page.count:
+            if not new or offset >= page.count:
+                # An empty page, the last page, or a page of repeats (a server that does not
+                # advance would otherwise be paged forever).
                 return tuple(found.values())
             if end_text is None:
                 end_text = _newest_time(page.orders)

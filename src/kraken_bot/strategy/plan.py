@@ -47,6 +47,8 @@ from typing import Final
 
 from returns.result import Failure, Result, Success
 
+from kraken_bot._show import show
+
 MAX_SIZE: Final = Decimal("1e15")
 """Sizes above this are refused as input errors: no real holding is that large."""
 _INT32_MIN: Final = -(2**31)
@@ -136,11 +138,7 @@ _ACTION_KEYS: Final = frozenset(
     }
 )
 _PLAN_KEYS: Final = frozenset({"plan_id", "created_at", "actions"})
-
-
-def _show(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+_ACTION_TYPES: Final = frozenset(a.value for a in ActionType)
 
 
 def parse_size(value: object) -> Decimal | None:
@@ -193,7 +191,7 @@ class _Problems:
 
 def _parse_action(raw: object, path: str, problems: _Problems) -> RiskAdjustedAction | None:
     if not isinstance(raw, Mapping):
-        problems.add(path, f"expected a mapping, got {_show(raw)}")
+        problems.add(path, f"expected a mapping, got {show(raw)}")
         return None
     for key in raw:
         if key not in _ACTION_KEYS:
@@ -201,35 +199,35 @@ def _parse_action(raw: object, path: str, problems: _Problems) -> RiskAdjustedAc
     before = len(problems.found)
     pair = raw.get("pair")
     if not isinstance(pair, str) or not pair.strip():
-        problems.add(f"{path}.pair", f"expected a non-empty pair name, got {_show(pair)}")
+        problems.add(f"{path}.pair", f"expected a non-empty pair name, got {show(pair)}")
     strategy = raw.get("strategy_id")
     if strategy is not None and (not isinstance(strategy, str) or not strategy.strip()):
-        problems.add(f"{path}.strategy_id", f"expected a non-empty string, got {_show(strategy)}")
-    try:
-        action_type = ActionType(str(raw.get("action_type")))
-    except ValueError:
+        problems.add(f"{path}.strategy_id", f"expected a non-empty string, got {show(strategy)}")
+    kind = raw.get("action_type")
+    # Never str() or repr() an arbitrary value here: a tiny YAML file can make it huge.
+    if isinstance(kind, str) and kind in _ACTION_TYPES:
+        action_type = ActionType(kind)
+    else:
         choices = " | ".join(a.value for a in ActionType)
-        problems.add(
-            f"{path}.action_type", f"expected one of {choices}, got {_show(raw.get('action_type'))}"
-        )
+        problems.add(f"{path}.action_type", f"expected one of {choices}, got {show(kind)}")
         action_type = ActionType.NONE
     sizes: dict[str, Decimal] = {}
     for key in ("current_base_size", "target_base_size"):
         size = parse_size(raw.get(key))
         if size is None:
             problems.add(
-                f"{path}.{key}", f"expected a number from 0 to 1e15, got {_show(raw.get(key))}"
+                f"{path}.{key}", f"expected a number from 0 to 1e15, got {show(raw.get(key))}"
             )
         else:
             sizes[key] = size
     blocked = raw.get("blocked", False)
     if not isinstance(blocked, bool):
-        problems.add(f"{path}.blocked", f"expected true or false, got {_show(blocked)}")
+        problems.add(f"{path}.blocked", f"expected true or false, got {show(blocked)}")
     reasons = raw.get("block_reasons", [])
     if reasons is None:
         reasons = []
     if not isinstance(reasons, list) or not all(isinstance(r, str) for r in reasons):
-        problems.add(f"{path}.block_reasons", f"expected a list of strings, got {_show(reasons)}")
+        problems.add(f"{path}.block_reasons", f"expected a list of strings, got {show(reasons)}")
         reasons = []
     userref = raw.get("userref")
     if userref is not None and (
@@ -237,7 +235,7 @@ def _parse_action(raw: object, path: str, problems: _Problems) -> RiskAdjustedAc
         or not isinstance(userref, int)
         or not _INT32_MIN <= userref <= _INT32_MAX
     ):
-        problems.add(f"{path}.userref", f"expected a 32-bit integer, got {_show(userref)}")
+        problems.add(f"{path}.userref", f"expected a 32-bit integer, got {show(userref)}")
     if len(problems.found) != before:
         return None
     assert isinstance(pair, str)
@@ -258,23 +256,23 @@ def parse_plan(raw: object, *, now: datetime) -> Result[ExecutionPlan, PlanError
     problems = _Problems()
     if not isinstance(raw, Mapping):
         return Failure(
-            PlanError(None, (PlanProblem("plan", f"expected a mapping, got {_show(raw)}"),))
+            PlanError(None, (PlanProblem("plan", f"expected a mapping, got {show(raw)}"),))
         )
     for key in raw:
         if key not in _PLAN_KEYS:
             problems.add(str(key), "unknown field (check the spelling)")
     plan_id = raw.get("plan_id")
     if not isinstance(plan_id, str) or not plan_id.strip():
-        problems.add("plan_id", f"expected a non-empty string, got {_show(plan_id)}")
+        problems.add("plan_id", f"expected a non-empty string, got {show(plan_id)}")
         plan_id = None
     created_raw = raw.get("created_at")
     created_at = now if created_raw is None else parse_timestamp_utc(created_raw)
     if created_at is None:
-        problems.add("created_at", f"expected an ISO 8601 timestamp, got {_show(created_raw)}")
+        problems.add("created_at", f"expected an ISO 8601 timestamp, got {show(created_raw)}")
     actions_raw = raw.get("actions")
     actions: list[RiskAdjustedAction] = []
     if not isinstance(actions_raw, Sequence) or isinstance(actions_raw, str):
-        problems.add("actions", f"expected a list of actions, got {_show(actions_raw)}")
+        problems.add("actions", f"expected a list of actions, got {show(actions_raw)}")
     else:
         for index, item in enumerate(actions_raw):
             action = _parse_action(item, f"actions[{index}]", problems)
@@ -302,9 +300,7 @@ def validate_plan(plan: ExecutionPlan) -> Result[ExecutionPlan, PlanError]:
             ("target_base_size", action.target_base_size),
         ):
             if parse_size(size) is None:
-                problems.add(
-                    f"{path}.{key}", f"expected a number from 0 to 1e15, got {_show(size)}"
-                )
+                problems.add(f"{path}.{key}", f"expected a number from 0 to 1e15, got {show(size)}")
         if action.userref is not None and not _INT32_MIN <= action.userref <= _INT32_MAX:
             problems.add(f"{path}.userref", f"expected a 32-bit integer, got {action.userref}")
     if problems.found:
