@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
+import requests
+
 from kraken_bot.config import AppConfig, ExecutionConfig, KrakenConfig, StorageConfig
 from kraken_bot.execution.ids import SeededIds
 from kraken_bot.execution.models import ExecutionMode
@@ -34,13 +36,20 @@ class RecordingTransport(SimTransport):
     def __init__(self, exchange: Exchange) -> None:
         super().__init__(exchange)
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.lose: dict[str, int] = {}
+        """Kraken method -> how many of its answers to lose after the exchange acted."""
 
     def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         body = request.body or b""
         text = body.decode() if isinstance(body, bytes) else str(body)
         path = str(request.path_url).split("?")[0]
-        self.requests.append((path.rsplit("/", 1)[-1], dict(parse_qsl(text))))
-        return super().send(request, *args, **kwargs)
+        method = path.rsplit("/", 1)[-1]
+        self.requests.append((method, dict(parse_qsl(text))))
+        response = super().send(request, *args, **kwargs)
+        if self.lose.get(method, 0) > 0:  # the request took effect; its answer never arrives
+            self.lose[method] -= 1
+            raise requests.exceptions.ReadTimeout("answer lost on the way back (test)")
+        return response
 
     def bodies(self, method: str) -> list[dict[str, str]]:
         """Decoded bodies of the calls to one Kraken method."""

@@ -151,3 +151,12 @@ def test_violations_serialise_for_json_output():
     assert encoded["kind"] == "lost"
     assert encoded["txids"] == ["OAAAAA-BBBBB-CCCCCC"]
     assert "unknown locally" in str(violation)
+
+
+def test_one_exchange_order_owned_by_two_local_orders_is_a_duplicate():
+    first = local(local_id="6b6b0000-0000-4000-8000-00000000000a")
+    second = local(local_id="6b6b0000-0000-4000-8000-00000000000b")
+    assert first.kraken_order_id == second.kraken_order_id is not None
+    found = check_invariants([first, second], [], reconciled=False)
+    assert kinds(found) == [ViolationKind.DUPLICATE]
+    assert "owned by 2 local orders" in found[0].detail

@@ -10,6 +10,7 @@ and only then the service.
 from __future__ import annotations
 
 import importlib.resources
+import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -104,13 +105,24 @@ def load_plan(path: Path | None) -> ExecutionPlan:
     except (OSError, UnicodeDecodeError) as exc:
         raise CliError(f"cannot read plan file {source}: {exc}", ExitCode.USAGE) from None
     try:
-        raw = load_yaml_text(text, what=f"plan file {source}", error=ConfigFileError)
+        if source.suffix.lower() == ".json" or text.lstrip().startswith(("{", "[")):
+            raw = _load_json(text, what=f"plan file {source}")
+        else:
+            raw = load_yaml_text(text, what=f"plan file {source}", error=ConfigFileError)
     except ConfigFileError as exc:
         raise CliError(str(exc), ExitCode.USAGE) from None
     parsed = parse_plan(raw, now=datetime.now(UTC))
     if not is_successful(parsed):
         raise CliError(f"bad plan file {source}: {parsed.failure()}", ExitCode.USAGE)
     return parsed.unwrap()
+
+
+def _load_json(text: str, *, what: str) -> object:
+    """JSON proper (YAML would turn an escaped emoji into two lone surrogates)."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise ConfigFileError(f"{what}: not valid JSON ({str(exc)[:200]})") from None
 
 
 def nonce_file(config: AppConfig) -> str:

@@ -27,6 +27,8 @@ from enum import StrEnum
 from returns.pipeline import is_successful
 from returns.result import Failure, Result, Success
 
+from kraken_bot._show import is_valid_text, show
+
 
 class KrakenOrderStatus(StrEnum):
     """Kraken's order status words."""
@@ -36,6 +38,9 @@ class KrakenOrderStatus(StrEnum):
     CLOSED = "closed"
     CANCELED = "canceled"
     EXPIRED = "expired"
+
+
+_STATUSES = frozenset(s.value for s in KrakenOrderStatus)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,10 +162,14 @@ def parse_order_info(txid: str, obj: object) -> Result[OrderInfo, ResponseShapeE
     descr = obj.get("descr")
     if not isinstance(descr, Mapping):
         descr = {}
-    try:
-        status = KrakenOrderStatus(str(obj.get("status")))
-    except ValueError:
-        return Failure(ResponseShapeError(what, f"unknown status {obj.get('status')!r}"))
+    texts = [txid, obj.get("cl_ord_id"), obj.get("reason"), obj.get("status")]
+    texts += [descr.get(k) for k in ("pair", "type", "ordertype")]
+    if any(isinstance(t, str) and not is_valid_text(t) for t in texts):
+        return Failure(ResponseShapeError(what, "text that is not valid Unicode"))
+    raw_status = obj.get("status")
+    if not isinstance(raw_status, str) or raw_status not in _STATUSES:
+        return Failure(ResponseShapeError(what, f"unknown status {show(raw_status)}"))
+    status = KrakenOrderStatus(raw_status)
     volume = parse_decimal(obj.get("vol"))
     executed = parse_decimal(obj.get("vol_exec"))
     if volume is None or executed is None:

@@ -179,12 +179,31 @@ def check_invariants(
                     f" {', '.join(txids)}",
                 )
             )
+    found.extend(_shared_txids(local_orders))
     all_txids = {o.txid for o in exchange_orders}
     for local in local_orders:
         found.extend(_check_local(local, all_txids, reconciled=reconciled))
         if reconciled and len(owned.get(local.local_id, [])) == 1:
             found.extend(_compare(local, owned[local.local_id][0], price_tolerance))
     return found
+
+
+def _shared_txids(local_orders: Sequence[LocalOrder]) -> list[Violation]:
+    """One exchange order owned by two local orders: a phantom fill on one of them."""
+    owners: dict[str, list[str]] = defaultdict(list)
+    for local in local_orders:
+        if local.kraken_order_id is not None:
+            owners[local.kraken_order_id].append(local.local_id)
+    return [
+        Violation(
+            kind=ViolationKind.DUPLICATE,
+            local_id=ids[0],
+            txids=(txid,),
+            detail=f"exchange order {txid} is owned by {len(ids)} local orders: {', '.join(ids)}",
+        )
+        for txid, ids in owners.items()
+        if len(ids) > 1
+    ]
 
 
 def _check_local(

@@ -47,7 +47,7 @@ from typing import Final
 
 from returns.result import Failure, Result, Success
 
-from kraken_bot._show import show
+from kraken_bot._show import is_valid_text, show
 
 MAX_SIZE: Final = Decimal("1e15")
 """Sizes above this are refused as input errors: no real holding is that large."""
@@ -181,6 +181,19 @@ def parse_timestamp_utc(value: object) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
+def _texts_of(raw: Mapping[object, object]) -> list[tuple[str, str]]:
+    """The action's text fields, with the key path of each (for the Unicode check)."""
+    found: list[tuple[str, str]] = []
+    for key in ("pair", "strategy_id"):
+        value = raw.get(key)
+        if isinstance(value, str):
+            found.append((key, value))
+    reasons = raw.get("block_reasons")
+    if isinstance(reasons, list):
+        found += [(f"block_reasons[{i}]", r) for i, r in enumerate(reasons) if isinstance(r, str)]
+    return found
+
+
 class _Problems:
     def __init__(self) -> None:
         self.found: list[PlanProblem] = []
@@ -236,6 +249,9 @@ def _parse_action(raw: object, path: str, problems: _Problems) -> RiskAdjustedAc
         or not _INT32_MIN <= userref <= _INT32_MAX
     ):
         problems.add(f"{path}.userref", f"expected a 32-bit integer, got {show(userref)}")
+    for key, text in _texts_of(raw):
+        if not is_valid_text(text):
+            problems.add(f"{path}.{key}", "contains text that is not valid Unicode")
     if len(problems.found) != before:
         return None
     assert isinstance(pair, str)
@@ -265,6 +281,9 @@ def parse_plan(raw: object, *, now: datetime) -> Result[ExecutionPlan, PlanError
     if not isinstance(plan_id, str) or not plan_id.strip():
         problems.add("plan_id", f"expected a non-empty string, got {show(plan_id)}")
         plan_id = None
+    elif not is_valid_text(plan_id):
+        problems.add("plan_id", "contains text that is not valid Unicode")
+        plan_id = None
     created_raw = raw.get("created_at")
     created_at = now if created_raw is None else parse_timestamp_utc(created_raw)
     if created_at is None:
@@ -291,8 +310,15 @@ def validate_plan(plan: ExecutionPlan) -> Result[ExecutionPlan, PlanError]:
     problems = _Problems()
     if not plan.plan_id.strip():
         problems.add("plan_id", "expected a non-empty string")
+    elif not is_valid_text(plan.plan_id):
+        problems.add("plan_id", "contains text that is not valid Unicode")
     for index, action in enumerate(plan.actions):
         path = f"actions[{index}]"
+        texts = {"pair": action.pair, "strategy_id": action.strategy_id or ""}
+        texts |= {f"block_reasons[{i}]": r for i, r in enumerate(action.block_reasons)}
+        for key, text in texts.items():
+            if not is_valid_text(text):
+                problems.add(f"{path}.{key}", "contains text that is not valid Unicode")
         if not action.pair.strip():
             problems.add(f"{path}.pair", "expected a non-empty pair name")
         for key, size in (

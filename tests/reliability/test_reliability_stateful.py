@@ -1,0 +1,451 @@
+"""Stateful property test: the service against the fake exchange, with every fault it has.
+
+A hypothesis `RuleBasedStateMachine` drives the in-process stack of
+`tests.harness` (fake exchange, real client, `ExecutionService`, SQLite file,
+one virtual clock). Rules execute random plans (pairs XBTUSD, ETHUSD, SOLUSD,
+ETHXBT and an unknown one; strategies with and without a ``userref``; blocked
+and no-op actions) and replay old ones (a `Bundle` of plan ids), cancel one
+order or all, let virtual time pass (the exchange fills, expires GTD orders),
+move prices, switch the fault plan (every fault kind the fake has, as rules or
+a schedule), make the client lose AddOrder answers on top of that (the one
+combination the fake cannot make alone: see `tests.reliability.stack`), restart
+the service from its database (cleanly, or by abandoning the old one), run a
+plan in a process that dies on its k-th AddOrder and resume that plan later,
+and reconcile. After every step the always-true invariants of
+`tests.reliability.invariants` hold; at the end, with faults off, time moved
+past every hiding window and a clean reconciliation, the settled ones do.
+
+Hiding windows stay within the lookup margin the service is configured with
+(beyond it, see `test_reliability_regressions`). Rules never depend on what the
+service did for what they draw, so hypothesis can replay a run even though
+concurrent sends make the interleaving of faults nondeterministic.
+
+The default suite runs a short, derandomized campaign (the ``ci`` profile);
+the ``chaos`` profile with ``KRAKKED_CHAOS=1`` runs a much longer one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import tempfile
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, ClassVar, Final, get_args
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+from pyrsistent import pmap
+from tests.harness import live_config
+from tests.reliability.figures import Figures
+from tests.reliability.invariants import (
+    ALL,
+    Violation,
+    settled_violations,
+    step_violations,
+    tally,
+)
+from tests.reliability.stack import Crash, LossyStack, lossy_stack
+
+from kraken_bot.config import StrategyConfig
+from kraken_bot.execution.exceptions import CancelFailedError, KrakenAPIError
+from kraken_bot.execution.models import OrderType, TimeInForce
+from kraken_bot.execution.oms import ExecutionService
+from kraken_bot.strategy.plan import ActionType, ExecutionPlan, RiskAdjustedAction
+from kraken_sim import FaultPlan, FaultRule, ScheduledFault
+from kraken_sim.faults import FaultKind
+
+KINDS: Final[tuple[FaultKind, ...]] = get_args(FaultKind)
+PAIRS: Final = ("XBTUSD", "ETHUSD", "SOLUSD", "ETHXBT")
+UNIT: Final = {
+    "XBTUSD": Decimal("0.004"),
+    "ETHUSD": Decimal("0.08"),
+    "SOLUSD": Decimal("1.5"),
+    "ETHXBT": Decimal("0.08"),
+    "DOGEEUR": Decimal(100),
+}
+STRATEGY_USERREF: Final = 4242
+PLAN_USERREFS: Final = (7, STRATEGY_USERREF)
+LOOKUP_MARGIN: Final = 5.0
+HIDING_WINDOWS: Final = (1.0, 3.0, LOOKUP_MARGIN)
+"""Seconds an order may stay hidden from listings (``absent_from_open_orders``): within the
+lookup margin the service relies on (beyond it, see test_reliability_regressions)."""
+DELAYS: Final = (1.0, 4.0, 20.0)
+"""Seconds of ``delay`` faults; 20 is past the client's read timeout: a lost answer."""
+SETTLE_SECONDS: Final = 600
+
+ENDPOINT_GROUPS: Final = (
+    ("AddOrder",),
+    ("*",),
+    ("private",),
+    ("public",),
+    ("OpenOrders", "ClosedOrders", "QueryOrders"),
+    ("CancelOrder", "CancelAll"),
+)
+SCHEDULED_ENDPOINTS: Final = (
+    "AddOrder",
+    "OpenOrders",
+    "ClosedOrders",
+    "QueryOrders",
+    "CancelOrder",
+    "CancelAll",
+    "Ticker",
+    "*",
+)
+PHASES: Final = ("before", "after", "either")
+
+
+# ---------------------------------------------------------------- strategies
+
+
+def _seconds_for(kind: FaultKind) -> st.SearchStrategy[float]:
+    return st.sampled_from(HIDING_WINDOWS if kind == "absent_from_open_orders" else DELAYS)
+
+
+fault_rules = st.sampled_from(KINDS).flatmap(
+    lambda kind: st.builds(
+        FaultRule,
+        kind=st.just(kind),
+        endpoints=st.sampled_from(ENDPOINT_GROUPS),
+        probability=st.sampled_from((0.05, 0.15, 0.3, 0.6)),
+        phase=st.sampled_from(PHASES),
+        seconds=_seconds_for(kind),
+    )
+)
+scheduled_faults = st.sampled_from(KINDS).flatmap(
+    lambda kind: st.builds(
+        ScheduledFault,
+        kind=st.just(kind),
+        endpoint=st.sampled_from(SCHEDULED_ENDPOINTS),
+        calls=st.lists(st.integers(1, 6), min_size=1, max_size=3, unique=True).map(tuple),
+        phase=st.sampled_from(PHASES),
+        seconds=_seconds_for(kind),
+    )
+)
+fault_plans: st.SearchStrategy[str | FaultPlan] = st.one_of(
+    st.sampled_from(("none", "light", "heavy")),
+    st.builds(
+        FaultPlan,
+        rules=st.lists(fault_rules, max_size=3).map(tuple),
+        schedule=st.lists(scheduled_faults, max_size=3).map(tuple),
+    ),
+)
+
+
+@st.composite
+def actions(draw: st.DrawFn) -> RiskAdjustedAction:
+    """One action: mostly a real delta; sometimes blocked, a no-op, tagged, or an unknown pair."""
+    pair = draw(st.sampled_from((*PAIRS, *PAIRS, "DOGEEUR")))
+    unit = UNIT[pair]
+    current = draw(st.integers(0, 25)) * unit
+    target = draw(st.integers(0, 25)) * unit
+    flavour = draw(st.sampled_from(("plain",) * 6 + ("blocked", "none")))
+    strategy = draw(st.sampled_from(("trend", "mean", "tagged")))
+    userref = draw(st.sampled_from((None, None, None, *PLAN_USERREFS)))
+    action_type = ActionType.NONE if flavour == "none" else ActionType.INCREASE
+    return RiskAdjustedAction(
+        pair=pair,
+        strategy_id=strategy,
+        action_type=action_type,
+        current_base_size=current,
+        target_base_size=target,
+        blocked=flavour == "blocked",
+        block_reasons=("risk",) if flavour == "blocked" else (),
+        userref=userref,
+    )
+
+
+execution_settings = st.fixed_dictionaries(
+    {
+        "max_slippage_bps": st.sampled_from((Decimal(0), Decimal(5), Decimal(50))),
+        "default_order_type": st.sampled_from((OrderType.LIMIT, OrderType.LIMIT, OrderType.MARKET)),
+        "time_in_force": st.sampled_from((TimeInForce.GTC, TimeInForce.GTD, TimeInForce.IOC)),
+        "gtd_expire_seconds": st.sampled_from((120, 900)),
+        "max_retries": st.integers(1, 4),
+        "max_concurrent_orders": st.sampled_from((1, 1, 2, 4)),
+        "order_deadline_seconds": st.sampled_from((5, 15, 30)),
+        "lookup_margin_seconds": st.just(LOOKUP_MARGIN),
+        "reconcile_after_execute": st.booleans(),
+    }
+)
+
+
+# ---------------------------------------------------------------- the machine
+
+
+class ServiceMachine(RuleBasedStateMachine):
+    """One scenario: a funded account, a service, and a sequence of rules."""
+
+    figures: ClassVar[Figures | None] = None
+
+    plans = Bundle("plans")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tmp = Path(tempfile.mkdtemp(prefix="krakked-machine-"))
+        self.stack: LossyStack | None = None
+        self.service_: ExecutionService | None = None
+        self.known_plans: dict[str, ExecutionPlan] = {}
+        self.crash_plans: dict[str, ExecutionPlan] = {}
+        self.plan_numbers = itertools.count(1)
+        self.steps = 0
+
+    # ------------------------------------------------------------ plumbing
+
+    @property
+    def service(self) -> ExecutionService:
+        assert self.service_ is not None
+        return self.service_
+
+    @property
+    def sim(self) -> LossyStack:
+        assert self.stack is not None
+        return self.stack
+
+    def _count(self, name: str, amount: int = 1) -> None:
+        if self.figures is not None:
+            self.figures.add(name, amount)
+
+    def _fail_on(self, violations: list[Violation], when: str) -> None:
+        if not violations:
+            return
+        if self.figures is not None:
+            for name, amount in tally(violations).items():
+                self.figures.add(name, amount)
+            for violation in violations[:5]:
+                self.figures.note(f"{when}: {violation}")
+        listing = "\n  ".join(str(v) for v in violations[:20])
+        failures = self.service.transition_failures[-10:]
+        raise AssertionError(
+            f"{len(violations)} violation(s) {when}:\n  {listing}\nrefused transitions: {failures}"
+        )
+
+    # ------------------------------------------------------------ setup
+
+    @initialize(seed=st.integers(0, 2**16), execution=execution_settings)
+    def start(self, seed: int, execution: dict[str, Any]) -> None:
+        self.stack = lossy_stack(
+            self.tmp,
+            seed=seed,
+            faults="none",
+            execution=live_config(**execution),
+            strategies=pmap({"tagged": StrategyConfig(userref=STRATEGY_USERREF)}),
+        )
+        self.service_ = self.stack.service()
+
+    # ------------------------------------------------------------ rules
+
+    @rule(target=plans, batch=st.lists(actions(), min_size=1, max_size=4))
+    def execute_plan(self, batch: list[RiskAdjustedAction]) -> str:
+        return self._execute(batch)
+
+    @rule(target=plans, first=actions())
+    def execute_one_action(self, first: RiskAdjustedAction) -> str:
+        return self._execute([first])
+
+    @rule(target=plans, batch=st.lists(actions(), min_size=5, max_size=12))
+    def execute_big_plan(self, batch: list[RiskAdjustedAction]) -> str:
+        return self._execute(batch)
+
+    def _execute(self, batch: list[RiskAdjustedAction]) -> str:
+        plan_id = f"plan-{next(self.plan_numbers)}"
+        plan = ExecutionPlan(plan_id=plan_id, created_at=self.sim.clock.now(), actions=tuple(batch))
+        self.known_plans[plan_id] = plan
+        result = self.service.execute_plan(plan)
+        assert result.plan_id == plan_id
+        assert not result.replayed
+        self._count("plans")
+        return plan_id
+
+    @rule(batch=st.lists(actions(), min_size=1, max_size=6), at=st.integers(1, 4))
+    def crash_while_sending(self, batch: list[RiskAdjustedAction], at: int) -> None:
+        """A process dies on its ``at``-th AddOrder of a plan; the next one starts from the DB."""
+        plan_id = f"plan-{next(self.plan_numbers)}"
+        plan = ExecutionPlan(plan_id=plan_id, created_at=self.sim.clock.now(), actions=tuple(batch))
+        doomed = self.sim.doomed_service(at)
+        self.crash_plans[plan_id] = plan
+        try:
+            doomed.execute_plan(plan)
+        except Crash:
+            self._count("simulated_crashes")
+        self.service_ = self.sim.service()
+
+    @precondition(lambda self: bool(self.crash_plans))
+    @rule(data=st.data())
+    def resume_plan(self, data: st.DataObject) -> None:
+        """A plan whose process died asked again: what may have left is not sent again.
+
+        (Drawn from every plan a dying process ran, whether or not it died before the
+        end, so what hypothesis draws never depends on the run: a finished one replays.)
+        """
+        plan_id = data.draw(st.sampled_from(sorted(self.crash_plans)))
+        before = {o.local_id for o in self.service.store.orders_for_plan(plan_id)}
+        result = self.service.execute_plan(self.crash_plans[plan_id])
+        if result.replayed:
+            assert {o.local_id for o in result.orders} <= before
+        self._count("resumed")
+
+    @rule(plan_id=plans)
+    def replay_plan(self, plan_id: str) -> None:
+        """A plan executed again (same plan id) places nothing new."""
+        before = len(self.sim.private_calls("AddOrder"))
+        result = self.service.execute_plan(self.known_plans[plan_id])
+        assert result.replayed
+        assert len(self.sim.private_calls("AddOrder")) == before
+        self._count("replays")
+
+    @precondition(lambda self: bool(self.known_plans or self.crash_plans))
+    @rule(pick=st.integers(0, 10**6))
+    def cancel_order(self, pick: int) -> None:
+        """Cancel one local order (any status: a terminal one is returned as it is)."""
+        local = self.service.store.recent_orders(ALL)
+        if not local:
+            return
+        order = local[pick % len(local)]
+        try:
+            self.service.cancel_order(order.local_id)
+        except (CancelFailedError, KrakenAPIError) as error:
+            self._count(f"cancel_error:{type(error).__name__}")
+
+    @precondition(lambda self: bool(self.known_plans or self.crash_plans))
+    @rule()
+    def cancel_all(self) -> None:
+        try:
+            self.service.cancel_all()
+        except (CancelFailedError, KrakenAPIError) as error:
+            self._count(f"cancel_all_error:{type(error).__name__}")
+
+    @rule(seconds=st.sampled_from((1, 5, 30, 120, 600, 1800)))
+    def let_time_pass(self, seconds: int) -> None:
+        self.sim.exchange.advance_to(self.sim.clock.now() + timedelta(seconds=seconds))
+
+    @rule(pair=st.sampled_from(PAIRS), bps=st.integers(-400, 400), unpin=st.booleans())
+    def move_price(self, pair: str, bps: int, unpin: bool) -> None:
+        exchange = self.sim.exchange
+        if unpin:
+            exchange.set_price(pair, None)
+            return
+        touch = exchange.touch(pair)
+        mid = (touch.bid + touch.ask) / 2
+        exchange.set_price(pair, mid * (1 + Decimal(bps) / 10_000))
+
+    @rule(faults=fault_plans)
+    def switch_faults(self, faults: str | FaultPlan) -> None:
+        self.sim.exchange.set_faults(faults)
+
+    @rule(probability=st.sampled_from((0.0, 0.0, 0.1, 0.3, 0.7)))
+    def lose_add_order_answers(self, probability: float) -> None:
+        """The client loses AddOrder answers (on top of any fault the exchange injects)."""
+        self.sim.loss.probability["AddOrder"] = probability
+
+    @rule(clean=st.booleans())
+    def restart(self, clean: bool) -> None:
+        """A new process on the same database; ``clean=False`` abandons the old one (a crash)."""
+        if clean:
+            self.service.close()
+        self.service_ = self.sim.service()
+        self._count("restarts")
+
+    @rule()
+    def reconcile(self) -> None:
+        self.service.refresh_from_exchange()
+
+    # ------------------------------------------------------------ invariants
+
+    @invariant()
+    def promises_hold(self) -> None:
+        if self.stack is None or self.service_ is None:
+            return
+        self.steps += 1
+        self._count("steps")
+        memory = self.service.get_open_orders(include_in_flight=True)
+        found = step_violations(
+            self.service.store, self.sim.exchange, self.sim.key, memory_live=memory
+        )
+        self._fail_on(found, f"after step {self.steps}")
+
+    # ------------------------------------------------------------ the end
+
+    def _settle(self) -> None:
+        """Faults off, time past every hiding window and deadline, reconcile until clean."""
+        stack = self.sim
+        stack.exchange.set_faults("none")
+        stack.loss.probability.clear()
+        stack.exchange.advance_to(stack.clock.now() + timedelta(seconds=SETTLE_SECONDS))
+        report = None
+        for _ in range(10):
+            report = self.service.refresh_from_exchange()
+            if report.ok and report.still_unknown == 0:
+                return
+            stack.exchange.advance_to(stack.clock.now() + timedelta(seconds=60))
+        raise AssertionError(f"reconciliation never came clean: {report}")
+
+    def teardown(self) -> None:
+        try:
+            if self.stack is None or self.service_ is None:
+                return
+            if self.figures is not None:
+                self.figures.add("scenarios")
+                self.figures.add_faults(self.sim.exchange.fault_counts())
+                self.figures.add_faults({"client_lost_response": self.sim.loss.lost})
+                self.figures.add("exchange_orders", len(self.sim.exchange_orders()))
+            self._settle()
+            self._fail_on(
+                step_violations(
+                    self.service.store,
+                    self.sim.exchange,
+                    self.sim.key,
+                    memory_live=self.service.get_open_orders(include_in_flight=True),
+                ),
+                "after settling",
+            )
+            self._fail_on(
+                settled_violations(
+                    self.service.store,
+                    self.sim.exchange,
+                    self.sim.key,
+                    userrefs={STRATEGY_USERREF},
+                ),
+                "after settling",
+            )
+        finally:
+            if self.stack is not None:
+                self.stack.close()
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def run_campaign(figures: Figures, *, max_examples: int, steps: int) -> None:
+    """Run the machine under the loaded profile with this campaign's size."""
+    ServiceMachine.figures = figures
+    try:
+        run_state_machine_as_test(
+            ServiceMachine,
+            settings=settings(
+                max_examples=max_examples,
+                stateful_step_count=steps,
+                deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+            ),
+        )
+    finally:
+        ServiceMachine.figures = None
+
+
+def test_service_keeps_its_promises_under_random_faults_restarts_and_cancels(figures):
+    run_campaign(figures, max_examples=60, steps=40)
+
+
+@pytest.mark.slow
+def test_chaos_campaign_of_the_service_state_machine(figures):
+    run_campaign(figures, max_examples=600, steps=60)
