@@ -652,53 +652,71 @@ def run_all(figures: Figures, tmp: Path, factor: int) -> None:
     assert not failed, "\n\n".join(failed)
 
 
+def assert_cases_ran(figures: Figures) -> None:
+    """The campaign really tried inputs, and none of them broke an invariant."""
+    assert figures.counts["bad_inputs"] > 0
+    assert figures.counts["invariant_violations"] == 0
+
+
 def test_fuzzed_plan_documents_parse_or_list_their_problems(figures):
     fuzz_plan_documents(figures, CI_SIZES["plan_documents"])
+    assert_cases_ran(figures)
 
 
 def test_a_plan_with_a_forbidden_value_is_refused_before_anything_is_sent(tmp_path, figures):
     fuzz_forbidden_values(figures, CI_SIZES["forbidden_values"], tmp_path)
+    assert_cases_ran(figures)
 
 
 def test_unknown_or_odd_pair_names_become_error_orders_and_are_never_sent(tmp_path, figures):
     fuzz_pair_names_in_plans(figures, CI_SIZES["pair_names_in_plans"], tmp_path)
+    assert_cases_ran(figures)
 
 
 def test_fuzzed_plan_files_given_to_krakked_execute_end_in_a_documented_exit_code(figures):
     fuzz_plan_files_through_krakked(figures, CI_SIZES["plan_files"])
+    assert_cases_ran(figures)
 
 
 def test_fuzzed_config_files_load_or_fail_with_a_config_file_error(tmp_path, figures):
     fuzz_config_files(figures, CI_SIZES["config_files"], tmp_path)
+    assert_cases_ran(figures)
 
 
 def test_any_decoded_config_document_parses_to_a_result(figures):
     fuzz_config_documents(figures, CI_SIZES["config_documents"])
+    assert_cases_ran(figures)
 
 
 def test_any_pair_name_resolves_or_is_unknown(figures):
     fuzz_pair_resolution(figures, CI_SIZES["pair_resolution"])
+    assert_cases_ran(figures)
 
 
 def test_any_pair_name_sent_to_the_exchange_is_a_quote_or_a_typed_error(tmp_path, figures):
     fuzz_pair_names_at_the_exchange(figures, CI_SIZES["pair_names_at_the_exchange"], tmp_path)
+    assert_cases_ran(figures)
 
 
 def test_a_fuzzed_reply_through_the_real_client_is_a_value_or_a_typed_error(figures):
     fuzz_replies_through_the_client(figures, CI_SIZES["replies"])
+    assert_cases_ran(figures)
 
 
 def test_every_parser_returns_a_result_for_any_decoded_json(figures):
     fuzz_parsers(figures, CI_SIZES["parsers"])
+    assert_cases_ran(figures)
 
 
 def test_the_service_survives_fuzzed_trading_replies(tmp_path, figures):
     fuzz_service_on_fuzzed_trading_replies(figures, CI_SIZES["service"], tmp_path)
+    assert_cases_ran(figures)
 
 
 @pytest.mark.slow
 def test_chaos_campaign_of_bad_inputs(tmp_path, figures):
     run_all(figures, tmp_path, CHAOS_FACTOR)
+    assert_cases_ran(figures)
 
 
 # ---------------------------------------------------------------- what the fuzzing found

@@ -400,9 +400,11 @@ def test_krakked_killed_at_random_moments_loses_and_duplicates_nothing(campaign)
 @pytest.mark.slow
 def test_chaos_campaign_of_sigkills(campaign):
     crash_campaign(campaign, kills=int(os.environ.get("KRAKKED_CHAOS_KILLS", "60")))
+    assert campaign.figures.counts["crashes_survived"] > 0
 
 
 @pytest.mark.slow
 def test_chaos_campaign_of_sigkills_under_light_faults(campaign):
     campaign.child_faults = "light"
     crash_campaign(campaign, kills=int(os.environ.get("KRAKKED_CHAOS_KILLS", "60")) // 2)
+    assert campaign.figures.counts["crashes_survived"] > 0

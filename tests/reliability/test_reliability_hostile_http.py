@@ -178,11 +178,13 @@ def random_bytes_never_stop_the_server(server: SimServer, figures: Figures, coun
 
 def test_random_bytes_never_stop_the_server(server, figures):
     random_bytes_never_stop_the_server(server, figures, 60)
+    assert figures.counts["bad_inputs"] > 0
 
 
 @pytest.mark.slow
 def test_chaos_campaign_of_random_bytes(server, figures):
     random_bytes_never_stop_the_server(server, figures, 2000)
+    assert figures.counts["bad_inputs"] > 0
 
 
 def test_a_client_that_stalls_half_way_gets_408_and_others_are_served_meanwhile(server, figures):

@@ -55,7 +55,7 @@ def _names(columns: Sequence[tuple[str, str]]) -> str:
     return ", ".join(name for name, _ in columns)
 
 
-def _placeholders(columns: Sequence[tuple[str, str]]) -> str:
+def _parameter_marks(columns: Sequence[tuple[str, str]]) -> str:
     return ", ".join("?" for _ in columns)
 
 
@@ -65,7 +65,7 @@ _LIVE_IN: Final = ", ".join(f"'{status.value}'" for status in sorted(LIVE_STATUS
 
 # SQL below is assembled once, at import, from the constants above (no user input).
 UPSERT_ORDER: Final = (
-    f"INSERT INTO execution_orders ({_ORDER_NAMES}) VALUES ({_placeholders(ORDER_COLUMNS)})"  # noqa: S608
+    f"INSERT INTO execution_orders ({_ORDER_NAMES}) VALUES ({_parameter_marks(ORDER_COLUMNS)})"  # noqa: S608
     " ON CONFLICT(local_id) DO UPDATE SET "
     + ", ".join(f"{name} = excluded.{name}" for name, _ in ORDER_COLUMNS[1:])
 )
@@ -74,7 +74,7 @@ INSERT_EVENT: Final = (
     " VALUES (?, ?, ?, ?, ?, ?)"
 )
 UPSERT_RESULT: Final = (
-    f"INSERT INTO execution_results ({_RESULT_NAMES}) VALUES ({_placeholders(RESULT_COLUMNS)})"  # noqa: S608
+    f"INSERT INTO execution_results ({_RESULT_NAMES}) VALUES ({_parameter_marks(RESULT_COLUMNS)})"  # noqa: S608
     " ON CONFLICT(plan_id) DO UPDATE SET "
     + ", ".join(f"{name} = excluded.{name}" for name, _ in RESULT_COLUMNS[1:])
 )

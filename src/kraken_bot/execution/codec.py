@@ -167,7 +167,7 @@ def _optional(value: _T | None, encode: Callable[[_T], JsonValue]) -> JsonValue:
 class _Reader:
     """Reads typed fields out of one JSON object, collecting problems instead of raising.
 
-    A field with a problem yields a placeholder of the right type; the caller
+    A field with a problem yields a stand-in value of the right type; the caller
     discards the record when any problem was found.
     """
 

@@ -24,9 +24,10 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from urllib.parse import urlencode
+from typing import Final
 
 ParamValue = str | int | bool | Decimal | Sequence[str] | None
 """What a request parameter may be: see `encode_value`."""
@@ -116,4 +117,34 @@ def form_body(nonce: int, fields: Iterable[tuple[str, str]]) -> tuple[str, bytes
     ('1616492376594', b'nonce=1616492376594&expiretm=%2B60&pair=XBTUSD')
     """
     nonce_text = str(nonce)
-    return nonce_text, urlencode([("nonce", nonce_text), *fields]).encode("ascii")
+    pairs = [("nonce", nonce_text), *fields]
+    body = "&".join(f"{form_escape(k)}={form_escape(v)}" for k, v in pairs)
+    return nonce_text, body.encode("ascii")
+
+
+_PLAIN: Final = re.compile(r"[A-Za-z0-9_.~-]*")
+_SAFE_BYTES: Final = frozenset(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.~-"
+)
+
+
+def form_escape(text: str) -> str:
+    """``application/x-www-form-urlencoded`` escaping of one key or value.
+
+    Unreserved characters stay, a space becomes ``+``, every other UTF-8 byte
+    becomes ``%XX`` (so ``+`` goes out as ``%2B``, as Kraken requires).
+
+    >>> form_escape("XBTUSD"), form_escape("+60"), form_escape("a b:c")
+    ('XBTUSD', '%2B60', 'a+b%3Ac')
+    """
+    if _PLAIN.fullmatch(text):
+        return text
+    escaped = []
+    for byte in text.encode("utf-8"):
+        if byte in _SAFE_BYTES:
+            escaped.append(chr(byte))
+        elif byte == 0x20:
+            escaped.append("+")
+        else:
+            escaped.append(f"%{byte:02X}")
+    return "".join(escaped)
