@@ -355,3 +355,48 @@ def an_order_in(status: OrderStatus, **overrides: Any) -> LocalOrder:
     }
     fields.update(overrides)
     return an_order(**fields)
+
+
+def asset_pairs_sample() -> dict[str, dict[str, object]]:
+    """A trimmed AssetPairs result (XBT/USD, ETH/USD, and SOL/USD without ``status``,
+    as ~13 % of live pairs come), fresh on every call so tests may change it."""
+    return {
+        "XXBTZUSD": {
+            "altname": "XBTUSD",
+            "wsname": "XBT/USD",
+            "base": "XXBT",
+            "quote": "ZUSD",
+            "pair_decimals": 1,
+            "lot_decimals": 8,
+            "cost_decimals": 5,
+            "ordermin": "0.00005",
+            "costmin": "0.5",
+            "tick_size": "0.1",
+            "status": "online",
+        },
+        "XETHZUSD": {
+            "altname": "ETHUSD",
+            "wsname": "ETH/USD",
+            "base": "XETH",
+            "quote": "ZUSD",
+            "pair_decimals": 2,
+            "lot_decimals": 8,
+            "cost_decimals": 5,
+            "ordermin": "0.002",
+            "costmin": "0.5",
+            "tick_size": "0.01",
+            "status": "online",
+        },
+        "SOLUSD": {
+            "altname": "SOLUSD",
+            "wsname": "SOL/USD",
+            "base": "SOL",
+            "quote": "ZUSD",
+            "pair_decimals": 2,
+            "lot_decimals": 8,
+            "cost_decimals": 5,
+            "ordermin": "0.06",
+            "costmin": "0.5",
+            "tick_size": "0.01",
+        },
+    }

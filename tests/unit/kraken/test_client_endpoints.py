@@ -9,6 +9,7 @@ from decimal import Decimal
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from tests.builders import asset_pairs_sample
 
 from kraken_bot.kraken.errors import AuthError, UnexpectedResponseError
 from kraken_bot.kraken.orders import AddOrderRequest
@@ -176,34 +177,7 @@ def test_assets(client, kraken):
     assert assets["ZUSD"].status is None
 
 
-ASSET_PAIRS = {
-    "XXBTZUSD": {
-        "altname": "XBTUSD",
-        "wsname": "XBT/USD",
-        "base": "XXBT",
-        "quote": "ZUSD",
-        "pair_decimals": 1,
-        "lot_decimals": 8,
-        "cost_decimals": 5,
-        "ordermin": "0.00005",
-        "costmin": "0.5",
-        "tick_size": "0.1",
-        "status": "online",
-    },
-    "XETHZUSD": {
-        "altname": "ETHUSD",
-        "wsname": "ETH/USD",
-        "base": "XETH",
-        "quote": "ZUSD",
-        "pair_decimals": 2,
-        "lot_decimals": 8,
-        "cost_decimals": 5,
-        "ordermin": "0.002",
-        "costmin": "0.5",
-        "tick_size": "0.01",
-        "status": "online",
-    },
-}
+ASSET_PAIRS = asset_pairs_sample()
 
 
 def test_asset_pairs_all_and_named(client, kraken):

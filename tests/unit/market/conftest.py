@@ -8,50 +8,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from tests.builders import asset_pairs_sample
 
 from kraken_bot.market.pairs import PairUniverse, parse_asset_pairs
 from kraken_bot.market.prices import PriceQuote
 
-ASSET_PAIRS = {
-    "XXBTZUSD": {
-        "altname": "XBTUSD",
-        "wsname": "XBT/USD",
-        "base": "XXBT",
-        "quote": "ZUSD",
-        "pair_decimals": 1,
-        "lot_decimals": 8,
-        "cost_decimals": 5,
-        "ordermin": "0.00005",
-        "costmin": "0.5",
-        "tick_size": "0.1",
-        "status": "online",
-    },
-    "XETHZUSD": {
-        "altname": "ETHUSD",
-        "wsname": "ETH/USD",
-        "base": "XETH",
-        "quote": "ZUSD",
-        "pair_decimals": 2,
-        "lot_decimals": 8,
-        "cost_decimals": 5,
-        "ordermin": "0.002",
-        "costmin": "0.5",
-        "tick_size": "0.01",
-        "status": "online",
-    },
-    "SOLUSD": {
-        "altname": "SOLUSD",
-        "wsname": "SOL/USD",
-        "base": "SOL",
-        "quote": "ZUSD",
-        "pair_decimals": 2,
-        "lot_decimals": 8,
-        "cost_decimals": 5,
-        "ordermin": "0.06",
-        "costmin": "0.5",
-        "tick_size": "0.01",
-    },
-}
+ASSET_PAIRS = asset_pairs_sample()
 
 
 # This file has no doctests. Collecting it as a doctest module would import it as a
