@@ -276,5 +276,8 @@ def test_a_short_lock_is_waited_out_within_the_busy_timeout(tmp_path, other_proc
     try:
         with SQLiteExecutionStore(path, busy_timeout=5) as store:
             store.save_order(an_order(status=OrderStatus.SUBMITTED))
+            saved = store.get_order("L-1")
     finally:
         release.join()
+    assert saved is not None
+    assert saved.status is OrderStatus.SUBMITTED

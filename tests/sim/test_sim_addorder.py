@@ -63,9 +63,13 @@ def test_a_json_body_places_an_order_with_json_booleans(kraken):
 
 
 def test_pair_id_altname_and_both_sides_work(kraken):
-    kraken.buy("0.01", "50000", pair="XXBTZUSD")
-    kraken.sell("0.1", "4000", pair="ETHUSD")
-    kraken.buy("1", "0.040000", pair="XETHXXBT")
+    txids = [
+        kraken.buy("0.01", "50000", pair="XXBTZUSD"),
+        kraken.sell("0.1", "4000", pair="ETHUSD"),
+        kraken.buy("1", "0.040000", pair="XETHXXBT"),
+    ]
+    pairs = [kraken.order(t)["descr"]["pair"] for t in txids]
+    assert pairs == ["XBTUSD", "ETHUSD", "ETHXBT"]
 
 
 REJECTIONS = [
@@ -188,7 +192,8 @@ def test_cl_ord_id_formats_kraken_accepts(kraken):
         "6d1b345e282140e2ad834ecb18a06876",
         "arb-20240509-00010",
     ):
-        kraken.buy("0.01", "50000", cl_ord_id=cl_ord_id)
+        txid = kraken.buy("0.01", "50000", cl_ord_id=cl_ord_id)
+        assert kraken.order(txid)["cl_ord_id"] == cl_ord_id
 
 
 def test_a_cl_ord_id_is_unique_among_open_orders_only(kraken):
@@ -202,8 +207,10 @@ def test_a_cl_ord_id_is_unique_among_open_orders_only(kraken):
 
 
 def test_a_cl_ord_id_of_a_filled_order_can_be_reused(kraken):
-    kraken.buy("0.01", cl_ord_id="reuse-me")
-    kraken.buy("0.01", cl_ord_id="reuse-me")
+    first = kraken.buy("0.01", cl_ord_id="reuse-me")  # a market order: filled at once
+    second = kraken.buy("0.01", cl_ord_id="reuse-me")
+    assert kraken.order(first)["status"] == "closed"
+    assert second != first
 
 
 def test_the_duplicate_and_exclusivity_errors_are_configurable(make_exchange, flat, client_for):
@@ -230,7 +237,8 @@ def test_userref_is_a_signed_int32(kraken):
 
 
 def test_a_future_deadline_within_a_minute_is_fine(kraken):
-    kraken.buy("0.01", "50000", deadline="2026-01-01T00:00:30Z")
+    txid = kraken.buy("0.01", "50000", deadline="2026-01-01T00:00:30Z")
+    assert kraken.order(txid)["status"] == "open"
 
 
 def test_conditional_close_is_parsed_from_flattened_form_keys(kraken):
@@ -271,7 +279,8 @@ def test_system_modes_restrict_trading(exchange, kraken, status, params, error):
 
 def test_post_only_mode_accepts_post_only_limits(exchange, kraken):
     exchange.set_system_status("post_only")
-    kraken.buy("0.01", "50000", oflags="post")
+    txid = kraken.buy("0.01", "50000", oflags="post")
+    assert "post" in kraken.order(txid)["oflags"]
 
 
 def test_maintenance_refuses_cancels_but_not_reads(exchange, kraken):

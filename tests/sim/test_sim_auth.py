@@ -148,7 +148,8 @@ def test_a_lower_nonce_is_refused(kraken):
 def test_nonces_count_per_key_not_per_exchange(exchange, client_for):
     first, second = client_for(exchange), client_for(exchange)
     first.ok("Balance", nonce=1_000)
-    second.ok("Balance", nonce=5)
+    second.ok("Balance", nonce=5)  # below the first key's nonce, fine for another key
+    assert second.errors("Balance", nonce=5) == ["EAPI:Invalid nonce"]  # not twice per key
 
 
 def test_any_nonce_scale_works_and_switching_down_does_not(kraken):

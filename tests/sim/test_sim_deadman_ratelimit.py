@@ -114,9 +114,11 @@ def test_the_rest_counter_decays_per_tier(make_exchange, flat, client_for, tier,
 
 def test_calls_at_the_decay_rate_never_hit_the_limit(make_exchange, flat, client_for):
     client = client_for(make_exchange(flat(tier="starter")))
+    answers = []
     for _ in range(100):
-        client.ok("OpenOrders")
+        answers.append(client.ok("OpenOrders"))
         client.exchange.clock.advance(3.1)
+    assert answers == [{"open": {}}] * 100
 
 
 def test_trades_history_costs_two(make_exchange, flat, client_for):
@@ -129,15 +131,15 @@ def test_trades_history_costs_two(make_exchange, flat, client_for):
 
 def test_add_and_cancel_do_not_count_on_the_rest_counter(make_exchange, flat, client_for):
     client = client_for(make_exchange(flat(tier="starter")))
-    for _ in range(30):
-        client.ok("AddOrder", validate="true", **LIMIT)
-    for _ in range(15):
-        client.ok("Balance")
+    validated = [client.ok("AddOrder", validate="true", **LIMIT) for _ in range(30)]
+    balances = [client.ok("Balance") for _ in range(15)]  # the whole REST budget is still free
+    assert all("txid" not in v for v in validated)
+    assert len(balances) == 15
 
 
 def test_unlimited_has_no_rest_limit(kraken):
-    for _ in range(100):
-        kraken.ok("Balance")
+    answers = [kraken.ok("Balance") for _ in range(100)]
+    assert len(answers) == 100
 
 
 # ---------------------------------------------------------------------- trading counter
@@ -182,10 +184,11 @@ def test_the_trading_counter_decays(make_exchange, flat, client_for):
     client = client_for(make_exchange(flat(tier="starter")))
     for _ in range(60):
         client.ok("AddOrder", validate="true", **LIMIT)
-    client.exchange.clock.advance(1.0)
-    client.ok("AddOrder", validate="true", **LIMIT)
+    assert client.errors("AddOrder", validate="true", **LIMIT) == ["EOrder:Rate limit exceeded"]
+    client.exchange.clock.advance(2.0)  # the counter decays by 1 per second on starter
+    assert "descr" in client.ok("AddOrder", validate="true", **LIMIT)
 
 
 def test_unlimited_has_no_trading_limit(kraken):
-    for _ in range(300):
-        kraken.ok("AddOrder", validate="true", **LIMIT)
+    answers = [kraken.ok("AddOrder", validate="true", **LIMIT) for _ in range(300)]
+    assert all("descr" in a for a in answers)
