@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from pyrsistent import pmap
+from tests.records import T0, a_full_order, an_order
 
 from kraken_bot.execution.exceptions import StoreError
 from kraken_bot.execution.models import (
@@ -20,12 +21,8 @@ from kraken_bot.execution.models import (
     ActionSkip,
     ExecutionMode,
     ExecutionResult,
-    LocalOrder,
     OrderStatus,
-    OrderType,
-    Side,
     SkipReason,
-    TimeInForce,
 )
 from kraken_bot.execution.store import (
     ExecutionStore,
@@ -33,56 +30,6 @@ from kraken_bot.execution.store import (
     SQLiteExecutionStore,
     event_to_json,
 )
-
-T0 = datetime(2026, 3, 1, 12, 0, 0, 250000, tzinfo=UTC)
-
-
-def an_order(**overrides: Any) -> LocalOrder:
-    fields: dict[str, Any] = {
-        "local_id": "L-1",
-        "plan_id": "plan-1",
-        "strategy_id": "trend_v1",
-        "pair": "XBTUSD",
-        "side": Side.BUY,
-        "order_type": OrderType.LIMIT,
-        "kraken_order_id": None,
-        "userref": None,
-        "client_order_id": "cl-L-1",
-        "requested_base_size": Decimal("0.12500000"),
-        "requested_price": Decimal("27500.0"),
-        "status": OrderStatus.PENDING,
-        "created_at": T0,
-        "updated_at": T0,
-    }
-    fields.update(overrides)
-    return LocalOrder(**fields)
-
-
-def a_full_order(**overrides: Any) -> LocalOrder:
-    order = an_order(
-        kraken_order_id="OU22CG-KLAF2-FWUDD7",
-        userref=1001,
-        status=OrderStatus.PARTIALLY_FILLED,
-        updated_at=T0 + timedelta(seconds=3, microseconds=7),
-        cumulative_base_filled=Decimal("0.03750000"),
-        avg_fill_price=Decimal("27499.9"),
-        fee=Decimal("0.0268"),
-        cost=Decimal("1031.25"),
-        last_error="EService:Busy",
-        raw_request=pmap({"pair": "XXBTZUSD", "volume": "0.12500000", "price": "27500.0"}),
-        raw_response_json='{"txid": ["OU22CG-KLAF2-FWUDD7"]}',
-        rest_pair="XXBTZUSD",
-        time_in_force=TimeInForce.IOC,
-        post_only=True,
-        attempts=2,
-        send_deadline=T0 + timedelta(seconds=30),
-        first_sent_at=T0 + timedelta(milliseconds=1),
-        cancel_requested_at=T0 + timedelta(minutes=5),
-        close_reason="User requested",
-        action_index=3,
-        reference_price=Decimal("27480.15"),
-    )
-    return replace(order, **overrides)
 
 
 def a_result(**overrides: Any) -> ExecutionResult:

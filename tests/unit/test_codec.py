@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pyrsistent import pmap
 from returns.pipeline import is_successful
+from tests import records
 
 from kraken_bot.execution import codec
 from kraken_bot.execution.codec import (
@@ -36,58 +36,17 @@ from kraken_bot.execution.models import (
     OrderType,
     Side,
     SkipReason,
-    TimeInForce,
 )
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
 
 
 def an_order(**overrides: Any) -> LocalOrder:
-    fields: dict[str, Any] = {
-        "local_id": "L-1",
-        "plan_id": "plan-1",
-        "strategy_id": "trend_v1",
-        "pair": "XBTUSD",
-        "side": Side.BUY,
-        "order_type": OrderType.LIMIT,
-        "kraken_order_id": None,
-        "userref": None,
-        "client_order_id": "cl-1",
-        "requested_base_size": Decimal("0.12500000"),
-        "requested_price": Decimal("27500.0"),
-        "status": OrderStatus.PENDING,
-        "created_at": T0,
-        "updated_at": T0,
-    }
-    fields.update(overrides)
-    return LocalOrder(**fields)
+    return records.an_order(at=T0, **overrides)
 
 
-def a_full_order() -> LocalOrder:
-    """Every field set to a non-default value."""
-    return an_order(
-        kraken_order_id="OU22CG-KLAF2-FWUDD7",
-        userref=1001,
-        status=OrderStatus.PARTIALLY_FILLED,
-        updated_at=T0 + timedelta(seconds=3, microseconds=7),
-        cumulative_base_filled=Decimal("0.03750000"),
-        avg_fill_price=Decimal("27499.9"),
-        fee=Decimal("0.0268"),
-        cost=Decimal("1031.25"),
-        last_error="EService:Busy",
-        raw_request=pmap({"pair": "XXBTZUSD", "volume": "0.12500000", "price": "27500.0"}),
-        raw_response_json='{"txid": ["OU22CG-KLAF2-FWUDD7"], "descr": {"order": "buy"}}',
-        rest_pair="XXBTZUSD",
-        time_in_force=TimeInForce.IOC,
-        post_only=True,
-        attempts=2,
-        send_deadline=T0 + timedelta(seconds=30),
-        first_sent_at=T0 + timedelta(milliseconds=1),
-        cancel_requested_at=T0 + timedelta(minutes=5),
-        close_reason="User requested",
-        action_index=3,
-        reference_price=Decimal("27480.15"),
-    )
+def a_full_order(**overrides: Any) -> LocalOrder:
+    return records.a_full_order(at=T0, **overrides)
 
 
 def a_skip(**overrides: Any) -> ActionSkip:
