@@ -30,6 +30,7 @@ from kraken_bot.execution.models import (
     CancelRequested,
     GaveUp,
     LocalOrder,
+    NotFoundOnExchange,
     Observed,
     OrderEvent,
     OrderIntent,
@@ -43,6 +44,7 @@ from kraken_bot.execution.models import (
     Simulated,
     TimeInForce,
     Validated,
+    Withdrawn,
 )
 from kraken_bot.execution.planner import PlanningContext
 from kraken_bot.kraken.region import US_CA
@@ -305,7 +307,13 @@ def an_event(kind: EventKind, order: LocalOrder | None = None, *, at: datetime =
         EventKind.REJECTED: Rejected(at=at, message="EOrder:Insufficient funds"),
         EventKind.SEND_FAILED: SendFailed(at=at, message="EAPI:Rate limit exceeded"),
         EventKind.SEND_UNCONFIRMED: SendUnconfirmed(at=at, message="read timeout"),
-        EventKind.GAVE_UP: GaveUp(at=at, message="not on the exchange after 4 sends"),
+        EventKind.GAVE_UP: GaveUp(
+            at=at, message="not on the exchange after 4 sends", deadline=target.send_deadline
+        ),
+        EventKind.WITHDRAWN: Withdrawn(
+            at=at, message="canceled before it was sent", deadline=target.send_deadline
+        ),
+        EventKind.NOT_FOUND: NotFoundOnExchange(at=at, message="Kraken does not know it"),
         EventKind.CANCEL_REQUESTED: CancelRequested(at=at),
         EventKind.CANCEL_CONFIRMED: CancelConfirmed(at=at, response_json='{"count":1}'),
     }
@@ -347,6 +355,7 @@ def an_order_in(status: OrderStatus, **overrides: Any) -> LocalOrder:
         OrderStatus.FILLED,
         OrderStatus.CANCELED,
         OrderStatus.EXPIRED,
+        OrderStatus.UNKNOWN,
     }
     fields: dict[str, Any] = {
         "status": status,

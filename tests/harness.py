@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 import requests
 
 from kraken_bot.config import AppConfig, ExecutionConfig, KrakenConfig, StorageConfig
+from kraken_bot.execution.exceptions import ClockOffsetError
 from kraken_bot.execution.ids import SeededIds
 from kraken_bot.execution.models import ExecutionMode
 from kraken_bot.execution.oms import ExecutionService
@@ -28,6 +29,7 @@ from kraken_bot.strategy.plan import ActionType, ExecutionPlan, RiskAdjustedActi
 from kraken_sim import Exchange, FaultPlan, SimTransport, VirtualClock, load_scenario
 
 SIM_URL = "http://kraken-sim.invalid"
+START_ATTEMPTS = 10
 
 
 class RecordingTransport(SimTransport):
@@ -78,6 +80,24 @@ def live_config(**overrides: Any) -> ExecutionConfig:
     return ExecutionConfig(**base)
 
 
+class OffsetClock:
+    """The host's clock: the exchange's virtual clock, the stack's ``host_offset`` away (read
+    live, so a rule can step it like NTP would)."""
+
+    def __init__(self, base: VirtualClock, stack: SimStack) -> None:
+        self.base = base
+        self.stack = stack
+
+    def now(self) -> datetime:
+        return self.base.now() + timedelta(seconds=self.stack.host_offset)
+
+    def monotonic(self) -> float:
+        return self.base.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        self.base.sleep(seconds)
+
+
 @dataclass
 class SimStack:
     """The pieces of one end-to-end setup."""
@@ -90,24 +110,66 @@ class SimStack:
     db_path: Path
     services: list[ExecutionService] = field(default_factory=list)
     transport: RecordingTransport | None = None
+    host_offset: float = 0.0
+    """Seconds the services' (host) clock is from the exchange's; the exchange keeps ``clock``."""
 
-    def service(self, *, initialize: bool = True, **execution: Any) -> ExecutionService:
-        """A fresh service on the same exchange, database and clock (initialized by default)."""
+    def transport_for_next(self) -> RecordingTransport:
+        """The transport the next service talks through."""
+        return RecordingTransport(self.exchange)
+
+    def host_clock(self) -> Any:
+        """The clock a service reads: the exchange's, or ``host_offset`` seconds away."""
+        if not self.host_offset:
+            return self.clock
+        return OffsetClock(self.clock, self)
+
+    def service(
+        self,
+        *,
+        initialize: bool = True,
+        keep_previous: bool = False,
+        observer: bool = False,
+        **execution: Any,
+    ) -> ExecutionService:
+        """A fresh service on the same exchange, database and clock (initialized by default).
+
+        It stands for a new process: the services made before are abandoned as a killed
+        process would be (no exchange call), unless ``keep_previous`` (then a second live
+        one on the key is refused: one process per account trades live; ``observer``
+        services, like ``krakked cancel`` and ``reconcile``, run beside it).
+
+        A live start needs Kraken's ``Time`` to measure the clock offset: when injected
+        faults refuse it (`ClockOffsetError`), the start is tried again a little later,
+        as an operator or a supervisor would.
+        """
+        if not keep_previous:
+            for earlier in self.services:
+                earlier.abandon()
         config = self.config
         if execution:
             config = replace(config, execution=replace(config.execution, **execution))
-        self.transport = RecordingTransport(self.exchange)
-        service = ExecutionService.from_config(
-            config,
-            transport=self.transport,
-            clock=self.clock,
-            new_id=SeededIds(len(self.services) + 1),
-            background_scheduler=False,
-        )
-        self.services.append(service)
-        if initialize:
-            service.initialize()
-        return service
+        for attempt in range(START_ATTEMPTS):
+            self.transport = self.transport_for_next()
+            service = ExecutionService.from_config(
+                config,
+                transport=self.transport,
+                clock=self.host_clock(),
+                new_id=SeededIds(len(self.services) + 1),
+                background_scheduler=False,
+                observer=observer,
+            )
+            self.services.append(service)
+            if not initialize:
+                return service
+            try:
+                service.initialize()
+            except ClockOffsetError:
+                if attempt == START_ATTEMPTS - 1:
+                    raise
+                self.clock.sleep(30)
+                continue
+            return service
+        raise AssertionError("unreachable: the loop returns or raises")
 
     def sent(self, method: str) -> list[dict[str, str]]:
         """Bodies the latest service sent to one Kraken method."""
@@ -155,6 +217,7 @@ def sim_stack(
             api_secret=Secret(secret),
             tier=Tier(tier),
             nonce_state_file=str(tmp_path / "nonce.json"),
+            state_dir=str(tmp_path / "state"),
         ),
         storage=StorageConfig(path=str(db_path)),
     )

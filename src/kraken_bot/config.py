@@ -72,6 +72,11 @@ class ExecutionConfig:
             orders even when limit is the default (None: never).
         reconcile_after_execute: end execute_plan with a reconciliation pass.
         recent_executions_buffer: size of the in-memory ring buffer of results.
+        unknown_after_seconds: how long after its last send Kraken may not yet know an
+            order's txid; later, "unknown txid" makes the order ``unknown``.
+        max_clock_offset_seconds: live mode is refused when the host clock is further
+            than this from Kraken's (or the offset cannot be measured).
+        clock_sync_seconds: how often the offset to Kraken's clock is measured again.
     """
 
     mode: ExecutionMode = ExecutionMode.PAPER
@@ -97,6 +102,9 @@ class ExecutionConfig:
     market_order_max_notional_usd: Decimal | None = None
     reconcile_after_execute: bool = True
     recent_executions_buffer: int = 200
+    unknown_after_seconds: float = 60.0
+    max_clock_offset_seconds: float = 60.0
+    clock_sync_seconds: float = 300.0
 
     @property
     def sends_live_orders(self) -> bool:
@@ -158,6 +166,7 @@ class KrakenConfig:
     connect_timeout_seconds: float = 5.0
     read_timeout_seconds: float = 15.0
     nonce_state_file: str | None = None
+    state_dir: str | None = None
 
     @property
     def has_credentials(self) -> bool:
@@ -165,11 +174,35 @@ class KrakenConfig:
         return self.api_key is not None and self.api_secret is not None
 
 
+DEFAULT_DATABASE: Final = "portfolio.db"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StorageConfig:
-    """Where execution records are kept (a SQLite file)."""
+    """Where execution records are kept (a SQLite file).
 
-    path: str = "portfolio.db"
+    ``path`` None means the default: one database per mode, so a paper or dry-run
+    result can never stand in for a live one (``portfolio.db`` for live,
+    ``portfolio.paper.db`` and ``portfolio.dry_run.db`` beside it). An explicit path is
+    used as given in every mode; a plan id executed in one mode is then refused in
+    another.
+    """
+
+    path: str | None = None
+
+    def path_for(self, mode: ExecutionMode) -> str:
+        """The database file for ``mode``.
+
+        >>> [StorageConfig().path_for(mode) for mode in ExecutionMode]
+        ['portfolio.db', 'portfolio.paper.db', 'portfolio.dry_run.db']
+        >>> StorageConfig(path="bot.db").path_for(ExecutionMode.PAPER)
+        'bot.db'
+        """
+        if self.path is not None:
+            return self.path
+        if mode is ExecutionMode.LIVE:
+            return DEFAULT_DATABASE
+        return f"portfolio.{mode.value}.db"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -188,6 +221,11 @@ class AppConfig:
     storage: StorageConfig = field(default_factory=StorageConfig)
     region: RegionProfile = US_CA
     strategies: PMap[str, StrategyConfig] = field(default_factory=lambda: pmap({}))
+
+    @property
+    def database_path(self) -> str:
+        """The SQLite file this configuration's mode uses (`StorageConfig.path_for`)."""
+        return self.storage.path_for(self.execution.mode)
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,6 +409,9 @@ def _parse_execution(section: _Section) -> ExecutionConfig:
         ),
         reconcile_after_execute=section.boolean("reconcile_after_execute", default=True),
         recent_executions_buffer=section.integer("recent_executions_buffer", 200, 1, 100_000),
+        unknown_after_seconds=section.number("unknown_after_seconds", 60.0, 1.0, 86400.0),
+        max_clock_offset_seconds=section.number("max_clock_offset_seconds", 60.0, 0.5, 3600.0),
+        clock_sync_seconds=section.number("clock_sync_seconds", 300.0, 10.0, 86400.0),
     )
 
 
@@ -402,6 +443,7 @@ def _parse_kraken(section: _Section, env: Mapping[str, str]) -> KrakenConfig:
         connect_timeout_seconds=section.number("connect_timeout_seconds", 5.0, 0.1, 120.0),
         read_timeout_seconds=section.number("read_timeout_seconds", 15.0, 0.1, 600.0),
         nonce_state_file=section.text("nonce_state_file", None),
+        state_dir=section.text("state_dir", None),
     )
 
 
@@ -453,7 +495,7 @@ def parse_app_config(
     kraken = _parse_kraken(kraken_section, env)
     kraken_section.finish()
     storage_section = _Section(top.get("storage"), "storage", problems)
-    storage = StorageConfig(path=storage_section.text("path", "portfolio.db") or "portfolio.db")
+    storage = StorageConfig(path=storage_section.text("path", None))
     storage_section.finish()
     region = _parse_region(top.get("region"), problems)
     strategies = _parse_strategies(top.get("strategies"), problems)

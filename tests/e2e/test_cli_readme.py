@@ -45,7 +45,7 @@ def test_the_library_example_executes_a_plan_in_paper_mode(exchange, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines == ["True ()", "XBTUSD buy 0.15000000 validated"]
     assert fake.orders(key) == []  # paper mode: validated, never placed
-    assert Path("portfolio.db").is_file()
+    assert Path("portfolio.paper.db").is_file()  # one default database per mode
 
 
 @pytest.mark.http

@@ -16,6 +16,7 @@ from decimal import Decimal
 import pytest
 from tests.harness import action, live_config, plan, sim_stack
 
+from kraken_bot.config import ExecutionConfig
 from kraken_bot.execution.models import ExecutionMode, OrderStatus, Side
 from kraken_bot.kraken.errors import AuthError, OrderRejectedError
 from kraken_bot.secret import Secret
@@ -85,8 +86,8 @@ def _fields(request):
     return {name: getattr(request, name) for name in request.__dataclass_fields__}
 
 
-def test_a_wrong_api_secret_rejects_the_order_and_raises_auth_error_on_reads(tmp_path):
-    stack = sim_stack(tmp_path)
+def test_a_wrong_api_secret_rejects_a_paper_order_and_raises_auth_error_on_reads(tmp_path):
+    stack = sim_stack(tmp_path, execution=ExecutionConfig(mode=ExecutionMode.PAPER))
     stack.config = replace(
         stack.config,
         kraken=replace(stack.config.kraken, api_secret=Secret("c2VjcmV0c2VjcmV0c2VjcmV0")),
@@ -100,6 +101,19 @@ def test_a_wrong_api_secret_rejects_the_order_and_raises_auth_error_on_reads(tmp
     assert stack.exchange_orders() == []
     with pytest.raises(AuthError):
         service.adapter.open_orders()  # type: ignore[union-attr]
+    stack.close()
+
+
+def test_a_wrong_api_secret_stops_a_live_service_at_start_before_any_order(tmp_path):
+    stack = sim_stack(tmp_path)
+    stack.config = replace(
+        stack.config,
+        kraken=replace(stack.config.kraken, api_secret=Secret("c2VjcmV0c2VjcmV0c2VjcmV0")),
+    )
+    with pytest.raises(AuthError, match="Invalid signature"):
+        stack.service()
+    assert stack.private_calls("AddOrder") == []
+    assert stack.exchange_orders() == []
     stack.close()
 
 

@@ -17,7 +17,7 @@ from tests.records import T0, a_full_order, an_order
 
 from kraken_bot.execution.exceptions import StoreError
 from kraken_bot.execution.models import (
-    LIVE_STATUSES,
+    TRACKED_STATUSES,
     ActionSkip,
     ExecutionMode,
     ExecutionResult,
@@ -192,7 +192,8 @@ def test_when_two_orders_share_an_id_the_newest_is_found(store):
     assert store.find_by_client_order_id("cl").local_id == "new"
 
 
-def test_live_orders_are_the_non_terminal_ones_oldest_first(store):
+def test_live_orders_are_the_tracked_ones_oldest_first(store):
+    """Live orders, and ``unknown`` ones (reconciliation keeps asking about them)."""
     for index, status in enumerate(OrderStatus):
         store.save_order(
             an_order(
@@ -204,7 +205,7 @@ def test_live_orders_are_the_non_terminal_ones_oldest_first(store):
 
     live = store.live_orders()
 
-    assert {o.status for o in live} == set(LIVE_STATUSES)
+    assert {o.status for o in live} == set(TRACKED_STATUSES)
     assert [o.created_at for o in live] == sorted(o.created_at for o in live)
 
 

@@ -578,12 +578,23 @@ def test_a_schema_version_that_is_not_a_number_is_refused(db):
         SQLiteExecutionStore(db)
 
 
-def test_a_corrupt_snapshot_is_a_clear_error_on_read(store, db):
+def test_a_corrupt_snapshot_is_quarantined_and_named_instead_of_stopping_reads(store, db):
     store.save_order(an_order())
+    store.save_order(an_order(local_id="L-2"))
     conn = sqlite3.connect(db)
-    conn.execute("UPDATE execution_orders SET snapshot_json = '{\"local_id\": 5}'")
+    conn.execute(
+        "UPDATE execution_orders SET snapshot_json = '{\"local_id\": 5}' WHERE local_id = 'L-1'"
+    )
     conn.commit()
     conn.close()
 
-    with pytest.raises(StoreError, match="order L-1 cannot be read back"):
-        store.get_order("L-1")
+    assert [o.local_id for o in store.live_orders()] == ["L-2"]  # the others still read
+    assert store.get_order("L-1") is None
+    reasons = store.quarantined()
+    assert list(reasons) == ["L-1"]
+    assert "order L-1 cannot be read back" in reasons["L-1"]
+    # Kept across reopening: the row is marked, not forgotten.
+    store.close()
+    with SQLiteExecutionStore(db) as again:
+        assert list(again.quarantined()) == ["L-1"]
+        assert [o.local_id for o in again.live_orders()] == ["L-2"]

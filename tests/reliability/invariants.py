@@ -153,9 +153,14 @@ def _label(order: LocalOrder) -> str:
 
 
 def duplicate_violations(
-    local: Sequence[LocalOrder], truth: Sequence[Order], first_events: Mapping[str, str | None]
+    local: Sequence[LocalOrder],
+    truth: Sequence[Order],
+    first_events: Mapping[str, str | None],
+    *,
+    allow_adopted: bool = False,
 ) -> list[Violation]:
-    """Two exchange orders for one client id, two local orders for one txid, adoptions."""
+    """Two exchange orders for one client id, two local orders for one txid, adoptions
+    (unless ``allow_adopted``: the database was deliberately lost, adoption rebuilds it)."""
     found: list[Violation] = []
     per_client_id = Counter(o.cl_ord_id for o in truth if o.cl_ord_id is not None)
     found += [
@@ -172,7 +177,7 @@ def duplicate_violations(
     found += [
         Violation(Kind.ADOPTED, f"order {_label(o)} had to be adopted from the exchange")
         for o in local
-        if first_events.get(o.local_id) == "adopted"
+        if first_events.get(o.local_id) == "adopted" and not allow_adopted
     ]
     return found
 
@@ -285,15 +290,23 @@ def step_violations(
     api_key: str,
     *,
     memory_live: Sequence[LocalOrder] | None = None,
+    allow_adopted: bool = False,
+    awaiting_adoption: bool = False,
 ) -> list[Violation]:
-    """Everything that must hold after any step (see the module docstring)."""
+    """Everything that must hold after any step (see the module docstring).
+
+    ``allow_adopted``: the database was deliberately lost, so adoptions are expected;
+    ``awaiting_adoption``: and no reconciliation has succeeded since, so orders of ours
+    on the exchange are not known locally yet (they must be once one succeeds).
+    """
     local = store.recent_orders(ALL)
     truth = exchange.orders(api_key)
     trails = {o.local_id: store.events_for(o.local_id) for o in local}
     first = {i: (t[0].event if t else None) for i, t in trails.items()}
-    found = duplicate_violations(local, truth, first)
+    found = duplicate_violations(local, truth, first, allow_adopted=allow_adopted)
     found += identity_violations(local, truth)
-    found += lost_client_ids(local, truth)
+    if not awaiting_adoption:
+        found += lost_client_ids(local, truth)
     found += overfill_violations(local)
     for local_id, trail in trails.items():
         found += transition_violations(local_id, trail)

@@ -21,9 +21,19 @@ from typing import Any, Final, TextIO
 from tests.reliability.figures import COUNTERS, figures_path
 
 FAILURES: Final = ("duplicates", "lost_orders", "invariant_violations")
-EXTRAS: Final = ("steps", "simulated_crashes", "exchange_orders")
+EXTRAS: Final = (
+    "steps",
+    "simulated_crashes",
+    "exchange_orders",
+    "concurrent_steps",
+    "second_process_runs",
+    "clock_offsets_tried",
+    "database_losses",
+)
 """Also reported: state machine steps (each followed by the invariant check), in-process
-deaths while sending (state machine), orders the campaign placed on the fake exchange."""
+deaths while sending (state machine), orders the campaign placed on the fake exchange,
+steps with callers in several threads, runs of a second process on the key and database,
+distinct host clock offsets tried, and databases lost (then rebuilt by adoption)."""
 COLUMNS: Final = (
     ("scenarios", "scenarios"),
     ("crashes", "crashes_survived"),

@@ -15,14 +15,13 @@ request, leaving the database as the write-ahead left it.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import requests
 from tests.harness import RecordingTransport, SimStack, sim_stack
 
-from kraken_bot.execution.ids import SeededIds
 from kraken_bot.execution.oms import ExecutionService
 from kraken_sim import Exchange, VirtualClock
 
@@ -99,37 +98,20 @@ class LossyStack(SimStack):
     """`SimStack` whose services talk through a `LossyTransport` sharing one `AnswerLoss`."""
 
     loss: AnswerLoss = field(default_factory=AnswerLoss)
+    doom_at: int | None = None
 
-    def service(self, *, initialize: bool = True, **execution: Any) -> ExecutionService:
-        config = self.config
-        if execution:
-            config = replace(config, execution=replace(config.execution, **execution))
-        self.transport = LossyTransport(self.exchange, self.clock, self.loss)
-        service = ExecutionService.from_config(
-            config,
-            transport=self.transport,
-            clock=self.clock,
-            new_id=SeededIds(len(self.services) + 1),
-            background_scheduler=False,
-        )
-        self.services.append(service)
-        if initialize:
-            service.initialize()
-        return service
+    def transport_for_next(self) -> RecordingTransport:
+        if self.doom_at is not None:
+            return DiesOnAddOrder(self.exchange, self.doom_at)
+        return LossyTransport(self.exchange, self.clock, self.loss)
 
     def doomed_service(self, at: int) -> ExecutionService:
         """A service (one send at a time) whose process dies on its ``at``-th AddOrder."""
-        execution = replace(self.config.execution, max_concurrent_orders=1)
-        service = ExecutionService.from_config(
-            replace(self.config, execution=execution),
-            transport=DiesOnAddOrder(self.exchange, at),
-            clock=self.clock,
-            new_id=SeededIds(10_000 + len(self.services)),
-            background_scheduler=False,
-        )
-        self.services.append(service)
-        service.initialize()
-        return service
+        self.doom_at = at
+        try:
+            return self.service(max_concurrent_orders=1)
+        finally:
+            self.doom_at = None
 
 
 def lossy_stack(tmp_path: Path, *, seed: int = 7, **options: Any) -> LossyStack:

@@ -29,6 +29,9 @@ from __future__ import annotations
 import itertools
 import shutil
 import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -58,9 +61,9 @@ from tests.reliability.invariants import (
 )
 from tests.reliability.stack import Crash, LossyStack, lossy_stack
 
-from kraken_bot.config import StrategyConfig
+from kraken_bot.config import ExecutionConfig, StorageConfig, StrategyConfig
 from kraken_bot.execution.exceptions import CancelFailedError, KrakenAPIError
-from kraken_bot.execution.models import OrderType, TimeInForce
+from kraken_bot.execution.models import ExecutionMode, OrderType, TimeInForce
 from kraken_bot.execution.oms import ExecutionService
 from kraken_bot.strategy.plan import ActionType, ExecutionPlan, RiskAdjustedAction
 from kraken_sim import FaultPlan, FaultRule, ScheduledFault
@@ -104,6 +107,10 @@ SCHEDULED_ENDPOINTS: Final = (
     "*",
 )
 PHASES: Final = ("before", "after", "either")
+CLOCK_OFFSETS: Final = (0.0, 0.0, -30.0, -12.5, -3.0, 2.0, 12.0, 30.0)
+"""Seconds the host's clock is from the exchange's (the service measures and corrects)."""
+CALLER_KINDS: Final = ("cancel_one", "cancel_all", "reconcile")
+SECOND_PROCESS_KINDS: Final = ("reconcile", "cancel_one", "cancel_all", "run_once")
 
 
 # ---------------------------------------------------------------- strategies
@@ -198,6 +205,11 @@ class ServiceMachine(RuleBasedStateMachine):
         self.service_: ExecutionService | None = None
         self.known_plans: dict[str, ExecutionPlan] = {}
         self.crash_plans: dict[str, ExecutionPlan] = {}
+        self.lost_plans: set[str] = set()
+        self.database_lost = False
+        self.awaiting_adoption = False
+        self.concurrent_plans: set[str] = set()
+        self.offsets: set[float] = set()
         self.plan_numbers = itertools.count(1)
         self.steps = 0
 
@@ -233,8 +245,12 @@ class ServiceMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------ setup
 
-    @initialize(seed=st.integers(0, 2**16), execution=execution_settings)
-    def start(self, seed: int, execution: dict[str, Any]) -> None:
+    @initialize(
+        seed=st.integers(0, 2**16),
+        execution=execution_settings,
+        offset=st.sampled_from(CLOCK_OFFSETS),
+    )
+    def start(self, seed: int, execution: dict[str, Any], offset: float) -> None:
         self.stack = lossy_stack(
             self.tmp,
             seed=seed,
@@ -242,6 +258,8 @@ class ServiceMachine(RuleBasedStateMachine):
             execution=live_config(**execution),
             strategies=pmap({"tagged": StrategyConfig(userref=STRATEGY_USERREF)}),
         )
+        self.stack.host_offset = offset
+        self.offsets.add(offset)
         self.service_ = self.stack.service()
 
     # ------------------------------------------------------------ rules
@@ -280,6 +298,7 @@ class ServiceMachine(RuleBasedStateMachine):
         except Crash:
             self._count("simulated_crashes")
         self.service_ = self.sim.service()
+        self._note_start()
 
     @precondition(lambda self: bool(self.crash_plans))
     @rule(data=st.data())
@@ -301,6 +320,8 @@ class ServiceMachine(RuleBasedStateMachine):
         """A plan executed again (same plan id) places nothing new."""
         before = len(self.sim.private_calls("AddOrder"))
         result = self.service.execute_plan(self.known_plans[plan_id])
+        if plan_id in self.lost_plans:
+            return  # its database was lost: it runs again, netted against what was adopted
         assert result.replayed
         assert len(self.sim.private_calls("AddOrder")) == before
         self._count("replays")
@@ -355,11 +376,164 @@ class ServiceMachine(RuleBasedStateMachine):
         if clean:
             self.service.close()
         self.service_ = self.sim.service()
+        self._note_start()
         self._count("restarts")
+
+    def _note_start(self) -> None:
+        """A live start reconciles fully: once one succeeds, every order of ours is known."""
+        started = self.service.last_reconcile
+        if started is not None and started.ok:
+            self.awaiting_adoption = False
 
     @rule()
     def reconcile(self) -> None:
-        self.service.refresh_from_exchange()
+        if self.service.refresh_from_exchange().ok:
+            self.awaiting_adoption = False
+
+    # ------------------------------------------------------------ many callers at once
+
+    @rule(
+        batch=st.lists(actions(), min_size=2, max_size=8),
+        callers=st.lists(st.sampled_from(CALLER_KINDS), min_size=1, max_size=3),
+        picks=st.lists(st.integers(0, 10**6), min_size=3, max_size=3),
+    )
+    def concurrent_callers(
+        self, batch: list[RiskAdjustedAction], callers: list[str], picks: list[int]
+    ) -> None:
+        """A strategy engine's threads: one executes a plan while others cancel one order,
+        cancel all, or reconcile, on the same service."""
+        plan_id = f"plan-{next(self.plan_numbers)}"
+        plan = ExecutionPlan(plan_id=plan_id, created_at=self.sim.clock.now(), actions=tuple(batch))
+        self.known_plans[plan_id] = plan
+        self.concurrent_plans.add(plan_id)
+        service = self.service
+        calls: list[Callable[[], object]] = [lambda: service.execute_plan(plan)]
+        calls += [
+            self._caller(kind, service, pick) for kind, pick in zip(callers, picks, strict=False)
+        ]
+        self._run_together(calls)
+        self._count("concurrent_steps")
+        self._count("plans")
+
+    @rule(
+        batch=st.lists(actions(), min_size=1, max_size=6),
+        kind=st.sampled_from(SECOND_PROCESS_KINDS),
+        pick=st.integers(0, 10**6),
+    )
+    def second_process(self, batch: list[RiskAdjustedAction], kind: str, pick: int) -> None:
+        """While the bot executes a plan, a second process on the same key and database runs
+        `krakked reconcile`, `cancel ID`, `cancel --all` (observers), or a paper `run-once`
+        (its own database, the same key and nonce file)."""
+        plan_id = f"plan-{next(self.plan_numbers)}"
+        plan = ExecutionPlan(plan_id=plan_id, created_at=self.sim.clock.now(), actions=tuple(batch))
+        self.known_plans[plan_id] = plan
+        self.concurrent_plans.add(plan_id)
+        bot = self.service
+        other = self._second_process(kind)
+        try:
+            self._run_together([lambda: bot.execute_plan(plan), self._caller(kind, other, pick)])
+        finally:
+            other.close()
+        self._count("second_process_runs")
+        self._count("plans")
+
+    def _second_process(self, kind: str) -> ExecutionService:
+        if kind != "run_once":
+            return self.sim.service(keep_previous=True, observer=True)
+        paper = replace(
+            self.sim.config,
+            execution=ExecutionConfig(mode=ExecutionMode.PAPER),
+            storage=StorageConfig(path=str(self.tmp / f"paper-{self.steps}.db")),
+        )
+        other = ExecutionService.from_config(
+            paper,
+            transport=self.sim.transport_for_next(),
+            clock=self.sim.host_clock(),
+            background_scheduler=False,
+        )
+        other.initialize()
+        return other
+
+    def _caller(self, kind: str, service: ExecutionService, pick: int) -> Callable[[], object]:
+        def cancel_one() -> object:
+            local = service.store.recent_orders(50)
+            return service.cancel_order(local[pick % len(local)].local_id) if local else None
+
+        def run_once() -> object:
+            unit = UNIT["XBTUSD"]
+            paper_plan = ExecutionPlan(
+                plan_id=f"paper-{pick}-{self.steps}",
+                created_at=self.sim.clock.now(),
+                actions=(
+                    RiskAdjustedAction(
+                        pair="XBTUSD",
+                        strategy_id="cron",
+                        action_type=ActionType.INCREASE,
+                        current_base_size=unit,
+                        target_base_size=2 * unit,
+                        blocked=False,
+                        block_reasons=(),
+                        userref=None,
+                    ),
+                ),
+            )
+            return service.execute_plan(paper_plan)
+
+        chosen: dict[str, Callable[[], object]] = {
+            "cancel_one": cancel_one,
+            "cancel_all": service.cancel_all,
+            "reconcile": service.refresh_from_exchange,
+            "run_once": run_once,
+        }
+        return chosen[kind]
+
+    def _run_together(self, calls: list[Callable[[], object]]) -> None:
+        """Run ``calls`` in threads at once; exchange trouble is expected, anything else fails."""
+        errors: list[BaseException] = []
+
+        def guarded(call: Callable[[], object]) -> None:
+            try:
+                call()
+            except (CancelFailedError, KrakenAPIError) as error:
+                self._count(f"concurrent_error:{type(error).__name__}")
+            except BaseException as error:
+                errors.append(error)
+
+        threads = [threading.Thread(target=guarded, args=(call,)) for call in calls]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        assert not [t for t in threads if t.is_alive()], "a caller hung"
+        if errors:
+            raise errors[0]
+
+    # ------------------------------------------------------------ the host and its disk
+
+    @rule(offset=st.sampled_from(CLOCK_OFFSETS))
+    def step_host_clock(self, offset: float) -> None:
+        """The host's clock jumps (an NTP step, a VM resumed); the service measures it again."""
+        self.sim.host_offset = offset
+        self.offsets.add(offset)
+        self.sim.clock.sleep(400)  # past the next clock measurement
+        self.service.tick()
+
+    @rule()
+    def lose_database(self) -> None:
+        """The database is lost (a disk, a bad restore): a new process starts empty and
+        adopts what the exchange holds of ours; nothing may be bought twice meanwhile."""
+        for service in self.sim.services:
+            service.abandon()
+        for suffix in ("", "-wal", "-shm"):
+            path = self.sim.db_path.with_name(self.sim.db_path.name + suffix)
+            path.unlink(missing_ok=True)
+        self.lost_plans.update(self.known_plans)
+        self.lost_plans.update(self.crash_plans)
+        self.database_lost = True
+        self.service_ = self.sim.service()
+        started = self.service.last_reconcile  # the full pass of a live start
+        self.awaiting_adoption = started is None or not started.ok
+        self._count("database_losses")
 
     # ------------------------------------------------------------ invariants
 
@@ -369,9 +543,17 @@ class ServiceMachine(RuleBasedStateMachine):
             return
         self.steps += 1
         self._count("steps")
-        memory = self.service.get_open_orders(include_in_flight=True)
+        memory = [
+            *self.service.get_open_orders(include_in_flight=True),
+            *self.service.get_unknown_orders(),
+        ]
         found = step_violations(
-            self.service.store, self.sim.exchange, self.sim.key, memory_live=memory
+            self.service.store,
+            self.sim.exchange,
+            self.sim.key,
+            memory_live=memory,
+            allow_adopted=self.database_lost,
+            awaiting_adoption=self.awaiting_adoption,
         )
         self._fail_on(found, f"after step {self.steps}")
 
@@ -387,6 +569,7 @@ class ServiceMachine(RuleBasedStateMachine):
         for _ in range(10):
             report = self.service.refresh_from_exchange()
             if report.ok and report.still_unknown == 0:
+                self.awaiting_adoption = False
                 return
             stack.exchange.advance_to(stack.clock.now() + timedelta(seconds=60))
         raise AssertionError(f"reconciliation never came clean: {report}")
@@ -397,6 +580,7 @@ class ServiceMachine(RuleBasedStateMachine):
                 return
             if self.figures is not None:
                 self.figures.add("scenarios")
+                self.figures.add("clock_offsets_tried", len(self.offsets))
                 self.figures.add_faults(self.sim.exchange.fault_counts())
                 self.figures.add_faults({"client_lost_response": self.sim.loss.lost})
                 self.figures.add("exchange_orders", len(self.sim.exchange_orders()))
@@ -406,7 +590,11 @@ class ServiceMachine(RuleBasedStateMachine):
                     self.service.store,
                     self.sim.exchange,
                     self.sim.key,
-                    memory_live=self.service.get_open_orders(include_in_flight=True),
+                    memory_live=[
+                        *self.service.get_open_orders(include_in_flight=True),
+                        *self.service.get_unknown_orders(),
+                    ],
+                    allow_adopted=self.database_lost,
                 ),
                 "after settling",
             )

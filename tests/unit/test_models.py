@@ -14,15 +14,19 @@ from kraken_bot.execution.models import (
     LIVE_STATUSES,
     OPEN_STATUSES,
     TERMINAL_STATUSES,
+    TRACKED_STATUSES,
     ActionSkip,
     OrderStatus,
     SkipReason,
 )
 
 
-def test_every_status_is_either_live_or_terminal_never_both():
-    assert set(OrderStatus) == LIVE_STATUSES | TERMINAL_STATUSES
+def test_every_status_is_live_terminal_or_unknown_and_only_one_of_them():
+    """``unknown`` (Kraken does not know the txid) is neither working nor finished."""
+    assert set(OrderStatus) == LIVE_STATUSES | TERMINAL_STATUSES | {OrderStatus.UNKNOWN}
     assert not LIVE_STATUSES & TERMINAL_STATUSES
+    assert OrderStatus.UNKNOWN not in LIVE_STATUSES | TERMINAL_STATUSES
+    assert LIVE_STATUSES | {OrderStatus.UNKNOWN} == TRACKED_STATUSES
 
 
 def test_open_orders_are_live():

@@ -220,6 +220,22 @@ def test_open_orders_are_counted_once_when_a_plan_names_their_pair_and_strategy_
     assert second.failure().reason is R.COVERED_BY_OPEN_ORDERS
 
 
+def test_an_adopted_order_of_no_known_strategy_counts_against_every_action_on_its_pair():
+    adopted = an_order(strategy_id=None, status=OrderStatus.OPEN, requested_base_size="0.1")
+    skip = skip_of(an_action(strategy_id="trend"), open_orders=(adopted,))
+    assert skip.reason is R.COVERED_BY_OPEN_ORDERS
+    assert intent_of(
+        an_action(strategy_id="mean", target_base_size="0.3"), open_orders=(adopted,)
+    ).volume == Decimal("0.2")
+
+
+def test_an_adopted_order_with_a_strategy_userref_belongs_to_that_strategy_only():
+    adopted = an_order(strategy_id=None, userref=9, status=OrderStatus.OPEN)
+    context = {"open_orders": (adopted,), "strategy_userrefs": {"trend": 9}}
+    assert skip_of(an_action(strategy_id="trend"), **context).reason is (R.COVERED_BY_OPEN_ORDERS)
+    assert intent_of(an_action(strategy_id="mean"), **context).volume == Decimal("0.1")
+
+
 def test_terminal_orders_are_not_netted_even_if_passed_in():
     done = an_order(status=OrderStatus.FILLED, cumulative_base_filled="0.1")
     assert intent_of(open_orders=(done,)).volume == Decimal("0.1")

@@ -90,8 +90,22 @@ def test_krakens_own_strings_are_the_message():
     ["EOrder:Insufficient funds", "EGeneral:Invalid arguments:volume", "EAPI:Invalid key"],
 )
 def test_a_permanent_error_rejects_the_order_with_krakens_message_and_never_retries(text):
-    for sends in (1, 2, 4):
-        assert decide(kraken(text), sends=sends) == RejectOrder(message=text)
+    assert decide(kraken(text), sends=1) == RejectOrder(message=text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["EOrder:Insufficient funds", "EGeneral:Invalid arguments:volume", "EAPI:Invalid key"],
+)
+def test_a_permanent_refusal_of_a_resend_looks_for_the_first_send_before_rejecting(text):
+    """The first send may exist and cause the refusal (it holds the funds, or the id):
+    look it up first; reject with Kraken's message only if it is absent, never resend."""
+    for sends in (2, 4):
+        decision = decide(kraken(text), sends=sends)
+        assert isinstance(decision, LookUpFirst)
+        assert decision.not_before == NOW
+        assert decision.reject_if_absent == text
+        assert decision.proven is False
 
 
 def test_a_duplicate_id_answer_to_a_resend_proves_the_first_send_exists():

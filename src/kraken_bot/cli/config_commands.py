@@ -33,7 +33,7 @@ def config_check(
         "base_url": config.kraken.base_url,
         "tier": config.kraken.tier.value,
         "credentials": "present" if config.kraken.has_credentials else "absent",
-        "database": config.storage.path,
+        "database": config.database_path,
     }
     if as_json:
         print_json(summary)

@@ -99,8 +99,8 @@ _CLASSES: tuple[tuple[_Kinds, ExitCode, Callable[[BaseException], str]], ...] = 
         NonceError,
         ExitCode.EXCHANGE,
         lambda e: (
-            f"Kraken refused the nonce: {e} (another program, or another nonce state"
-            " file, used this API key with higher nonces: share kraken.nonce_state_file with it,"
+            f"Kraken refused the nonce: {e} (a program outside krakked used this API key with"
+            " higher nonces: every krakked process shares the key's nonce file; share it with"
             " or wait a few seconds)"
         ),
     ),

@@ -57,7 +57,7 @@ def _report(config: AppConfig, result: ExecutionResult, *, as_json: bool) -> Non
                 "ok": result.success,
                 "mode": result.mode.value,
                 "base_url": config.kraken.base_url,
-                "db_path": config.storage.path,
+                "db_path": config.database_path,
                 "result": result_to_json(result),
             }
         )

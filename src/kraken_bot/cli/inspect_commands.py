@@ -1,14 +1,14 @@
 """``krakked orders``, ``executions`` (read the database only), ``cancel`` and ``reconcile``.
 
 ``orders`` and ``executions`` open the SQLite file read-only and never contact
-the exchange. ``cancel`` and ``reconcile`` need it; they leave the dead-man
-switch alone (a one-shot command must not disarm the switch of a bot running
-on the same account).
+the exchange. ``cancel`` and ``reconcile`` need it; they run as observers: they
+never take the account's live-trading lease and leave the dead-man switch
+alone (a one-shot command must not disarm the switch of a bot running on the
+same account). In paper and dry run they change local records only.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -16,6 +16,7 @@ import typer
 from kraken_bot.cli.errors import CliError, reports_errors
 from kraken_bot.cli.exit_codes import ExitCode
 from kraken_bot.cli.output import (
+    err_console,
     execution_table,
     orders_table,
     out_console,
@@ -33,13 +34,9 @@ from kraken_bot.execution.store import SQLiteExecutionStore
 __all__ = ["cancel", "executions", "orders", "reconcile"]
 
 
-def _one_shot(config: AppConfig) -> AppConfig:
-    return replace(config, execution=replace(config.execution, dead_man_switch_seconds=0))
-
-
 def _print_orders(config: AppConfig, rows: list[LocalOrder], title: str, *, as_json: bool) -> None:
     if as_json:
-        print_json({"db_path": config.storage.path, "orders": [order_to_json(o) for o in rows]})
+        print_json({"db_path": config.database_path, "orders": [order_to_json(o) for o in rows]})
         return
     if not rows:
         out_console.print(f"{title}: none", highlight=False)
@@ -64,7 +61,7 @@ def orders(
 ) -> None:
     """List open orders (open, partially filled) from the database; no exchange needed."""
     app_config = load_app_config(config, db)
-    with SQLiteExecutionStore(app_config.storage.path, read_only=True) as store:
+    with SQLiteExecutionStore(app_config.database_path, read_only=True) as store:
         if recent is not None:
             rows = store.recent_orders(recent)
             title = f"{len(rows)} most recent orders"
@@ -84,12 +81,12 @@ def executions(
 ) -> None:
     """List the most recent plan results from the database, newest first."""
     app_config = load_app_config(config, db)
-    with SQLiteExecutionStore(app_config.storage.path, read_only=True) as store:
+    with SQLiteExecutionStore(app_config.database_path, read_only=True) as store:
         results = store.recent_results(limit)
     if as_json:
         print_json(
             {
-                "db_path": app_config.storage.path,
+                "db_path": app_config.database_path,
                 "executions": [result_to_json(r) for r in results],
             }
         )
@@ -113,15 +110,28 @@ def cancel(
     """Cancel one order, or every open order with --all, and show their final state."""
     if (order_id is None) == (not all_orders):
         raise CliError("give either an order id or --all", ExitCode.USAGE)
-    app_config = _one_shot(load_app_config(config, db))
-    with open_service(app_config) as service:
+    app_config = load_app_config(config, db)
+    with open_service(app_config, observer=True) as service:
         if order_id is not None:
             rows = [service.cancel_order(order_id)]
         else:
             before = service.get_open_orders(include_in_flight=True)
             service.cancel_all()
             rows = [service.get_order(o.local_id) for o in before]
+        quarantined = service.quarantined_orders
+    _print_quarantined(quarantined)
     _print_orders(app_config, rows, "after cancel", as_json=as_json)
+
+
+def _print_quarantined(quarantined: dict[str, str]) -> None:
+    """Rows the database could not read: named on stderr (they stop nothing)."""
+    for local_id, reason in quarantined.items():
+        err_console.print(
+            f"warning: order {local_id} could not be read from the database and was set"
+            f" aside (quarantined): {reason}",
+            highlight=False,
+            markup=False,
+        )
 
 
 @reports_errors
@@ -131,26 +141,31 @@ def reconcile(
     as_json: JsonOption = False,
 ) -> None:
     """Bring local orders in line with the exchange (OpenOrders, ClosedOrders, QueryOrders)."""
-    app_config = _one_shot(load_app_config(config, db))
-    with open_service(app_config) as service:
+    app_config = load_app_config(config, db)
+    with open_service(app_config, observer=True) as service:
         report = service.refresh_from_exchange()
         live = service.get_open_orders(include_in_flight=True)
+        unknown = service.get_unknown_orders()
     if as_json:
         payload = reconcile_to_json(report)
-        payload["db_path"] = app_config.storage.path
+        payload["db_path"] = app_config.database_path
         payload["open_orders"] = [order_to_json(o) for o in live]
+        payload["unknown_orders"] = [order_to_json(o) for o in unknown]
         print_json(payload)
     else:
-        verdict = "[green]ok[/green]" if report.ok else "[red]with errors[/red]"
+        verdict = "[green]ok[/green]" if report.healthy else "[red]needs attention[/red]"
         out_console.print(
             f"reconciled {verdict}: {report.checked} checked, {report.updated} updated,"
             f" {report.adopted} adopted, {report.proven_absent} proven absent,"
-            f" {report.still_unknown} still unknown",
+            f" {report.still_unknown} still in doubt, {len(unknown)} unknown to Kraken",
             highlight=False,
         )
         for error in report.errors:
             out_console.print(f"  [red]error[/red] {error}", highlight=False)
         if live:
             show(orders_table(live, "open and in-flight orders"))
-    if not report.ok:
+        if unknown:
+            show(orders_table(unknown, "orders Kraken does not know (check, then cancel them)"))
+        _print_quarantined(report.quarantined)
+    if not report.healthy:
         raise typer.Exit(ExitCode.FAILED)

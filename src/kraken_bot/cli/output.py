@@ -154,6 +154,9 @@ def reconcile_to_json(report: ReconcileReport) -> dict[str, JsonValue]:
         "adopted": report.adopted,
         "proven_absent": report.proven_absent,
         "still_unknown": report.still_unknown,
+        "healthy": report.healthy,
+        "unknown": list(report.unknown_orders),
+        "quarantined": dict(report.quarantined),
         "errors": list(report.errors),
     }
 
@@ -170,4 +173,4 @@ def print_banner(config: AppConfig, *, to_stderr: bool) -> None:
         mode = "[yellow]paper: Kraken validates each order (validate=true), none is placed[/yellow]"
     console.print(f"mode: {mode}", highlight=False)
     console.print(f"exchange: {config.kraken.base_url}", highlight=False, markup=False)
-    console.print(f"database: {config.storage.path}", highlight=False, markup=False)
+    console.print(f"database: {config.database_path}", highlight=False, markup=False)

@@ -29,12 +29,12 @@ from kraken_bot.cli.output import err_console
 from kraken_bot.clock import Clock, SystemClock
 from kraken_bot.config import AppConfig
 from kraken_bot.config_file import ConfigFileError, load_config, load_yaml_text
+from kraken_bot.execution._exchange_time import ExchangeClock
 from kraken_bot.execution.exceptions import KrakenAPIError, MissingCredentialsError, NetworkError
 from kraken_bot.execution.models import ExecutionMode
 from kraken_bot.execution.oms import ExecutionService
 from kraken_bot.execution.store import SQLiteExecutionStore
 from kraken_bot.kraken.client import KrakenRESTClient
-from kraken_bot.kraken.nonce import NonceSource
 from kraken_bot.market.api import MarketDataAPI
 from kraken_bot.strategy.plan import ExecutionPlan, parse_plan
 
@@ -46,7 +46,6 @@ __all__ = [
     "bundled_file",
     "load_app_config",
     "load_plan",
-    "nonce_file",
     "open_service",
     "preflight",
 ]
@@ -63,7 +62,10 @@ ConfigOption = Annotated[
 DbOption = Annotated[
     Path | None,
     typer.Option(
-        "--db", help="SQLite database (default: the config's storage.path).", dir_okay=False
+        "--db",
+        help="SQLite database (default: the config's storage.path, else one file per mode:"
+        " portfolio.db for live, portfolio.paper.db, portfolio.dry_run.db).",
+        dir_okay=False,
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -84,14 +86,12 @@ def bundled_file(*parts: str) -> Path:
 def load_app_config(config: Path | None, db: Path | None) -> AppConfig:
     """Load the config (``KRAKEN_API_URL`` and friends apply) and apply ``--db``.
 
-    Nonces belong to the API key, not to a database: ``--db`` leaves the nonce state
-    file where the config puts it (next to the configured database by default), so
-    pointing a command at another database cannot make its nonces fall behind.
+    Nonces belong to the API key, not to a database: every process using the key
+    shares the key's nonce file in the state directory, whatever ``--db`` says.
     """
     loaded = load_config(config)
     if db is not None:
-        kraken = replace(loaded.kraken, nonce_state_file=nonce_file(loaded))
-        loaded = replace(loaded, kraken=kraken, storage=replace(loaded.storage, path=str(db)))
+        loaded = replace(loaded, storage=replace(loaded.storage, path=str(db)))
     return loaded
 
 
@@ -125,24 +125,10 @@ def _load_json(text: str, *, what: str) -> object:
         raise ConfigFileError(f"{what}: not valid JSON ({str(exc)[:200]})") from None
 
 
-def nonce_file(config: AppConfig) -> str:
-    """The nonce state file (the same rule as `ExecutionService.from_config`)."""
-    return config.kraken.nonce_state_file or f"{config.storage.path}.nonce"
-
-
 def build_client(config: AppConfig, clock: Clock) -> KrakenRESTClient:
-    """The one client of an invocation: its nonce source is started once, on the state file."""
-    kraken = config.kraken
-    return KrakenRESTClient(
-        base_url=kraken.base_url,
-        api_key=kraken.api_key,
-        api_secret=kraken.api_secret,
-        tier=kraken.tier,
-        connect_timeout=kraken.connect_timeout_seconds,
-        read_timeout=kraken.read_timeout_seconds,
-        clock=clock,
-        nonce_source=NonceSource(clock=clock, state_file=Path(nonce_file(config))),
-    )
+    """The one client of an invocation, with the key's shared nonce file (one rule, in
+    `kraken_bot.kraken.nonce.nonce_file`)."""
+    return KrakenRESTClient.from_config(config.kraken, clock=clock)
 
 
 def preflight(config: AppConfig, client: KrakenRESTClient) -> None:
@@ -184,15 +170,15 @@ def _patiently(call: Callable[[], _T]) -> _T:
 
 
 @contextmanager
-def open_service(config: AppConfig) -> Iterator[ExecutionService]:
+def open_service(config: AppConfig, *, observer: bool = False) -> Iterator[ExecutionService]:
     """An initialized service: the database first, then the exchange, then the service.
 
-    The service is assembled as `ExecutionService.from_config` does, around one client
-    that the preflight checks share (one nonce source per invocation).
+    ``observer`` services (cancel, reconcile) never take the account's live-trading
+    lease and never touch the dead-man switch, so they run beside a live bot.
     """
-    store = SQLiteExecutionStore(config.storage.path)
+    store = SQLiteExecutionStore(config.database_path)
     try:
-        clock = SystemClock()
+        clock = ExchangeClock(SystemClock())
         with build_client(config, clock) as client:
             preflight(config, client)
             service = ExecutionService(
@@ -201,6 +187,7 @@ def open_service(config: AppConfig) -> Iterator[ExecutionService]:
                 client=client,
                 store=store,
                 clock=clock,
+                observer=observer,
             )
             try:
                 service.initialize()

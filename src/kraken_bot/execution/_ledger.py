@@ -1,13 +1,25 @@
-"""The service's order ledger: the store plus the in-memory indexes the contract asks for.
+"""The ledger: the one owner of order state (shell).
 
-Every state change goes through `Ledger.transition`: the pure lifecycle folds
-the event, the store writes the returned order (one transaction, with an audit
-row), and only then do the in-memory indexes change. The shell persists
-exactly what the core returned and nothing else.
+Nobody else holds an authoritative copy of an order. A change is always:
 
-In memory (rebuilt from the database on start): the live (non-terminal)
-orders, Kraken txid -> local id, client order id -> local id, and a ring
-buffer of recent execution results.
+1. read the order's current version (this process's cache, or the store);
+2. fold the event into it with the pure lifecycle (`lifecycle.apply`);
+3. write the result only if the stored version is still the one read
+   (compare-and-set: the in-process lock for threads, the ``version`` column
+   in SQLite across processes);
+4. on a conflict (another process wrote first), read the newer version and
+   fold the event again.
+
+Events carry their evidence (lifecycle rule 7), so folding one onto a newer
+version is refused when it no longer holds: a send attempt that is not the
+next one, a "never sent" after a send was recorded, a withdrawal after a send.
+`Ledger.apply` says whether the event was accepted; a sender whose
+write-ahead (``SendAttempted``) is refused does not send.
+
+The ledger also keeps what the contract calls the OMS state: the in-memory
+indexes (Kraken txid -> local id, client order id -> local id), a ring buffer
+of recent execution results, and the send claims of this process (the orders
+its senders still hold).
 """
 
 from __future__ import annotations
@@ -16,122 +28,216 @@ import logging
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from returns.pipeline import is_successful
 
 from kraken_bot.execution import lifecycle
+from kraken_bot.execution.exceptions import StoreError, TxidTakenError
+from kraken_bot.execution.lifecycle import EventKind, TransitionError
 from kraken_bot.execution.models import ExecutionResult, LocalOrder, OrderEvent
 from kraken_bot.execution.store import ExecutionStore
 
 log = logging.getLogger("kraken_bot.execution")
 
-_SETTLED_KEPT = 20_000
+_CACHED = 20_000
+_CONFLICT_RETRIES = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What `Ledger.apply` did: the order as it now stands, and whether the event took."""
+
+    order: LocalOrder
+    accepted: bool
+    error: TransitionError | None = None
 
 
 class Ledger:
-    """Thread-safe: the service's workers record transitions concurrently."""
+    """Thread-safe: the service's workers and callers record transitions concurrently.
 
-    def __init__(self, store: ExecutionStore, *, buffer: int) -> None:
+    Args:
+        store: where orders live (SQLite across processes, or in memory).
+        buffer: how many recent execution results to keep in memory.
+        owner: this service instance's id (the owner of the send claims it makes).
+    """
+
+    def __init__(self, store: ExecutionStore, *, buffer: int, owner: str = "") -> None:
         self.store = store
+        self.owner = owner
         self._lock = threading.RLock()
-        self._live: dict[str, LocalOrder] = {}
+        # local id -> (order, version), most recently used last.
+        self._cache: OrderedDict[str, tuple[LocalOrder, int]] = OrderedDict()
         self._by_txid: dict[str, str] = {}
         self._by_client_id: dict[str, str] = {}
-        # Orders that became terminal in this process, newest last: spares re-reading them.
-        self._settled: OrderedDict[str, LocalOrder] = OrderedDict()
-        # (pair, userref) -> live orders with that identity: keeps the twin check O(1) per send.
-        self._live_by_userref: dict[tuple[str, int], dict[str, LocalOrder]] = {}
+        self._sending: set[str] = set()
         self._recent: deque[ExecutionResult] = deque(maxlen=buffer)
         self.transition_failures: list[str] = []
+        self.conflicts = 0
+        """How many writes found the order changed by another writer (and folded again)."""
 
     def load(self) -> None:
         """Rebuild the in-memory state from the store."""
         with self._lock:
-            self._live.clear()
+            self._cache.clear()
             self._by_txid.clear()
             self._by_client_id.clear()
-            self._live_by_userref.clear()
-            self._settled.clear()
-            for order in self.store.live_orders():
-                self._index(order)
+            for order, version in self.store.live_versioned():
+                self._remember(order, version)
             self._recent.clear()
             self._recent.extend(reversed(self.store.recent_results(self._recent.maxlen or 50)))
 
-    def _index(self, order: LocalOrder) -> None:
-        previous = self._live.get(order.local_id)
-        if previous is not None and previous.userref is not None:
-            twins = self._live_by_userref.get((previous.pair, previous.userref), {})
-            twins.pop(order.local_id, None)
-            if not twins:
-                self._live_by_userref.pop((previous.pair, previous.userref), None)
-        if order.userref is not None and not order.is_terminal:
-            twins = self._live_by_userref.setdefault((order.pair, order.userref), {})
-            twins[order.local_id] = order
+    # ------------------------------------------------------------------ cache
+
+    def _remember(self, order: LocalOrder, version: int) -> None:
+        known = self._cache.get(order.local_id)
+        if known is not None and known[1] > version:
+            return  # never replace a newer version with an older read
+        self._cache[order.local_id] = (order, version)
+        self._cache.move_to_end(order.local_id)
         if order.kraken_order_id is not None:
             self._by_txid[order.kraken_order_id] = order.local_id
         if order.client_order_id is not None:
             self._by_client_id[order.client_order_id] = order.local_id
-        if order.is_terminal:
-            self._live.pop(order.local_id, None)
-            self._settled[order.local_id] = order
-            self._settled.move_to_end(order.local_id)
-            if len(self._settled) > _SETTLED_KEPT:
-                self._settled.popitem(last=False)
-        else:
-            self._live[order.local_id] = order
+        while len(self._cache) > _CACHED:
+            self._cache.popitem(last=False)
 
-    def record(self, order: LocalOrder, event: str, detail: str | None = None) -> LocalOrder:
-        """Persist ``order`` as is (new orders, guardrail errors), then index it."""
+    def _current(self, local_id: str, *, fresh: bool) -> tuple[LocalOrder, int] | None:
         with self._lock:
-            self.store.save_order(order, event=event, detail=detail)
-            self._index(order)
-        return order
+            known = None if fresh else self._cache.get(local_id)
+            if known is not None:
+                return known
+            found = self.store.get_versioned(local_id)
+            if found is not None:
+                self._remember(*found)
+            return found
 
-    def record_many(self, orders: Sequence[LocalOrder], event: str) -> list[LocalOrder]:
-        """Persist ``orders`` as they are, all in one transaction, then index them."""
-        if orders:
-            with self._lock:
-                self.store.save_orders(orders, event=event)
-                for order in orders:
-                    self._index(order)
-        return list(orders)
+    # ------------------------------------------------------------------ writing
+
+    def apply(self, local_id: str, event: OrderEvent, detail: str | None = None) -> Applied:
+        """Fold ``event`` into the current version of the order and write it (see above).
+
+        Returns the order as it now stands and whether the event was accepted. An
+        illegal transition or a broken invariant (a stale observation, a second
+        exchange id, evidence that no longer holds) leaves the order as it is, is
+        logged, and is counted in `transition_failures`.
+        """
+        event_kind = lifecycle.event_kind(event)
+        kind = event_kind.value
+        with self._lock:
+            fresh = False
+            for _ in range(_CONFLICT_RETRIES):
+                current = self._current(local_id, fresh=fresh)
+                if current is None:
+                    raise StoreError(f"order {local_id} is not in the execution records")
+                order, version = current
+                result = lifecycle.apply(order, event)
+                if not is_successful(result):
+                    return self._refused(order, result.failure())
+                updated = result.unwrap()
+                taken = self._txid_taken(order, updated)
+                if taken is not None:
+                    return self._refused(order, _taken(order, event_kind, taken))
+                try:
+                    written = self.store.update_order(
+                        updated, expected_version=version, event=kind, detail=detail
+                    )
+                except TxidTakenError as error:  # another process linked it a moment ago
+                    return self._refused(order, _taken(order, event_kind, error.message))
+                if written is not None:
+                    self._remember(updated, written)
+                    return Applied(updated, accepted=True)
+                self.conflicts += 1
+                fresh = True  # another writer got there first: read its version, fold again
+        raise StoreError(f"order {local_id}: gave up after {_CONFLICT_RETRIES} write conflicts")
+
+    def _txid_taken(self, before: LocalOrder, after: LocalOrder) -> str | None:
+        """One exchange order, one local order: a txid another order owns is never linked.
+
+        (Two identical userref orders cannot be told apart by Kraken; the first to link an
+        exchange order keeps it, the other stays in doubt and is resolved on its own.)
+        """
+        txid = after.kraken_order_id
+        if txid is None or before.kraken_order_id == txid:
+            return None
+        owner = self.store.find_by_kraken_id(txid)
+        if owner is None or owner.local_id == after.local_id:
+            return None
+        return f"txid {txid} is owned by order {owner.local_id}"
+
+    def _refused(self, order: LocalOrder, error: TransitionError) -> Applied:
+        log.info("order %s: %s", order.local_id, error)
+        self.transition_failures.append(str(error))
+        return Applied(order, accepted=False, error=error)
 
     def transition(
         self, order: LocalOrder, event: OrderEvent, detail: str | None = None
     ) -> LocalOrder:
-        """Fold ``event`` into ``order``, persist the result, and return it.
+        """`apply` to ``order``'s local id; returns the order as it now stands."""
+        return self.apply(order.local_id, event, detail).order
 
-        An illegal transition or a broken invariant (a stale observation, a
-        second exchange id) leaves the order as it was, is logged, and is
-        counted in `transition_failures`.
-        """
-        result = lifecycle.apply(order, event)
-        if not is_successful(result):
-            error = result.failure()
-            log.warning("order %s: %s", order.local_id, error)
+    def record(self, order: LocalOrder, event: str, detail: str | None = None) -> LocalOrder:
+        """Store a new order as it is (guardrail errors)."""
+        with self._lock:
+            self.store.save_order(order, event=event, detail=detail)
+            found = self.store.get_versioned(order.local_id)
+            if found is not None:
+                self._remember(*found)
+        return order
+
+    def record_many(
+        self, orders: Sequence[LocalOrder], event: str, *, claim: bool = False
+    ) -> list[LocalOrder]:
+        """Store new orders, all in one transaction; ``claim`` them for this process's senders."""
+        if orders:
             with self._lock:
-                self.transition_failures.append(str(error))
-            return order
-        updated = result.unwrap()
-        kind = lifecycle.event_kind(event).value
-        return self.record(updated, kind, detail)
+                self.store.save_orders(orders, event=event)
+                for order in orders:
+                    self._remember(order, 1)
+                    if claim:
+                        self._sending.add(order.local_id)
+        return list(orders)
+
+    def adopt(self, order: LocalOrder, detail: str) -> LocalOrder | None:
+        """Record an exchange order no local order owns; None when a record already exists."""
+        with self._lock:
+            if not self.store.adopt_order(order, event="adopted", detail=detail):
+                return None
+            found = self.store.get_versioned(order.local_id)
+            if found is not None:
+                self._remember(*found)
+        return order
+
+    # ------------------------------------------------------------------ send claims
+
+    def release_claims(self, local_ids: Iterable[str]) -> None:
+        """This process's senders are done with these orders."""
+        with self._lock:
+            self._sending.difference_update(local_ids)
+
+    def claimed_here(self) -> frozenset[str]:
+        """Orders this process's senders still hold."""
+        with self._lock:
+            return frozenset(self._sending)
+
+    # ------------------------------------------------------------------ reading
+
+    def tracked_orders(self) -> list[LocalOrder]:
+        """Live and ``unknown`` orders, fresh from the store (every process's), oldest first."""
+        with self._lock:
+            found = self.store.live_versioned()
+            for order, version in found:
+                self._remember(order, version)
+        return [order for order, _ in found]
 
     def live_orders(self) -> list[LocalOrder]:
-        """Non-terminal orders, oldest first."""
-        with self._lock:
-            return sorted(self._live.values(), key=lambda o: (o.created_at, o.local_id))
+        """Non-terminal orders, fresh from the store, oldest first."""
+        return [order for order in self.tracked_orders() if order.is_live]
 
-    def live_with_userref(self, pair: str, userref: int) -> list[LocalOrder]:
-        """Non-terminal orders carrying ``userref`` on ``pair``, oldest first."""
-        with self._lock:
-            twins = list(self._live_by_userref.get((pair, userref), {}).values())
-        return sorted(twins, key=lambda o: (o.created_at, o.local_id))
-
-    def get(self, local_id: str) -> LocalOrder | None:
-        """An order by local id (memory first, then the store)."""
-        with self._lock:
-            known = self._live.get(local_id) or self._settled.get(local_id)
-        return known if known is not None else self.store.get_order(local_id)
+    def get(self, local_id: str, *, fresh: bool = True) -> LocalOrder | None:
+        """An order by local id (from the store by default; ``fresh=False`` allows the cache)."""
+        found = self._current(local_id, fresh=fresh)
+        return None if found is None else found[0]
 
     def by_kraken_id(self, txid: str) -> LocalOrder | None:
         """An order by Kraken txid."""
@@ -149,30 +255,11 @@ class Ledger:
             return self.get(local_id)
         return self.store.find_by_client_order_id(client_order_id)
 
-    def known_txids(self) -> frozenset[str]:
-        """Every Kraken txid owned by a local order."""
-        with self._lock:
-            return frozenset(self._by_txid)
-
     def owns_txid(self, txid: str) -> bool:
         """True when a local order already owns ``txid``."""
         with self._lock:
             known = txid in self._by_txid
         return known or self.store.find_by_kraken_id(txid) is not None
-
-    def add_result(self, result: ExecutionResult) -> None:
-        """Persist a plan result and keep it in the ring buffer."""
-        with self._lock:
-            self.store.save_result(result)
-            self._recent.append(result)
-
-    def recent_results(self, limit: int) -> list[ExecutionResult]:
-        """Newest first; the ring buffer, topped up from the store when asked for more."""
-        with self._lock:
-            buffered = list(reversed(self._recent))
-        if limit <= len(buffered):
-            return buffered[:limit]
-        return self.store.recent_results(limit)
 
     def refresh_many(self, orders: Iterable[LocalOrder]) -> list[LocalOrder]:
         """The current version of each order (after concurrent updates)."""
@@ -181,3 +268,23 @@ class Ledger:
             current = self.get(order.local_id)
             fresh.append(current if current is not None else order)
         return fresh
+
+    # ------------------------------------------------------------------ results
+
+    def add_result(self, result: ExecutionResult) -> None:
+        """Persist a plan result and keep it in the ring buffer."""
+        with self._lock:
+            self.store.save_result(result)
+            self._recent.append(result)
+
+    def recent_results(self, limit: int) -> list[ExecutionResult]:
+        """Newest first, as recorded: the ring buffer, topped up from the store."""
+        with self._lock:
+            buffered = list(reversed(self._recent))
+        if limit <= len(buffered):
+            return buffered[:limit]
+        return self.store.recent_results(limit)
+
+
+def _taken(order: LocalOrder, kind: EventKind, reason: str) -> TransitionError:
+    return TransitionError(local_id=order.local_id, status=order.status, event=kind, reason=reason)

@@ -1,9 +1,12 @@
 """Pure: what `lifecycle.apply` checks before an event applies, and what the event changes.
 
 `broken_invariant` names the reason a legal transition must still be
-refused (rules 3 and 4 of `kraken_bot.execution.lifecycle`): a txid other
+refused (rules 3, 4 and 7 of `kraken_bot.execution.lifecycle`): a txid other
 than the known one, an observation that is not this order (`matches_identity`),
-a fill that shrinks or exceeds the requested volume. `UPDATES` maps each event
+a fill that shrinks or exceeds the requested volume, and an event whose
+evidence no longer holds on this version of the order (a second writer got
+there first: a send attempt already recorded, a newer deadline, a cancel
+requested before a send). `UPDATES` maps each event
 type to the function that builds the new order from the old one, the event, the
 status the table chose and the new ``updated_at``.
 """
@@ -21,6 +24,7 @@ from kraken_bot.execution.models import (
     CancelRequested,
     GaveUp,
     LocalOrder,
+    NotFoundOnExchange,
     Observed,
     OrderEvent,
     OrderStatus,
@@ -30,6 +34,7 @@ from kraken_bot.execution.models import (
     SendUnconfirmed,
     Simulated,
     Validated,
+    Withdrawn,
 )
 from kraken_bot.kraken.types import OrderInfo
 
@@ -121,13 +126,56 @@ def _observation_problem(order: LocalOrder, info: OrderInfo) -> str | None:
     return None
 
 
+def _send_problem(order: LocalOrder, event: SendAttempted) -> str | None:
+    if order.cancel_requested_at is not None:
+        return "a cancel was requested: the order is not sent (again)"
+    if event.attempt != order.attempts + 1:
+        return (
+            f"send attempt {event.attempt} is not the next one after {order.attempts}"
+            " (another sender got there first)"
+        )
+    return None
+
+
+def _absence_problem(order: LocalOrder, deadline: datetime | None, what: str) -> str | None:
+    """Why "the exchange provably lacks this order" no longer holds, if it does not."""
+    if order.exists_on_exchange:
+        return f"Kraken proved it holds this order (duplicate client id): it is never {what}"
+    if order.attempts == 0:
+        return None
+    if order.kraken_order_id is not None:
+        return f"the order has txid {order.kraken_order_id}: it is on the exchange"
+    if deadline is None or order.send_deadline != deadline:
+        return (
+            f"decided on deadline {deadline}, but the last send has deadline"
+            f" {order.send_deadline} (a newer send was recorded)"
+        )
+    return None
+
+
+def _gave_up_problem(order: LocalOrder, event: GaveUp) -> str | None:
+    if event.never_sent and order.attempts > 0:
+        return f"decided as never sent, but {order.attempts} send attempt(s) are recorded"
+    if order.status is OrderStatus.UNKNOWN:
+        return None
+    if event.never_sent:
+        return None
+    return _absence_problem(order, event.deadline, "given up on")
+
+
 def broken_invariant(order: LocalOrder, event: OrderEvent) -> str | None:
     if isinstance(event, Observed):
         return _observation_problem(order, event.info)
     if isinstance(event, Acknowledged):
         return _txid_conflict(order, event.txid)
-    if isinstance(event, GaveUp) and order.exists_on_exchange:
-        return "Kraken proved it holds this order (duplicate client id): it is never given up on"
+    if isinstance(event, SendAttempted):
+        return _send_problem(order, event)
+    if isinstance(event, GaveUp):
+        return _gave_up_problem(order, event)
+    if isinstance(event, Withdrawn):
+        return _absence_problem(order, event.deadline, "withdrawn")
+    if isinstance(event, NotFoundOnExchange) and order.kraken_order_id is None:
+        return "an order without a txid cannot be reported unknown by txid"
     return None
 
 
@@ -194,6 +242,18 @@ def _on_send_error(
     )
 
 
+def _on_withdrawn(
+    order: LocalOrder, event: Withdrawn, status: OrderStatus, at: datetime
+) -> LocalOrder:
+    return replace(order, status=status, updated_at=at, close_reason=event.message)
+
+
+def _on_not_found(
+    order: LocalOrder, event: NotFoundOnExchange, status: OrderStatus, at: datetime
+) -> LocalOrder:
+    return replace(order, status=status, updated_at=at, last_error=event.message)
+
+
 def _on_simulated(
     order: LocalOrder, _event: Simulated, status: OrderStatus, at: datetime
 ) -> LocalOrder:
@@ -234,6 +294,8 @@ UPDATES: Final[Mapping[type[Any], Update]] = {
     SendFailed: _on_send_error,
     SendUnconfirmed: _on_send_error,
     GaveUp: _on_send_error,
+    Withdrawn: _on_withdrawn,
+    NotFoundOnExchange: _on_not_found,
     Observed: _on_observed,
     CancelRequested: _on_cancel_requested,
     CancelConfirmed: _on_response,

@@ -19,10 +19,12 @@ from kraken_bot.execution.models import (
 )
 
 
-def new_order(intent: OrderIntent, *, local_id: str, now: datetime) -> LocalOrder:
+def new_order(
+    intent: OrderIntent, *, local_id: str, now: datetime, claimed_by: str | None = None
+) -> LocalOrder:
     """A ``pending`` order for an intent. Its exchange identity is the ``cl_ord_id``
     (``local_id``), or the strategy ``userref`` when the intent carries one: Kraken
-    refuses both on one order.
+    refuses both on one order. ``claimed_by`` is the service instance that will send it.
 
     >>> from datetime import UTC, datetime
     >>> from kraken_bot.execution.models import TimeInForce
@@ -55,6 +57,7 @@ def new_order(intent: OrderIntent, *, local_id: str, now: datetime) -> LocalOrde
         post_only=intent.post_only,
         action_index=intent.action_index,
         reference_price=intent.reference_price,
+        claimed_by=claimed_by,
     )
 
 

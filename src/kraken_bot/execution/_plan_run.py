@@ -59,9 +59,14 @@ _T = TypeVar("_T")
 _FAILED = frozenset({OrderStatus.REJECTED, OrderStatus.ERROR})
 
 
-def never_sent(order: LocalOrder) -> bool:
-    """The write-ahead proves no AddOrder left for this order, and it will not be sent now."""
-    return order.attempts == 0 and order.status in {OrderStatus.ERROR, OrderStatus.PENDING}
+def never_sent(order: LocalOrder, live_claims: frozenset[str] = frozenset()) -> bool:
+    """The write-ahead proves no AddOrder left for this order, and nobody will send it now
+    (no live sender holds its claim)."""
+    return (
+        order.attempts == 0
+        and order.status in {OrderStatus.ERROR, OrderStatus.PENDING}
+        and order.local_id not in live_claims
+    )
 
 
 @dataclass
@@ -76,6 +81,7 @@ class PlanRunner:
     submitter: Submitter | None
     reconciler: Reconciler | None
     tick: Callable[[], None]
+    live_claims: Callable[[Sequence[LocalOrder]], frozenset[str]] = lambda _orders: frozenset()
 
     @property
     def execution(self) -> ExecutionConfig:
@@ -92,7 +98,9 @@ class PlanRunner:
         self.tick()
         # A run cut short (no result stored): resume it. Actions whose order may have reached
         # the exchange are done; actions whose order provably never left are planned again.
-        earlier = [o for o in ledger.store.orders_for_plan(plan.plan_id) if not never_sent(o)]
+        stored = ledger.store.orders_for_plan(plan.plan_id)
+        claimed = self.live_claims(stored)
+        earlier = [o for o in stored if not never_sent(o, claimed)]
         done = {o.action_index for o in earlier if o.action_index is not None}
         try:
             universe, prices = self._gather_market(plan)
@@ -111,13 +119,30 @@ class PlanRunner:
         )
         decisions = plan_orders(plan, context)
         created, guarded, skipped = self._record_decisions(plan, decisions, done)
-        self._send(created)
+        try:
+            self._send(created)
+        finally:
+            ledger.release_claims(o.local_id for o in created)
         live = self.submitter is not None and not self.submitter.adapter.validating
         if live and self.execution.reconcile_after_execute and self.reconciler is not None:
             report = ReconcileReport()
             self.reconciler.refresh_orders(ledger.refresh_many(created), report)
         self.tick()
         return self._finish(plan, started, (*earlier, *guarded, *created), tuple(skipped), [])
+
+    def refused(self, plan: ExecutionPlan, reason: str) -> ExecutionResult:
+        """A plan not run at all (nothing written, nothing sent); its result is not stored,
+        so the same plan can be executed once the reason is gone."""
+        now = self.clock.now()
+        return ExecutionResult(
+            plan_id=plan.plan_id,
+            started_at=now,
+            completed_at=now,
+            success=False,
+            orders=(),
+            errors=(reason,),
+            mode=self.execution.mode,
+        )
 
     def _gather_market(self, plan: ExecutionPlan) -> tuple[PairUniverse, dict[str, PriceQuote]]:
         universe = self._retrying(self.market.universe, "reading pair metadata")
@@ -159,7 +184,9 @@ class PlanRunner:
                 continue
             if is_successful(decision):
                 created.append(
-                    lifecycle.new_order(decision.unwrap(), local_id=self.new_id(), now=now)
+                    lifecycle.new_order(
+                        decision.unwrap(), local_id=self.new_id(), now=now, claimed_by=ledger.owner
+                    )
                 )
                 continue
             skip = decision.failure()
@@ -171,8 +198,9 @@ class PlanRunner:
             else:
                 log.info("plan %s action %d: %s", plan.plan_id, index, skip.message)
                 skipped.append(skip)
-        # One transaction for the plan's pending orders, committed before the first send.
-        return ledger.record_many(created, "created"), guarded, skipped
+        # One transaction for the plan's pending orders, committed before the first send;
+        # this process's senders hold their claims until they are done with them.
+        return ledger.record_many(created, "created", claim=True), guarded, skipped
 
     def _send(self, orders: list[LocalOrder]) -> None:
         """Send with at most ``max_concurrent_orders`` in flight; userref twins one at a time."""
@@ -184,15 +212,28 @@ class PlanRunner:
                 (order.pair, order.userref) if order.userref is not None else order.local_id
             )
             groups.setdefault(key, []).append(order)
-        run_bounded(list(groups.values()), self._send_group, self.execution.max_concurrent_orders)
+        twins = self._userref_orders() if any(o.userref is not None for o in orders) else {}
+        run_bounded(
+            list(groups.values()),
+            lambda group: self._send_group(group, twins),
+            self.execution.max_concurrent_orders,
+        )
 
-    def _send_group(self, group: list[LocalOrder]) -> None:
+    def _userref_orders(self) -> dict[tuple[str, int], list[str]]:
+        """Tracked orders carrying a userref, by (pair, userref): candidates for twins."""
+        found: dict[tuple[str, int], list[str]] = {}
+        for order in self.ledger.tracked_orders():
+            if order.userref is not None:
+                found.setdefault((order.pair, order.userref), []).append(order.local_id)
+        return found
+
+    def _send_group(self, group: list[LocalOrder], twins: dict[tuple[str, int], list[str]]) -> None:
         for order in group:
             self.tick()
             if self.execution.mode is ExecutionMode.DRY_RUN or self.submitter is None:
                 self.ledger.transition(order, Simulated(at=self.clock.now()))
                 continue
-            blocker = self._identical_in_flight(order)
+            blocker = self._identical_in_flight(order, twins)
             if blocker is not None:
                 self.ledger.transition(
                     order,
@@ -200,18 +241,26 @@ class PlanRunner:
                         at=self.clock.now(),
                         message=f"not sent: identical order {blocker.local_id} (same pair,"
                         " userref, side, volume and price) is still unresolved; run reconcile",
+                        never_sent=True,
                     ),
                 )
                 continue
-            self.submitter.submit(order)
+            current = self.ledger.get(order.local_id, fresh=False) or order
+            self.submitter.submit(current)
+            self.ledger.release_claims([order.local_id])
 
-    def _identical_in_flight(self, order: LocalOrder) -> LocalOrder | None:
+    def _identical_in_flight(
+        self, order: LocalOrder, twins: dict[tuple[str, int], list[str]]
+    ) -> LocalOrder | None:
         """An unacknowledged userref order that Kraken could not tell apart from ``order``."""
         if order.userref is None:
             return None
-        for other in self.ledger.live_with_userref(order.pair, order.userref):
+        for local_id in twins.get((order.pair, order.userref), ()):
+            other = self.ledger.get(local_id, fresh=False)
             if (
-                other.local_id != order.local_id
+                other is not None
+                and other.is_live
+                and other.local_id != order.local_id
                 and other.kraken_order_id is None
                 and other.attempts > 0
                 and (other.pair, other.userref, other.side, other.order_type)

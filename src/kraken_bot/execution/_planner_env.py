@@ -48,12 +48,25 @@ Key = tuple[str, str | None]
 
 
 def index_working(
-    orders: Iterable[LocalOrder], canonical: Callable[[str], str]
+    orders: Iterable[LocalOrder],
+    canonical: Callable[[str], str],
+    strategy_of_userref: Mapping[int, str] | None = None,
 ) -> Mapping[Key, Working]:
+    """Remaining volume of live orders by (pair, strategy).
+
+    An order without a strategy (adopted from the exchange after the database lost
+    it) is attributed by its userref when a configured strategy carries it; otherwise
+    it stays under (pair, None), which `Running.working` counts against every action
+    on the pair: nothing is bought twice because its owner is unknown.
+    """
+    owners = strategy_of_userref or {}
     index: dict[Key, Working] = {}
     for order in orders:
         if order.status in LIVE_STATUSES:
-            key = (canonical(order.pair), order.strategy_id)
+            strategy = order.strategy_id
+            if strategy is None and order.userref is not None:
+                strategy = owners.get(order.userref)
+            key = (canonical(order.pair), strategy)
             remaining = order.requested_base_size - order.cumulative_base_filled
             index[key] = index.get(key, NOTHING_WORKING).add(order.side, remaining)
     return index
@@ -108,6 +121,9 @@ class Running:
 
     def working(self, key: Key, env: Env) -> Working:
         opened = env.working.get(key, NOTHING_WORKING)
+        pair, strategy = key
+        if strategy is not None and (pair, None) in env.working:
+            opened = opened.merge(env.working[(pair, None)])  # orders of no known strategy
         if key not in env.repeated:
             return opened
         return opened.merge(self.planned[key]) if key in self.planned else opened

@@ -1,71 +1,95 @@
-"""Reconciliation: bring local orders in line with what Kraken says.
+"""Reconciliation: bring local orders in line with what Kraken says (shell).
 
-`reconcile` is `ExecutionService.refresh_from_exchange`:
+`Reconciler.reconcile` is `ExecutionService.refresh_from_exchange`, in the
+three blocks of style rule 2:
 
-* Orders with a txid are read with QueryOrders (status, filled volume, average
-  price, fee, cancel reason: dead-man switch cancellations included).
-* Orders without a txid (pending or submitted after an ambiguous send, or a
-  crash between the write-ahead and Kraken's answer) are looked up by identity
-  in OpenOrders and ClosedOrders. Found: adopted. Absent and never sent
-  (attempts == 0, so the write-ahead proves no request left): ``error``.
-  Absent after the AddOrder deadline plus the lookup margin: ``error`` (Kraken
-  drops an order it did not accept before its deadline). Absent inside that
-  window: left alone, still ``submitted``.
-* Exchange orders carrying this layer's client ids (or a configured strategy
-  userref) that no local order owns are adopted as new local orders, so
-  nothing on the exchange is ever unknown locally.
+* **gather**: the tracked orders fresh from the store (every process's),
+  QueryOrders for those with a txid (and which txids Kraken does not know),
+  OpenOrders and ClosedOrders since the oldest order in doubt, the local
+  orders owning the client ids seen there, which send claims are alive, and
+  exchange time;
+* **decide**: one pure call, `kraken_bot.execution.reconciliation.decide_reconciliation`;
+* **apply**: every decision goes through the ledger (compare-and-set, folded
+  again on a conflict; a decision whose evidence no longer holds is refused,
+  not forced).
+
+Paper and dry run never adopt exchange orders (their records are not the
+exchange's), and never change the exchange. A refused API key (`AuthError`)
+is raised, not reported: nothing can be reconciled with it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TypeVar
 
+from pyrsistent import pmap
+
 from kraken_bot.clock import Clock
 from kraken_bot.config import ExecutionConfig
-from kraken_bot.execution import lifecycle
+from kraken_bot.execution._claims import ClaimRegistry
 from kraken_bot.execution._ledger import Ledger
 from kraken_bot.execution._retry import retry_transient
 from kraken_bot.execution.adapter import KrakenExecutionAdapter
-from kraken_bot.execution.ids import IdFactory, is_local_id
-from kraken_bot.execution.models import (
-    GaveUp,
-    LocalOrder,
-    Observed,
-    OrderStatus,
-    OrderType,
-    Side,
-    TimeInForce,
+from kraken_bot.execution.ids import IdFactory
+from kraken_bot.execution.models import LocalOrder, OrderStatus
+from kraken_bot.execution.reconciliation import (
+    Adopt,
+    ExchangeView,
+    Fold,
+    Situation,
+    adopted_order,
+    decide_reconciliation,
+    is_local_id,
 )
-from kraken_bot.kraken.errors import KrakenAPIError
-from kraken_bot.kraken.types import KrakenOrderStatus, OrderInfo
+from kraken_bot.kraken.errors import AuthError, KrakenAPIError
+from kraken_bot.kraken.types import OrderInfo
 from kraken_bot.market.pairs import PairUniverse
 
 log = logging.getLogger("kraken_bot.execution")
 
 _T = TypeVar("_T")
-_GIVEN_UP = frozenset({OrderStatus.ERROR, OrderStatus.REJECTED})
 _GIVEN_UP_SCAN = 500  # recent orders searched for a given-up userref order
+_LOOK_BACK = timedelta(hours=24)
 
 
 @dataclass
 class ReconcileReport:
-    """What one reconciliation pass did."""
+    """What one reconciliation pass did.
+
+    Attributes:
+        checked: tracked orders looked at.
+        updated: orders whose state changed.
+        adopted: exchange orders of ours recorded (or re-linked to given-up orders).
+        proven_absent: orders declared never sent, or absent after their deadline.
+        still_unknown: orders whose fate must wait (a window, a live sender, a failed read).
+        unknown_orders: local ids of orders Kraken says it does not know (``unknown``).
+        quarantined: order rows the database could not read back (local id -> why).
+        errors: exchange calls that failed.
+    """
 
     checked: int = 0
     updated: int = 0
     adopted: int = 0
     proven_absent: int = 0
     still_unknown: int = 0
+    unknown_orders: list[str] = field(default_factory=list)
+    quarantined: dict[str, str] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         """True when every exchange call of the pass succeeded."""
         return not self.errors
+
+    @property
+    def healthy(self) -> bool:
+        """True when the pass succeeded and nothing needs a person: no order Kraken does
+        not know, no unreadable row."""
+        return self.ok and not self.unknown_orders and not self.quarantined
 
 
 @dataclass
@@ -77,228 +101,190 @@ class Reconciler:
     clock: Clock
     config: ExecutionConfig
     new_id: IdFactory
-    strategy_userrefs: frozenset[int] = frozenset()
+    claims: ClaimRegistry
+    strategy_userrefs: dict[int, str] = field(default_factory=dict)
     universe: PairUniverse | None = None
+    adopt: bool = True
 
-    def reconcile(self, *, look_back: timedelta = timedelta(hours=24)) -> ReconcileReport:
+    def reconcile(self) -> ReconcileReport:
         """One full pass (see the module docstring)."""
         report = ReconcileReport()
-        live = self.ledger.live_orders()
-        report.checked = len(live)
-        self._refresh_known(live, report)
-        unacknowledged = [o for o in self.ledger.live_orders() if o.kraken_order_id is None]
-        oldest = min(
-            [o.first_sent_at or o.created_at for o in unacknowledged],
-            default=self.clock.now() - look_back,
+        tracked = self.ledger.tracked_orders()
+        report.checked = len(tracked)
+        queried, unknown = self._query(tracked, report)
+        in_doubt = [o for o in tracked if o.kraken_order_id is None and o.is_live]
+        listed, listed_ok = self._listings(in_doubt, report)
+        situation = self._situation(tracked, listed)
+        view = ExchangeView(
+            queried=queried, unknown_txids=unknown, listed=listed, listed_ok=listed_ok
         )
-        try:
-            open_orders = self._read(self.adapter.open_orders, "OpenOrders")
-            closed = self._read(lambda: self.adapter.closed_orders_since(oldest), "ClosedOrders")
-        except KrakenAPIError as error:
-            report.errors.append(f"listing orders failed: {error}")
-            return report
-        seen = (*open_orders, *closed)
-        self._resolve_unacknowledged(unacknowledged, seen, report)
-        self._adopt_strangers(seen, report)
+        outcome = decide_reconciliation(situation, view)
+        self._apply(outcome.decisions, report)
+        report.proven_absent += outcome.proven_absent
+        report.still_unknown += outcome.in_doubt
+        report.unknown_orders = list(outcome.unknown)
+        report.quarantined = self.ledger.store.quarantined()
+        for local_id in outcome.unknown:
+            log.warning("order %s: Kraken does not know it (status unknown)", local_id)
         return report
 
     def refresh_orders(self, orders: Sequence[LocalOrder], report: ReconcileReport) -> None:
         """QueryOrders for ``orders`` that have a txid, folding each answer in."""
-        self._refresh_known(orders, report)
+        fresh = [o for o in self.ledger.refresh_many(orders) if o.kraken_order_id is not None]
+        queried, unknown = self._query(fresh, report)
+        view = ExchangeView(queried=queried, unknown_txids=unknown, listed=(), listed_ok=False)
+        situation = Situation(
+            tracked=tuple(fresh),
+            now=self.clock.now(),
+            lookup_margin=timedelta(seconds=self.config.lookup_margin_seconds),
+            unknown_after=timedelta(seconds=self.config.unknown_after_seconds),
+            adopt=False,
+        )
+        self._apply(decide_reconciliation(situation, view).decisions, report)
+
+    # ------------------------------------------------------------------ gather
 
     def _read(self, call: Callable[[], _T], what: str) -> _T:
         return retry_transient(call, clock=self.clock, config=self.config, what=what)
 
-    def _refresh_known(self, orders: Iterable[LocalOrder], report: ReconcileReport) -> None:
-        with_txid = {o.kraken_order_id: o for o in orders if o.kraken_order_id is not None}
-        if not with_txid:
-            return
+    def _query(
+        self, orders: Sequence[LocalOrder], report: ReconcileReport
+    ) -> tuple[dict[str, OrderInfo], frozenset[str]]:
+        txids = [o.kraken_order_id for o in orders if o.kraken_order_id is not None]
+        if not txids:
+            return {}, frozenset()
         try:
-            infos = self._read(lambda: self.adapter.query_orders(list(with_txid)), "QueryOrders")
+            infos, unknown = self._read(
+                lambda: self.adapter.query_orders_checked(txids), "QueryOrders"
+            )
+        except AuthError:
+            raise  # a refused key is not a reconciliation problem: nothing can be read
         except KrakenAPIError as error:
             report.errors.append(f"QueryOrders failed: {error}")
-            return
+            return {}, frozenset()
+        return {info.txid: info for info in infos}, unknown
+
+    def _listings(
+        self, in_doubt: Sequence[LocalOrder], report: ReconcileReport
+    ) -> tuple[tuple[OrderInfo, ...], bool]:
         now = self.clock.now()
-        for info in infos:
-            order = with_txid.get(info.txid)
-            if order is None:
-                continue
-            current = self.ledger.get(order.local_id) or order
-            updated = self.ledger.transition(current, Observed(at=now, info=info), "reconciled")
-            if updated != current:
-                report.updated += 1
+        oldest = min([o.first_sent_at or o.created_at for o in in_doubt], default=now - _LOOK_BACK)
+        try:
+            open_orders = self._read(self.adapter.open_orders, "OpenOrders")
+            closed = self._read(lambda: self.adapter.closed_orders_since(oldest), "ClosedOrders")
+        except AuthError:
+            raise
+        except KrakenAPIError as error:
+            report.errors.append(f"listing orders failed: {error}")
+            return (), False
+        return (*open_orders, *closed), True
 
-    def _resolve_unacknowledged(
-        self, orders: Sequence[LocalOrder], seen: Sequence[OrderInfo], report: ReconcileReport
-    ) -> None:
-        now = self.clock.now()
-        margin = timedelta(seconds=self.config.lookup_margin_seconds)
-        taken: set[str] = set()
-        candidates = _index_by_identity(seen)
-        for order in orders:
-            if order.attempts == 0 and not order.exists_on_exchange:
-                # The write-ahead proves no AddOrder left: it can match nothing on the exchange.
-                self.ledger.transition(
-                    order,
-                    GaveUp(
-                        at=now,
-                        message="never sent: the process stopped before sending it;"
-                        " a new plan will ask again if the position still needs it",
-                    ),
-                )
-                report.proven_absent += 1
+    def live_claims(self, tracked: Sequence[LocalOrder]) -> frozenset[str]:
+        """Orders whose sender may still send them: held by this process's senders, or
+        claimed by a service instance of another process that is still alive."""
+        here = self.ledger.claimed_here()
+        owner = self.ledger.owner
+        alive: dict[str, bool] = {}
+        claimed: set[str] = set()
+        for order in tracked:
+            claimer = order.claimed_by
+            if claimer is None or order.kraken_order_id is not None:
                 continue
-            match = self._match(order, candidates, taken)
-            if match is not None:
-                self.ledger.transition(order, Observed(at=now, info=match), "found by identity")
-                taken.add(match.txid)
-                report.updated += 1
-            elif order.exists_on_exchange:
-                report.still_unknown += 1  # Kraken proved it holds it: wait until it is listed
-            elif order.send_deadline is not None and now >= order.send_deadline + margin:
-                self.ledger.transition(
-                    order,
-                    GaveUp(
-                        at=now,
-                        message="not on the exchange after its AddOrder deadline"
-                        f" ({order.send_deadline.isoformat()}): it was never placed",
-                    ),
-                )
-                report.proven_absent += 1
-            else:
-                report.still_unknown += 1
+            if claimer == owner:
+                if order.local_id in here:
+                    claimed.add(order.local_id)
+                continue
+            if claimer not in alive:
+                alive[claimer] = self.claims.alive(claimer)
+            if alive[claimer]:
+                claimed.add(order.local_id)
+        return frozenset(claimed)
 
-    def _match(
-        self,
-        order: LocalOrder,
-        candidates: dict[str | tuple[str, int] | None, list[OrderInfo]],
-        taken: set[str],
-    ) -> OrderInfo | None:
-        """The exchange order with ``order``'s identity that no other local order owns."""
-        key = order.client_order_id if order.userref is None else (order.pair, order.userref)
-        for info in candidates.get(key, ()):
-            if info.txid in taken or self.ledger.owns_txid(info.txid):
+    def _situation(self, tracked: Sequence[LocalOrder], listed: Sequence[OrderInfo]) -> Situation:
+        tracked_txids = {o.kraken_order_id for o in tracked if o.kraken_order_id is not None}
+        strangers = [i for i in listed if i.txid not in tracked_txids]
+        owned = frozenset(i.txid for i in strangers if self.ledger.owns_txid(i.txid))
+        by_client_id: dict[str, LocalOrder] = {}
+        for info in strangers:
+            if info.txid in owned or not is_local_id(info.cl_ord_id):
                 continue
-            if lifecycle.matches_identity(order, info):
-                return info
-        return None
-
-    def _is_ours(self, info: OrderInfo) -> bool:
-        if info.cl_ord_id is not None:
-            return is_local_id(info.cl_ord_id)
-        return info.userref is not None and info.userref in self.strategy_userrefs
-
-    def _adopt_strangers(self, seen: Sequence[OrderInfo], report: ReconcileReport) -> None:
-        for info in seen:
-            if not self._is_ours(info) or self.ledger.owns_txid(info.txid):
-                continue
-            given_up = self._given_up_owner(info)
-            if given_up is not None:
-                # Late discovery (a documented lifecycle edge): an order we marked error or
-                # rejected without a txid is on the exchange after all. Track it, never lose it.
-                self.ledger.transition(
-                    given_up, Observed(at=self.clock.now(), info=info), "found after giving up"
-                )
-                report.adopted += 1
-                log.warning(
-                    "order %s was on the exchange after all (%s)", given_up.local_id, info.txid
-                )
-                continue
-            if info.cl_ord_id is not None and self.ledger.by_client_id(info.cl_ord_id) is not None:
-                continue
-            order = self._order_from_exchange(info)
-            self.ledger.record(order, "adopted", f"exchange order {info.txid} unknown locally")
-            report.adopted += 1
-            log.warning(
-                "adopted exchange order %s (%s) that no local order owned", info.txid, info.pair
-            )
-
-    def _given_up_owner(self, info: OrderInfo) -> LocalOrder | None:
-        """A terminal local order without txid (error, rejected) that ``info`` belongs to."""
-        if info.cl_ord_id is not None:
+            assert info.cl_ord_id is not None
             owner = self.ledger.by_client_id(info.cl_ord_id)
-            candidates = [owner] if owner is not None else []
-        else:
-            candidates = [
-                o for o in self.ledger.store.recent_orders(_GIVEN_UP_SCAN) if o.userref is not None
-            ]
-        for order in candidates:
-            if (
-                order.kraken_order_id is None
-                and order.status in _GIVEN_UP
-                and order.attempts > 0
-                and lifecycle.matches_identity(order, info)
-            ):
-                return order
-        return None
+            if owner is not None:
+                by_client_id[info.cl_ord_id] = owner
+        our_userrefs = (
+            self.ledger.store.userrefs()
+            if any(i.cl_ord_id is None and i.userref for i in strangers)
+            else frozenset()
+        )
+        needs_userref_scan = any(
+            i.cl_ord_id is None
+            and i.userref is not None
+            and (i.userref in self.strategy_userrefs or i.userref in our_userrefs)
+            for i in strangers
+            if i.txid not in owned
+        )
+        given_up = (
+            tuple(
+                o
+                for o in self.ledger.store.recent_orders(_GIVEN_UP_SCAN)
+                if o.userref is not None and o.status in {OrderStatus.ERROR, OrderStatus.REJECTED}
+            )
+            if needs_userref_scan
+            else ()
+        )
+        return Situation(
+            tracked=tuple(tracked),
+            now=self.clock.now(),
+            lookup_margin=timedelta(seconds=self.config.lookup_margin_seconds),
+            unknown_after=timedelta(seconds=self.config.unknown_after_seconds),
+            live_claims=self.live_claims(tracked),
+            by_client_id=pmap(by_client_id),
+            given_up_userref=given_up,
+            owned_txids=owned | frozenset(tracked_txids),
+            strategy_userrefs=pmap(self.strategy_userrefs),
+            our_userrefs=our_userrefs,
+            adopt=self.adopt,
+        )
 
-    def _order_from_exchange(self, info: OrderInfo) -> LocalOrder:
-        """A local record for an exchange order we placed but lost track of."""
-        now = self.clock.now()
-        status = _status_of(info)
+    # ------------------------------------------------------------------ apply
+
+    def _apply(self, decisions: Sequence[Fold | Adopt], report: ReconcileReport) -> None:
+        for decision in decisions:
+            if isinstance(decision, Fold):
+                before = self.ledger.get(decision.local_id, fresh=False)
+                applied = self.ledger.apply(
+                    decision.local_id, decision.event, decision.detail or None
+                )
+                if applied.accepted and applied.order != before:
+                    report.updated += 1
+                    if decision.detail == "found on the exchange":
+                        report.adopted += 1
+                        log.warning(
+                            "order %s was on the exchange after all (%s)",
+                            decision.local_id,
+                            applied.order.kraken_order_id,
+                        )
+                continue
+            self._adopt(decision, report)
+
+    def _adopt(self, decision: Adopt, report: ReconcileReport) -> None:
+        info = decision.info
         rest_pair = None
         if self.universe is not None:
             pair = self.universe.resolve(info.pair).value_or(None)
             rest_pair = pair.rest_symbol if pair is not None else None
-        local_id = (
-            info.cl_ord_id
-            if info.cl_ord_id is not None and is_local_id(info.cl_ord_id)
-            else self.new_id()
-        )
-        opened = info.opened_at or now
-        return LocalOrder(
-            local_id=local_id,
-            plan_id=None,
-            strategy_id=None,
-            pair=info.pair,
-            side=Side(info.side) if info.side in {"buy", "sell"} else Side.BUY,
-            order_type=OrderType.MARKET if info.order_type == "market" else OrderType.LIMIT,
-            kraken_order_id=info.txid,
-            userref=info.userref,
-            client_order_id=info.cl_ord_id,
-            requested_base_size=info.volume,
-            requested_price=info.limit_price,
-            status=status,
-            created_at=opened,
-            updated_at=now,
-            cumulative_base_filled=info.volume_executed,
-            avg_fill_price=info.avg_price,
-            fee=info.fee,
-            cost=info.cost,
-            last_error=None,
-            raw_response_json=info.raw,
+        local_id = info.cl_ord_id if is_local_id(info.cl_ord_id) else None
+        order = adopted_order(
+            info,
+            local_id=local_id or self.new_id(),
+            strategy_id=decision.strategy_id,
             rest_pair=rest_pair,
-            time_in_force=TimeInForce.GTC,
-            attempts=1,
-            first_sent_at=opened,
-            close_reason=info.reason,
+            now=self.clock.now(),
         )
-
-
-def _index_by_identity(
-    infos: Sequence[OrderInfo],
-) -> dict[str | tuple[str, int] | None, list[OrderInfo]]:
-    """Exchange orders by client order id, and by (pair altname, userref) for userref orders.
-
-    One pass, so resolving many unacknowledged orders after a crash stays linear.
-    """
-    index: dict[str | tuple[str, int] | None, list[OrderInfo]] = {}
-    for info in infos:
-        if info.cl_ord_id is not None:
-            index.setdefault(info.cl_ord_id, []).append(info)
-        if info.userref is not None:
-            index.setdefault((info.pair, info.userref), []).append(info)
-    return index
-
-
-def _status_of(info: OrderInfo) -> OrderStatus:
-    if info.status is KrakenOrderStatus.PENDING:
-        return OrderStatus.SUBMITTED
-    if info.status is KrakenOrderStatus.OPEN:
-        return OrderStatus.PARTIALLY_FILLED if info.volume_executed > 0 else OrderStatus.OPEN
-    if info.status is KrakenOrderStatus.CLOSED:
-        full = info.volume_executed >= info.volume
-        return OrderStatus.FILLED if full else OrderStatus.CANCELED
-    if info.status is KrakenOrderStatus.EXPIRED:
-        return OrderStatus.EXPIRED
-    return OrderStatus.CANCELED
+        if self.ledger.adopt(order, f"exchange order {info.txid} unknown locally") is None:
+            return  # another process recorded it first: the next pass folds into it
+        report.adopted += 1
+        log.warning(
+            "adopted exchange order %s (%s) that no local order owned", info.txid, info.pair
+        )

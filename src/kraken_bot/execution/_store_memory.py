@@ -25,7 +25,7 @@ from kraken_bot.execution._store_records import (
 )
 from kraken_bot.execution.codec import CodecError, JsonObject, order_from_json, result_from_json
 from kraken_bot.execution.exceptions import StoreError
-from kraken_bot.execution.models import LIVE_STATUSES, ExecutionResult, LocalOrder
+from kraken_bot.execution.models import TRACKED_STATUSES, ExecutionResult, LocalOrder
 
 _T = TypeVar("_T")
 
@@ -48,6 +48,7 @@ class InMemoryExecutionStore:
         self._lock = threading.RLock()
         self._closed = False
         self._orders: dict[str, tuple[int, LocalOrder]] = {}
+        self._versions: dict[str, int] = {}
         self._results: dict[str, tuple[int, ExecutionResult]] = {}
         self._events: dict[str, list[OrderEventRecord]] = {}
         self._next_row = 0
@@ -82,6 +83,7 @@ class InMemoryExecutionStore:
     def _put(self, snapshot: JsonObject, event: str | None, detail: str | None) -> None:
         stored = _round_trip(order_from_json(snapshot))
         self._orders[stored.local_id] = (self._row_id(self._orders.get(stored.local_id)), stored)
+        self._versions[stored.local_id] = self._versions.get(stored.local_id, 0) + 1
         self._next_event += 1
         record = OrderEventRecord(
             id=self._next_event,
@@ -109,6 +111,56 @@ class InMemoryExecutionStore:
             self._check_open()
             for snapshot in snapshots:
                 self._put(snapshot, event, None)
+
+    def update_order(
+        self,
+        order: LocalOrder,
+        *,
+        expected_version: int,
+        event: str | None = None,
+        detail: str | None = None,
+    ) -> int | None:
+        """Compare-and-set, as `SQLiteExecutionStore.update_order`."""
+        snapshot = order_snapshot(order)
+        with self._lock:
+            self._check_open()
+            if self._versions.get(order.local_id, 0) != expected_version:
+                return None
+            self._put(snapshot, event, detail)
+            return self._versions[order.local_id]
+
+    def adopt_order(
+        self, order: LocalOrder, *, event: str | None = None, detail: str | None = None
+    ) -> bool:
+        """Insert a record unless one exists (this fake never quarantines)."""
+        snapshot = order_snapshot(order)
+        with self._lock:
+            self._check_open()
+            if order.local_id in self._orders:
+                return False
+            self._put(snapshot, event, detail)
+            return True
+
+    def userrefs(self) -> frozenset[int]:
+        """Every userref on a stored order."""
+        return frozenset(o.userref for _, o in self._all_orders() if o.userref)
+
+    def quarantined(self) -> dict[str, str]:
+        """Rows that could not be read back (never any: records are kept decoded)."""
+        return {}
+
+    def get_versioned(self, local_id: str) -> tuple[LocalOrder, int] | None:
+        """An order and its version."""
+        with self._lock:
+            self._check_open()
+            found = self._orders.get(local_id)
+            return None if found is None else (found[1], self._versions[local_id])
+
+    def live_versioned(self) -> list[tuple[LocalOrder, int]]:
+        """`live_orders` with each record's version."""
+        orders = self.live_orders()
+        with self._lock:
+            return [(o, self._versions[o.local_id]) for o in orders]
 
     def save_result(self, result: ExecutionResult) -> None:
         """Store a plan's result (replacing an earlier one for the same plan)."""
@@ -143,8 +195,8 @@ class InMemoryExecutionStore:
         return self._newest(lambda order: order.client_order_id == cl_ord_id)
 
     def live_orders(self) -> list[LocalOrder]:
-        """Orders whose status is in `LIVE_STATUSES`, oldest first."""
-        rows = [(row, o) for row, o in self._all_orders() if o.status in LIVE_STATUSES]
+        """Orders whose status is in `TRACKED_STATUSES` (live, and ``unknown``), oldest first."""
+        rows = [(row, o) for row, o in self._all_orders() if o.status in TRACKED_STATUSES]
         return [o for row, o in sorted(rows, key=lambda item: (item[1].created_at, item[0]))]
 
     def orders_for_plan(self, plan_id: str) -> list[LocalOrder]:

@@ -37,7 +37,7 @@ from kraken_bot.execution.codec import (
 )
 from kraken_bot.execution.exceptions import StoreError
 from kraken_bot.execution.models import (
-    LIVE_STATUSES,
+    TRACKED_STATUSES,
     ExecutionResult,
     LocalOrder,
     OrderStatus,
@@ -59,15 +59,50 @@ def _parameter_marks(columns: Sequence[tuple[str, str]]) -> str:
     return ", ".join("?" for _ in columns)
 
 
+_BOOKKEEPING: Final = frozenset({"version", "quarantine"})
+_WRITTEN: Final = tuple(c for c in ORDER_COLUMNS if c[0] not in _BOOKKEEPING)
+"""The columns `order_row` fills, in its order; ``version`` and ``quarantine`` are the store's."""
 _ORDER_NAMES: Final = _names(ORDER_COLUMNS)
+_WRITTEN_NAMES: Final = _names(_WRITTEN)
 _RESULT_NAMES: Final = _names(RESULT_COLUMNS)
-_LIVE_IN: Final = ", ".join(f"'{status.value}'" for status in sorted(LIVE_STATUSES))
+_TRACKED_IN: Final = ", ".join(f"'{status.value}'" for status in sorted(TRACKED_STATUSES))
+_SET_WRITTEN: Final = ", ".join(f"{name} = excluded.{name}" for name, _ in _WRITTEN[1:])
+_INSERT_WRITTEN: Final = (
+    f"INSERT INTO execution_orders ({_WRITTEN_NAMES}, version, quarantine)"  # noqa: S608
+    f" VALUES ({_parameter_marks(_WRITTEN)}, 1, NULL)"
+)
 
 # SQL below is assembled once, at import, from the constants above (no user input).
 UPSERT_ORDER: Final = (
-    f"INSERT INTO execution_orders ({_ORDER_NAMES}) VALUES ({_parameter_marks(ORDER_COLUMNS)})"  # noqa: S608
-    " ON CONFLICT(local_id) DO UPDATE SET "
-    + ", ".join(f"{name} = excluded.{name}" for name, _ in ORDER_COLUMNS[1:])
+    f"{_INSERT_WRITTEN} ON CONFLICT(local_id) DO UPDATE SET {_SET_WRITTEN},"
+    " version = execution_orders.version + 1, quarantine = NULL"
+)
+"""Insert, or overwrite whatever is there (bumping the version): for records the caller owns."""
+ADOPT_ORDER: Final = (
+    f"{_INSERT_WRITTEN} ON CONFLICT(local_id) DO UPDATE SET {_SET_WRITTEN},"
+    " version = execution_orders.version + 1, quarantine = NULL"
+    " WHERE execution_orders.quarantine IS NOT NULL"
+)
+"""Insert a new record; over an existing row only when that row was quarantined (unreadable)."""
+CAS_ORDER: Final = (
+    "UPDATE execution_orders SET "  # noqa: S608
+    + ", ".join(f"{name} = ?" for name, _ in _WRITTEN[1:])
+    + ", version = version + 1, quarantine = NULL WHERE local_id = ? AND version = ?"
+)
+"""Compare-and-set: write the new state only onto the version it was folded from."""
+LINKED_TXID: Final = "SELECT kraken_order_id FROM execution_orders WHERE local_id = ?"
+OTHER_OWNER: Final = (
+    "SELECT local_id FROM execution_orders WHERE kraken_order_id = ? AND local_id != ? LIMIT 1"
+)
+USERREFS: Final = "SELECT DISTINCT userref FROM execution_orders WHERE userref IS NOT NULL"
+QUARANTINE_ORDER: Final = "UPDATE execution_orders SET quarantine = ? WHERE local_id = ?"
+QUARANTINE_BROKEN_JSON: Final = (
+    "UPDATE execution_orders SET quarantine = 'snapshot_json is not valid JSON (damaged row)'"
+    " WHERE quarantine IS NULL AND snapshot_json IS NOT NULL AND NOT json_valid(snapshot_json)"
+)
+"""Set aside, at opening, every row whose exact record is not even JSON (one scan)."""
+QUARANTINED: Final = (
+    "SELECT local_id, quarantine FROM execution_orders WHERE quarantine IS NOT NULL ORDER BY rowid"
 )
 INSERT_EVENT: Final = (
     "INSERT INTO execution_order_events (local_id, at, at_iso, status, event, detail)"
@@ -78,26 +113,37 @@ UPSERT_RESULT: Final = (
     " ON CONFLICT(plan_id) DO UPDATE SET "
     + ", ".join(f"{name} = excluded.{name}" for name, _ in RESULT_COLUMNS[1:])
 )
-_ORDER_EXACT: Final = "json_extract(snapshot_json, '$.created_at')"
+# A row whose JSON is damaged must not break the whole query (it is quarantined when read).
+_ORDER_EXACT: Final = (
+    "CASE WHEN json_valid(snapshot_json) THEN json_extract(snapshot_json, '$.created_at') END"
+)
 _SELECT_ORDERS: Final = f"SELECT {_ORDER_NAMES} FROM execution_orders"  # noqa: S608
-GET_ORDER: Final = f"{_SELECT_ORDERS} WHERE local_id = ?"
-BY_KRAKEN_ID: Final = f"{_SELECT_ORDERS} WHERE kraken_order_id = ? ORDER BY rowid DESC LIMIT 1"
-BY_CLIENT_ID: Final = f"{_SELECT_ORDERS} WHERE client_order_id = ? ORDER BY rowid DESC LIMIT 1"
+_READABLE: Final = "quarantine IS NULL"
+GET_ORDER: Final = f"{_SELECT_ORDERS} WHERE local_id = ? AND {_READABLE}"
+BY_KRAKEN_ID: Final = (
+    f"{_SELECT_ORDERS} WHERE kraken_order_id = ? AND {_READABLE} ORDER BY rowid DESC LIMIT 1"
+)
+BY_CLIENT_ID: Final = (
+    f"{_SELECT_ORDERS} WHERE client_order_id = ? AND {_READABLE} ORDER BY rowid DESC LIMIT 1"
+)
 LIVE_ORDERS: Final = (
-    f"{_SELECT_ORDERS} WHERE status IN ({_LIVE_IN}) ORDER BY created_at, {_ORDER_EXACT}, rowid"
+    f"{_SELECT_ORDERS} WHERE status IN ({_TRACKED_IN}) AND {_READABLE}"
+    f" ORDER BY created_at, {_ORDER_EXACT}, rowid"
 )
 PLAN_ORDERS: Final = (
-    f"{_SELECT_ORDERS} WHERE plan_id = ?"
+    f"{_SELECT_ORDERS} WHERE plan_id = ? AND {_READABLE}"
     f" ORDER BY action_index IS NULL, action_index, created_at, {_ORDER_EXACT}, rowid"
 )
 RECENT_ORDERS: Final = (
-    f"{_SELECT_ORDERS} ORDER BY created_at DESC, {_ORDER_EXACT} DESC, rowid DESC LIMIT ?"
+    f"{_SELECT_ORDERS} WHERE {_READABLE}"
+    f" ORDER BY created_at DESC, {_ORDER_EXACT} DESC, rowid DESC LIMIT ?"
 )
 _SELECT_RESULTS: Final = f"SELECT {_RESULT_NAMES} FROM execution_results"  # noqa: S608
 GET_RESULT: Final = f"{_SELECT_RESULTS} WHERE plan_id = ?"
 RECENT_RESULTS: Final = (
     f"{_SELECT_RESULTS} ORDER BY started_at DESC,"
-    " json_extract(raw_json, '$.started_at') DESC, rowid DESC LIMIT ?"
+    " CASE WHEN json_valid(raw_json) THEN json_extract(raw_json, '$.started_at') END DESC,"
+    " rowid DESC LIMIT ?"
 )
 EVENTS_FOR: Final = (
     "SELECT id, local_id, at_iso, status, event, detail FROM execution_order_events"
@@ -120,8 +166,13 @@ def _real(amount: Decimal | None) -> float | None:
     return None if amount is None else float(amount)
 
 
+def cas_row(row: tuple[SqlValue, ...], expected_version: int) -> tuple[SqlValue, ...]:
+    """Parameters for `CAS_ORDER` from an `order_row`: the values, the id, the version."""
+    return (*row[1:], row[0], expected_version)
+
+
 def order_row(order: LocalOrder, snapshot: JsonObject) -> tuple[SqlValue, ...]:
-    """Parameters for `UPSERT_ORDER`, in `ORDER_COLUMNS` order."""
+    """Parameters for `UPSERT_ORDER`, in the written columns' order (no version)."""
     return (
         order.local_id,
         order.plan_id,
@@ -155,6 +206,7 @@ def order_row(order: LocalOrder, snapshot: JsonObject) -> tuple[SqlValue, ...]:
         order.action_index,
         _real(order.reference_price),
         to_json_text(snapshot),
+        order.claimed_by,
     )
 
 
@@ -190,13 +242,25 @@ def result_row(result: ExecutionResult, snapshot: JsonObject) -> tuple[SqlValue,
 
 def decode_order(row: tuple[object, ...], path: str) -> LocalOrder:
     """The order in a row selected with `ORDER_COLUMNS`."""
+    return decode_versioned(row, path)[0]
+
+
+def row_id(row: tuple[object, ...]) -> str:
+    """The local id of a row selected with `ORDER_COLUMNS` (for naming a bad row)."""
+    return str(row[0])
+
+
+def decode_versioned(row: tuple[object, ...], path: str) -> tuple[LocalOrder, int]:
+    """The order in a row selected with `ORDER_COLUMNS`, and the row's version."""
     values = dict(zip((name for name, _ in ORDER_COLUMNS), row, strict=True))
     snapshot = values["snapshot_json"]
     if isinstance(snapshot, str):
         decoded = from_json_text(snapshot, "order").bind(order_from_json)
     else:
         decoded = order_from_columns(values)
-    return _unwrap(decoded, f"order {values['local_id']}", path)
+    version = values["version"]
+    order = _unwrap(decoded, f"order {values['local_id']}", path)
+    return order, version if isinstance(version, int) else 0
 
 
 def decode_result(row: tuple[object, ...], path: str) -> ExecutionResult:

@@ -64,6 +64,12 @@ ORDER_COLUMNS: Final = (
     ("action_index", "INTEGER"),
     ("reference_price", "REAL"),
     ("snapshot_json", "TEXT"),
+    # compare-and-set: every write of a row checks and bumps it (see the ledger)
+    ("version", "INTEGER NOT NULL DEFAULT 0"),
+    # why the row could not be read back (it is then left out of every read)
+    ("quarantine", "TEXT"),
+    # the send claim's owner, for SQL readers (the record keeps it too)
+    ("claimed_by", "TEXT"),
 )
 
 RESULT_COLUMNS: Final = (

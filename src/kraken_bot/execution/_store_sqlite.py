@@ -12,6 +12,7 @@ The statements, and the rows bound to them and read back, are in
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -28,28 +29,38 @@ from kraken_bot.execution._store_records import (
     result_snapshot,
 )
 from kraken_bot.execution._store_rows import (
+    ADOPT_ORDER,
     BY_CLIENT_ID,
     BY_KRAKEN_ID,
+    CAS_ORDER,
     EVENTS_FOR,
     GET_ORDER,
     GET_RESULT,
     INSERT_EVENT,
+    LINKED_TXID,
     LIVE_ORDERS,
+    OTHER_OWNER,
     PLAN_ORDERS,
+    QUARANTINE_BROKEN_JSON,
+    QUARANTINE_ORDER,
+    QUARANTINED,
     RECENT_ORDERS,
     RECENT_RESULTS,
     UPSERT_ORDER,
     UPSERT_RESULT,
+    USERREFS,
     SqlValue,
+    cas_row,
     decode_event,
-    decode_order,
     decode_result,
+    decode_versioned,
     event_row,
     order_row,
     result_row,
+    row_id,
 )
 from kraken_bot.execution._store_schema import check_schema, migrate, read_version
-from kraken_bot.execution.exceptions import StoreError
+from kraken_bot.execution.exceptions import StoreError, TxidTakenError
 from kraken_bot.execution.models import ExecutionResult, LocalOrder
 
 Synchronous: TypeAlias = Literal["NORMAL", "FULL"]
@@ -97,6 +108,7 @@ class SQLiteExecutionStore:
         self.journal_mode = "unknown"
         self._busy_timeout = busy_timeout
         self._lock = threading.RLock()
+        self._quarantined: dict[str, str] = {}
         check_location(Path(self.path), read_only=read_only)
         try:
             conn = connect(Path(self.path), busy_timeout, read_only, connection_factory)
@@ -163,6 +175,7 @@ class SQLiteExecutionStore:
         conn.execute("BEGIN IMMEDIATE")
         try:
             migrate(conn, self.path)
+            conn.execute(QUARANTINE_BROKEN_JSON)
             conn.execute("COMMIT")
         except BaseException:
             rollback(conn)
@@ -202,7 +215,42 @@ class SQLiteExecutionStore:
         return rows
 
     def _orders(self, doing: str, sql: str, params: tuple[SqlValue, ...]) -> list[LocalOrder]:
-        return [decode_order(row, self.path) for row in self._rows(doing, sql, params)]
+        return [order for order, _ in self._versioned(doing, sql, params)]
+
+    def _versioned(
+        self, doing: str, sql: str, params: tuple[SqlValue, ...]
+    ) -> list[tuple[LocalOrder, int]]:
+        """Decode the rows; a row that cannot be read back is quarantined and left out."""
+        decoded: list[tuple[LocalOrder, int]] = []
+        for row in self._rows(doing, sql, params):
+            try:
+                decoded.append(decode_versioned(row, self.path))
+            except StoreError as error:
+                self._quarantine(row_id(row), error.message)
+        return decoded
+
+    def _quarantine(self, local_id: str, reason: str) -> None:
+        """Set a row that cannot be read aside: it no longer stops any read (the kill switch,
+        start-up, reconciliation of the other orders); an exchange order carrying its id
+        rewrites it (see `adopt_order`)."""
+        with self._lock:
+            self._quarantined[local_id] = reason
+        if self.read_only:
+            return
+
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute(QUARANTINE_ORDER, (reason[:2000], local_id))
+
+        # Still reported through `quarantined` if this write fails; the next read tries again.
+        with contextlib.suppress(StoreError):
+            self._write(f"quarantining order {local_id}", work)
+
+    def quarantined(self) -> dict[str, str]:
+        """Rows that could not be read back: local id -> why (this store's and earlier ones)."""
+        rows = self._rows("reading quarantined orders", QUARANTINED, ())
+        found = {str(local_id): str(reason) for local_id, reason in rows}
+        with self._lock:
+            return {**self._quarantined, **found}
 
     # ------------------------------------------------------------ writes
 
@@ -230,6 +278,59 @@ class SQLiteExecutionStore:
 
         self._write(f"saving {len(rows)} orders", work)
 
+    def update_order(
+        self,
+        order: LocalOrder,
+        *,
+        expected_version: int,
+        event: str | None = None,
+        detail: str | None = None,
+    ) -> int | None:
+        """Compare-and-set: write ``order`` only if the row is still at ``expected_version``.
+
+        Returns the new version, or None when another writer changed the row first
+        (nothing is written then).
+        """
+        row = order_row(order, order_snapshot(order))
+        audit = event_row(order, event, detail)
+        written: list[int] = []
+
+        def work(conn: sqlite3.Connection) -> None:
+            _refuse_a_taken_txid(conn, order, self.path)
+            if conn.execute(CAS_ORDER, cas_row(row, expected_version)).rowcount == 1:
+                conn.execute(INSERT_EVENT, audit)
+                written.append(expected_version + 1)
+
+        self._write(f"saving order {order.local_id}", work)
+        return written[0] if written else None
+
+    def adopt_order(
+        self, order: LocalOrder, *, event: str | None = None, detail: str | None = None
+    ) -> bool:
+        """Insert a record for an exchange order no local order owned.
+
+        Over an existing row only when that row was quarantined (unreadable): the
+        exchange's copy then repairs it. False when a readable row already exists.
+        """
+        row = order_row(order, order_snapshot(order))
+        audit = event_row(order, event, detail)
+        written: list[bool] = []
+
+        def work(conn: sqlite3.Connection) -> None:
+            _refuse_a_taken_txid(conn, order, self.path)
+            if conn.execute(ADOPT_ORDER, row).rowcount == 1:
+                conn.execute(INSERT_EVENT, audit)
+                written.append(True)
+
+        try:
+            self._write(f"adopting order {order.local_id}", work)
+        except TxidTakenError:
+            return False  # its txid was linked by another process a moment ago
+        if written:
+            with self._lock:
+                self._quarantined.pop(order.local_id, None)
+        return bool(written)
+
     def save_result(self, result: ExecutionResult) -> None:
         """Upsert a plan's result; ``raw_json`` holds all of it, orders and skips included."""
         row = result_row(result, result_snapshot(result))
@@ -245,6 +346,19 @@ class SQLiteExecutionStore:
         """The latest snapshot of an order."""
         return next(iter(self._orders("reading an order", GET_ORDER, (local_id,))), None)
 
+    def userrefs(self) -> frozenset[int]:
+        """Every userref this layer ever sent (so an exchange order carrying one is ours)."""
+        rows = self._rows("reading userrefs", USERREFS, ())
+        return frozenset(int(ref) for (ref,) in rows if isinstance(ref, int) and ref)
+
+    def get_versioned(self, local_id: str) -> tuple[LocalOrder, int] | None:
+        """The latest snapshot of an order and its row version (for compare-and-set)."""
+        return next(iter(self._versioned("reading an order", GET_ORDER, (local_id,))), None)
+
+    def live_versioned(self) -> list[tuple[LocalOrder, int]]:
+        """`live_orders` with each row's version."""
+        return self._versioned("reading live orders", LIVE_ORDERS, ())
+
     def find_by_kraken_id(self, txid: str) -> LocalOrder | None:
         """The order with this Kraken txid (the newest, if several)."""
         return next(iter(self._orders("reading an order", BY_KRAKEN_ID, (txid,))), None)
@@ -254,7 +368,7 @@ class SQLiteExecutionStore:
         return next(iter(self._orders("reading an order", BY_CLIENT_ID, (cl_ord_id,))), None)
 
     def live_orders(self) -> list[LocalOrder]:
-        """Orders whose status is in `LIVE_STATUSES`, oldest first (uses the status index)."""
+        """Orders whose status is in `TRACKED_STATUSES` (live, and ``unknown``), oldest first."""
         return self._orders("reading live orders", LIVE_ORDERS, ())
 
     def orders_for_plan(self, plan_id: str) -> list[LocalOrder]:
@@ -281,3 +395,17 @@ class SQLiteExecutionStore:
         """An order's audit trail, oldest first."""
         rows = self._rows("reading an order's events", EVENTS_FOR, (local_id,))
         return [decode_event(row, self.path) for row in rows]
+
+
+def _refuse_a_taken_txid(conn: sqlite3.Connection, order: LocalOrder, path: str) -> None:
+    """Inside the write transaction (so across processes): a txid newly linked to ``order``
+    must not belong to another local order. Rows linked before are left as they are."""
+    txid = order.kraken_order_id
+    if txid is None:
+        return
+    linked = conn.execute(LINKED_TXID, (order.local_id,)).fetchone()
+    if linked is not None and linked[0] == txid:
+        return
+    other = conn.execute(OTHER_OWNER, (txid, order.local_id)).fetchone()
+    if other is not None:
+        raise TxidTakenError(f"txid {txid} is owned by order {other[0]}", path=path)

@@ -3,10 +3,16 @@
 `submit` drives one pending order until Kraken has answered for it, the retry
 policy gives up, or its fate must wait for reconciliation:
 
-1. Dry run: the order becomes ``simulated``; nothing is sent.
-2. Before each send, a `SendAttempted` event (attempt number, request without
+1. Before each send, a `SendAttempted` event (attempt number, request without
    nonce or credentials, Kraken ``deadline``) is written to the database, so a
-   crash at any later instant leaves a record that the order may exist.
+   crash at any later instant leaves a record that the order may exist. The
+   ledger accepts it only onto the order's current version and only as the
+   next attempt: an order withdrawn, canceled or given up on meanwhile (by a
+   cancel, ``cancel_all`` or another process's reconciliation) is not sent,
+   and two senders can never send the same attempt.
+2. Deadlines and send times are exchange time (the service's clock is
+   Kraken's, as measured), so a host clock seconds off neither has orders
+   refused as past their deadline nor misses its own order in a lookup.
 3. Kraken's answer is folded in: acknowledged (txid) or validated (paper).
 4. An error goes to the pure retry policy (`kraken_bot.execution.policy`):
    permanent -> ``rejected``; refused before execution -> wait the backoff and
@@ -39,7 +45,6 @@ from kraken_bot.execution._ledger import Ledger
 from kraken_bot.execution.adapter import KrakenExecutionAdapter
 from kraken_bot.execution.models import (
     Acknowledged,
-    ExecutionMode,
     GaveUp,
     LocalOrder,
     Observed,
@@ -47,8 +52,8 @@ from kraken_bot.execution.models import (
     SendAttempted,
     SendFailed,
     SendUnconfirmed,
-    Simulated,
     Validated,
+    Withdrawn,
 )
 from kraken_bot.kraken.errors import KrakenAPIError
 from kraken_bot.kraken.types import AddOrderAck, OrderInfo
@@ -97,43 +102,76 @@ class Submitter:
             return self._gates.setdefault(order.rest_pair or order.pair, threading.Lock())
 
     def submit(self, order: LocalOrder) -> LocalOrder:
-        """Drive ``order`` (pending) to its answer. Returns its latest state."""
-        if self.config.mode is ExecutionMode.DRY_RUN:
-            return self.ledger.transition(order, Simulated(at=self.clock.now()))
-        sends = order.attempts
+        """Drive ``order`` (pending) to its answer. Returns its latest state.
+
+        Nothing is sent unless the write-ahead (``SendAttempted``) is accepted onto
+        the order's current version: an order withdrawn, canceled, given up on or
+        sent by someone else meanwhile is left as it is.
+        """
         while True:
-            sends += 1
             with self._gate(order):
-                order, outcome = self._send_once(order, sends)
+                order, outcome = self._send_once(order)
             if outcome is None:
                 return order
             if isinstance(outcome, policy.RetryAfter):
                 self.stats.retries += 1
                 self.clock.sleep(outcome.delay_seconds)
+                order = self._current(order)
                 continue
-            order, resend = self._resolve_ambiguity(order, outcome, sends)
+            order, resend = self._resolve_ambiguity(order, outcome)
             if not resend:
                 return order
 
+    def _current(self, order: LocalOrder) -> LocalOrder:
+        return self.ledger.get(order.local_id) or order
+
     def _send_once(
-        self, order: LocalOrder, attempt: int
+        self, order: LocalOrder
     ) -> tuple[LocalOrder, policy.RetryAfter | policy.LookUpFirst | None]:
         """One AddOrder. Returns the order and what to do next (None: done)."""
         now = self.clock.now()
         deadline = now + timedelta(seconds=self.config.order_deadline_seconds)
         request = self.adapter.build_request(order, deadline=deadline)
-        order = self.ledger.transition(
-            order,
+        attempt = order.attempts + 1
+        written = self.ledger.apply(
+            order.local_id,
             SendAttempted(
                 at=now, attempt=attempt, request=pmap(request.to_params()), deadline=deadline
             ),
         )
+        if not written.accepted:
+            return self._not_sent(written.order, absent_after=attempt - 1), None
+        order = written.order
         self.stats.sends += 1
         try:
             ack = self.adapter.add_order(request)
         except KrakenAPIError as error:
             return self._handle_error(order, error, attempt, deadline)
         return self._acknowledge(order, ack), None
+
+    def _not_sent(self, order: LocalOrder, *, absent_after: int) -> LocalOrder:
+        """The write-ahead was refused: nothing was sent. A cancel requested meanwhile wins.
+
+        ``absent_after``: the send attempts this sender knows did not place the order
+        (none, or its own earlier ones, refused or proven absent). The order is
+        withdrawn only if no other attempt was recorded since.
+        """
+        log.info("order %s: not sent (%s)", order.local_id, order.status.value)
+        if (
+            order.is_live
+            and order.kraken_order_id is None
+            and order.cancel_requested_at is not None
+            and order.attempts == absent_after
+        ):
+            return self.ledger.apply(
+                order.local_id,
+                Withdrawn(
+                    at=self.clock.now(),
+                    message="canceled before it was sent",
+                    deadline=order.send_deadline,
+                ),
+            ).order
+        return order
 
     def _acknowledge(self, order: LocalOrder, ack: AddOrderAck) -> LocalOrder:
         now = self.clock.now()
@@ -174,7 +212,8 @@ class Submitter:
                 order, Rejected(at=now, message=decision.message or message)
             ), None
         if isinstance(decision, policy.GiveUpOrder):
-            return self.ledger.transition(order, GaveUp(at=now, message=decision.message)), None
+            given_up = GaveUp(at=now, message=decision.message, deadline=deadline)
+            return self.ledger.transition(order, given_up), None
         if isinstance(decision, policy.LookUpFirst):
             self.stats.ambiguous += 1
             unconfirmed = SendUnconfirmed(at=now, message=message, proven=decision.proven)
@@ -182,20 +221,27 @@ class Submitter:
         return self.ledger.transition(order, SendFailed(at=now, message=message)), decision
 
     def _resolve_ambiguity(
-        self, order: LocalOrder, decision: policy.LookUpFirst, sends: int
+        self, order: LocalOrder, decision: policy.LookUpFirst
     ) -> tuple[LocalOrder, bool]:
         """Wait out the deadline, look the order up. Returns (order, resend?)."""
         wait = (decision.not_before - self.clock.now()).total_seconds()
         if wait > 0:
             self.clock.sleep(wait)
+        order = self._current(order)
+        if not order.is_live or order.kraken_order_id is not None:
+            return order, False  # settled meanwhile (reconciliation found it, or a cancel)
         found, lookup_ok = self._look_up(order)
         if found is None and lookup_ok:
             # New orders can be briefly missing from OpenOrders: look once more.
             self.clock.sleep(max(self.config.lookup_margin_seconds, 1.0))
             found, lookup_ok = self._look_up(order)
+        now = self.clock.now()
         if found is not None:
             self.stats.adopted_after_lookup += 1
-            return self.ledger.transition(order, Observed(at=self.clock.now(), info=found)), False
+            return self.ledger.transition(order, Observed(at=now, info=found)), False
+        order = self._current(order)
+        if not order.is_live or order.kraken_order_id is not None:
+            return order, False
         if not lookup_ok or decision.proven or order.exists_on_exchange:
             # Unknown, or proven to exist but not listed yet: never resend, never give up.
             log.warning(
@@ -204,15 +250,21 @@ class Submitter:
                 "not listed yet although Kraken holds it" if lookup_ok else "lookup failed",
             )
             return order, False
+        if order.cancel_requested_at is not None:
+            return self._not_sent(order, absent_after=order.attempts), False
+        if decision.reject_if_absent is not None:
+            rejected = Rejected(at=now, message=decision.reject_if_absent)
+            return self.ledger.transition(order, rejected), False
         next_step = policy.decide_after_lookup(
-            found=False, sends_so_far=sends, config=self.config, now=self.clock.now()
+            found=False, sends_so_far=order.attempts, config=self.config, now=now
         )
         if isinstance(next_step, policy.RetryAfter):
             self.stats.retries += 1
             self.clock.sleep(next_step.delay_seconds)
-            return order, True
+            return self._current(order), True
         message = getattr(next_step, "message", "not on the exchange")
-        return self.ledger.transition(order, GaveUp(at=self.clock.now(), message=message)), False
+        given_up = GaveUp(at=now, message=message, deadline=order.send_deadline)
+        return self.ledger.transition(order, given_up), False
 
     def _look_up(self, order: LocalOrder) -> tuple[OrderInfo | None, bool]:
         """Find the order by identity; (info or None, whether the lookup itself worked)."""

@@ -130,6 +130,14 @@ class KrakenExecutionAdapter:
             return ()
         return self._client.query_orders(list(txids))
 
+    def query_orders_checked(
+        self, txids: Sequence[str]
+    ) -> tuple[tuple[OrderInfo, ...], frozenset[str]]:
+        """Order info for known txids, and the txids Kraken did not answer for (unknown)."""
+        infos = self.query_orders(txids)
+        found = {info.txid for info in infos}
+        return infos, frozenset(t for t in txids if t not in found)
+
     def open_orders(self) -> tuple[OrderInfo, ...]:
         """Every open order on the account."""
         return self._client.open_orders()

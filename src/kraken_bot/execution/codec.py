@@ -354,6 +354,7 @@ def order_to_json(order: LocalOrder) -> JsonObject:
         "action_index": order.action_index,
         "reference_price": _optional(order.reference_price, encode_decimal),
         "exists_on_exchange": order.exists_on_exchange,
+        "claimed_by": order.claimed_by,
     }
 
 
@@ -393,6 +394,7 @@ def _read_order(obj: object, path: str, problems: list[CodecProblem]) -> LocalOr
         reference_price=r.opt_decimal("reference_price"),
         # absent from snapshots written before the field existed
         exists_on_exchange=r.boolean("exists_on_exchange", default=False),
+        claimed_by=r.opt_text("claimed_by"),
     )
 
 

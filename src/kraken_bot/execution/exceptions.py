@@ -5,9 +5,13 @@ exceptions are for the shell's edges, where a caller cannot carry on::
 
     ExecutionError          base of every execution-layer exception
     +-- StoreError          the execution records cannot be read or written
-    |                       (not a database, read-only, locked, missing directory,
-    |                       newer schema, a secret in raw_request)
-    +-- LiveTradingRefusedError   live mode without all three opt-ins
+    |   |                   (not a database, read-only, locked, missing directory,
+    |   |                   newer schema, a secret in raw_request)
+    |   +-- TxidTakenError  a write would give one Kraken txid to two local orders
+    +-- LiveTradingRefusedError   live mode without all three opt-ins, or with a
+    |   |                         clock too far from Kraken's (or not measurable)
+    |   +-- AccountInUseError     another process owns live trading on the API key
+    |   +-- ClockOffsetError      the offset to Kraken's clock is unknown or too large
     +-- MissingCredentialsError   paper/live mode without an API key and secret
     +-- PlanValidationError       a malformed plan (every problem listed)
     +-- UnknownOrderError         no such order (also a LookupError)
@@ -32,8 +36,10 @@ from kraken_bot.kraken.errors import (
 )
 
 __all__ = [
+    "AccountInUseError",
     "AuthError",
     "CancelFailedError",
+    "ClockOffsetError",
     "ExecutionError",
     "KrakenAPIError",
     "LiveTradingRefusedError",
@@ -46,6 +52,7 @@ __all__ = [
     "RateLimitError",
     "ServiceUnavailableError",
     "StoreError",
+    "TxidTakenError",
     "UnknownOrderError",
 ]
 
@@ -67,8 +74,30 @@ class StoreError(ExecutionError):
         self.path = path
 
 
+class TxidTakenError(StoreError):
+    """A write would link a Kraken txid that another local order owns (one exchange order,
+    one local order); nothing was written."""
+
+
 class LiveTradingRefusedError(ExecutionError):
     """Live mode was asked for without all three opt-ins; nothing was started or sent."""
+
+
+class AccountInUseError(LiveTradingRefusedError):
+    """Another process holds the account's live-trading lease; nothing was started or sent.
+
+    Attributes:
+        holder: who holds it (``pid N since T``).
+    """
+
+    def __init__(self, message: str, *, holder: str) -> None:
+        super().__init__(message)
+        self.holder = holder
+
+
+class ClockOffsetError(LiveTradingRefusedError):
+    """Live trading refused: the offset to Kraken's clock could not be measured (Kraken's
+    ``Time`` did not answer) or is above ``execution.max_clock_offset_seconds``."""
 
 
 class MissingCredentialsError(ExecutionError):

@@ -24,6 +24,14 @@ Rules
    status, a completion that a CancelAll count hid, late discovery).
 6. **Values in, values out.** `apply` returns a new order; nothing is
    mutated; time comes from the events (``updated_at`` only moves forward).
+7. **Events carry their evidence.** Several writers (threads, processes) fold
+   events into one order; the ledger writes a fold only onto the version it
+   read, and on a conflict folds the event again onto the newer version. So an
+   event decided on an older version is refused when its evidence no longer
+   holds: a send attempt must be the next one and is refused once a cancel
+   was requested; "never sent" is refused once a send is recorded; "absent
+   after the deadline" is refused once a newer send (deadline) is recorded.
+   A refused write-ahead means the AddOrder is not sent.
 
 Theory of operation
 -------------------
@@ -114,6 +122,7 @@ from kraken_bot.execution.models import (
     CancelRequested,
     GaveUp,
     LocalOrder,
+    NotFoundOnExchange,
     Observed,
     OrderEvent,
     OrderStatus,
@@ -123,6 +132,7 @@ from kraken_bot.execution.models import (
     SendUnconfirmed,
     Simulated,
     Validated,
+    Withdrawn,
 )
 from kraken_bot.kraken.types import KrakenOrderStatus, OrderInfo
 
@@ -154,6 +164,8 @@ class EventKind(StrEnum):
     SEND_FAILED = "send_failed"
     SEND_UNCONFIRMED = "send_unconfirmed"
     GAVE_UP = "gave_up"
+    WITHDRAWN = "withdrawn"
+    NOT_FOUND = "not_found"
     OBSERVED_PENDING = "observed_pending"
     OBSERVED_OPEN = "observed_open"
     OBSERVED_PARTIAL = "observed_partial"
@@ -203,6 +215,9 @@ TRANSITIONS: Final[Mapping[tuple[OrderStatus, EventKind], OrderStatus]] = pmap(
         # A cancel of an order whose send is in doubt: cancel by cl_ord_id/userref.
         (_S.PENDING, _E.CANCEL_REQUESTED): _S.PENDING,
         (_S.PENDING, _E.CANCEL_CONFIRMED): _S.CANCELED,
+        # Canceled before any AddOrder (a queued order): it is never sent, because a
+        # sender's write-ahead (SendAttempted) is refused in a terminal state.
+        (_S.PENDING, _E.WITHDRAWN): _S.CANCELED,
         # ---- submitted: Kraken has (or may have) the order; not seen on the book yet.
         # A resend after a lookup proved the first send absent.
         (_S.SUBMITTED, _E.SEND_ATTEMPTED): _S.SUBMITTED,
@@ -222,6 +237,11 @@ TRANSITIONS: Final[Mapping[tuple[OrderStatus, EventKind], OrderStatus]] = pmap(
         (_S.SUBMITTED, _E.OBSERVED_EXPIRED): _S.EXPIRED,
         (_S.SUBMITTED, _E.CANCEL_REQUESTED): _S.SUBMITTED,
         (_S.SUBMITTED, _E.CANCEL_CONFIRMED): _S.CANCELED,
+        # A cancel was requested while the send was in doubt, and the lookup after the
+        # deadline proved the order absent: it is not resent, and ends canceled.
+        (_S.SUBMITTED, _E.WITHDRAWN): _S.CANCELED,
+        # Kraken does not know the txid it gave us, past the visibility window.
+        (_S.SUBMITTED, _E.NOT_FOUND): _S.UNKNOWN,
         # ---- open: resting on the book, nothing filled yet.
         (_S.OPEN, _E.OBSERVED_OPEN): _S.OPEN,
         (_S.OPEN, _E.OBSERVED_PARTIAL): _S.PARTIALLY_FILLED,
@@ -233,6 +253,8 @@ TRANSITIONS: Final[Mapping[tuple[OrderStatus, EventKind], OrderStatus]] = pmap(
         # The order keeps working, and may still fill, until the cancel takes effect.
         (_S.OPEN, _E.CANCEL_REQUESTED): _S.OPEN,
         (_S.OPEN, _E.CANCEL_CONFIRMED): _S.CANCELED,
+        # The exchange forgot it (another account, a restarted fake): not silence, a state.
+        (_S.OPEN, _E.NOT_FOUND): _S.UNKNOWN,
         # ---- partially_filled: on the book with some volume executed.
         # (OBSERVED_OPEN is absent on purpose: vol_exec 0 after a fill is a stale read.)
         (_S.PARTIALLY_FILLED, _E.OBSERVED_PARTIAL): _S.PARTIALLY_FILLED,
@@ -244,6 +266,7 @@ TRANSITIONS: Final[Mapping[tuple[OrderStatus, EventKind], OrderStatus]] = pmap(
         # Fills may still land between the cancel request and its effect.
         (_S.PARTIALLY_FILLED, _E.CANCEL_REQUESTED): _S.PARTIALLY_FILLED,
         (_S.PARTIALLY_FILLED, _E.CANCEL_CONFIRMED): _S.CANCELED,
+        (_S.PARTIALLY_FILLED, _E.NOT_FOUND): _S.UNKNOWN,
         # ---- filled (terminal). Re-reading a closed order; fees/cost may be corrected.
         (_S.FILLED, _E.OBSERVED_FILLED): _S.FILLED,
         # ---- canceled (terminal).
@@ -273,6 +296,18 @@ TRANSITIONS: Final[Mapping[tuple[OrderStatus, EventKind], OrderStatus]] = pmap(
         (_S.ERROR, _E.OBSERVED_FILLED): _S.FILLED,
         (_S.ERROR, _E.OBSERVED_CANCELED): _S.CANCELED,
         (_S.ERROR, _E.OBSERVED_EXPIRED): _S.EXPIRED,
+        # ---- unknown (not working, not finished): Kraken said it does not know the txid.
+        # Asked again at every reconciliation; if Kraken lists it again, it is tracked.
+        (_S.UNKNOWN, _E.NOT_FOUND): _S.UNKNOWN,
+        (_S.UNKNOWN, _E.OBSERVED_PENDING): _S.SUBMITTED,
+        (_S.UNKNOWN, _E.OBSERVED_OPEN): _S.OPEN,
+        (_S.UNKNOWN, _E.OBSERVED_PARTIAL): _S.PARTIALLY_FILLED,
+        (_S.UNKNOWN, _E.OBSERVED_FILLED): _S.FILLED,
+        (_S.UNKNOWN, _E.OBSERVED_CANCELED): _S.CANCELED,
+        (_S.UNKNOWN, _E.OBSERVED_EXPIRED): _S.EXPIRED,
+        # A person closes it (cancel of an order Kraken does not know): error, with why.
+        (_S.UNKNOWN, _E.GAVE_UP): _S.ERROR,
+        (_S.UNKNOWN, _E.CANCEL_REQUESTED): _S.UNKNOWN,
         # ---- validated, simulated (terminal): nothing was placed; no edges.
     }
 )
@@ -303,6 +338,8 @@ _KINDS: Final[Mapping[type[Any], EventKind]] = {
     SendFailed: EventKind.SEND_FAILED,
     SendUnconfirmed: EventKind.SEND_UNCONFIRMED,
     GaveUp: EventKind.GAVE_UP,
+    Withdrawn: EventKind.WITHDRAWN,
+    NotFoundOnExchange: EventKind.NOT_FOUND,
     CancelRequested: EventKind.CANCEL_REQUESTED,
     CancelConfirmed: EventKind.CANCEL_CONFIRMED,
 }

@@ -66,8 +66,10 @@ class TimeInForce(StrEnum):
 class OrderStatus(StrEnum):
     """Every status a `LocalOrder` can have.
 
-    ``validated`` (paper mode: Kraken checked the order, nothing was placed) and
-    ``simulated`` (dry run: nothing was sent) extend the contract's list.
+    ``validated`` (paper mode: Kraken checked the order, nothing was placed),
+    ``simulated`` (dry run: nothing was sent) and ``unknown`` (Kraken says it does
+    not know an order it acknowledged: see `NotFoundOnExchange`) extend the
+    contract's list.
     """
 
     PENDING = "pending"
@@ -81,6 +83,7 @@ class OrderStatus(StrEnum):
     ERROR = "error"
     VALIDATED = "validated"
     SIMULATED = "simulated"
+    UNKNOWN = "unknown"
 
 
 TERMINAL_STATUSES: Final = frozenset(
@@ -103,6 +106,10 @@ LIVE_STATUSES: Final = frozenset(
     {OrderStatus.PENDING, OrderStatus.SUBMITTED, OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED}
 )
 """Not terminal: the order may still execute, or its fate is not known yet."""
+
+TRACKED_STATUSES: Final = LIVE_STATUSES | {OrderStatus.UNKNOWN}
+"""What reconciliation keeps asking Kraken about: the live orders, and the ones Kraken
+said it does not know (``unknown``: neither working nor finished; a person must look)."""
 
 
 class SkipReason(StrEnum):
@@ -227,6 +234,10 @@ class LocalOrder:
     refused a resend as a duplicate client order id) before its txid is known:
     such an order is never given up on, only found.
 
+    ``claimed_by`` names the service instance that created the order and will
+    send it (its send claim): while that instance is alive, nobody else may
+    declare the order never sent (see `kraken_bot.execution.reconciliation`).
+
     ``raw_request`` is the AddOrder payload without nonce or any credential.
     ``raw_response_json`` holds the last Kraken response as JSON text;
     `raw_response` decodes it.
@@ -264,6 +275,7 @@ class LocalOrder:
     action_index: int | None = None
     reference_price: Decimal | None = None
     exists_on_exchange: bool = False
+    claimed_by: str | None = None
 
     @property
     def raw_response(self) -> dict[str, Any] | None:
@@ -279,9 +291,14 @@ class LocalOrder:
         return self.status in TERMINAL_STATUSES
 
     @property
+    def is_live(self) -> bool:
+        """True while the order may still execute, or its fate is not known yet."""
+        return self.status in LIVE_STATUSES
+
+    @property
     def remaining_base_size(self) -> Decimal:
-        """Volume still to fill while the order lives; zero once terminal."""
-        if self.is_terminal:
+        """Volume still to fill while the order lives; zero otherwise."""
+        if not self.is_live:
             return Decimal(0)
         return self.requested_base_size - self.cumulative_base_filled
 
@@ -355,7 +372,45 @@ class SendUnconfirmed:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GaveUp:
-    """The exchange provably does not have the order and no retry is left."""
+    """The exchange provably does not have the order and no retry is left.
+
+    The event carries the evidence it was decided on, so folding it onto a newer
+    version of the order (another thread or process wrote in between) is refused
+    when the evidence no longer holds:
+
+    * ``never_sent``: decided because no AddOrder was ever attempted; refused once
+      the order has a send attempt.
+    * ``deadline``: decided because the order was absent after this AddOrder
+      deadline; refused when a newer send (another deadline) was recorded since.
+    """
+
+    at: datetime
+    message: str
+    never_sent: bool = False
+    deadline: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Withdrawn:
+    """Canceled locally before it reached Kraken: it will never be sent.
+
+    Legal only while no AddOrder was attempted, or (``deadline`` set) when the
+    last send was proven absent after that deadline. A sender whose write-ahead
+    comes after a withdrawal is refused, so a withdrawn order is never sent.
+    """
+
+    at: datetime
+    message: str
+    deadline: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotFoundOnExchange:
+    """Kraken says it does not know this order's txid, past the order's visibility window.
+
+    The order moves to ``unknown``: neither working nor finished. Reconciliation keeps
+    asking; if Kraken lists it again, it is tracked again.
+    """
 
     at: datetime
     message: str
@@ -393,6 +448,8 @@ OrderEvent = (
     | SendFailed
     | SendUnconfirmed
     | GaveUp
+    | Withdrawn
+    | NotFoundOnExchange
     | Observed
     | CancelRequested
     | CancelConfirmed

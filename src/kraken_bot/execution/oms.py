@@ -2,8 +2,9 @@
 
 Every public method has the same three-block shape (style rule 2): *gather*
 (clock, store, exchange into values), *decide* (one pure core call: the
-planner, the lifecycle, the retry policy), *apply* (send what the core decided,
-persist what it returned).
+planner, the lifecycle, the reconciliation decisions, the retry policy),
+*apply* (send what the core decided, persist what it returned through the
+ledger, which owns order state).
 
 Lifecycle::
 
@@ -12,23 +13,33 @@ Lifecycle::
 
 ``initialize()`` refuses unsafe live configurations, opens the database (a
 locked, read-only or corrupt file fails here, before anything is sent),
-rebuilds the in-memory state, reconciles orders left over from a previous run,
-and arms the dead-man switch in live mode. ``close()`` stops the switch's
-refresher, then disarms it.
+measures the offset to Kraken's clock (live mode is refused when it is unknown
+or too large), takes the account's live-trading lease (live mode: one process
+per API key places orders and keeps the dead-man switch), rebuilds the
+in-memory state, reconciles orders left over from a previous run, and arms the
+dead-man switch in live mode. ``close()`` stops the switch's refresher, then
+disarms it (only the process that armed it ever does).
+
+One account, many callers: a service is safe to call from several threads
+(cancels, ``cancel_all`` and reconciliation during ``execute_plan``), beside
+other processes on the same API key and database (``krakked cancel``,
+``reconcile``, ``run-once``): see the README's "Concurrency" section.
 
 Modes (contract section 7): live sends real orders (``validate`` omitted) only
 with all three opt-ins; paper sends AddOrder with ``validate=true`` and orders
 end ``validated``; dry_run sends nothing (market data is still read to size
-the orders) and orders end ``simulated``.
+the orders) and orders end ``simulated``. Paper and dry run never change the
+exchange: their cancels act on local records only.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from pathlib import Path
+from datetime import timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Self, TypeVar
 
@@ -36,6 +47,8 @@ from returns.pipeline import is_successful
 
 from kraken_bot.clock import Clock, SystemClock
 from kraken_bot.config import AppConfig
+from kraken_bot.execution._claims import AccountLease, ClaimRegistry
+from kraken_bot.execution._exchange_time import ExchangeClock
 from kraken_bot.execution._ledger import Ledger
 from kraken_bot.execution._plan_run import PlanRunner
 from kraken_bot.execution._reconcile import Reconciler, ReconcileReport
@@ -44,6 +57,7 @@ from kraken_bot.execution._submit import SendStats, Submitter
 from kraken_bot.execution.adapter import KrakenExecutionAdapter, TradingClient
 from kraken_bot.execution.exceptions import (
     CancelFailedError,
+    ClockOffsetError,
     LiveTradingRefusedError,
     MissingCredentialsError,
     NotInitializedError,
@@ -59,10 +73,14 @@ from kraken_bot.execution.models import (
     ExecutionResult,
     GaveUp,
     LocalOrder,
+    OrderStatus,
+    Withdrawn,
 )
+from kraken_bot.execution.reconciliation import NEVER_SENT_MESSAGE
 from kraken_bot.execution.scheduler import DeadManSwitch
 from kraken_bot.execution.store import ExecutionStore, SQLiteExecutionStore
-from kraken_bot.kraken.errors import KrakenAPIError, OrderRejectedError
+from kraken_bot.kraken.errors import KrakenAPIError, OrderRejectedError, is_not_open
+from kraken_bot.kraken.nonce import key_fingerprint, state_dir_for
 from kraken_bot.market.api import MarketData
 from kraken_bot.strategy.plan import ExecutionPlan, validate_plan
 
@@ -74,7 +92,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("kraken_bot.execution")
 
 _T = TypeVar("_T")
-_NOT_OPEN_ERRORS = ("EOrder:Unknown order", "EOrder:Invalid order")
+_WITHDRAWN = "canceled before it was sent"
 
 
 class ExecutionService:
@@ -90,6 +108,8 @@ class ExecutionService:
         clock: Clock | None = None,
         new_id: IdFactory = new_local_id,
         background_scheduler: bool = True,
+        observer: bool = False,
+        server_time: Callable[[], int] | None = None,
     ) -> None:
         """Assemble a service from its parts (see `from_config` to build them all).
 
@@ -97,11 +117,17 @@ class ExecutionService:
             config: the application configuration.
             market_data: pair metadata and prices (`MarketDataAPI`, or a static fake).
             client: the Kraken client (trading endpoints); not needed in dry_run.
-            store: execution records; None opens SQLite at ``config.storage.path``.
-            clock: time and sleep; the fake exchange's virtual clock in simulations.
+            store: execution records; None opens SQLite at ``config.database_path``.
+            clock: time and sleep (an `ExchangeClock` is kept as is, any other clock is
+                wrapped in one); the fake exchange's virtual clock in simulations.
             new_id: local id factory (seeded in simulations for reproducible runs).
             background_scheduler: refresh the dead-man switch from a thread; False
                 refreshes only during service calls (virtual time).
+            observer: read, cancel and reconcile only (a one-shot command beside a
+                running bot): never takes the account's live-trading lease, never arms
+                or disarms the dead-man switch, never places a live order.
+            server_time: reads Kraken's ``Time`` (unix seconds) to measure the clock
+                offset; None uses the client's ``server_time`` when it has one.
         """
         self.config = config
         self._exec = config.execution
@@ -109,9 +135,13 @@ class ExecutionService:
         self._client = client
         self._store = store
         self._owns_store = store is None
-        self._clock = clock or SystemClock()
+        self._clock = (
+            clock if isinstance(clock, ExchangeClock) else ExchangeClock(clock or SystemClock())
+        )
+        self._server_time = server_time or _server_time_of(client)
         self._new_id = new_id
         self._background = background_scheduler
+        self._observer = observer
         self._plan_lock = threading.Lock()
         self._ledger: Ledger | None = None
         self._submitter: Submitter | None = None
@@ -120,6 +150,15 @@ class ExecutionService:
         self._dead_man: DeadManSwitch | None = None
         self._owned_client: KrakenRESTClient | None = None
         self._closed = False
+        self._synced = False
+        self._next_clock_sync: float | None = None
+        state_dir = state_dir_for(config.kraken)
+        self.owner_id = f"svc-{uuid.uuid4().hex}"
+        """This service instance's id: the owner of the send claims it makes."""
+        self._claims = ClaimRegistry(state_dir)
+        key = config.kraken.api_key.reveal() if config.kraken.api_key is not None else ""
+        self.lease = AccountLease(state_dir / f"account-{key_fingerprint(key)}.lock")
+        """The account's live-trading lease (held by a live, non-observer service)."""
         self.stats = SendStats()
         self.last_reconcile: ReconcileReport | None = None
 
@@ -133,25 +172,16 @@ class ExecutionService:
         store: ExecutionStore | None = None,
         new_id: IdFactory = new_local_id,
         background_scheduler: bool = True,
+        observer: bool = False,
     ) -> ExecutionService:
         """Build the whole stack (client, market data, store, scheduler) from configuration."""
         from kraken_bot.kraken.client import KrakenRESTClient  # noqa: PLC0415 - keeps imports light
-        from kraken_bot.kraken.nonce import NonceSource  # noqa: PLC0415
         from kraken_bot.market.api import MarketDataAPI  # noqa: PLC0415
 
-        the_clock = clock or SystemClock()
-        nonce_file = config.kraken.nonce_state_file or f"{config.storage.path}.nonce"
-        client = KrakenRESTClient(
-            base_url=config.kraken.base_url,
-            api_key=config.kraken.api_key,
-            api_secret=config.kraken.api_secret,
-            tier=config.kraken.tier,
-            connect_timeout=config.kraken.connect_timeout_seconds,
-            read_timeout=config.kraken.read_timeout_seconds,
-            transport=transport,
-            clock=the_clock,
-            nonce_source=NonceSource(clock=the_clock, state_file=Path(nonce_file)),
+        the_clock = (
+            clock if isinstance(clock, ExchangeClock) else ExchangeClock(clock or SystemClock())
         )
+        client = KrakenRESTClient.from_config(config.kraken, transport=transport, clock=the_clock)
         service = cls(
             config=config,
             market_data=MarketDataAPI(client, clock=the_clock),
@@ -160,6 +190,7 @@ class ExecutionService:
             clock=the_clock,
             new_id=new_id,
             background_scheduler=background_scheduler,
+            observer=observer,
         )
         service._owned_client = client
         return service
@@ -167,7 +198,8 @@ class ExecutionService:
     # ------------------------------------------------------------------ lifecycle
 
     def initialize(self) -> None:
-        """Check safety, open the store, rebuild state, reconcile leftovers, arm the switch."""
+        """Check safety, open the store, measure the clock, take the lease, rebuild state,
+        reconcile leftovers, arm the switch. Nothing is sent before every check passed."""
         if self._ledger is not None:
             return
         if self._closed:
@@ -178,19 +210,33 @@ class ExecutionService:
                 "refusing to start: " + "; ".join(str(p) for p in problems)
             )
         self._check_exchange_access()
-        store = self._store or SQLiteExecutionStore(self.config.storage.path)
+        store = self._store or SQLiteExecutionStore(self.config.database_path)
         self._store = store
-        ledger = Ledger(store, buffer=self._exec.recent_executions_buffer)
+        try:
+            self._start(store)
+        except BaseException:
+            self._release_resources()
+            raise
+
+    def _start(self, store: ExecutionStore) -> None:
+        self._measure_clock(initial=True)
+        if self._trades_live:
+            self.lease.acquire(now=self._clock.now())
+        self._claims.register(self.owner_id)
+        ledger = Ledger(store, buffer=self._exec.recent_executions_buffer, owner=self.owner_id)
         ledger.load()
         self._ledger = ledger
         self._build_workers(ledger)
         if self._mode is ExecutionMode.DRY_RUN:
             self._settle_leftovers_offline(ledger)
-        elif ledger.live_orders():
+        elif self._mode is ExecutionMode.LIVE or ledger.tracked_orders():
+            # Live: always, so orders of ours that the database lost are adopted (and
+            # netted) before the first plan; paper: only its own leftovers.
             self.last_reconcile = self._reconciler_or_fail().reconcile()
-        if self._exec.dead_man_switch_enabled:
+            self._synced = self.last_reconcile.ok
+        if self._exec.dead_man_switch_enabled and self._trades_live:
             assert self._submitter is not None
-            self._dead_man = DeadManSwitch(
+            dead_man = DeadManSwitch(
                 self._submitter.adapter,
                 timeout_seconds=self._exec.dead_man_switch_seconds,
                 refresh_seconds=self._exec.dead_man_refresh_period,
@@ -199,30 +245,54 @@ class ExecutionService:
                 arm_retries=self._exec.max_retries,
                 arm_backoff_seconds=self._exec.retry_backoff_seconds,
             )
-            try:
-                self._dead_man.start()
-            except Exception:
-                # Never half-started: a live service without its switch must not trade.
-                self._dead_man = None
-                self._ledger = None
-                self._submitter = None
-                self._reconciler = None
-                self._runner = None
-                if self._owns_store:
-                    store.close()
-                    self._store = None
-                raise
+            dead_man.start()  # a live service without its switch must not trade
+            self._dead_man = dead_man
+
+    @property
+    def _trades_live(self) -> bool:
+        return self._exec.sends_live_orders and not self._observer
+
+    def _measure_clock(self, *, initial: bool) -> None:
+        """Measure the offset to Kraken's clock (not in dry run, which never asks Kraken).
+
+        Live trading is refused when the offset cannot be measured at start or is larger
+        than ``max_clock_offset_seconds``; paper mode only warns.
+        """
+        if self._mode is ExecutionMode.DRY_RUN or self._server_time is None:
+            return
+        read = self._server_time
+        try:
+            reading = self._clock.measure(
+                lambda: retry_transient(read, clock=self._clock, config=self._exec, what="Time")
+            )
+        except KrakenAPIError as error:
+            if initial and self._trades_live:
+                raise ClockOffsetError(
+                    f"refusing to trade live: the offset to Kraken's clock cannot be measured"
+                    f" ({error}); deadlines and order identities depend on it"
+                ) from error
+            log.warning("could not measure the offset to Kraken's clock: %s", error)
+            return
+        finally:
+            self._next_clock_sync = self._clock.monotonic() + self._exec.clock_sync_seconds
+        bound = timedelta(seconds=self._exec.max_clock_offset_seconds)
+        if abs(reading.offset) > bound:
+            message = (
+                f"this host's clock is {-reading.offset.total_seconds():+.1f} s from Kraken's"
+                f" (more than execution.max_clock_offset_seconds ="
+                f" {self._exec.max_clock_offset_seconds}); fix the host clock (NTP)"
+            )
+            if initial and self._trades_live:
+                raise ClockOffsetError(f"refusing to trade live: {message}")
+            log.error("%s", message)
 
     def _settle_leftovers_offline(self, ledger: Ledger) -> None:
         """Dry run cannot ask Kraken: orders never sent are settled; others wait for a real mode."""
-        for order in ledger.live_orders():
-            if order.attempts == 0:
-                ledger.transition(
-                    order,
-                    GaveUp(
-                        at=self._clock.now(),
-                        message="never sent: the process stopped before sending it",
-                    ),
+        for order in ledger.tracked_orders():
+            if order.attempts == 0 and order.is_live:
+                ledger.apply(
+                    order.local_id,
+                    GaveUp(at=self._clock.now(), message=NEVER_SENT_MESSAGE, never_sent=True),
                 )
             else:
                 log.warning(
@@ -259,14 +329,22 @@ class ExecutionService:
             return
         adapter = KrakenExecutionAdapter(self._client, self._exec)
         self._submitter = Submitter(adapter, ledger, self._clock, self._exec, self.stats)
-        userrefs = frozenset(
-            s.userref for s in self.config.strategies.values() if s.userref is not None
-        )
+        userrefs = {
+            s.userref: name for name, s in self.config.strategies.items() if s.userref is not None
+        }
         self._reconciler = Reconciler(
-            adapter, ledger, self._clock, self._exec, self._new_id, strategy_userrefs=userrefs
+            adapter,
+            ledger,
+            self._clock,
+            self._exec,
+            self._new_id,
+            self._claims,
+            strategy_userrefs=userrefs,
+            adopt=self._mode is ExecutionMode.LIVE,
         )
         self._runner.submitter = self._submitter
         self._runner.reconciler = self._reconciler
+        self._runner.live_claims = self._reconciler.live_claims
 
     def close(self) -> None:
         """Stop the dead-man switch refresher, disarm it, close what the service opened."""
@@ -276,11 +354,35 @@ class ExecutionService:
         if self._dead_man is not None:
             self._dead_man.stop(disarm=True)
             self._dead_man = None
+        self._release_resources()
+
+    def abandon(self) -> None:
+        """Drop the service as a killed process would: no exchange call, no disarming.
+
+        Releases what the operating system would release on a crash (the lease,
+        the send-claim lock, the database connection, the nonce file): for
+        supervisors replacing a stuck instance, and for tests of crashes.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        if self._dead_man is not None:
+            self._dead_man.stop(disarm=False)
+            self._dead_man = None
+        self._release_resources()
+
+    def _release_resources(self) -> None:
+        self._claims.release(self.owner_id)
+        self.lease.release()
         if self._owns_store and self._store is not None:
             self._store.close()
+            self._store = None
         if self._owned_client is not None:
             self._owned_client.close()
         self._ledger = None
+        self._submitter = None
+        self._reconciler = None
+        self._runner = None
 
     def __enter__(self) -> Self:
         self.initialize()
@@ -299,6 +401,11 @@ class ExecutionService:
         return self._exec.mode
 
     @property
+    def clock(self) -> ExchangeClock:
+        """Exchange time as this service measures it (local clock plus the offset)."""
+        return self._clock
+
+    @property
     def adapter(self) -> KrakenExecutionAdapter | None:
         """The Kraken adapter (None in dry run, where nothing may reach Kraken)."""
         return self._submitter.adapter if self._submitter is not None else None
@@ -310,8 +417,13 @@ class ExecutionService:
 
     @property
     def transition_failures(self) -> list[str]:
-        """Observations the lifecycle refused (stale or contradictory), for diagnostics."""
+        """Events the lifecycle refused (stale, contradictory, or superseded), for diagnostics."""
         return list(self._ledger_or_fail().transition_failures)
+
+    @property
+    def quarantined_orders(self) -> dict[str, str]:
+        """Order rows the database could not read back (left out of everything): id -> why."""
+        return self._ledger_or_fail().store.quarantined()
 
     @property
     def dead_man_switch(self) -> DeadManSwitch | None:
@@ -335,9 +447,12 @@ class ExecutionService:
         return self._reconciler
 
     def tick(self) -> None:
-        """Let the scheduler do due work (refresh the dead-man switch). Called by every method."""
+        """Do due background work: refresh the dead-man switch, measure the clock again."""
         if self._dead_man is not None:
             self._dead_man.tick()
+        due = self._next_clock_sync
+        if due is not None and self._clock.monotonic() >= due:
+            self._measure_clock(initial=False)
 
     # ------------------------------------------------------------------ execute
 
@@ -345,23 +460,53 @@ class ExecutionService:
         """Execute a Phase 4 plan and return what happened (contract 8.2).
 
         Raises:
-            PlanValidationError: the plan is malformed (nothing is sent).
+            PlanValidationError: the plan is malformed, or was already executed in
+                another mode in this database (nothing is sent).
+            LiveTradingRefusedError: an observer service was asked to trade live.
         """
         checked = validate_plan(plan)
         if not is_successful(checked):
             raise PlanValidationError(str(checked.failure()))
+        if self._observer and self._exec.sends_live_orders:
+            raise LiveTradingRefusedError(
+                "this service only reads, cancels and reconciles (observer): it places no"
+                " live orders"
+            )
         ledger = self._ledger_or_fail()
         with self._plan_lock:
             previous = ledger.store.get_result(plan.plan_id)
+            if previous is None and not self._exchange_state_known():
+                return self._runner_or_fail().refused(
+                    plan,
+                    "the exchange's orders could not be read since this service started"
+                    " (reconciliation failed): nothing was sent, so nothing can be bought"
+                    " twice; the next plan tries again",
+                )
             if previous is not None:
+                if previous.mode is not self._mode:
+                    raise PlanValidationError(
+                        f"plan {plan.plan_id!r} was executed in {previous.mode.value} mode in"
+                        f" {self.config.database_path}; a {self._mode.value} result cannot reuse"
+                        " it: use the database of that mode, or a new plan id"
+                    )
                 return self._replay(previous)
             return self._runner_or_fail().run(plan)
 
+    def _exchange_state_known(self) -> bool:
+        """Live: a full reconciliation succeeded since start (orders the database lost are
+        adopted and netted before anything is planned). Tried again when it has not."""
+        if self._mode is not ExecutionMode.LIVE or self._synced:
+            return True
+        self.refresh_from_exchange()
+        return self._synced
+
     def _replay(self, previous: ExecutionResult) -> ExecutionResult:
         """A plan already executed: nothing is sent; its orders as they stand now."""
-        ledger = self._ledger_or_fail()
         log.info("plan %s was already executed: not sending it again", previous.plan_id)
-        return replace(previous, orders=tuple(ledger.refresh_many(previous.orders)), replayed=True)
+        return replace(self._present(previous), replayed=True)
+
+    def _present(self, result: ExecutionResult) -> ExecutionResult:
+        return replace(result, orders=tuple(self._ledger_or_fail().refresh_many(result.orders)))
 
     # ------------------------------------------------------------------ inspect
 
@@ -375,9 +520,23 @@ class ExecutionService:
             return live
         return [o for o in live if o.status in OPEN_STATUSES]
 
+    def get_unknown_orders(self) -> list[LocalOrder]:
+        """Orders Kraken says it does not know (status ``unknown``): a person should look."""
+        tracked = self._ledger_or_fail().tracked_orders()
+        return [o for o in tracked if o.status is OrderStatus.UNKNOWN]
+
     def get_recent_executions(self, limit: int = 50) -> list[ExecutionResult]:
-        """The most recent plan results, newest first."""
-        return self._ledger_or_fail().recent_results(max(0, limit))
+        """The most recent plan results, newest first, each with its orders as they are now.
+
+        The result as recorded when the plan finished stays available for audit:
+        `get_execution_as_recorded`.
+        """
+        results = self._ledger_or_fail().recent_results(max(0, limit))
+        return [self._present(result) for result in results]
+
+    def get_execution_as_recorded(self, plan_id: str) -> ExecutionResult | None:
+        """A plan's result exactly as stored when it finished (orders as they were then)."""
+        return self._ledger_or_fail().store.get_result(plan_id)
 
     def get_order(self, order_id: str) -> LocalOrder:
         """An order by local id, Kraken txid, or client order id."""
@@ -392,55 +551,124 @@ class ExecutionService:
     # ------------------------------------------------------------------ cancel
 
     def cancel_order(self, order_id: str) -> LocalOrder:
-        """Cancel one order by local id or Kraken txid; returns its state after the cancel."""
+        """Cancel one order by local id, Kraken txid or client order id; returns its state.
+
+        An order not sent yet is withdrawn (it will never be sent, whatever queue it
+        waits in). In paper and dry run only local records change.
+        """
         self.tick()
         order = self.get_order(order_id)
-        if order.is_terminal or self._submitter is None:
-            return order
         ledger = self._ledger_or_fail()
-        if order.kraken_order_id is None and order.attempts == 0:
-            # Written but never sent (the write-ahead proves it): cancel locally.
-            return ledger.transition(order, CancelConfirmed(at=self._clock.now()))
-        order = ledger.transition(order, CancelRequested(at=self._clock.now()))
-        if order.kraken_order_id is None and order.userref is not None:
+        if order.status is OrderStatus.UNKNOWN:
+            return self._close_unknown(order)
+        if not order.is_live:
+            return order
+        withdrawn = self._withdraw(order)
+        if withdrawn is not None or self._submitter is None or self._mode is not ExecutionMode.LIVE:
+            return withdrawn or self.get_order(order.local_id)
+        order = ledger.apply(order.local_id, CancelRequested(at=self._clock.now())).order
+        if order.kraken_order_id is None and order.client_order_id is None:
             self.refresh_from_exchange()  # a userref order can only be canceled by txid
             order = self.get_order(order.local_id)
             if order.kraken_order_id is None:
-                return order
+                return order  # its sender, or reconciliation, finishes it (cancel requested)
+        self._send_cancel(order)
+        self._settle([order])
+        return self.get_order(order.local_id)
+
+    def _withdraw(self, order: LocalOrder) -> LocalOrder | None:
+        """Withdraw an order that was never sent (or, in paper and dry run, any live one).
+
+        Returns the withdrawn order, or None when it may be on the exchange.
+        """
+        if order.kraken_order_id is not None:
+            return None
+        local_only = self._mode is not ExecutionMode.LIVE
+        if order.attempts > 0 and not local_only:
+            return None
+        deadline = order.send_deadline if order.attempts > 0 else None
+        event = Withdrawn(at=self._clock.now(), message=_WITHDRAWN, deadline=deadline)
+        applied = self._ledger_or_fail().apply(order.local_id, event)
+        return applied.order if applied.accepted else None
+
+    def _send_cancel(self, order: LocalOrder) -> None:
+        assert self._submitter is not None
         adapter = self._submitter.adapter
         try:
             ack = self._with_retries(lambda: adapter.cancel_order(order))
         except OrderRejectedError as error:
-            if not any(e.startswith(_NOT_OPEN_ERRORS) for e in error.errors):
+            if not is_not_open(error):
                 raise
-            ack = None  # no longer open: filled or canceled already; reconcile below
-        if ack is not None and ack.count >= 1:
-            order = ledger.transition(
-                order, CancelConfirmed(at=self._clock.now(), response_json=ack.raw)
+            return  # no longer open: filled or canceled already; settled below
+        if ack.count >= 1 and not ack.pending:
+            self._ledger_or_fail().apply(
+                order.local_id, CancelConfirmed(at=self._clock.now(), response_json=ack.raw)
             )
-        self._settle([order])
-        return self.get_order(order.local_id)
+        # pending: Kraken has not finished canceling; the order stays open until observed.
+
+    def _close_unknown(self, order: LocalOrder) -> LocalOrder:
+        """An order Kraken does not know: ask once more (live), then close it locally."""
+        if self._submitter is not None and self._mode is ExecutionMode.LIVE:
+            try:
+                self._send_cancel(order)
+            except KrakenAPIError as error:
+                log.warning("order %s: cancel of an unknown order: %s", order.local_id, error)
+            self._settle([order])
+            order = self.get_order(order.local_id)
+            if order.status is not OrderStatus.UNKNOWN:
+                return order
+        message = "closed by a cancel: Kraken does not know this order (status was unknown)"
+        event = GaveUp(at=self._clock.now(), message=message)
+        return self._ledger_or_fail().apply(order.local_id, event).order
 
     def cancel_all(self) -> None:
-        """Cancel every open order (CancelAll), then reconcile each local order's final state."""
+        """Cancel every open order, and every order not sent yet (in any process).
+
+        Order of work: withdraw the orders not sent yet (their senders' write-ahead is
+        refused from then on: a canceled order is never sent), flag the rest, call
+        CancelAll, then wait for sends already in flight to pass their AddOrder
+        deadline, and cancel any of them that landed. In paper and dry run only
+        local records change.
+        """
         self.tick()
-        if self._submitter is None:
-            return
         ledger = self._ledger_or_fail()
-        live = ledger.live_orders()
         now = self._clock.now()
-        flagged = [ledger.transition(o, CancelRequested(at=now)) for o in live]
+        for order in ledger.live_orders():
+            if self._withdraw(order) is None:
+                ledger.apply(order.local_id, CancelRequested(at=now))
+        if self._submitter is None or self._mode is not ExecutionMode.LIVE:
+            return
         adapter = self._submitter.adapter
         self._with_retries(adapter.cancel_all)
-        self._settle(flagged)
+        self._cancel_in_flight()
+        self._settle(ledger.live_orders())
+
+    def _cancel_in_flight(self) -> None:
+        """Wait until sends in flight can no longer be placed, then cancel what landed."""
+        ledger = self._ledger_or_fail()
+        in_flight = [
+            o for o in ledger.live_orders() if o.kraken_order_id is None and o.attempts > 0
+        ]
+        deadlines = [o.send_deadline for o in in_flight if o.send_deadline is not None]
+        if not deadlines:
+            return
+        margin = timedelta(seconds=self._exec.lookup_margin_seconds)
+        wait = (max(deadlines) + margin - self._clock.now()).total_seconds()
+        if wait > 0:
+            log.info("cancel all: waiting %.1f s for sends in flight to settle", wait)
+            self._clock.sleep(wait)
+        self.refresh_from_exchange()
+        for order in ledger.live_orders():
+            if order.kraken_order_id is not None and order.cancel_requested_at is not None:
+                self._send_cancel(order)
 
     def _settle(self, orders: Sequence[LocalOrder]) -> None:
         """Read the final state of canceled orders (fills may have landed before the cancel)."""
         ledger = self._ledger_or_fail()
         reconciler = self._reconciler_or_fail()
         report = ReconcileReport()
-        reconciler.refresh_orders(ledger.refresh_many(orders), report)
-        if any(o.kraken_order_id is None for o in ledger.refresh_many(orders)):
+        reconciler.refresh_orders(orders, report)
+        if any(o.kraken_order_id is None and o.is_live for o in ledger.refresh_many(orders)):
             report = reconciler.reconcile()
         self.last_reconcile = report
 
@@ -456,12 +684,40 @@ class ExecutionService:
     # ------------------------------------------------------------------ reconcile
 
     def refresh_from_exchange(self) -> ReconcileReport:
-        """Re-sync local orders with Kraken's OpenOrders, ClosedOrders and QueryOrders."""
+        """Re-sync local orders with Kraken's OpenOrders, ClosedOrders and QueryOrders.
+
+        Cancels that were requested for orders now found on the book are sent
+        (live mode). The report names orders Kraken does not know and rows the
+        database could not read.
+        """
         self.tick()
-        self._ledger_or_fail()
+        ledger = self._ledger_or_fail()
         if self._reconciler is None:
-            report = ReconcileReport()
+            self._settle_leftovers_offline(ledger)
+            report = ReconcileReport(quarantined=ledger.store.quarantined())
         else:
             report = self._reconciler.reconcile()
+            self._synced = self._synced or report.ok
+            if self._mode is ExecutionMode.LIVE and self._submitter is not None:
+                self._follow_up_cancels(ledger)
         self.last_reconcile = report
         return report
+
+    def _follow_up_cancels(self, ledger: Ledger) -> None:
+        """A cancel requested before the order's txid was known: send it now that it is."""
+        for order in ledger.live_orders():
+            if order.cancel_requested_at is None or order.kraken_order_id is None:
+                continue
+            if order.status in OPEN_STATUSES:
+                try:
+                    self._send_cancel(order)
+                except KrakenAPIError as error:
+                    log.warning("order %s: requested cancel failed: %s", order.local_id, error)
+
+
+def _server_time_of(client: object) -> Callable[[], int] | None:
+    """The client's ``server_time`` as unix seconds, when it has one."""
+    server_time = getattr(client, "server_time", None)
+    if server_time is None:
+        return None
+    return lambda: int(server_time().unixtime)

@@ -20,7 +20,10 @@ Rules, checked per action in this order (the first that applies wins):
    no-op, or "covered by open orders" when orders are working. So a plan
    repeated while its orders work never doubles them. Intents accepted
    earlier in the same plan count the same way, so a plan naming one (pair,
-   strategy) twice does not double its order either.
+   strategy) twice does not double its order either. A live order of no known
+   strategy (adopted after the database lost it) belongs to the strategy whose
+   configured userref it carries; otherwise it counts against every action on
+   its pair, so nothing is bought twice because its owner is unknown.
 4. Side from the sign of the delta; volume ``|delta|`` truncated to
    ``lot_decimals``. Zero: below one lot step; under ``ordermin``: below
    ordermin. A sell may not exceed what is held minus what open sells already
@@ -190,7 +193,11 @@ def _environment(plan: ExecutionPlan, ctx: PlanningContext) -> Env:
         pairs=pairs,
         names=names,
         repeated=frozenset(key for key, seen in keys.items() if seen > 1),
-        working=index_working(ctx.open_orders, names.__getitem__),
+        working=index_working(
+            ctx.open_orders,
+            names.__getitem__,
+            {userref: strategy for strategy, userref in ctx.strategy_userrefs.items()},
+        ),
         usd_rates={p.quote: usd_rate(p, ctx) for p in resolved},
         quotes={
             name: Quote(quote.mid, quote.age_seconds(ctx.now)) for name, quote in ctx.prices.items()

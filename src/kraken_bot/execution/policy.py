@@ -32,7 +32,12 @@ from datetime import datetime, timedelta
 from typing import Literal, overload
 
 from kraken_bot.config import ExecutionConfig
-from kraken_bot.kraken.errors import ErrorClass, KrakenAPIError, RateLimitError
+from kraken_bot.kraken.errors import (
+    ErrorClass,
+    KrakenAPIError,
+    RateLimitError,
+    reports_duplicate_order,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,6 +56,9 @@ class LookUpFirst:
     reason: str
     proven: bool = False
     """Kraken's answer proved the order is on its book: find it, never resend or give up."""
+    reject_if_absent: str | None = None
+    """A permanent refusal of a resend: if the lookup does not find the first send, the
+    order is rejected with this message (never resent)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,10 +125,6 @@ def kraken_message(error: KrakenAPIError) -> str:
     return "; ".join(error.errors) or error.message
 
 
-def _is_duplicate(error: KrakenAPIError) -> bool:
-    return any("duplicate" in text.lower() for text in (*error.errors, error.message))
-
-
 def _retry_limit(error_class: ErrorClass, config: ExecutionConfig) -> int:
     return (
         min(config.max_retries, 1) if error_class is ErrorClass.RETRY_ONCE else config.max_retries
@@ -158,10 +162,13 @@ def decide_after_send_error(
         deadline: the AddOrder ``deadline`` sent, if any.
 
     Returns:
-        ``RejectOrder`` for a permanent error, except a duplicate-id answer, which
-        proves an earlier send of the same order exists (``LookUpFirst``);
-        ``RetryAfter`` / ``GiveUpOrder`` for retry classes; ``LookUpFirst``
-        after the deadline plus the lookup margin for an ambiguous error.
+        ``RejectOrder`` for a permanent error on a first send; a duplicate-id answer
+        proves an earlier send of the same order exists (``LookUpFirst``, proven);
+        any permanent error on a resend leads to a lookup first (the earlier send
+        may exist and have caused it, e.g. by holding the funds), then to
+        ``RejectOrder`` only if the lookup does not find it; ``RetryAfter`` /
+        ``GiveUpOrder`` for retry classes; ``LookUpFirst`` after the deadline plus
+        the lookup margin for an ambiguous error.
 
     >>> from datetime import UTC, datetime
     >>> from kraken_bot.kraken.errors import error_from_kraken
@@ -180,12 +187,19 @@ def decide_after_send_error(
     """
     error_class = error.error_class
     if error_class is ErrorClass.PERMANENT:
-        if _is_duplicate(error):
+        if reports_duplicate_order(error):
             # Our client order ids are unique per order, so a duplicate answer proves an
             # earlier send of this very order is on the book (a lost reply, or a crash
             # between send and write): adopt it rather than reject what exists.
             reason = f"{kraken_message(error)}: the earlier send exists; adopt it"
             return LookUpFirst(not_before=now, reason=reason, proven=True)
+        if sends_so_far > 1:
+            # Kraken's refusal of a resend may come from the first send (it holds the funds,
+            # or its id): look for the first send before calling the order rejected.
+            reason = f"{kraken_message(error)}: a resend was refused; look for the first send"
+            return LookUpFirst(
+                not_before=now, reason=reason, reject_if_absent=kraken_message(error)
+            )
         return RejectOrder(message=kraken_message(error))
     if error_class is ErrorClass.AMBIGUOUS:
         margin = timedelta(seconds=config.lookup_margin_seconds)

@@ -13,6 +13,11 @@ SQLite (`SQLiteExecutionStore`):
   survives power loss, at the cost of an fsync per commit.
 * One connection guarded by a lock; every write is ``BEGIN IMMEDIATE`` ...
   ``COMMIT`` (rolled back on any error).
+* Compare-and-set: every row has a ``version``; `ExecutionStore.update_order`
+  writes a new state only onto the version it was folded from, so two
+  processes on one database never overwrite each other's changes.
+* A row that cannot be read back is quarantined (its reason kept in the
+  ``quarantine`` column) and left out of every read instead of stopping it.
 * Tables: the contract's ``execution_orders`` and ``execution_results``
   (section 9) with extra columns, ``execution_order_events`` (the audit trail)
   and ``schema_version`` (set to `SCHEMA_VERSION`). Timestamp columns hold
@@ -89,6 +94,39 @@ class ExecutionStore(Protocol):
         """`save_order` for many orders, all in one transaction."""
         ...
 
+    def update_order(
+        self,
+        order: LocalOrder,
+        *,
+        expected_version: int,
+        event: str | None = None,
+        detail: str | None = None,
+    ) -> int | None:
+        """Compare-and-set: write only onto ``expected_version``; the new version, or None."""
+        ...
+
+    def adopt_order(
+        self, order: LocalOrder, *, event: str | None = None, detail: str | None = None
+    ) -> bool:
+        """Insert a new record (over a quarantined row only); False when one exists."""
+        ...
+
+    def get_versioned(self, local_id: str) -> tuple[LocalOrder, int] | None:
+        """An order's latest snapshot and its version."""
+        ...
+
+    def live_versioned(self) -> list[tuple[LocalOrder, int]]:
+        """`live_orders`, each with its version."""
+        ...
+
+    def quarantined(self) -> dict[str, str]:
+        """Order rows that could not be read back (left out of every read): local id -> why."""
+        ...
+
+    def userrefs(self) -> frozenset[int]:
+        """Every userref on a stored order."""
+        ...
+
     def save_result(self, result: ExecutionResult) -> None:
         """Upsert a plan's result (keyed by plan id)."""
         ...
@@ -106,7 +144,7 @@ class ExecutionStore(Protocol):
         ...
 
     def live_orders(self) -> list[LocalOrder]:
-        """Orders whose status is in `LIVE_STATUSES`, oldest first."""
+        """Orders whose status is in `TRACKED_STATUSES` (live, and ``unknown``), oldest first."""
         ...
 
     def orders_for_plan(self, plan_id: str) -> list[LocalOrder]:

@@ -33,7 +33,6 @@ import math
 import threading
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
 from urllib.parse import urlencode, urlsplit
@@ -49,12 +48,13 @@ from kraken_bot.config import KrakenConfig
 from kraken_bot.kraken.errors import (
     AuthError,
     NetworkError,
+    NonceError,
     RateLimitError,
     UnexpectedResponseError,
     unwrap_envelope,
 )
 from kraken_bot.kraken.limiter import RateLimiter
-from kraken_bot.kraken.nonce import NonceSource
+from kraken_bot.kraken.nonce import NonceSource, nonce_file
 from kraken_bot.kraken.orders import AddOrderRequest
 from kraken_bot.kraken.ratelimit import Charge
 from kraken_bot.kraken.region import Tier
@@ -247,10 +247,7 @@ class KrakenRESTClient:
     ) -> KrakenRESTClient:
         """A client for a `KrakenConfig` (persistent nonces when it names a state file)."""
         clock = clock if clock is not None else SystemClock()
-        nonces = NonceSource(
-            clock=clock,
-            state_file=Path(config.nonce_state_file) if config.nonce_state_file else None,
-        )
+        nonces = NonceSource(clock=clock, state_file=nonce_file(config))
         return cls(
             base_url=config.base_url,
             api_key=config.api_key,
@@ -267,7 +264,7 @@ class KrakenRESTClient:
         return f"KrakenRESTClient(base_url={self._base_url!r}, tier={self._tier.value!r})"
 
     def close(self) -> None:
-        """Persist the last nonce exactly, and close the session if the client created it."""
+        """Release the nonce file, and close the session if the client created it."""
         self._nonces.close()
         if self._owns_session:
             self._session.close()
@@ -356,6 +353,16 @@ class KrakenRESTClient:
         except RateLimitError as exc:
             self._limiter.record_rate_limited(exc, charge)
             raise
+        except NonceError:
+            # Every krakked process on this key shares one nonce file, locked until each
+            # request is sent: a refused nonce means something else uses the key.
+            _LOG.error(
+                "%s: Kraken refused the nonce. Another program uses this API key without"
+                " krakked's nonce file (%s): give it its own key, or share that file",
+                method,
+                self._nonces.state_file or "in memory",
+            )
+            raise
         if self._limiter.enabled:
             self._note_result(method, wire, result)
         return result
@@ -380,14 +387,17 @@ class KrakenRESTClient:
                     continue  # another thread spent the budget while this one slept
                 started = self._clock.monotonic()
                 try:
-                    nonce, body = form_body(self._nonces.next(), fields)
-                    headers = {
-                        **self._public_headers,
-                        "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
-                        "API-Key": self._api_key.reveal(),
-                        "API-Sign": self._signing_key.sign(path, nonce, body),
-                    }
-                    response = self._send("POST", url, headers, body, method)
+                    # The key's nonce order is held (across processes) until the request is
+                    # sent, so requests on one key reach Kraken in nonce order.
+                    with self._nonces.reserve() as reserved:
+                        nonce, body = form_body(reserved, fields)
+                        headers = {
+                            **self._public_headers,
+                            "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+                            "API-Key": self._api_key.reveal(),
+                            "API-Sign": self._signing_key.sign(path, nonce, body),
+                        }
+                        response = self._send("POST", url, headers, body, method)
                 finally:
                     # Charged on the reply (or failure), never before: see ratelimit rule 2.
                     self._limiter.settle(charge)

@@ -299,3 +299,32 @@ def unwrap_envelope(
             )
         )
     return Success(envelope["result"])
+
+
+def reports_duplicate_order(error: KrakenAPIError) -> bool:
+    """True when Kraken's answer says the order's client id is already in use.
+
+    Kraken documents no string for this (kraken-api.md section 11, item 1);
+    third-party clients assume ``EOrder:Duplicate order``. It is a hint, never the
+    only safeguard: after a second send, any permanent refusal leads to a lookup.
+
+    >>> reports_duplicate_order(error_from_kraken(["EOrder:Duplicate order"]))
+    True
+    """
+    return any("duplicate" in text.lower() for text in (*error.errors, error.message))
+
+
+_NOT_OPEN: Final = ("EOrder:Unknown order", "EOrder:Invalid order")
+
+
+def is_not_open(error: KrakenAPIError) -> bool:
+    """True when Kraken's answer means "that order is not open" (closed, or never known).
+
+    Cancelling an order that is no longer open may answer ``EOrder:Unknown order`` or
+    ``EOrder:Invalid order`` (kraken-api.md, corrections item 3); both mean the same.
+
+    >>> is_not_open(error_from_kraken(["EOrder:Invalid order"])), is_not_open(
+    ...     error_from_kraken(["EOrder:Insufficient funds"]))
+    (True, False)
+    """
+    return any(text.startswith(_NOT_OPEN) for text in error.errors)

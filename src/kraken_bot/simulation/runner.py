@@ -27,6 +27,7 @@ by the test suite, not by replays.
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -107,8 +108,14 @@ class _RecordingTransport(SimTransport):
         return super().send(request, *args, **kwargs)
 
 
-def simulation_config(db_path: Path, api_key: str, api_secret: str, tier: str) -> AppConfig:
-    """Live mode against the fake exchange with every opt-in set, one order in flight."""
+def simulation_config(
+    db_path: Path, api_key: str, api_secret: str, tier: str, state_dir: Path | None = None
+) -> AppConfig:
+    """Live mode against the fake exchange with every opt-in set, one order in flight.
+
+    ``state_dir`` keeps the replay's per-key state (account lease, send claims) apart
+    from the machine's real one (the replay's key is the fake's).
+    """
     return AppConfig(
         execution=ExecutionConfig(
             mode=ExecutionMode.LIVE,
@@ -121,6 +128,7 @@ def simulation_config(db_path: Path, api_key: str, api_secret: str, tier: str) -
             api_key=Secret(api_key),
             api_secret=Secret(api_secret),
             tier=Tier(tier),
+            state_dir=str(state_dir) if state_dir is not None else None,
         ),
         storage=StorageConfig(path=str(db_path)),
     )
@@ -140,7 +148,9 @@ def _load(settings: SimulationSettings) -> Scenario:
 class _Run:
     """One run's moving parts (built by `run_simulation`)."""
 
-    def __init__(self, settings: SimulationSettings, progress: Progress | None) -> None:
+    def __init__(
+        self, settings: SimulationSettings, progress: Progress | None, state: Path
+    ) -> None:
         self.settings = settings
         self.progress = progress
         self.scenario = _load(settings)
@@ -154,7 +164,7 @@ class _Run:
         else:
             self.key, secret = self.exchange.create_account(dict(DEFAULT_BALANCES), name="sim")
         self.transport = _RecordingTransport(self.exchange)
-        config = simulation_config(settings.db_path, self.key, secret, self.exchange.tier)
+        config = simulation_config(settings.db_path, self.key, secret, self.exchange.tier, state)
         if settings.userref is not None:
             strategies = pmap({STRATEGY_ID: StrategyConfig(userref=settings.userref)})
             config = replace(config, strategies=strategies)
@@ -257,8 +267,15 @@ def run_simulation(
         kraken_sim.ScenarioError, OSError: the scenario or fault file cannot be loaded.
         kraken_bot.execution.exceptions.StoreError: the database cannot be written.
     """
+    with tempfile.TemporaryDirectory(prefix="krakked-sim-") as state:
+        return _run_simulation(settings, progress, Path(state))
+
+
+def _run_simulation(
+    settings: SimulationSettings, progress: Progress | None, state: Path
+) -> SimulationOutcome:
     wall_start = time.perf_counter()
-    run = _Run(settings, progress)
+    run = _Run(settings, progress, state)
     started = run.clock.now()
     results: list[ExecutionResult] = []
     try:

@@ -1,9 +1,12 @@
-"""Nonces: strictly increasing across threads, clock steps and restarts (kraken-api.md, section 1)."""
+"""Nonces: strictly increasing across threads, processes, clock steps and restarts (kraken-api.md, section 1)."""
 
 from __future__ import annotations
 
 import itertools
 import json
+import subprocess
+import sys
+import textwrap
 import threading
 from datetime import UTC, datetime
 
@@ -82,50 +85,69 @@ def test_a_restarted_process_starts_above_every_nonce_of_the_previous_one(clock,
     assert second.next() > max(used)
 
 
-def test_the_state_file_is_not_written_on_every_call(clock, tmp_path):
+def test_every_nonce_is_written_to_the_shared_file_before_it_is_used(clock, tmp_path):
     state = tmp_path / "kraken.nonce"
     source = NonceSource(clock=clock, state_file=state)
-    source.next()
-    written = state.read_text()
-    for _ in range(160):
-        clock.advance(0.05)  # 8 s of calls: within the 10 s reserve
-        source.next()
-    assert source.writes == 1
-    assert state.read_text() == written
-    clock.advance(10)
-    source.next()
-    assert source.writes == 2
-
-
-def test_a_clean_close_lets_the_next_process_follow_the_clock(clock, tmp_path):
-    state = tmp_path / "kraken.nonce"
-    handed_out = []
-    for _ in range(20):  # twenty short-lived commands, each closing cleanly
-        source = NonceSource(clock=clock, state_file=state)
-        handed_out.append(source.next())
-        source.close()
-        clock.advance(0.001)
-    assert handed_out == sorted(set(handed_out))
-    now_ms = int(clock.now().timestamp() * 1000)
-    assert handed_out[-1] - now_ms < 1_000  # not pushed ahead of the clock
-
-
-def test_a_crash_leaves_nonces_at_most_one_reserve_ahead(clock, tmp_path):
-    state = tmp_path / "kraken.nonce"
-    crashed = NonceSource(clock=clock, state_file=state)
-    last = crashed.next()  # no close(): the process died
-    restarted = NonceSource(clock=clock, state_file=state, reserve_seconds=10)
-    first = restarted.next()
-    assert last < first <= last + 10_000 + 1
-
-
-def test_the_persisted_mark_is_ahead_of_every_nonce_handed_out(clock, tmp_path):
-    state = tmp_path / "kraken.nonce"
-    source = NonceSource(clock=clock, state_file=state)
-    for _ in range(200):
+    for _ in range(50):
         nonce = source.next()
-        clock.advance(1.7)
-        assert json.loads(state.read_text())["high_water"] >= nonce
+        clock.advance(0.3)
+        assert json.loads(state.read_text())["high_water"] == nonce
+    assert source.writes == 50
+
+
+def test_a_second_process_on_the_key_never_makes_the_first_one_go_backwards(clock, tmp_path):
+    """Two processes share the key's file: a newcomer whose clock is 10 s ahead moves the
+    shared order forward, and the first process follows it instead of being refused."""
+    state = tmp_path / "kraken.nonce"
+    running = NonceSource(clock=clock, state_file=state)
+    ahead = type(clock)(START)
+    ahead.advance(10)
+    newcomer = NonceSource(clock=ahead, state_file=state)
+    taken = [running.next(), newcomer.next(), running.next(), newcomer.next(), running.next()]
+    assert all(b > a for a, b in itertools.pairwise(taken))
+
+
+def test_a_reservation_holds_the_key_until_the_request_is_sent(clock, tmp_path):
+    state = tmp_path / "kraken.nonce"
+    first = NonceSource(clock=clock, state_file=state)
+    second = NonceSource(clock=clock, state_file=state)  # another process's source
+    got: list[int] = []
+    waiting = threading.Event()
+
+    def other() -> None:
+        waiting.set()
+        got.append(second.next())
+
+    with first.reserve() as mine:
+        thread = threading.Thread(target=other)
+        thread.start()
+        waiting.wait(5)
+        thread.join(0.3)
+        assert thread.is_alive(), "the second source took a nonce while the first was sending"
+    thread.join(5)
+    assert got == [mine + 1]
+
+
+def test_two_real_processes_on_one_key_get_unique_increasing_nonces(tmp_path):
+    state = tmp_path / "kraken.nonce"
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from kraken_bot.clock import SystemClock
+        from kraken_bot.kraken.nonce import NonceSource
+        source = NonceSource(clock=SystemClock(), state_file=__import__("pathlib").Path({str(state)!r}))
+        print(" ".join(str(source.next()) for _ in range(300)))
+        """
+    )
+    runs = [
+        subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=60)[0] for run in runs]
+    sequences = [[int(n) for n in out.split()] for out in outputs]
+    assert all(len(seq) == 300 for seq in sequences)
+    assert all(all(b > a for a, b in itertools.pairwise(seq)) for seq in sequences)
+    assert len(set(sequences[0]) | set(sequences[1])) == 600
 
 
 def test_the_state_file_is_replaced_atomically_leaving_no_temporary_files(clock, tmp_path):
@@ -146,7 +168,7 @@ def test_a_state_file_of_another_unit_is_refused(clock, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "content", ["", "not json", '{"unit": "ms"}', '{"unit": "ms", "high_water": -5}', "[]"]
+    "content", ["not json", '{"unit": "ms"}', '{"unit": "ms", "high_water": -5}', "[]"]
 )
 def test_a_damaged_state_file_is_refused_with_a_clear_message(clock, tmp_path, content):
     state = tmp_path / "kraken.nonce"

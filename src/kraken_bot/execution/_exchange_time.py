@@ -1,0 +1,143 @@
+"""Exchange time: Kraken's clock as this host measures it (shell).
+
+Deadlines Kraken enforces (AddOrder ``deadline``), the windows in which an
+order may be missing from its listings, and the identity check of userref
+orders (Kraken's ``opentm`` against our first send) all compare our times with
+Kraken's. A host whose clock drifts seconds from Kraken's would have every
+order refused (``EService:Deadline elapsed``) or would fail to recognise its
+own orders and send them twice. So the service reads time through an
+`ExchangeClock`: the local clock plus an offset measured against Kraken's
+public ``Time``.
+
+Kraken's ``Time`` has one-second resolution. One reading bounds the offset to
+the interval ``[server - t_after, server + 1 - t_before]``; a few readings are
+intersected (`estimate_offset`). When the interval contains zero the offset is
+taken as zero (nothing distinguishable to correct); otherwise its midpoint is
+used, with half its width as the uncertainty.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from kraken_bot.clock import Clock
+
+log = logging.getLogger("kraken_bot.execution")
+
+_SAMPLES = 3
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClockSample:
+    """One reading of Kraken's ``Time``: local times around it, and the server's second."""
+
+    before: datetime
+    after: datetime
+    server_unix: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClockReading:
+    """The measured offset (Kraken minus local), its uncertainty, and when it was taken."""
+
+    offset: timedelta
+    uncertainty: timedelta
+    measured_at: datetime
+
+
+def estimate_offset(samples: Sequence[ClockSample]) -> tuple[timedelta, timedelta]:
+    """The offset (Kraken minus local) the samples allow, and its uncertainty.
+
+    >>> from datetime import UTC, datetime
+    >>> t = datetime(2026, 1, 1, 0, 0, 0, 250000, tzinfo=UTC)
+    >>> estimate_offset([ClockSample(before=t, after=t, server_unix=int(t.timestamp()))])
+    (datetime.timedelta(0), datetime.timedelta(microseconds=500000))
+    >>> ahead = t + timedelta(seconds=12)
+    >>> offset, _ = estimate_offset([ClockSample(before=ahead, after=ahead,
+    ...     server_unix=int(t.timestamp()))])
+    >>> round(offset.total_seconds(), 2)
+    -11.75
+    """
+    low, high = float("-inf"), float("inf")
+    for sample in samples:
+        low = max(low, sample.server_unix - sample.after.timestamp())
+        high = min(high, sample.server_unix + 1 - sample.before.timestamp())
+    if low > high:  # inconsistent readings (a clock stepped meanwhile): trust the last one
+        last = samples[-1]
+        low = last.server_unix - last.after.timestamp()
+        high = last.server_unix + 1 - last.before.timestamp()
+    half = timedelta(seconds=(high - low) / 2)
+    if low <= 0 <= high:
+        return timedelta(0), half
+    return timedelta(seconds=(low + high) / 2), half
+
+
+class ExchangeClock:
+    """The local clock, shifted by the measured offset to Kraken's. Thread-safe.
+
+    ``sleep`` and ``monotonic`` are the local clock's; ``now`` is exchange time.
+    """
+
+    def __init__(self, local: Clock) -> None:
+        self._local = local
+        self._lock = threading.Lock()
+        self._offset = timedelta(0)
+        self.reading: ClockReading | None = None
+        """The last successful measurement (None: never measured)."""
+
+    @property
+    def local(self) -> Clock:
+        """The host's own clock."""
+        return self._local
+
+    @property
+    def offset(self) -> timedelta:
+        """Kraken's time minus the host's (zero until measured)."""
+        with self._lock:
+            return self._offset
+
+    def now(self) -> datetime:
+        """Exchange time: the local time plus the offset."""
+        return self._local.now() + self.offset
+
+    def monotonic(self) -> float:
+        """The local monotonic clock."""
+        return self._local.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep on the local clock."""
+        self._local.sleep(seconds)
+
+    def measure(self, server_unix: Callable[[], int]) -> ClockReading:
+        """Read Kraken's ``Time`` a few times and adopt the offset they allow.
+
+        Raises whatever ``server_unix`` raises (the caller decides whether an
+        unknown offset is acceptable).
+        """
+        samples: list[ClockSample] = []
+        offset, uncertainty = timedelta(0), timedelta(0)
+        for _ in range(_SAMPLES):
+            before = self._local.now()
+            unix = server_unix()
+            samples.append(ClockSample(before=before, after=self._local.now(), server_unix=unix))
+            offset, uncertainty = estimate_offset(samples)
+            if uncertainty <= timedelta(milliseconds=600):
+                break
+        reading = ClockReading(
+            offset=offset, uncertainty=uncertainty, measured_at=self._local.now() + offset
+        )
+        with self._lock:
+            changed = abs(offset - self._offset) >= timedelta(seconds=1)
+            self._offset = offset
+            self.reading = reading
+        if changed or abs(offset) >= timedelta(seconds=2):
+            log.info(
+                "clock offset to Kraken: %+.3f s (+/- %.3f s)",
+                offset.total_seconds(),
+                uncertainty.total_seconds(),
+            )
+        return reading
