@@ -62,7 +62,7 @@ from kraken_bot.execution.models import (
 )
 from kraken_bot.execution.scheduler import DeadManSwitch
 from kraken_bot.execution.store import ExecutionStore, SQLiteExecutionStore
-from kraken_bot.kraken.errors import KrakenAPIError, OrderRejectedError
+from kraken_bot.kraken.errors import KrakenAPIError, OrderRejectedError, is_not_open
 from kraken_bot.market.api import MarketData
 from kraken_bot.strategy.plan import ExecutionPlan, validate_plan
 
@@ -74,7 +74,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("kraken_bot.execution")
 
 _T = TypeVar("_T")
-_NOT_OPEN_ERRORS = ("EOrder:Unknown order", "EOrder:Invalid order")
 
 
 class ExecutionService:
@@ -411,7 +410,7 @@ class ExecutionService:
         try:
             ack = self._with_retries(lambda: adapter.cancel_order(order))
         except OrderRejectedError as error:
-            if not any(e.startswith(_NOT_OPEN_ERRORS) for e in error.errors):
+            if not is_not_open(error):
                 raise
             ack = None  # no longer open: filled or canceled already; reconcile below
         if ack is not None and ack.count >= 1:
