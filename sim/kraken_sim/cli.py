@@ -105,7 +105,7 @@ def run_serve(
     except ValueError as exc:
         parser.error(f"--quirk: {exc}")
     clock: Clock = WallClock() if args.clock == "wall" else VirtualClock(start=scenario.start)
-    id_salt = args.id_salt if args.id_salt is not None else secrets.token_hex(4)
+    id_salt = args.id_salt if args.id_salt is not None else secrets.token_hex(8)
     exchange = Exchange(
         scenario,
         seed=args.seed,

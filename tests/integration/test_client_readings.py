@@ -230,3 +230,39 @@ def test_market_orders_carry_no_time_in_force_and_pass_a_strict_exchange(tmp_pat
     assert order.status is OrderStatus.FILLED, order.last_error
     assert body["ordertype"] == "market"
     assert not {"timeinforce", "expiretm", "price", "oflags"} & set(body)
+
+
+# ---------------------------------------------------------------- crossing post-only orders
+
+
+@pytest.mark.parametrize(
+    ("reading", "status"),
+    [("cancel", OrderStatus.CANCELED), ("reject", OrderStatus.REJECTED)],
+)
+def test_a_crossing_post_only_order_ends_unfilled_under_either_reading(tmp_path, reading, status):
+    """A post-only buy priced 50 bps above the mid crosses the ask: Kraken either accepts it and
+    cancels it at once (reason ``Post only order``) or refuses it; nothing fills either way."""
+    stack = sim_stack(
+        tmp_path,
+        execution=live_config(post_only=True),
+        quirks=Quirks(post_only_crossing=reading),
+    )
+    try:
+        service = stack.service()
+        service.execute_plan(plan("post", action("XBTUSD", "0", "0.01")))
+        service.refresh_from_exchange()
+        (order,) = service.get_recent_executions(limit=1)[0].orders
+        order = service.get_order(order.local_id)
+        (body,) = stack.sent("AddOrder")
+        on_exchange = stack.exchange_orders()
+    finally:
+        stack.close()
+    assert body["oflags"] == "post"
+    assert order.status is status
+    assert order.cumulative_base_filled == 0
+    if reading == "cancel":
+        assert [(o.status, o.reason) for o in on_exchange] == [("canceled", "Post only order")]
+        assert order.kraken_order_id == on_exchange[0].txid
+    else:
+        assert on_exchange == []
+        assert order.last_error == "EOrder:Post only order"
