@@ -26,7 +26,7 @@ from kraken_bot.execution.oms import ExecutionService
 from kraken_bot.kraken.region import Tier
 from kraken_bot.secret import Secret
 from kraken_bot.strategy.plan import ActionType, ExecutionPlan, RiskAdjustedAction
-from kraken_sim import Exchange, FaultPlan, SimTransport, VirtualClock, load_scenario
+from kraken_sim import Exchange, FaultPlan, Quirks, SimTransport, VirtualClock, load_scenario
 
 SIM_URL = "http://kraken-sim.invalid"
 START_ATTEMPTS = 10
@@ -203,10 +203,13 @@ def sim_stack(
     seed: int = 7,
     balances: Mapping[str, Decimal] = BALANCES,
     strategies: Any = None,
+    quirks: Quirks | None = None,
 ) -> SimStack:
     """Build a fake exchange with one funded account and a config pointing at it."""
     clock = VirtualClock(start=START)
-    exchange = Exchange(load_scenario(None), seed=seed, clock=clock, faults=faults, tier=tier)
+    exchange = Exchange(
+        load_scenario(None), seed=seed, clock=clock, faults=faults, tier=tier, quirks=quirks
+    )
     key, secret = exchange.create_account(dict(balances))
     db_path = tmp_path / "execution.db"
     config = AppConfig(

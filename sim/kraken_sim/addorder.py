@@ -5,13 +5,19 @@
 It checks everything that depends only on the request, the pair and the time; the engine then
 checks what depends on the account (duplicate ``cl_ord_id``, open-order limit, funds).
 
-Order of checks (the first failure answers): required fields and enums, volume and price
-formats and decimals, tick size, flags, time in force, start/expiry, ``userref`` /
-``cl_ord_id``, ``deadline``, then the minimums (``ordermin``, ``costmin``).
+Order of checks (the first failure answers): required fields and enums, margin fields,
+volume and price formats and decimals, tick size, flags, time in force, start/expiry,
+``userref`` / ``cl_ord_id``, ``deadline``, then the minimums (``ordermin``, ``costmin``).
 
 Unsupported on purpose: order types other than ``market`` and ``limit``
 (``EGeneral:Invalid arguments:ordertype``), ``viqc`` (``EGeneral:Invalid arguments:viqc``),
-margin (``leverage``/``reduce_only`` -> ``EGeneral:Invalid arguments:leverage``).
+margin: any ``leverage`` (``EGeneral:Invalid arguments:leverage``). ``reduce_only`` is a
+boolean in any of Kraken's spellings (else ``EGeneral:Invalid arguments:reduce_only``): false
+is accepted, true answers ``Quirks.reduce_only_true`` (a spot account holds no position).
+
+Time in force: ``GTC`` (default), ``IOC``, ``GTD`` (needs ``expiretm``) and ``FOK``
+(``Quirks.allow_fok``, limit orders unless ``Quirks.fok_on_market``). ``Quirks.market_timeinforce``
+False refuses ``timeinforce`` and ``expiretm`` on market orders.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from typing import Final
 
 from kraken_sim.market import PairMeta, Touch
 from kraken_sim.orders import OrderType, Side, TimeInForce
-from kraken_sim.quirks import Quirks
+from kraken_sim.quirks import REDUCE_ONLY_IGNORE, Quirks
 from kraken_sim.wire import ApiError, Params, decimal_places, invalid, parse_decimal, truncate
 
 __all__ = ["OrderRequest", "parse_add_order", "valid_cl_ord_id"]
@@ -85,8 +91,7 @@ def parse_add_order(
     ordertype: OrderType = (
         "limit" if _enum(params, "ordertype", ("market", "limit")) == "limit" else "market"
     )
-    if "leverage" in params or "reduce_only" in params:
-        raise invalid("leverage")
+    _margin(params, quirks)
     vol = _amount(params, "volume", meta.lot_decimals, quirks)
     price = None
     if ordertype == "limit":
@@ -94,7 +99,7 @@ def parse_add_order(
         if price % meta.tick_size != 0:
             raise ApiError("EOrder:Tick size check failed")
     oflags = _oflags(params, side=side, ordertype=ordertype)
-    timeinforce = _timeinforce(params, quirks)
+    timeinforce = _timeinforce(params, quirks, ordertype=ordertype)
     starttm = _when(params, "starttm", now)
     expiretm = _when(params, "expiretm", now)
     if timeinforce == "GTD" and expiretm == 0:
@@ -162,15 +167,29 @@ def _oflags(params: Params, *, side: str, ordertype: str) -> tuple[str, ...]:
     return tuple(flags)
 
 
-def _timeinforce(params: Params, quirks: Quirks) -> TimeInForce:
-    value = (params.text("timeinforce") or "GTC").upper()
+def _margin(params: Params, quirks: Quirks) -> None:
+    """Spot only: no ``leverage``; ``reduce_only=false`` is harmless, true has no position."""
+    if "leverage" in params:
+        raise invalid("leverage")
+    if params.flag("reduce_only") and quirks.reduce_only_true != REDUCE_ONLY_IGNORE:
+        raise ApiError(quirks.reduce_only_true)
+
+
+def _timeinforce(params: Params, quirks: Quirks, *, ordertype: OrderType) -> TimeInForce:
+    text = params.text("timeinforce")
+    if ordertype == "market" and not quirks.market_timeinforce:
+        if text is not None:
+            raise invalid("timeinforce")
+        if params.text("expiretm") is not None:
+            raise invalid("expiretm")
+    value = (text or "GTC").upper()
     if value == "GTC":
         return "GTC"
     if value == "IOC":
         return "IOC"
     if value == "GTD":
         return "GTD"
-    if value == "FOK" and quirks.allow_fok:
+    if value == "FOK" and quirks.allow_fok and (ordertype == "limit" or quirks.fok_on_market):
         return "FOK"
     raise invalid("timeinforce")
 

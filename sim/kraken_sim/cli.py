@@ -2,11 +2,19 @@
 
 ``run_serve`` parses the options, builds the exchange, serves it on loopback, prints the base
 URL and the credentials, and runs until Ctrl-C or SIGTERM (exit status 0).
+
+A served exchange keeps its state in memory only: a restart starts from the scenario again
+(same seeded credentials, empty books, nonces accepted afresh). Its order and trade ids are
+salted with a fresh random ``--id-salt`` at each start (printed as ``ids:``), so a restarted
+exchange never reissues a txid a client may still hold from an earlier run; the orders of that
+run are unknown to the new one (QueryOrders answers ``Quirks.query_orders_unknown``). Pass
+``--id-salt`` to reproduce a session's ids exactly.
 """
 
 from __future__ import annotations
 
 import argparse
+import secrets
 import signal
 import sys
 import threading
@@ -19,7 +27,8 @@ from kraken_sim.auth import b64decode_secret
 from kraken_sim.clock import Clock, VirtualClock, WallClock
 from kraken_sim.exchange import Exchange
 from kraken_sim.faults import PROFILES
-from kraken_sim.scenario import ScenarioError, load_scenario
+from kraken_sim.quirks import Quirks, quirk_override, with_overrides
+from kraken_sim.scenario import Scenario, ScenarioError, load_scenario
 from kraken_sim.server import SimServer
 
 __all__ = ["build_serve_parser", "main", "run_serve"]
@@ -47,6 +56,19 @@ def build_serve_parser(prog: str = "python -m kraken_sim serve") -> argparse.Arg
         choices=("virtual", "wall"),
         default="wall",
         help="engine clock (default wall; a virtual clock only moves with injected delays)",
+    )
+    parser.add_argument(
+        "--id-salt",
+        help="salt of the order/trade id generator (default: fresh at each start, so a restart"
+        " never reissues a txid; give the printed one to reproduce a session's ids)",
+    )
+    parser.add_argument(
+        "--quirk",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override one of the scenario's quirks (kraken_sim.quirks.Quirks), repeatable;"
+        " e.g. post_only_crossing=reject, query_orders_unknown=omit, closed_orders_cost=2",
     )
     return parser
 
@@ -78,8 +100,21 @@ def run_serve(
         scenario = load_scenario(args.scenario)
     except (OSError, ScenarioError) as exc:
         parser.error(str(exc))
+    try:
+        quirks = _quirks(scenario, args.quirk)
+    except ValueError as exc:
+        parser.error(f"--quirk: {exc}")
     clock: Clock = WallClock() if args.clock == "wall" else VirtualClock(start=scenario.start)
-    exchange = Exchange(scenario, seed=args.seed, clock=clock, faults=args.faults, tier=args.tier)
+    id_salt = args.id_salt if args.id_salt is not None else secrets.token_hex(8)
+    exchange = Exchange(
+        scenario,
+        seed=args.seed,
+        clock=clock,
+        faults=args.faults,
+        tier=args.tier,
+        quirks=quirks,
+        id_salt=id_salt,
+    )
     if args.api_key is not None:
         first = dict(scenario.accounts[0].balances) if scenario.accounts else None
         exchange.add_account(args.api_key, args.api_secret, first, name="cli")
@@ -105,6 +140,10 @@ def run_serve(
     return 0
 
 
+def _quirks(scenario: Scenario, overrides: Sequence[str]) -> Quirks:
+    return with_overrides(scenario.quirks, dict(quirk_override(text) for text in overrides))
+
+
 def _announce(
     out: TextIO, server: SimServer, exchange: Exchange, clock: str, *, cli_key: str | None
 ) -> None:
@@ -115,7 +154,7 @@ def _announce(
         ]
     summary = (
         f"scenario: {exchange.scenario.name}  seed: {exchange.seed}  tier: {exchange.tier}  "
-        f"faults: {exchange.fault_plan.name}  clock: {clock}"
+        f"faults: {exchange.fault_plan.name}  clock: {clock}  ids: {exchange.id_salt}"
     )
     lines = [f"base_url: {server.base_url}", summary]
     for index, (name, key, secret) in enumerate(accounts):

@@ -17,6 +17,10 @@ Rules:
 * Events are processed in time order by :meth:`Engine.settle`: activations of pending orders
   (``starttm``), matching steps, GTD expiries, then the dead-man switch of each account.
 * Balance changes are rounded to the asset's decimals in the exchange's favour.
+* Ids (``O...`` orders, ``T...`` trades) come from a generator seeded with the seed and, when
+  given, an ``id_salt``: a replay (no salt) reissues the same ids for the same seed, byte for
+  byte; ``serve`` passes a fresh salt at each start, so a restarted exchange never hands out a
+  txid it (or an earlier run) already used, as Kraken never reuses one.
 """
 
 from __future__ import annotations
@@ -66,6 +70,7 @@ class Engine:
         seed: int,
         origin: float,
         step: float,
+        id_salt: str | None = None,
     ) -> None:
         self.markets = markets
         self.asset_decimals = asset_decimals
@@ -79,7 +84,8 @@ class Engine:
         self.orders: dict[str, Order] = {}
         self.trades: dict[str, Trade] = {}
         self.account_trades: dict[str, list[str]] = {}
-        self._ids = random.Random(f"kraken-sim:ids:{seed}")
+        ids_seed = f"kraken-sim:ids:{seed}" + ("" if id_salt is None else f":{id_salt}")
+        self._ids = random.Random(ids_seed)
         self._credentials = random.Random(f"kraken-sim:credentials:{seed}")
         self._seq = 0
         self._trade_seq = 0

@@ -40,7 +40,7 @@ from kraken_sim.journal import JournalEntry
 from kraken_sim.market import Touch
 from kraken_sim.orders import Order, Trade
 from kraken_sim.quirks import Quirks
-from kraken_sim.ratelimit import REST_COST, DecayingCounter, tier_limits
+from kraken_sim.ratelimit import DecayingCounter, rest_cost, tier_limits
 from kraken_sim.replies import JSON_HEADERS, NoResponse, Reply, after_fault, before_fault
 from kraken_sim.scenario import Scenario, SystemStatus, Tier, load_scenario
 from kraken_sim.venue import Venue
@@ -65,6 +65,9 @@ class Exchange:
             limits; None takes the scenario's.
         quirks: answers to the unconfirmed protocol points; None takes the scenario's.
         journal_limit: keep at most this many journal entries (None: all).
+        id_salt: mixed into the order and trade id generator. None (replays) keeps the ids a
+            function of the seed alone; ``serve`` gives each start a fresh salt, so a restarted
+            exchange never reissues a txid (Kraken never reuses one). Credentials stay seeded.
     """
 
     def __init__(
@@ -77,9 +80,11 @@ class Exchange:
         tier: Tier | None = None,
         quirks: Quirks | None = None,
         journal_limit: int | None = 1_000_000,
+        id_salt: str | None = None,
     ) -> None:
         self.scenario = scenario if scenario is not None else load_scenario(None)
         self.seed = seed
+        self.id_salt = id_salt
         self.clock: Clock = clock if clock is not None else VirtualClock(start=self.scenario.start)
         self.tier: Tier = tier if tier is not None else self.scenario.tier
         self.quirks = quirks if quirks is not None else self.scenario.quirks
@@ -95,6 +100,7 @@ class Exchange:
             seed=seed,
             origin=origin,
             step=self.scenario.step,
+            id_salt=id_salt,
         )
         self._faults = FaultInjector(
             load_faults(faults if faults is not None else self.scenario.faults), seed=seed
@@ -292,7 +298,13 @@ class Exchange:
         if fault is not None and fault.phase == "before":
             wait = connect_timeout if connect_timeout is not None else read_timeout
             self._fault_counts[fault.kind] += 1
-            reply = before_fault(fault, wait, result_on_error=self.quirks.result_on_error)
+            reply = before_fault(
+                fault,
+                wait,
+                result_on_error=self.quirks.result_on_error,
+                now=now,
+                throttled_prefix=self.quirks.throttled_prefix,
+            )
             self._record(request, fault, None, (), reply)
             return reply
         call, errors, result = self._execute(request, fault)
@@ -376,7 +388,7 @@ class Exchange:
             self._auth_failed(account, now)
             raise ApiError("EAPI:Invalid nonce")
         account.auth_failures = 0
-        cost = REST_COST.get(request.name, 1)
+        cost = rest_cost(request.name, self.quirks)
         if account.rest is not None and not account.rest.try_add(cost, now=now):
             raise ApiError("EAPI:Rate limit exceeded")
         return account

@@ -22,6 +22,9 @@ delay                      after    the answer comes ``seconds`` later (virtual 
                                     client timeout shorter than that sees a lost response
 invalid_nonce              before   ``EAPI:Invalid nonce``
 rate_limit                 before   ``EAPI:Rate limit exceeded``
+throttled                  before   ``EService: Throttled: <unix ts>``, ``seconds`` from now
+                                    (rounded up; ``Quirks.throttled_prefix`` sets the text
+                                    before the time)
 absent_from_open_orders    after    AddOrder only: the new order is missing from OpenOrders,
                                     ClosedOrders and QueryOrders for ``seconds``
 =========================  =======  ==========================================================
@@ -87,6 +90,7 @@ FaultKind = Literal[
     "delay",
     "invalid_nonce",
     "rate_limit",
+    "throttled",
     "absent_from_open_orders",
 ]
 PhaseChoice = Literal["before", "after", "either"]
@@ -102,6 +106,7 @@ _FIXED_PHASE: Final[dict[str, Phase]] = {
     "delay": "after",
     "invalid_nonce": "before",
     "rate_limit": "before",
+    "throttled": "before",
     "absent_from_open_orders": "after",
 }
 _DEFAULT_STATUSES: Final = (502, 503, 504, 520)

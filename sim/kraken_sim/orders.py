@@ -13,8 +13,8 @@ CancelOrder, CancelAll                 canceled / ``User requested``
 CancelAllOrdersAfter deadline passed   canceled / ``Cancel all orders after timeout``
 GTD ``expiretm`` reached               expired / ``Order expired``
 IOC remainder                          ``Quirks.ioc_remainder_status`` / ``Immediate or cancel``
-FOK not fillable (``allow_fok``)       expired / ``Fill or kill``
-crossing post-only (``cancel`` mode)   canceled / ``Post only order``
+FOK not fillable                       expired / ``Fill or kill``
+crossing post-only (default mode)      canceled / ``Post only order``
 =====================================  =============================================
 """
 

@@ -1,7 +1,8 @@
 """Kraken's two rate-limit counters (section 8), decaying on the exchange's clock.
 
 * REST counter, per API key: each private call adds its cost (Ledgers/TradesHistory 2,
-  AddOrder/CancelOrder 0, everything else 1); a call that would push it over the tier's
+  AddOrder/CancelOrder 0, ClosedOrders ``Quirks.closed_orders_cost`` (1 by default, as Kraken's
+  guide says; 2 is unconfirmed), everything else 1); a call that would push it over the tier's
   maximum is refused with ``EAPI:Rate limit exceeded`` and not counted.
 * Trading counter, per key and pair: AddOrder adds 1 on receipt (even if validation then fails);
   CancelOrder adds the age penalty of the order (8/6/5/4/2/1 below 5/10/15/45/90/300 s). A
@@ -24,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from kraken_sim.quirks import Quirks
 from kraken_sim.scenario import Tier
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "DecayingCounter",
     "TierLimits",
     "cancel_penalty",
+    "rest_cost",
     "tier_limits",
 ]
 
@@ -74,6 +77,19 @@ REST_COST: Final = {
     "AddOrderBatch": 0,  # not confirmed (ccxt's figure)
     "CancelOrderBatch": 0,  # not confirmed (ccxt's figure)
 }
+
+
+def rest_cost(method: str, quirks: Quirks) -> int:
+    """REST-counter cost of a private method.
+
+    >>> rest_cost("Balance", Quirks()), rest_cost("ClosedOrders", Quirks(closed_orders_cost=2))
+    (1, 2)
+    """
+    if method == "ClosedOrders":
+        return quirks.closed_orders_cost
+    return REST_COST.get(method, 1)
+
+
 _CANCEL_PENALTIES: Final = ((5.0, 8), (10.0, 6), (15.0, 5), (45.0, 4), (90.0, 2), (300.0, 1))
 
 

@@ -7,6 +7,7 @@ exchange raises :class:`NoResponse` for a drop once its lock is released.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -60,12 +61,25 @@ def _error(code: str, *, result_on_error: bool) -> Reply:
     return Reply(status=200, headers=JSON_HEADERS, body=body)
 
 
-def before_fault(fault: Fault, connect_timeout: float | None, *, result_on_error: bool) -> Reply:
-    """The answer to a request refused by a ``before`` fault (nothing was executed)."""
+def before_fault(
+    fault: Fault,
+    connect_timeout: float | None,
+    *,
+    result_on_error: bool,
+    now: float = 0.0,
+    throttled_prefix: str = "EService: Throttled",
+) -> Reply:
+    """The answer to a request refused by a ``before`` fault (nothing was executed).
+
+    A ``throttled`` fault names the unix time ``fault.seconds`` after ``now`` (rounded up).
+    """
     if fault.kind == "timeout":
         return _dropped("timeout", connect_timeout)
     if fault.kind == "http_5xx":
         return html_error(fault.status)
+    if fault.kind == "throttled":
+        until = math.ceil(now + fault.seconds)
+        return _error(f"{throttled_prefix}: {until}", result_on_error=result_on_error)
     return _error(_BEFORE_ERRORS[fault.kind], result_on_error=result_on_error)
 
 

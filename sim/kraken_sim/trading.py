@@ -2,9 +2,11 @@
 
 AddOrder charges the pair's trading counter on receipt (+1, even if the order is then
 rejected), parses the request (:mod:`kraken_sim.addorder`), applies the market mode and the
-account's checks (duplicate open ``cl_ord_id``, open orders per pair, post-only crossing,
-funds), and places the order. CancelOrder takes one txid, an integer userref (every open order
-carrying it) or a ``cl_ord_id`` and charges the age penalty of each cancelled order.
+account's checks (duplicate open ``cl_ord_id``, open orders per pair, post-only crossing when
+``Quirks.post_only_crossing`` is ``reject``, funds), and places the order. By default a crossing
+post-only order is placed and the engine cancels it at once (reason ``Post only order``).
+CancelOrder takes one txid, an integer userref (every open order carrying it) or a
+``cl_ord_id`` and charges the age penalty of each cancelled order.
 """
 
 from __future__ import annotations

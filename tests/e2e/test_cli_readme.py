@@ -31,11 +31,13 @@ def exchange(tmp_path, monkeypatch):
         yield fake, server.base_url, key, secret
 
 
-def test_the_readme_has_the_two_examples():
+def test_the_readme_has_the_four_examples():
     blocks = python_blocks()
-    assert len(blocks) == 2
+    assert len(blocks) == 4
     assert "ExecutionService.from_config" in blocks[0]
     assert "krakenex" in blocks[1]
+    assert "from kraken.spot import" in blocks[2]
+    assert "ccxt" in blocks[3]
 
 
 @pytest.mark.http
@@ -48,14 +50,34 @@ def test_the_library_example_executes_a_plan_in_paper_mode(exchange, capsys):
     assert Path("portfolio.paper.db").is_file()  # one default database per mode
 
 
-@pytest.mark.http
-def test_the_krakenex_example_talks_to_the_fake_exchange(exchange, capsys):
+def run_client_example(index, exchange):
     _, url, key, secret = exchange
-    example = python_blocks()[1]
+    example = python_blocks()[index]
     assert README_URL in example
     example = example.replace("<api_key>", key).replace("<api_secret>", secret)
     exec(compile(example.replace(README_URL, url), str(README), "exec"), {"__name__": "readme"})
+
+
+@pytest.mark.http
+def test_the_krakenex_example_talks_to_the_fake_exchange(exchange, capsys):
+    run_client_example(1, exchange)
     assert "'ZUSD': '100000.0000'" in capsys.readouterr().out
+
+
+@pytest.mark.http
+def test_the_python_kraken_sdk_example_talks_to_the_fake_exchange(exchange, capsys):
+    run_client_example(2, exchange)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        "{'descr': {'order': 'buy 0.01000000 XBTUSD @ limit 50000.0'}}",
+        "{'balance': '100000.0000', 'hold_trade': '0.0000'}",
+    ]
+
+
+@pytest.mark.http
+def test_the_ccxt_example_talks_to_the_fake_exchange(exchange, capsys):
+    run_client_example(3, exchange)
+    assert capsys.readouterr().out.splitlines() == ["100000.0"]
 
 
 def test_the_readme_sample_output_is_what_krakked_sim_prints(tmp_path, monkeypatch):

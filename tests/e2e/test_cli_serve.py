@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -42,22 +43,25 @@ def read_announcement(process: subprocess.Popen[str]) -> dict[str, str]:
         name, _, value = line.strip().partition(": ")
         if value and name in {"base_url", "api_key", "api_secret"}:
             fields[name] = value
+        if line.startswith("scenario: "):
+            fields["ids"] = line.split("ids: ", 1)[1].strip()
         if line.startswith("Press Ctrl-C"):
             return fields
     raise AssertionError(f"the server ended before announcing itself: {fields}")
 
 
-@pytest.fixture
-def server() -> Iterator[Server]:
+@contextlib.contextmanager
+def running(*extra: str) -> Iterator[tuple[Server, dict[str, str]]]:
+    """`krakked sim serve` in a child process, with ``extra`` options; stopped with Ctrl-C."""
     process = subprocess.Popen(
-        [*CLI, "sim", "serve", "--port", "0", "--faults", "none", "--tier", "unlimited"],
+        [*CLI, "sim", "serve", "--port", "0", "--faults", "none", "--tier", "unlimited", *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
         fields = read_announcement(process)
-        yield Server(process, fields["base_url"], fields["api_key"], fields["api_secret"])
+        yield Server(process, fields["base_url"], fields["api_key"], fields["api_secret"]), fields
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
@@ -69,6 +73,12 @@ def server() -> Iterator[Server]:
         for stream in (process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    with running() as (server, _):
+        yield server
 
 
 def krakked(server: Server, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -130,6 +140,32 @@ def test_execute_live_against_serve_prints_the_banner_before_placing_orders(serv
     orders = json.loads(recent.stdout)["orders"]
     assert len(orders) == 2
     assert all(o["kraken_order_id"] for o in orders)
+
+
+def test_serve_passes_quirks_and_the_id_salt_through():
+    with running("--quirk", "query_orders_unknown=omit", "--id-salt", "fixed-salt") as (
+        server,
+        announced,
+    ):
+        assert announced["ids"] == "fixed-salt"
+        with KrakenRESTClient(
+            base_url=server.url, api_key=server.key, api_secret=server.secret, tier="unlimited"
+        ) as client:
+            reply = client.private("QueryOrders", txid="OAAAAA-BBBBB-CCCCCC")
+    assert reply == {}  # omitted, not the default EOrder:Invalid order
+
+
+def test_serve_refuses_a_bad_quirk_with_status_2(tmp_path):
+    completed = subprocess.run(
+        [*CLI, "sim", "serve", "--quirk", "post_only_crossing=sometimes"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 2
+    assert "post_only_crossing" in completed.stderr
 
 
 def test_serve_stops_cleanly_on_ctrl_c(server):

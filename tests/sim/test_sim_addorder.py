@@ -91,7 +91,11 @@ REJECTIONS = [
     ({"oflags": "zap"}, "EGeneral:Invalid arguments:oflags"),
     ({"oflags": "fcib,fciq"}, "EGeneral:Invalid arguments:oflags"),
     ({"oflags": "viqc"}, "EGeneral:Invalid arguments:viqc"),
-    ({"timeinforce": "FOK"}, "EGeneral:Invalid arguments:timeinforce"),
+    (
+        {"timeinforce": "FOK", "ordertype": "market", "price": None},
+        "EGeneral:Invalid arguments:timeinforce",
+    ),
+    ({"timeinforce": "DAY"}, "EGeneral:Invalid arguments:timeinforce"),
     ({"timeinforce": "GTD"}, "EGeneral:Invalid arguments:expiretm"),
     ({"expiretm": "+2"}, "EGeneral:Invalid arguments:expiretm"),
     ({"expiretm": "+9999999"}, "EGeneral:Invalid arguments:expiretm"),
@@ -101,6 +105,8 @@ REJECTIONS = [
     ({"cl_ord_id": "this-one-is-too-long-for-kraken"}, "EGeneral:Invalid arguments:cl_ord_id"),
     ({"cl_ord_id": "abc", "userref": "5"}, "EGeneral:Invalid arguments"),
     ({"leverage": "2"}, "EGeneral:Invalid arguments:leverage"),
+    ({"reduce_only": "maybe"}, "EGeneral:Invalid arguments:reduce_only"),
+    ({"reduce_only": "true"}, "EOrder:Reduce only:No position exists"),
     ({"deadline": "2025-12-31T23:59:59Z"}, "EService:Deadline elapsed"),
     ({"deadline": "2026-01-01T00:05:00Z"}, "EGeneral:Invalid arguments:deadline"),
     ({"deadline": "tomorrow"}, "EGeneral:Invalid arguments:deadline"),
@@ -162,22 +168,96 @@ def test_validate_does_not_check_funds_by_default(kraken):
     assert "descr" in kraken.ok("AddOrder", validate="true", **{**LIMIT, "volume": "100"})
 
 
-def test_a_crossing_post_only_order_is_rejected(kraken):
-    assert kraken.errors("AddOrder", **{**LIMIT, "price": "60006", "oflags": "post"}) == [
-        "EOrder:Post only order"
-    ]
-    kraken.buy("0.01", "60005.9", oflags="post")
-
-
-def test_a_crossing_post_only_order_can_be_accepted_then_canceled(make_exchange, flat, client_for):
-    client = client_for(make_exchange(flat(quirks=Quirks(post_only_crossing="cancel"))))
-    txid = client.buy("0.01", "60010", oflags="post")
-    order = client.order(txid)
+def test_a_crossing_post_only_order_is_accepted_then_canceled_by_default(exchange, kraken):
+    txid = kraken.buy("0.01", "60010", oflags="post")
+    order = kraken.order(txid)
     assert (order["status"], order["reason"], order["vol_exec"]) == (
         "canceled",
         "Post only order",
         "0.00000000",
     )
+    assert kraken.ok("OpenOrders") == {"open": {}}
+    assert exchange.trades(kraken.key) == []
+    resting = kraken.buy("0.01", "60005.9", oflags="post")
+    assert kraken.order(resting)["status"] == "open"
+
+
+def test_a_crossing_post_only_order_can_be_rejected_up_front(make_exchange, flat, client_for):
+    fake = make_exchange(flat(quirks=Quirks(post_only_crossing="reject")))
+    client = client_for(fake)
+    assert client.errors("AddOrder", **{**LIMIT, "price": "60006", "oflags": "post"}) == [
+        "EOrder:Post only order"
+    ]
+    assert fake.orders(client.key) == []
+    client.buy("0.01", "60005.9", oflags="post")
+
+
+@pytest.mark.parametrize("spelling", ["false", "False", "0", "FALSE"])
+def test_reduce_only_false_is_accepted_in_every_boolean_spelling(exchange, kraken, spelling):
+    txid = kraken.buy("0.01", "50000", reduce_only=spelling)
+    assert [o.txid for o in exchange.orders(kraken.key)] == [txid]
+
+
+def test_reduce_only_false_is_accepted_in_a_json_body(kraken):
+    status, _, body = kraken.private_raw("AddOrder", as_json=True, reduce_only=False, **LIMIT)
+    assert (status, json.loads(body)["error"]) == (200, [])
+
+
+@pytest.mark.parametrize("spelling", ["true", "True", "1"])
+def test_reduce_only_true_finds_no_position_on_a_spot_account(exchange, kraken, spelling):
+    assert kraken.errors("AddOrder", reduce_only=spelling, **LIMIT) == [
+        "EOrder:Reduce only:No position exists"
+    ]
+    assert exchange.orders(kraken.key) == []
+
+
+def test_reduce_only_true_can_be_ignored_or_answered_another_way(make_exchange, flat, client_for):
+    lenient = client_for(make_exchange(flat(quirks=Quirks(reduce_only_true="ignore"))))
+    assert lenient.order(lenient.buy("0.01", "50000", reduce_only="true"))["status"] == "open"
+    other = client_for(
+        make_exchange(flat(quirks=Quirks(reduce_only_true="EOrder:Reduce only:Non-PC")))
+    )
+    assert other.errors("AddOrder", reduce_only="true", **LIMIT) == ["EOrder:Reduce only:Non-PC"]
+
+
+def test_fok_is_a_valid_time_in_force_for_limit_orders(exchange, kraken):
+    txid = kraken.buy("0.01", "50000", timeinforce="FOK")
+    order = kraken.order(txid)
+    assert (order["status"], order["reason"]) == ("expired", "Fill or kill")
+
+
+def test_fok_can_be_refused_altogether_or_allowed_on_market_orders(make_exchange, flat, client_for):
+    strict = client_for(make_exchange(flat(quirks=Quirks(allow_fok=False))))
+    assert strict.errors("AddOrder", timeinforce="FOK", **LIMIT) == [
+        "EGeneral:Invalid arguments:timeinforce"
+    ]
+    lenient = client_for(make_exchange(flat(quirks=Quirks(fok_on_market=True))))
+    assert lenient.order(lenient.buy("0.01", timeinforce="FOK"))["status"] == "closed"
+
+
+MARKET = {"pair": "XBTUSD", "type": "buy", "ordertype": "market", "volume": "0.01"}
+
+
+def test_market_orders_accept_a_time_in_force_by_default(kraken):
+    assert kraken.order(kraken.buy("0.01", timeinforce="IOC"))["status"] == "closed"
+    assert kraken.order(kraken.buy("0.01", timeinforce="GTD", expiretm="+60"))["status"] == "closed"
+
+
+@pytest.mark.parametrize(
+    ("extra", "error"),
+    [
+        ({"timeinforce": "GTC"}, "EGeneral:Invalid arguments:timeinforce"),
+        ({"timeinforce": "IOC"}, "EGeneral:Invalid arguments:timeinforce"),
+        ({"expiretm": "+60"}, "EGeneral:Invalid arguments:expiretm"),
+    ],
+)
+def test_a_strict_exchange_refuses_time_in_force_on_market_orders(
+    make_exchange, flat, client_for, extra, error
+):
+    client = client_for(make_exchange(flat(quirks=Quirks(market_timeinforce=False))))
+    assert client.errors("AddOrder", **MARKET, **extra) == [error]
+    assert client.order(client.ok("AddOrder", **MARKET)["txid"][0])["status"] == "closed"
+    assert "txid" in client.ok("AddOrder", timeinforce="IOC", **LIMIT)
 
 
 def test_post_only_is_for_limit_orders_only(kraken):

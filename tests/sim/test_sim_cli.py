@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 
 import pytest
 import requests
@@ -87,6 +88,10 @@ def test_serve_uses_the_given_credentials_and_options():
         ["--scenario", "/no/such/scenario.yaml"],
         ["--clock", "sundial"],
         ["--host", "0.0.0.0"],
+        ["--quirk", "no_such_quirk=1"],
+        ["--quirk", "post_only_crossing=maybe"],
+        ["--quirk", "closed_orders_cost=3"],
+        ["--quirk", "without-a-value"],
     ],
 )
 def test_bad_options_exit_with_status_2(argv, capsys):
@@ -94,6 +99,97 @@ def test_bad_options_exit_with_status_2(argv, capsys):
         run_serve(argv)
     assert exc.value.code == 2
     assert capsys.readouterr().err
+
+
+def place_and_stop(argv, api_sign):
+    """Serve with ``argv`` (one fresh process-like start), place one order; return its txid and
+    the announced ids salt."""
+    out, stop, thread, result = start(["--port", "0", "--faults", "none", *argv])
+    try:
+        announced = parse(out.getvalue())
+        nonce = "1"
+        body = urllib.parse.urlencode(
+            {
+                "nonce": nonce,
+                "pair": "XBTUSD",
+                "type": "buy",
+                "ordertype": "limit",
+                "price": "50000",
+                "volume": "0.01",
+            }
+        ).encode()
+        headers = {
+            "API-Key": announced["api_key"],
+            "API-Sign": api_sign("/0/private/AddOrder", nonce, body, announced["api_secret"]),
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
+        reply = requests.post(
+            announced["base_url"] + "/0/private/AddOrder", data=body, headers=headers, timeout=5
+        ).json()
+    finally:
+        stop.set()
+        thread.join(10)
+    assert result["code"] == 0
+    salt = out.getvalue().split("ids: ", 1)[1].split()[0]
+    return reply["result"]["txid"][0], salt, announced["api_key"]
+
+
+@pytest.mark.http
+def test_a_restarted_server_never_reissues_a_txid_but_a_given_salt_reproduces_them(signer):
+    first, first_salt, first_key = place_and_stop([], signer)
+    second, second_salt, second_key = place_and_stop([], signer)
+    assert first_key == second_key  # the seeded credentials survive a restart
+    assert first_salt != second_salt
+    assert first != second
+    replayed, replayed_salt, _ = place_and_stop(["--id-salt", first_salt], signer)
+    assert (replayed, replayed_salt) == (first, first_salt)
+
+
+@pytest.mark.http
+def test_quirks_can_be_switched_on_the_command_line(signer):
+    out, stop, thread, result = start(
+        ["--faults", "none", "--quirk", "query_orders_unknown=omit", "--quirk", "allow_fok=false"]
+    )
+    try:
+        announced = parse(out.getvalue())
+        replies = []
+        for nonce, (method, params) in enumerate(
+            [
+                ("QueryOrders", {"txid": "OAAAAA-BBBBB-CCCCCC"}),
+                (
+                    "AddOrder",
+                    {
+                        "pair": "XBTUSD",
+                        "type": "buy",
+                        "ordertype": "limit",
+                        "price": "50000",
+                        "volume": "0.01",
+                        "timeinforce": "FOK",
+                    },
+                ),
+            ],
+            start=1,
+        ):
+            body = urllib.parse.urlencode({"nonce": nonce, **params}).encode()
+            path = f"/0/private/{method}"
+            headers = {
+                "API-Key": announced["api_key"],
+                "API-Sign": signer(path, str(nonce), body, announced["api_secret"]),
+                "Content-Type": "application/x-www-form-urlencoded",
+            }
+            replies.append(
+                requests.post(
+                    announced["base_url"] + path, data=body, headers=headers, timeout=5
+                ).json()
+            )
+    finally:
+        stop.set()
+        thread.join(10)
+    assert result["code"] == 0
+    assert replies == [
+        {"error": [], "result": {}},
+        {"error": ["EGeneral:Invalid arguments:timeinforce"]},
+    ]
 
 
 def test_main_knows_only_serve(capsys):

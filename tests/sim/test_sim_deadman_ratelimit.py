@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import pytest
 
+from kraken_sim import Quirks
+
 LIMIT = {"pair": "XBTUSD", "type": "buy", "ordertype": "limit", "price": "50000", "volume": "0.01"}
 
 
@@ -127,6 +129,23 @@ def test_trades_history_costs_two(make_exchange, flat, client_for):
         client.ok("TradesHistory")
     client.ok("Balance")
     assert client.errors("TradesHistory") == ["EAPI:Rate limit exceeded"]
+
+
+def test_closed_orders_costs_one_by_default(make_exchange, flat, client_for):
+    client = client_for(make_exchange(flat(tier="starter")))
+    answers = [client.ok("ClosedOrders") for _ in range(15)]
+    assert answers == [{"closed": {}, "count": 0}] * 15
+    assert client.errors("ClosedOrders") == ["EAPI:Rate limit exceeded"]
+
+
+def test_closed_orders_can_cost_two(make_exchange, flat, client_for):
+    client = client_for(make_exchange(flat(tier="starter", quirks=Quirks(closed_orders_cost=2))))
+    for _ in range(6):
+        client.ok("ClosedOrders")
+    client.ok("Balance")
+    client.ok("Balance")  # 14 of 15 used
+    assert client.errors("ClosedOrders") == ["EAPI:Rate limit exceeded"]
+    assert "ZUSD" in client.ok("Balance")  # the unit left fits a call of cost 1, not of 2
 
 
 def test_add_and_cancel_do_not_count_on_the_rest_counter(make_exchange, flat, client_for):

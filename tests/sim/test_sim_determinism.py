@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import subprocess
 import sys
 import urllib.parse
@@ -27,10 +28,10 @@ def sign(path, nonce, body):
     ).decode()
 
 
-def session_bytes(seed, faults="light"):
+def session_bytes(seed, faults="light", id_salt=None):
     """Run a fixed script of ~200 requests with time passing; return everything the client saw."""
     clock = VirtualClock(start=datetime(2026, 1, 1, tzinfo=UTC))
-    exchange = Exchange(load_scenario(None), seed=seed, clock=clock, faults=faults)
+    exchange = Exchange(load_scenario(None), seed=seed, clock=clock, faults=faults, id_salt=id_salt)
     exchange.add_account("KEY", SECRET, {"ZUSD": Decimal(1_000_000), "XXBT": Decimal(5)})
     seen = []
     nonce = 0
@@ -81,6 +82,29 @@ def session_bytes(seed, faults="light"):
 def test_two_runs_with_the_same_seed_give_identical_bytes():
     first, second = session_bytes(11), session_bytes(11)
     assert first == second
+
+
+def test_an_id_salt_changes_the_ids_and_nothing_else():
+    plain, salted = session_bytes(11), session_bytes(11, id_salt="restart-2")
+    assert plain[0] == salted[0]  # the same market
+    assert plain[1] != salted[1]  # another txid
+    txid = re.compile(rb"[OT][A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{6}")
+    assert [txid.sub(b"ID", b) for b in plain] == [txid.sub(b"ID", b) for b in salted]
+    assert session_bytes(11, id_salt="restart-2") == salted
+
+
+def test_ids_of_a_salted_exchange_do_not_repeat_an_unsalted_runs():
+    def txids(salt):
+        return set(
+            re.findall(
+                rb"O[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{6}", b"".join(session_bytes(11, "none", salt))
+            )
+        )
+
+    first, restarted, again = txids(None), txids("a1b2c3d4"), txids("e5f6a7b8")
+    assert len(first) > 40
+    assert first.isdisjoint(restarted)
+    assert restarted.isdisjoint(again)
 
 
 def test_the_script_really_trades_and_meets_faults():

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import math
 import urllib.parse
 from datetime import timedelta
 
 import pytest
 import requests
 
-from kraken_sim import FaultPlan, FaultRule, ScheduledFault, SimTransport, load_faults
+from kraken_sim import FaultPlan, FaultRule, Quirks, ScheduledFault, SimTransport, load_faults
 
 API = "https://api.kraken.com"
 LIMIT = {"pair": "XBTUSD", "type": "buy", "ordertype": "limit", "price": "50000", "volume": "0.01"}
@@ -130,6 +131,30 @@ def test_refusals_answer_kraken_errors_and_are_not_executed(exchange, kraken, po
     assert post("AddOrder", **LIMIT).json() == {"error": [error]}
     assert exchange.orders(kraken.key) == []
     assert post("AddOrder", **LIMIT).json()["error"] == []
+
+
+def test_a_throttle_names_when_to_come_back_in_the_documented_spelling(exchange, kraken, post):
+    exchange.set_faults(schedule("throttled", endpoint="OpenOrders", seconds=30))
+    now = exchange.clock.now().timestamp()
+    assert post("OpenOrders").json() == {"error": [f"EService: Throttled: {int(now) + 30}"]}
+    assert not exchange.journal[-1].executed
+    assert exchange.fault_counts() == {"throttled": 1}
+    assert post("OpenOrders").json() == {"error": [], "result": {"open": {}}}
+
+
+def test_the_throttle_spelling_is_configurable(make_exchange, flat, client_for):
+    fake = make_exchange(flat(quirks=Quirks(throttled_prefix="EService:Throttled")))
+    client = client_for(fake)
+    fake.set_faults(schedule("throttled", endpoint="Balance", seconds=2.5))
+    until = math.ceil(fake.clock.now().timestamp() + 2.5)
+    assert client.errors("Balance") == [f"EService:Throttled: {until}"]
+
+
+def test_a_throttle_fault_is_read_from_a_fault_file():
+    plan = load_faults(
+        {"rules": [{"kind": "throttled", "endpoints": ["private"], "probability": 1}]}
+    )
+    assert [rule.kind for rule in plan.rules] == ["throttled"]
 
 
 def test_an_internal_error_after_execution_is_ambiguous(exchange, kraken, post):

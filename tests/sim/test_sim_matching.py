@@ -142,8 +142,8 @@ def test_the_ioc_remainder_status_is_configurable(make_exchange, flat, client_fo
     )
 
 
-def test_fok_when_allowed_fills_completely_or_expires(make_exchange, flat, client_for):
-    client = client_for(make_exchange(flat(quirks=Quirks(allow_fok=True))))
+def test_fok_fills_completely_or_expires(exchange, client_for):
+    client = client_for(exchange)
     assert client.order(client.buy("1.6", "60006", timeinforce="FOK"))["status"] == "expired"
     assert client.order(client.buy("1.4", "60006", timeinforce="FOK"))["status"] == "closed"
 
@@ -251,12 +251,20 @@ def test_cancelling_a_closed_or_unknown_order_answers_unknown_order(kraken):
     assert kraken.errors("CancelOrder", txid="OAAAAA-BBBBB-CCCCCC") == ["EOrder:Unknown order"]
 
 
-def test_the_not_open_cancel_error_is_configurable(make_exchange, flat, client_for):
-    client = client_for(
-        make_exchange(flat(quirks=Quirks(cancel_not_open_error="EOrder:Invalid order")))
-    )
+@pytest.mark.parametrize("closed", ["EOrder:Unknown order", "EOrder:Invalid order"])
+@pytest.mark.parametrize("unknown", ["EOrder:Unknown order", "EOrder:Invalid order"])
+def test_the_not_open_and_unknown_cancel_errors_are_configurable(
+    make_exchange, flat, client_for, closed, unknown
+):
+    quirks = Quirks(cancel_not_open_error=closed, cancel_unknown_error=unknown)
+    client = client_for(make_exchange(flat(quirks=quirks)))
     txid = client.buy("0.01")
-    assert client.errors("CancelOrder", txid=txid) == ["EOrder:Invalid order"]
+    named = client.buy("0.01", "50000", cl_ord_id="named")
+    client.ok("CancelOrder", txid=named)
+    assert client.errors("CancelOrder", txid=txid) == [closed]
+    assert client.errors("CancelOrder", cl_ord_id="named") == [closed]
+    assert client.errors("CancelOrder", txid="OAAAAA-BBBBB-CCCCCC") == [unknown]
+    assert client.errors("CancelOrder", cl_ord_id="never-used") == [unknown]
 
 
 def test_other_accounts_orders_cannot_be_cancelled(exchange, kraken, client_for):

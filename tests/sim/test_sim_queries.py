@@ -113,15 +113,29 @@ def test_query_orders_limits_the_number_of_txids(make_exchange, flat, client_for
     assert kraken.errors("QueryOrders") == ["EGeneral:Invalid arguments:txid"]
 
 
-def test_query_orders_omits_unknown_txids_or_answers_the_configured_error(
-    make_exchange, flat, client_for, kraken
-):
+def test_query_orders_fails_the_whole_call_for_one_unknown_txid_by_default(kraken):
     txid = kraken.buy("0.01", "50000")
-    assert list(kraken.ok("QueryOrders", txid=f"{txid},OAAAAA-BBBBB-CCCCCC")) == [txid]
-    client = client_for(
-        make_exchange(flat(quirks=Quirks(query_orders_unknown="EOrder:Invalid order")))
+    assert kraken.errors("QueryOrders", txid=f"{txid},OAAAAA-BBBBB-CCCCCC") == [
+        "EOrder:Invalid order"
+    ]
+    assert list(kraken.ok("QueryOrders", txid=txid)) == [txid]
+
+
+def test_query_orders_treats_another_accounts_txid_as_unknown(exchange, client_for, kraken):
+    theirs = client_for(exchange).buy("0.01", "50000")
+    assert kraken.errors("QueryOrders", txid=theirs) == ["EOrder:Invalid order"]
+
+
+def test_query_orders_can_omit_unknown_txids_or_answer_another_error(
+    make_exchange, flat, client_for
+):
+    lenient = client_for(make_exchange(flat(quirks=Quirks(query_orders_unknown="omit"))))
+    txid = lenient.buy("0.01", "50000")
+    assert list(lenient.ok("QueryOrders", txid=f"{txid},OAAAAA-BBBBB-CCCCCC")) == [txid]
+    other = client_for(
+        make_exchange(flat(quirks=Quirks(query_orders_unknown="EOrder:Unknown order")))
     )
-    assert client.errors("QueryOrders", txid="OAAAAA-BBBBB-CCCCCC") == ["EOrder:Invalid order"]
+    assert other.errors("QueryOrders", txid="OAAAAA-BBBBB-CCCCCC") == ["EOrder:Unknown order"]
 
 
 def test_query_orders_filters_by_userref(kraken):
@@ -186,6 +200,6 @@ def test_the_visibility_fault_hides_a_new_order_for_a_while(exchange, kraken):
     )
     txid = kraken.buy("0.01", "50000")
     assert kraken.ok("OpenOrders") == {"open": {}}
-    assert kraken.ok("QueryOrders", txid=txid) == {}
+    assert kraken.errors("QueryOrders", txid=txid) == ["EOrder:Invalid order"]
     exchange.advance_to(exchange.clock.now() + timedelta(seconds=5))
     assert list(kraken.ok("OpenOrders")["open"]) == [txid]

@@ -177,6 +177,20 @@ def sim_serve(  # noqa: PLR0917 - typer maps each parameter to an option
     clock: Annotated[
         ServeClock, typer.Option(help="wall, or virtual (moves only with injected delays).")
     ] = ServeClock.WALL,
+    id_salt: Annotated[
+        str | None,
+        typer.Option(
+            help="Salt of the txid generator (default: fresh at each start, so a restart never"
+            " reissues a txid; pass the printed one to reproduce a session's ids)."
+        ),
+    ] = None,
+    quirk: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="NAME=VALUE: override one of the fake's quirks (repeatable), e.g."
+            " post_only_crossing=reject, query_orders_unknown=omit, closed_orders_cost=2."
+        ),
+    ] = None,
 ) -> None:
     """Serve the fake Kraken exchange on 127.0.0.1 until Ctrl-C.
 
@@ -192,10 +206,13 @@ def sim_serve(  # noqa: PLR0917 - typer maps each parameter to an option
         "--scenario": None if scenario is None else str(scenario),
         "--tier": None if tier is None else tier.value,
         "--faults": faults,
+        "--id-salt": id_salt,
     }
     for flag, value in options.items():
         if value is not None:
             argv += [flag, value]
+    for override in quirk or ():
+        argv += ["--quirk", override]
     try:
         code = run_serve(argv, prog="krakked sim serve")
     except SystemExit as exc:  # argparse refused an option: it printed why

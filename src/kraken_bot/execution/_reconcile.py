@@ -154,15 +154,13 @@ class Reconciler:
         if not txids:
             return {}, frozenset()
         try:
-            infos, unknown = self._read(
-                lambda: self.adapter.query_orders_checked(txids), "QueryOrders"
-            )
+            answer = self._read(lambda: self.adapter.query_orders_checked(txids), "QueryOrders")
         except AuthError:
             raise  # a refused key is not a reconciliation problem: nothing can be read
         except KrakenAPIError as error:
             report.errors.append(f"QueryOrders failed: {error}")
             return {}, frozenset()
-        return {info.txid: info for info in infos}, unknown
+        return {info.txid: info for info in answer.orders}, frozenset(answer.unknown)
 
     def _listings(
         self, in_doubt: Sequence[LocalOrder], report: ReconcileReport

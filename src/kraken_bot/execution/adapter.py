@@ -22,7 +22,13 @@ from kraken_bot.config import ExecutionConfig
 from kraken_bot.execution import lifecycle
 from kraken_bot.execution.models import LocalOrder, OrderType, TimeInForce
 from kraken_bot.kraken.orders import AddOrderRequest, format_decimal
-from kraken_bot.kraken.types import AddOrderAck, CancelAck, DeadManSwitchAck, OrderInfo
+from kraken_bot.kraken.types import (
+    AddOrderAck,
+    CancelAck,
+    DeadManSwitchAck,
+    OrderInfo,
+    QueriedOrders,
+)
 
 log = logging.getLogger("kraken_bot.execution.adapter")
 
@@ -54,6 +60,9 @@ class TradingClient(Protocol):
     def query_orders(
         self, txids: Sequence[str], *, userref: int | None = None, trades: bool = False
     ) -> tuple[OrderInfo, ...]: ...
+    def query_orders_checked(
+        self, txids: Sequence[str], *, userref: int | None = None, trades: bool = False
+    ) -> QueriedOrders: ...
 
 
 class LiveOrderRefusedError(Exception):
@@ -78,9 +87,11 @@ class KrakenExecutionAdapter:
         ``pair`` is the pair's AssetPairs key; ``userref`` or ``cl_ord_id`` (never
         both) carries the order's identity; GTD orders expire after
         ``gtd_expire_seconds``; ``deadline`` bounds the ambiguity of a lost reply.
+        A market order carries only what it needs: no price, time in force, expiry
+        or post-only flag.
         """
         is_limit = order.order_type is OrderType.LIMIT
-        gtd = order.time_in_force is TimeInForce.GTD
+        gtd = is_limit and order.time_in_force is TimeInForce.GTD
         return AddOrderRequest(
             pair=order.rest_pair or order.pair,
             side=order.side.value,
@@ -92,7 +103,9 @@ class KrakenExecutionAdapter:
             userref=order.userref,
             cl_ord_id=None if order.userref is not None else order.client_order_id,
             validate=self.validating,
-            timeinforce=order.time_in_force.value,
+            # A market order never rests: it takes no time in force (and no expiry), whose
+            # acceptance on market orders Kraken does not confirm.
+            timeinforce=order.time_in_force.value if is_limit else None,
             expiretm=f"+{self._config.gtd_expire_seconds}" if gtd else None,
             oflags=("post",) if order.post_only and is_limit else (),
             deadline=deadline,
@@ -130,13 +143,11 @@ class KrakenExecutionAdapter:
             return ()
         return self._client.query_orders(list(txids))
 
-    def query_orders_checked(
-        self, txids: Sequence[str]
-    ) -> tuple[tuple[OrderInfo, ...], frozenset[str]]:
-        """Order info for known txids, and the txids Kraken did not answer for (unknown)."""
-        infos = self.query_orders(txids)
-        found = {info.txid for info in infos}
-        return infos, frozenset(t for t in txids if t not in found)
+    def query_orders_checked(self, txids: Sequence[str]) -> QueriedOrders:
+        """Order info for txids, plus the txids Kraken does not know or does not show yet."""
+        if not txids:
+            return QueriedOrders(orders=(), unknown=())
+        return self._client.query_orders_checked(list(txids))
 
     def open_orders(self) -> tuple[OrderInfo, ...]:
         """Every open order on the account."""

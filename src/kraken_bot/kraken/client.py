@@ -23,6 +23,11 @@ calls (`signing`, `ratelimit`, `orders`, `errors`, `types`). What it guarantees:
   the fake exchange's ``SimTransport``) is mounted for the base URL, so the real
   encoding, signing and parsing run in-process. Every call has a connect and a
   read timeout.
+* **QueryOrders and unknown txids.** Kraken probably fails a whole QueryOrders
+  call when one of its txids is unknown (``EOrder:Invalid order``). The client
+  then splits the chunk in halves until each unknown txid stands alone, so one
+  stale txid never hides the other 49 (`query_orders_checked` also says which
+  txids were unknown).
 """
 
 from __future__ import annotations
@@ -47,10 +52,12 @@ from kraken_bot.clock import Clock, SystemClock
 from kraken_bot.config import KrakenConfig
 from kraken_bot.kraken.errors import (
     AuthError,
+    KrakenAPIError,
     NetworkError,
     NonceError,
     RateLimitError,
     UnexpectedResponseError,
+    is_not_open,
     unwrap_envelope,
 )
 from kraken_bot.kraken.limiter import RateLimiter
@@ -73,6 +80,7 @@ from kraken_bot.kraken.types import (
     DeadManSwitchAck,
     OHLCSeries,
     OrderInfo,
+    QueriedOrders,
     ResponseShapeError,
     ServerTime,
     SystemStatus,
@@ -597,14 +605,64 @@ class KrakenRESTClient:
     def query_orders(
         self, txids: Sequence[str], *, userref: int | None = None, trades: bool = False
     ) -> tuple[OrderInfo, ...]:
-        """Orders by txid, in the order asked (unknown ones absent), 50 txids per call."""
+        """Orders by txid, in the order asked (unknown ones absent), 50 txids per call.
+
+        See `query_orders_checked` for which txids Kraken did not know.
+        """
+        return self.query_orders_checked(txids, userref=userref, trades=trades).orders
+
+    def query_orders_checked(
+        self, txids: Sequence[str], *, userref: int | None = None, trades: bool = False
+    ) -> QueriedOrders:
+        """Orders by txid, and the txids Kraken does not know (or does not show yet).
+
+        Up to 50 txids per call. A call Kraken refuses as a whole because of an unknown
+        txid (``EOrder:Invalid order`` or ``EOrder:Unknown order``) is split in halves and
+        asked again, down to single txids, so each unknown txid is found at the cost of a
+        few more calls (about 2 x log2(50) for one unknown txid in a full chunk); every other
+        error (and that one with an HTTP status other than 200) propagates. Without
+        ``userref``, a txid missing from a successful answer (a server that omits unknown
+        txids) is unknown too.
+        """
         wanted = list(dict.fromkeys(txids))
         found: dict[str, OrderInfo] = {}
+        unknown: set[str] = set()
         for chunk in _chunks(wanted, QUERY_ORDERS_CHUNK):
-            result = self.private("QueryOrders", txid=chunk, trades=trades or None, userref=userref)
+            self._query_chunk(chunk, userref, trades, found, unknown)
+        if userref is None:
+            unknown.update(t for t in wanted if t not in found)
+        return QueriedOrders(
+            orders=tuple(found[t] for t in wanted if t in found),
+            unknown=tuple(t for t in wanted if t in unknown),
+        )
+
+    def _query_chunk(
+        self,
+        chunk: list[str],
+        userref: int | None,
+        trades: bool,
+        found: dict[str, OrderInfo],
+        unknown: set[str],
+    ) -> None:
+        parts = [chunk]
+        while parts:
+            part = parts.pop()
+            try:
+                result = self.private(
+                    "QueryOrders", txid=part, trades=trades or None, userref=userref
+                )
+            except KrakenAPIError as error:
+                # Kraken's application errors come with HTTP 200; anything else is edge trouble.
+                if not is_not_open(error) or error.http_status != 200:
+                    raise
+                if len(part) == 1:
+                    unknown.add(part[0])
+                else:
+                    middle = len(part) // 2
+                    parts += [part[middle:], part[:middle]]  # the first half is asked first
+                continue
             for order in _expect(parse_order_map("QueryOrders", result), "QueryOrders"):
                 found[order.txid] = order
-        return tuple(found[t] for t in wanted if t in found)
 
 
 def _newest_time(orders: Iterable[OrderInfo]) -> str | None:

@@ -33,10 +33,26 @@ The tree (the contract's names, plus the issue's additions)::
 >>> err = error_from_kraken(["EService:Busy"], endpoint="AddOrder")
 >>> type(err).__name__, err.may_have_executed
 ('ServiceUnavailableError', True)
+
+Two readings of Kraken are matched here so that no other module compares error strings:
+
+* **Throttling**: Kraken's rate-limit guide writes ``EService: Throttled: <unix ts>`` (a space
+  after the first colon); its Rust SDK matches ``EService:Throttled``. Both spellings, with any
+  whitespace around the colons, are a `RateLimitError` whose ``retry_at`` is that time.
+* **"No longer open"**: cancelling (or querying) an order Kraken does not hold open answers
+  ``EOrder:Unknown order`` or ``EOrder:Invalid order`` (which one is unconfirmed; both are seen,
+  sometimes with a ``:<extra>`` suffix). `is_not_open` says yes to both.
+
+>>> err = error_from_kraken(["EService: Throttled: 1700000000"])
+>>> type(err).__name__, err.retry_at
+('RateLimitError', 1700000000.0)
+>>> is_not_open(error_from_kraken(["EOrder:Invalid order"])), is_not_open("EOrder:Unknown order")
+(True, True)
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any, ClassVar, Final
@@ -188,9 +204,15 @@ _EXACT: Final[dict[str, _Rule]] = {
     "EAPI:Feature disabled": (KrakenAPIError, ErrorClass.PERMANENT),
 }
 
+# ``EService: Throttled: 1700000000`` (documented), ``EService:Throttled:1700000000`` (seen).
+_THROTTLED_RE: Final = re.compile(r"^EService:\s*Throttled\b\s*(?::\s*(?P<until>\S*))?")
+_THROTTLED_RULE: Final[_Rule] = (RateLimitError, ErrorClass.RETRY)
+
+# ``EOrder:Unknown order`` / ``EOrder:Invalid order``, alone or with a ``:<extra>`` suffix.
+_NOT_OPEN_RE: Final = re.compile(r"^EOrder:\s*(?:Unknown|Invalid) order(?![A-Za-z0-9_])")
+
 # Checked in order after the exact table: many strings carry a ":<extra>" suffix.
 _PREFIXES: Final[tuple[tuple[str, _Rule], ...]] = (
-    ("EService:Throttled", (RateLimitError, ErrorClass.RETRY)),
     ("EGeneral:Internal error", (ServiceUnavailableError, ErrorClass.AMBIGUOUS)),
     ("EService:", (ServiceUnavailableError, ErrorClass.AMBIGUOUS)),
     ("EGeneral:Invalid arguments", (OrderRejectedError, ErrorClass.PERMANENT)),
@@ -208,21 +230,84 @@ def classify_error_string(error: str) -> _Rule:
     'permanent'
     >>> classify_error_string("ESomething:New")[0].__name__
     'KrakenAPIError'
+    >>> classify_error_string("EService: Throttled: 1700000000")[0].__name__
+    'RateLimitError'
     """
     rule = _EXACT.get(error)
     if rule is not None:
         return rule
+    if _THROTTLED_RE.match(error):
+        return _THROTTLED_RULE
     for prefix, prefixed_rule in _PREFIXES:
         if error.startswith(prefix):
             return prefixed_rule
     return (KrakenAPIError, ErrorClass.PERMANENT)
 
 
-def _throttled_until(error: str) -> float | None:
-    """``EService:Throttled: 1700000000`` (space optional) names a unix time."""
-    _, _, tail = error.partition("Throttled:")
-    value = parse_decimal(tail.strip())
+def throttled_until(error: str) -> float | None:
+    """The unix time a throttle error names; None for any other error (or no readable time).
+
+    Both spellings, whitespace optional: ``EService: Throttled: <ts>`` (Kraken's guide) and
+    ``EService:Throttled:<ts>``.
+
+    >>> throttled_until("EService: Throttled: 1700000000")
+    1700000000.0
+    >>> throttled_until("EService:Throttled:17.5")
+    17.5
+    >>> throttled_until("EService:Throttled"), throttled_until("EService:Busy")
+    (None, None)
+    """
+    match = _THROTTLED_RE.match(error)
+    if match is None or not match.group("until"):
+        return None
+    value = parse_decimal(match.group("until"))
     return float(value) if value is not None else None
+
+
+class RateLimitScope(StrEnum):
+    """Which of Kraken's counters a rate-limit error names."""
+
+    REST = "rest"  # EAPI:Rate limit exceeded, EGeneral:Too many requests
+    TRADING = "trading"  # EOrder:Rate limit exceeded (the pair's trading counter)
+    DOMAIN = "domain"  # EOrder:Domain rate limit exceeded (every pair)
+
+
+_SCOPE_PREFIXES: Final[tuple[tuple[str, RateLimitScope], ...]] = (
+    ("EAPI:Rate limit", RateLimitScope.REST),
+    ("EGeneral:Too many requests", RateLimitScope.REST),
+    ("EOrder:Rate limit", RateLimitScope.TRADING),
+    ("EOrder:Domain rate limit", RateLimitScope.DOMAIN),
+)
+
+
+def rate_limit_scopes(errors: Sequence[str]) -> frozenset[RateLimitScope]:
+    """The counters Kraken's error strings say are full (throttling names none of them).
+
+    >>> sorted(rate_limit_scopes(["EOrder:Rate limit exceeded", "EAPI:Rate limit exceeded"]))
+    [<RateLimitScope.REST: 'rest'>, <RateLimitScope.TRADING: 'trading'>]
+    >>> rate_limit_scopes(["EService: Throttled: 1700000000"])
+    frozenset()
+    """
+    return frozenset(
+        scope for text in errors for prefix, scope in _SCOPE_PREFIXES if text.startswith(prefix)
+    )
+
+
+def is_not_open(error: KrakenAPIError | str) -> bool:
+    """True when ``error`` says the order is not open (any more) or unknown to Kraken.
+
+    ``EOrder:Unknown order`` and ``EOrder:Invalid order``, with or without a ``:<extra>``
+    suffix; for an exception, any of its error strings. The one place that reading lives.
+
+    >>> is_not_open("EOrder:Unknown order: OU22CG-KLAF2-FWUDD7")
+    True
+    >>> is_not_open("EOrder:Invalid order")
+    True
+    >>> is_not_open("EOrder:Insufficient funds"), is_not_open("EOrder:Invalid orderflags")
+    (False, False)
+    """
+    errors = (error,) if isinstance(error, str) else error.errors
+    return any(_NOT_OPEN_RE.match(text) for text in errors)
 
 
 def error_strings(errors: object) -> tuple[str, ...]:
@@ -241,7 +326,7 @@ def error_from_kraken(errors: Sequence[str], *, endpoint: str | None = None) -> 
     cls, error_class = classify_error_string(first)
     message = "; ".join(errors) if errors else first
     if cls is RateLimitError:
-        retry_at = _throttled_until(first) if first.startswith("EService:Throttled") else None
+        retry_at = throttled_until(first)
         return RateLimitError(
             message, retry_at=retry_at, errors=errors, endpoint=endpoint, error_class=error_class
         )
@@ -312,19 +397,3 @@ def reports_duplicate_order(error: KrakenAPIError) -> bool:
     True
     """
     return any("duplicate" in text.lower() for text in (*error.errors, error.message))
-
-
-_NOT_OPEN: Final = ("EOrder:Unknown order", "EOrder:Invalid order")
-
-
-def is_not_open(error: KrakenAPIError) -> bool:
-    """True when Kraken's answer means "that order is not open" (closed, or never known).
-
-    Cancelling an order that is no longer open may answer ``EOrder:Unknown order`` or
-    ``EOrder:Invalid order`` (kraken-api.md, corrections item 3); both mean the same.
-
-    >>> is_not_open(error_from_kraken(["EOrder:Invalid order"])), is_not_open(
-    ...     error_from_kraken(["EOrder:Insufficient funds"]))
-    (True, False)
-    """
-    return any(text.startswith(_NOT_OPEN) for text in error.errors)

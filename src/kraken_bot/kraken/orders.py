@@ -17,6 +17,15 @@ pair=XXBTZUSD&type=buy&ordertype=limit&volume=1.25&price=37500&cl_ord_id=arb-1&o
 Traceback (most recent call last):
 ...
 ValueError: AddOrder takes userref or cl_ord_id, not both (Kraken refuses the pair)
+
+A market order carries only what a market order needs: no ``price``, no
+``timeinforce``, no ``expiretm`` and no ``post`` flag (whether Kraken accepts a
+time in force on a market order is unconfirmed, and a market order never rests).
+
+>>> AddOrderRequest(pair="XBTUSD", side="buy", ordertype="market", volume="1", timeinforce="IOC")
+Traceback (most recent call last):
+...
+ValueError: a market order takes no timeinforce
 """
 
 from __future__ import annotations
@@ -69,13 +78,14 @@ class AddOrderRequest:
         side: ``buy`` or ``sell`` (Kraken's ``type``).
         ordertype: ``market``, ``limit`` (or another Kraken order type).
         volume: base volume as an exact decimal string (already rounded to ``lot_decimals``).
-        price: limit price as an exact decimal string; None for market orders.
+        price: limit price as an exact decimal string; None (required) for market orders.
         userref: int32 tag shared by a strategy's orders; not with ``cl_ord_id``.
         cl_ord_id: client order id (UUID or short text); not with ``userref``.
         validate: validate only, place nothing (sent as ``validate=true`` only when set).
-        timeinforce: ``GTC`` (Kraken's default), ``IOC`` or ``GTD`` (needs ``expiretm``).
-        expiretm: ``0``, a unix time, or ``+<seconds>``.
-        oflags: order flags, e.g. ``("post",)`` or ``("fciq",)``.
+        timeinforce: ``GTC`` (Kraken's default), ``IOC``, ``GTD`` (needs ``expiretm``) or
+            ``FOK``; limit orders only (None for market orders).
+        expiretm: ``0``, a unix time, or ``+<seconds>``; not for market orders.
+        oflags: order flags, e.g. ``("post",)`` (limit orders only) or ``("fciq",)``.
         deadline: when Kraken must drop the request if not yet matched (2-60 s ahead).
     """
 
@@ -114,6 +124,19 @@ class AddOrderRequest:
             raise ValueError(f"oflags must be single flags, got {self.oflags!r}")
         if self.deadline is not None and self.deadline.utcoffset() is None:
             raise ValueError("deadline must be timezone-aware")
+        if self.ordertype == "market":
+            self._check_market_fields()
+
+    def _check_market_fields(self) -> None:
+        extras = {
+            "price": self.price is not None,
+            "timeinforce": self.timeinforce is not None,
+            "expiretm": self.expiretm is not None,
+            "post flag": "post" in self.oflags,
+        }
+        for name, present in extras.items():
+            if present:
+                raise ValueError(f"a market order takes no {name}")
 
     def to_params(self) -> dict[str, str]:
         """The wire parameters, in a stable order; absent fields are omitted."""

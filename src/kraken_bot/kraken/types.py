@@ -292,6 +292,22 @@ class Balances(dict[str, Decimal]):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class QueriedOrders:
+    """What QueryOrders said about a list of txids.
+
+    Attributes:
+        orders: the orders found, in the order asked.
+        unknown: the txids Kraken does not know or does not show (yet), in the order asked:
+            those it answered ``EOrder:Invalid order``/``EOrder:Unknown order`` for, and,
+            without a ``userref`` filter, those missing from a successful answer. Not proof
+            that an order never existed: a new order can be briefly invisible.
+    """
+
+    orders: tuple[OrderInfo, ...]
+    unknown: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ClosedOrdersPage:
     """One page of ``ClosedOrders``: up to 50 orders, and ``count``, the total matching."""
 

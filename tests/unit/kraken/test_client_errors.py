@@ -19,6 +19,9 @@ from kraken_bot.kraken.errors import (
     RateLimitError,
     ServiceUnavailableError,
     UnexpectedResponseError,
+    error_from_kraken,
+    is_not_open,
+    throttled_until,
 )
 
 R, C, P, A = ErrorClass.RETRY, ErrorClass.RETRY_ONCE, ErrorClass.PERMANENT, ErrorClass.AMBIGUOUS
@@ -31,6 +34,9 @@ CATALOGUE = [
     ("EGeneral:Too many requests", RateLimitError, R),
     ("EService:Throttled: 1700000000", RateLimitError, R),
     ("EService:Throttled:1700000000", RateLimitError, R),
+    ("EService: Throttled: 1700000000", RateLimitError, R),  # as Kraken's guide writes it
+    ("EService: Throttled:1700000000", RateLimitError, R),
+    ("EService:Throttled", RateLimitError, R),
     ("EAPI:Invalid nonce", NonceError, C),
     ("EService:Deadline elapsed", ServiceUnavailableError, R),
     ("EService:Unavailable", ServiceUnavailableError, A),
@@ -87,11 +93,61 @@ def test_kraken_error_strings_raise_the_typed_error(client, kraken, error, kind,
     assert info.value.transient is (error_class is not P)
 
 
-def test_throttling_names_the_time_to_retry_at(client, kraken):
-    kraken.reply(error=["EService:Throttled: 1700000123"])
+@pytest.mark.parametrize(
+    "error",
+    [
+        "EService: Throttled: 1700000123",
+        "EService:Throttled: 1700000123",
+        "EService:Throttled:1700000123",
+        "EService:  Throttled :  1700000123",
+    ],
+)
+def test_throttling_names_the_time_to_retry_at_in_either_spelling(client, kraken, error):
+    kraken.reply(error=[error])
     with pytest.raises(RateLimitError) as info:
         client.balance()
     assert info.value.retry_at == 1700000123
+    assert info.value.error_class is R
+
+
+@pytest.mark.parametrize(
+    ("error", "until"),
+    [
+        ("EService: Throttled: 1700000000.5", 1700000000.5),
+        ("EService:Throttled", None),
+        ("EService:Throttled: soon", None),
+        ("EService:Busy", None),
+        ("EAPI:Rate limit exceeded", None),
+    ],
+)
+def test_throttled_until_reads_only_a_throttle_time(error, until):
+    assert throttled_until(error) == until
+
+
+NOT_OPEN = [
+    ("EOrder:Unknown order", True),
+    ("EOrder:Invalid order", True),
+    ("EOrder:Unknown order: OU22CG-KLAF2-FWUDD7", True),
+    ("EOrder:Invalid order:closed", True),
+    ("EOrder: Invalid order", True),
+    ("EOrder:Insufficient funds", False),
+    ("EOrder:Invalid price", False),
+    ("EOrder:Invalid orders", False),
+    ("EGeneral:Invalid arguments:txid", False),
+    ("EService:Unavailable", False),
+]
+
+
+@pytest.mark.parametrize(("error", "expected"), NOT_OPEN)
+def test_is_not_open_reads_both_not_open_strings_with_any_suffix(error, expected):
+    assert is_not_open(error) is expected
+    assert is_not_open(error_from_kraken([error], endpoint="CancelOrder")) is expected
+
+
+def test_is_not_open_looks_at_every_error_of_an_exception():
+    error = error_from_kraken(["EGeneral:Internal error", "EOrder:Unknown order"])
+    assert is_not_open(error)
+    assert not is_not_open(KrakenAPIError("HTTP 404 from Kraken", http_status=404))
 
 
 def test_errors_on_public_endpoints_are_typed_too(client, kraken):

@@ -32,6 +32,38 @@ def test_a_minimal_market_order_sends_only_the_required_fields():
     }
 
 
+@pytest.mark.parametrize(
+    ("extra", "name"),
+    [
+        ({"price": "50000.0"}, "price"),
+        ({"timeinforce": "IOC"}, "timeinforce"),
+        ({"timeinforce": "GTD", "expiretm": "+60"}, "timeinforce"),
+        ({"expiretm": "+60"}, "expiretm"),
+        ({"oflags": ("post",)}, "post flag"),
+    ],
+)
+def test_a_market_order_refuses_what_only_a_limit_order_needs(extra, name):
+    with pytest.raises(ValueError, match=f"a market order takes no {name}"):
+        AddOrderRequest(pair="XBTUSD", side="buy", ordertype="market", volume="1", **extra)
+
+
+def test_a_market_order_may_still_carry_fee_flags_identity_and_a_deadline():
+    deadline = datetime(2026, 1, 1, tzinfo=UTC)
+    params = AddOrderRequest(
+        pair="XBTUSD",
+        side="buy",
+        ordertype="market",
+        volume="1",
+        oflags=("fcib",),
+        cl_ord_id="m-1",
+        deadline=deadline,
+        validate=True,
+    ).to_params()
+    assert set(params) == {
+        "pair", "type", "ordertype", "volume", "oflags", "cl_ord_id", "deadline", "validate"
+    }  # fmt: skip
+
+
 def test_volume_and_price_go_out_exactly_as_given():
     params = an_order(volume="0.12345678", price="27500.10").to_params()
     assert (params["volume"], params["price"]) == ("0.12345678", "27500.10")

@@ -53,7 +53,7 @@ def test_unlimited_tier_has_no_limits():
         ("CancelOrder", 0),
         ("Balance", 1),
         ("OpenOrders", 1),
-        ("ClosedOrders", 1),
+        ("ClosedOrders", 2),  # conservative: documented as 1, unconfirmed
         ("QueryOrders", 1),
         ("CancelAll", 1),
         ("CancelAllOrdersAfter", 1),
