@@ -45,6 +45,7 @@ from kraken_sim.orders import (
 )
 from kraken_sim.quirks import Quirks
 from kraken_sim.ratelimit import TierLimits
+from kraken_sim.timeline import Timeline
 from kraken_sim.wire import ApiError
 
 __all__ = ["Engine"]
@@ -78,7 +79,7 @@ class Engine:
         self.accounts: dict[str, Account] = {}
         self.orders: dict[str, Order] = {}
         self.trades: dict[str, Trade] = {}
-        self.account_trades: dict[str, list[str]] = {}
+        self.account_trades: dict[str, Timeline] = {}
         self._ids = random.Random(f"kraken-sim:ids:{seed}")
         self._credentials = random.Random(f"kraken-sim:credentials:{seed}")
         self._seq = 0
@@ -267,7 +268,7 @@ class Engine:
             maker=maker,
         )
         self.trades[trade.trade_txid] = trade
-        self.account_trades.setdefault(order.account, []).append(trade.trade_txid)
+        self.account_trades.setdefault(order.account, Timeline()).append(trade.trade_txid, now)
         return self._store(
             replace(
                 order,
@@ -290,7 +291,9 @@ class Engine:
         """Take a live order out of play with a final status."""
         account = self.accounts[order.account]
         account.live.pop(order.txid, None)
-        account.closed.append(order.txid)
+        account.closed.append(order.txid, now)
+        if order.cl_ord_id is not None:
+            account.closed_cl_ord_ids.add(order.cl_ord_id)
         self._books[order.pair].pop(order.txid, None)
         order = self._store(replace(order, status=status, closetm=now, reason=reason))
         if status == "closed" and order.close is not None:
