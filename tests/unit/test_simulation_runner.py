@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
 
 import pytest
@@ -118,3 +119,22 @@ def test_orders_left_open_are_compared_on_a_still_market(tmp_path):
         for o in outcome.orders
     )
     assert outcome.violations == []
+
+
+def test_reconciliation_lists_one_page_of_closed_orders_per_plan_even_a_day_in(tmp_path):
+    """Each pass lists what closed since the previous one, not a day of ClosedOrders pages."""
+    plans, interval = 54, 1800
+    settings = SimulationSettings(
+        db_path=tmp_path / "sim.db", plans=plans, plan_interval_seconds=interval, faults="none"
+    )
+    outcome = run_simulation(settings)
+    assert outcome.violations == []
+    assert len(outcome.orders) > 3 * 50, "over 24 hours, more than three pages of orders closed"
+    per_plan = [0] * plans
+    for entry in outcome.journal:
+        if entry.endpoint == "ClosedOrders":
+            # a cycle reconciles at its end: a pass at k * interval belongs to cycle k - 1
+            cycle = math.ceil((entry.time - outcome.started_at).total_seconds() / interval) - 1
+            if cycle < plans:
+                per_plan[cycle] += 1
+    assert per_plan == [1] * plans

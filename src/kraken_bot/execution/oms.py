@@ -28,6 +28,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Self, TypeVar
@@ -455,13 +456,21 @@ class ExecutionService:
 
     # ------------------------------------------------------------------ reconcile
 
-    def refresh_from_exchange(self) -> ReconcileReport:
-        """Re-sync local orders with Kraken's OpenOrders, ClosedOrders and QueryOrders."""
+    def refresh_from_exchange(self, *, look_back: timedelta | None = None) -> ReconcileReport:
+        """Re-sync local orders with Kraken's OpenOrders, ClosedOrders and QueryOrders.
+
+        ``look_back``: how far back ClosedOrders is read for exchange orders of ours that
+        the database does not know (None: the reconciler's default, 24 hours); orders still
+        unacknowledged widen it to when they were first sent. A caller that reconciles
+        often, and knows when its last complete pass was, can read only since then.
+        """
         self.tick()
         self._ledger_or_fail()
         if self._reconciler is None:
             report = ReconcileReport()
-        else:
+        elif look_back is None:
             report = self._reconciler.reconcile()
+        else:
+            report = self._reconciler.reconcile(look_back=look_back)
         self.last_reconcile = report
         return report
