@@ -108,9 +108,8 @@ class RollingWindow:
         first = min(first, last)
         if first < self._first or last < self._last or first > self._last:
             self._reset(first)
-        for index in range(self._last + 1, last + 1):
-            self._push(index, bar(index))
-        self.folded += max(0, last - self._last)
+        if last > self._last:
+            self._push(bar, self._last + 1, last)
         for _ in range(self._first, first):
             self._drop()
         self._first, self._last = first, last
@@ -130,20 +129,26 @@ class RollingWindow:
         self._highs.clear()
         self._lows.clear()
 
-    def _push(self, index: int, bar: Bar) -> None:
-        price, size, count = bar
-        notional = _EXACT.multiply(price, size)
-        self._bars.append((price, size, count, notional))
-        self._volume = _EXACT.add(self._volume, size)
-        self._notional = _EXACT.add(self._notional, notional)
-        self._count += count
-        highs, lows = self._highs, self._lows
-        while highs and highs[-1][1] <= price:
-            highs.pop()
-        highs.append((index, price))
-        while lows and lows[-1][1] >= price:
-            lows.pop()
-        lows.append((index, price))
+    def _push(self, bar: BarSource, first: int, last: int) -> None:
+        """Fold steps ``first`` to ``last`` in (one tight loop: Ticker calls it per request)."""
+        add, multiply = _EXACT.add, _EXACT.multiply
+        keep, highs, lows = self._bars.append, self._highs, self._lows
+        volume, notional, count = self._volume, self._notional, self._count
+        for index in range(first, last + 1):
+            price, size, trades = bar(index)
+            cost = multiply(price, size)
+            keep((price, size, trades, cost))
+            volume = add(volume, size)
+            notional = add(notional, cost)
+            count += trades
+            while highs and highs[-1][1] <= price:
+                highs.pop()
+            highs.append((index, price))
+            while lows and lows[-1][1] >= price:
+                lows.pop()
+            lows.append((index, price))
+        self._volume, self._notional, self._count = volume, notional, count
+        self.folded += last - first + 1
 
     def _drop(self) -> None:
         _, size, count, notional = self._bars.popleft()

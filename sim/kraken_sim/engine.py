@@ -402,14 +402,12 @@ class Engine:
     def _match_pair(self, path: PricePath, book: dict[str, None], index: int, when: float) -> None:
         mid = path.current_mid(index)
         orders = [self.orders[txid] for txid in book]
-        buys = sorted(
-            (o for o in orders if o.side == "buy" and o.price is not None and mid <= o.price),
-            key=lambda o: (-(o.price or ZERO), o.seq),
-        )
-        sells = sorted(
-            (o for o in orders if o.side == "sell" and o.price is not None and mid >= o.price),
-            key=lambda o: (o.price or ZERO, o.seq),
-        )
+        buys = [o for o in orders if o.side == "buy" and o.price is not None and mid <= o.price]
+        sells = [o for o in orders if o.side == "sell" and o.price is not None and mid >= o.price]
+        if not buys and not sells:
+            return
+        buys.sort(key=lambda o: (-(o.price or ZERO), o.seq))
+        sells.sort(key=lambda o: (o.price or ZERO, o.seq))
         budget = path.liquidity_per_min * Decimal(repr(self.step)) / 60
         self._fill_resting(path.meta, buys, budget, when)
         self._fill_resting(path.meta, sells, budget, when)

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any, Final
 
-from kraken_sim.bars import RollingWindow, stats_over
+from kraken_sim.bars import Bar, RollingWindow, stats_over
 from kraken_sim.replay import BarReplay
 from kraken_sim.scenario import PairSpec
 from kraken_sim.wire import fmt_decimal
@@ -304,6 +304,9 @@ class PricePath:
         return (m0 + (m1 - m0) * share).quantize(self._mid_quantum)
 
     def _extend(self, index: int) -> None:
+        if self._replay is None and self._derive is None and not self._spec.points:
+            self._extend_walk(index)
+            return
         while len(self._mids) <= index:
             n = len(self._mids)
             if self._replay is not None:
@@ -326,6 +329,25 @@ class PricePath:
             self._volumes.append(volume)
             self._counts.append(count)
 
+    def _extend_walk(self, index: int) -> None:
+        """The walk's steps up to ``index``: `_extend`'s draws, in the same order, in one loop.
+
+        Per step: the shock (``gauss``, from the second step on), then the volume
+        (``uniform``) and the trade count (``randint(1, 25)``), as `_draw_volume` draws them.
+        """
+        mids, volumes, counts = self._mids, self._volumes, self._counts
+        rng = self._rng
+        gauss, uniform, randint, exp = rng.gauss, rng.uniform, rng.randint, math.exp
+        drift, volatility = self._spec.walk.drift_bps, self._spec.walk.volatility_bps
+        quantum, step_volume, walk_mid = self._mid_quantum, self._step_volume, self._walk_mid
+        for n in range(len(mids), index + 1):
+            if n > 0:
+                walk_mid *= exp((drift + volatility * gauss(0.0, 1.0)) / 1e4)
+            mids.append(Decimal(walk_mid).quantize(quantum))
+            volumes.append(Decimal(step_volume * uniform(0.2, 1.8)).quantize(_VOLUME_QUANTUM))
+            counts.append(randint(1, 25))
+        self._walk_mid = walk_mid
+
 
 def ticker_entry(path: PricePath, index: int) -> dict[str, Any]:
     """The Ticker object of one pair at step ``index``.
@@ -341,8 +363,9 @@ def ticker_entry(path: PricePath, index: int) -> dict[str, Any]:
     day_start = datetime.fromtimestamp(now, UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     today_first = max(path.index_at(day_start.timestamp()), path.first_index())
     day_first = max(path.index_at(now - 86400) + 1, path.first_index())
-    today = path.window("today").stats(path.bar, today_first, index)
-    day = path.window("24h").stats(path.bar, day_first, index)
+    bar = _shared(path.bar)
+    today = path.window("today").stats(bar, today_first, index)
+    day = path.window("24h").stats(bar, day_first, index)
     depth = path.levels(index, "buy")
     whole = max(1, int(next(depth)[1]))
 
@@ -360,6 +383,19 @@ def ticker_entry(path: PricePath, index: int) -> dict[str, Any]:
         "h": [px(today.high), px(day.high)],
         "o": px(today.open),
     }
+
+
+def _shared(bar: Callable[[int], Bar]) -> Callable[[int], Bar]:
+    """``bar``, computing each step once for the two windows of one Ticker."""
+    seen: dict[int, Bar] = {}
+
+    def shared(index: int) -> Bar:
+        found = seen.get(index)
+        if found is None:
+            found = seen[index] = bar(index)
+        return found
+
+    return shared
 
 
 def ohlc_rows(

@@ -268,6 +268,7 @@ def sim_run(  # noqa: PLR0917 - typer maps each parameter to an option
         plans=count,
         plan_interval_seconds=interval,
         prices=price_specs,
+        samples=plot is not None,
     )
     with (
         counted_logs(show=settings.verbose) as log_counts,

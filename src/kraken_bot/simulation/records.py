@@ -54,6 +54,8 @@ class SimulationSettings:
         plan_interval_seconds: virtual time from one plan to the next.
         prices: price files to replay, ``FILE`` or ``PAIR=FILE`` (Kraken's OHLCVT CSV,
             or ``timestamp,pair,price`` rows; see `kraken_sim.history`).
+        samples: keep mids and holdings along the way (`SimulationOutcome.samples`, what
+            ``--plot`` draws); a replay that plots nothing skips them.
         max_slippage_bps: limit price offset from the mid; 0 (the default here) prices
             limit orders at the mid, so they rest on the book and fill as makers over
             time (partial fills, reconciliation and cancels all get exercised).
@@ -71,6 +73,7 @@ class SimulationSettings:
     plans: int | None = DEFAULT_PLANS
     plan_interval_seconds: float = 600.0
     prices: tuple[str, ...] = ()
+    samples: bool = True
     max_slippage_bps: Decimal = Decimal(0)
     market_order_max_notional_usd: Decimal | None = Decimal(2000)
     cancel_leftovers: bool = True
