@@ -16,9 +16,9 @@ Two formats are read, told apart by their number of columns:
 
 Prices, volumes and trade counts are checked as they are read; a malformed file is refused
 with a `PriceFileError` naming the file and the line (``XBTUSD_60.csv:12: high 59000 is below
-low 59100``).
+low 59100``). `with_price_history` then makes a scenario follow the files: bars through
+`kraken_sim.replay.BarReplay`, points as the scenario's explicit ``points``.
 
->>> from pathlib import Path
 >>> from kraken_sim._fixtures import fixture_path
 >>> [history] = read_price_file(str(fixture_path("prices", "XBTUSD_60.csv")))
 >>> history.pair, history.interval, len(history.bars) > 24

@@ -280,3 +280,31 @@ def test_the_krakked_command_replays_the_sample_ohlcvt_file_end_to_end(tmp_path)
     assert summary["orders"] > 0
     assert summary["pairs"]["XBTUSD"]["fill_ratio"] > 0
     assert completed.stderr == ""
+
+
+def test_price_files_without_a_usd_pair_are_a_usage_error(clean_cwd):
+    cross = clean_cwd / "cross.csv"
+    cross.write_text("1709251200,ETHXBT,0.05\n1709254800,ETHXBT,0.051\n")
+    result = sim("--prices", str(cross))
+    assert result.exit_code == ExitCode.USAGE
+    assert "no USD-quoted pair to trade among XETHXXBT (from the price files)" in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.subprocess
+def test_a_month_of_plans_keeps_every_invariant(tmp_path):
+    """`krakked sim --days 30`: 4,320 plans, checked against the exchange (nox -s chaos)."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "kraken_bot.cli", "sim", "--days", "30", "--json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    summary = json.loads(completed.stdout)
+    assert (summary["plans"], summary["ok"]) == (4320, True)
+    assert summary["duplicates"] == summary["lost"] == 0
+    assert summary["invariant_violations"] == []
+    assert summary["virtual_seconds"] >= 30 * 86400

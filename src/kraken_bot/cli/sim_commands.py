@@ -233,7 +233,7 @@ def sim_run(  # noqa: PLR0917 - typer maps each parameter to an option
     plot: Annotated[
         Path | None,
         typer.Option(
-            help="Write a PNG: price path, fills, position per pair (needs krakked[plot]).",
+            help="Write a PNG: price path, fills, position per pair (needs krakked\\[plot]).",
             dir_okay=False,
         ),
     ] = None,

@@ -81,7 +81,7 @@ from kraken_bot.simulation.records import (
     journal_faults,
 )
 from kraken_bot.simulation.strategy import STRATEGY_ID, RebalancingStrategy, read_with_retries
-from kraken_sim import Exchange, SimTransport, VirtualClock
+from kraken_sim import Exchange, ScenarioError, SimTransport, VirtualClock
 from kraken_sim import load_scenario as load_sim_scenario
 from kraken_sim.history import PriceHistory, read_price_file, with_price_history
 from kraken_sim.scenario import Scenario
@@ -250,12 +250,24 @@ class _Run:
         self.steps = 0
 
     def usd_pairs(self) -> tuple[PairMetadata, ...]:
+        """The pairs the bundled strategy trades: the scenario's own USD-quoted ones.
+
+        Raises:
+            kraken_sim.ScenarioError: there is none (the strategy would have nothing to do).
+        """
         universe = read_with_retries(self.clock, self.market.universe)
         found: list[PairMetadata] = []
         for spec in self.scenario.pairs:
             pair = universe.resolve(spec.pair).value_or(None)
             if pair is not None and pair.quote_is_usd and spec.derive is None:
                 found.append(pair)
+        if not found:
+            names = ", ".join(spec.pair for spec in self.scenario.pairs)
+            given = " (from the price files)" if self.histories else ""
+            raise ScenarioError(
+                f"no USD-quoted pair to trade among {names}{given}: the bundled strategy"
+                " rebalances USD-quoted pairs"
+            )
         return tuple(found)
 
     def report(self, plans_done: int) -> None:
