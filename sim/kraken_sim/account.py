@@ -6,16 +6,21 @@ from decimal import Decimal
 
 from kraken_sim.auth import NonceBook
 from kraken_sim.ratelimit import DecayingCounter
+from kraken_sim.timeline import Timeline
 
 __all__ = ["Account"]
 
 
 class Account:
-    """One API key's state: credentials, balances, nonce book, counters, dead-man timer."""
+    """One API key's state: credentials, balances, nonce book, counters, dead-man timer.
+
+    ``live`` holds the open and pending orders' txids in placement order; ``closed`` every
+    closed txid with its close time, and ``closed_cl_ord_ids`` their client order ids.
+    """
 
     __slots__ = (
-        "auth_failures", "balances", "closed", "deadman_at", "key", "live", "locked_until",
-        "name", "nonces", "rest", "secret", "secret_b64", "trading",
+        "auth_failures", "balances", "closed", "closed_cl_ord_ids", "deadman_at", "key", "live",
+        "locked_until", "name", "nonces", "rest", "secret", "secret_b64", "trading",
     )  # fmt: skip
 
     def __init__(
@@ -31,6 +36,7 @@ class Account:
         self.trading: dict[str, DecayingCounter] = {}
         self.deadman_at: float | None = None
         self.live: dict[str, None] = {}
-        self.closed: list[str] = []
+        self.closed = Timeline()
+        self.closed_cl_ord_ids: set[str] = set()
         self.auth_failures = 0
         self.locked_until = 0.0

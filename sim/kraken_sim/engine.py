@@ -49,6 +49,7 @@ from kraken_sim.orders import (
 )
 from kraken_sim.quirks import Quirks
 from kraken_sim.ratelimit import TierLimits
+from kraken_sim.timeline import Timeline
 from kraken_sim.wire import ApiError
 
 __all__ = ["Engine"]
@@ -83,7 +84,7 @@ class Engine:
         self.accounts: dict[str, Account] = {}
         self.orders: dict[str, Order] = {}
         self.trades: dict[str, Trade] = {}
-        self.account_trades: dict[str, list[str]] = {}
+        self.account_trades: dict[str, Timeline] = {}
         ids_seed = f"kraken-sim:ids:{seed}" + ("" if id_salt is None else f":{id_salt}")
         self._ids = random.Random(ids_seed)
         self._credentials = random.Random(f"kraken-sim:credentials:{seed}")
@@ -273,7 +274,7 @@ class Engine:
             maker=maker,
         )
         self.trades[trade.trade_txid] = trade
-        self.account_trades.setdefault(order.account, []).append(trade.trade_txid)
+        self.account_trades.setdefault(order.account, Timeline()).append(trade.trade_txid, now)
         return self._store(
             replace(
                 order,
@@ -296,7 +297,9 @@ class Engine:
         """Take a live order out of play with a final status."""
         account = self.accounts[order.account]
         account.live.pop(order.txid, None)
-        account.closed.append(order.txid)
+        account.closed.append(order.txid, now)
+        if order.cl_ord_id is not None:
+            account.closed_cl_ord_ids.add(order.cl_ord_id)
         self._books[order.pair].pop(order.txid, None)
         order = self._store(replace(order, status=status, closetm=now, reason=reason))
         if status == "closed" and order.close is not None:
@@ -405,14 +408,12 @@ class Engine:
     def _match_pair(self, path: PricePath, book: dict[str, None], index: int, when: float) -> None:
         mid = path.current_mid(index)
         orders = [self.orders[txid] for txid in book]
-        buys = sorted(
-            (o for o in orders if o.side == "buy" and o.price is not None and mid <= o.price),
-            key=lambda o: (-(o.price or ZERO), o.seq),
-        )
-        sells = sorted(
-            (o for o in orders if o.side == "sell" and o.price is not None and mid >= o.price),
-            key=lambda o: (o.price or ZERO, o.seq),
-        )
+        buys = [o for o in orders if o.side == "buy" and o.price is not None and mid <= o.price]
+        sells = [o for o in orders if o.side == "sell" and o.price is not None and mid >= o.price]
+        if not buys and not sells:
+            return
+        buys.sort(key=lambda o: (-(o.price or ZERO), o.seq))
+        sells.sort(key=lambda o: (o.price or ZERO, o.seq))
         budget = path.liquidity_per_min * Decimal(repr(self.step)) / 60
         self._fill_resting(path.meta, buys, budget, when)
         self._fill_resting(path.meta, sells, budget, when)

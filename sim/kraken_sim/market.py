@@ -2,10 +2,12 @@
 
 Theory of operation. Time is cut into steps of ``scenario.step`` seconds from the exchange's
 origin (the clock's time when the exchange was built). Each pair has one mid per step: from a
-seeded log-normal walk, from explicit points (linear between them, flat after the last), or as
-the ratio of two other pairs. Steps before the origin (``history``) are generated backwards from
-the starting mid, so OHLC and Ticker have data at once. Each step also carries a synthetic
-market volume and trade count, drawn from the same seeded stream, for Ticker and OHLC.
+seeded log-normal walk, from explicit points (linear between them, flat after the last), from
+recorded OHLCVT bars (`kraken_sim.replay`: inside each bar, seeded steps between its open, high,
+low and close), or as the ratio of two other pairs. Steps before the origin (``history``) are
+generated backwards from the starting mid, so OHLC and Ticker have data at once. Each step also
+carries a market volume and trade count, for Ticker and OHLC: the bars' own, or synthetic ones
+drawn from the path's seeded stream.
 
 The walk is extended lazily, step by step, from a ``random.Random`` per pair, so the path does
 not depend on when or how often it is read.
@@ -17,7 +19,7 @@ starting at the touch.
 
 from __future__ import annotations
 
-import itertools
+import bisect
 import math
 import random
 from collections.abc import Callable, Iterator, Mapping
@@ -26,12 +28,15 @@ from datetime import UTC, datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any, Final
 
+from kraken_sim.bars import Bar, RollingWindow, stats_over
+from kraken_sim.replay import BarReplay
 from kraken_sim.scenario import PairSpec
 from kraken_sim.wire import fmt_decimal
 
 __all__ = ["PairMeta", "PricePath", "Touch", "ohlc_rows", "pair_meta", "ticker_entry"]
 
 _BPS: Final = Decimal(10000)
+_VOLUME_QUANTUM: Final = Decimal("1e-8")
 OHLC_INTERVALS: Final = frozenset({1, 5, 15, 30, 60, 240, 1440, 10080, 21600})
 
 
@@ -104,8 +109,9 @@ class PricePath:
     """One pair's lazily generated path of (mid, volume, trade count) per step."""
 
     __slots__ = (
-        "_counts", "_derive", "_history", "_history_seed", "_mids", "_past", "_rng", "_spec",
-        "_volumes", "_walk_mid", "meta", "origin", "pinned", "step",
+        "_counts", "_derive", "_history", "_history_seed", "_mid_quantum", "_mids", "_ohlc",
+        "_past", "_point_times", "_replay", "_rng", "_spec", "_step_volume", "_volumes",
+        "_walk_mid", "_windows", "meta", "origin", "pinned", "step",
     )  # fmt: skip
 
     def __init__(
@@ -133,6 +139,21 @@ class PricePath:
         self._counts: list[int] = []
         self._past: list[tuple[Decimal, Decimal, int]] | None = None
         self._walk_mid = float(spec.mid) if spec.mid is not None else 0.0
+        self._point_times = [t for t, _ in spec.points]
+        self._mid_quantum = Decimal(1).scaleb(-(meta.pair_decimals + 2))
+        self._step_volume = float(spec.liquidity_per_min) * step / 60.0
+        self._replay: BarReplay | None = None
+        if spec.bars and derive is None:
+            self._replay = BarReplay(
+                spec.bars,
+                interval=spec.bar_interval,
+                step=step,
+                seed=seed,
+                pair_id=meta.pair_id,
+                quantum=self._mid_quantum,
+            )
+        self._windows: dict[str, RollingWindow] = {}
+        self._ohlc: dict[tuple[int, int], list[Any]] = {}
 
     # ------------------------------------------------------------------ path
     def index_at(self, t: float) -> int:
@@ -149,7 +170,8 @@ class PricePath:
 
     def _row(self, index: int) -> tuple[Decimal, Decimal, int]:
         if index >= 0:
-            self._extend(index)
+            if index >= len(self._mids):
+                self._extend(index)
             return self._mids[index], self._volumes[index], self._counts[index]
         if self._past is None:
             self._past = self._generate_history()
@@ -193,6 +215,42 @@ class PricePath:
             yield price, self._spec.depth
             level += 1
 
+    def window(self, name: str) -> RollingWindow:
+        """The rolling window ``name`` of this path (Ticker keeps ``today`` and ``24h``)."""
+        window = self._windows.get(name)
+        if window is None:
+            window = self._windows[name] = RollingWindow()
+        return window
+
+    def ohlc_row(self, width: int, bucket: int, index: int) -> list[Any] | None:
+        """The OHLC row of the ``width``-second bucket starting at ``bucket``, seen at ``index``.
+
+        None when no step of the bucket has happened. A row whose steps are all at or before
+        ``index`` never changes again, and is kept.
+        """
+        key = (width, bucket)
+        cached = self._ohlc.get(key)
+        if cached is not None:
+            return cached
+        first = max(self.index_at(bucket), self.first_index())
+        end = self.index_at(bucket + width - 1e-6)
+        last = min(end, index)
+        if self.time_of(first) < bucket:
+            first += 1
+        if first > last:
+            return None
+        s = stats_over(self.bar, first, last)
+        decimals = self.meta.pair_decimals
+        row = [
+            bucket,
+            *(fmt_decimal(v, decimals) for v in (s.open, s.high, s.low, s.close, s.vwap)),
+            fmt_decimal(s.volume, 8),
+            s.count,
+        ]
+        if end <= index:
+            self._ohlc[key] = row
+        return row
+
     @property
     def liquidity_per_min(self) -> Decimal:
         """Base units a resting side can fill per minute."""
@@ -202,16 +260,11 @@ class PricePath:
         tick = self.meta.tick_size
         return (price / tick).to_integral_value() * tick
 
-    @property
-    def _mid_quantum(self) -> Decimal:
-        return Decimal(1).scaleb(-(self.meta.pair_decimals + 2))
-
     def _quantize_mid(self, value: float) -> Decimal:
         return Decimal(value).quantize(self._mid_quantum)
 
     def _draw_volume(self, rng: random.Random) -> tuple[Decimal, int]:
-        base = float(self._spec.liquidity_per_min) * self.step / 60.0
-        volume = Decimal(base * rng.uniform(0.2, 1.8)).quantize(Decimal("1e-8"))
+        volume = Decimal(self._step_volume * rng.uniform(0.2, 1.8)).quantize(_VOLUME_QUANTUM)
         return volume, rng.randint(1, 25)
 
     def _generate_history(self) -> list[tuple[Decimal, Decimal, int]]:
@@ -220,6 +273,9 @@ class PricePath:
         past: list[tuple[Decimal, Decimal, int]] = []
         value = float(self._spec.mid) if self._spec.mid is not None else 0.0
         for offset in range(1, self._history + 1):
+            if self._replay is not None:
+                past.append(self._replay.step_at(self.time_of(-offset)))
+                continue
             if self._derive is not None:
                 mid = self._derive(-offset).quantize(self._mid_quantum)
             elif self._spec.points:
@@ -240,15 +296,25 @@ class PricePath:
         points = self._spec.points
         if t <= points[0][0]:
             return points[0][1]
-        for (t0, m0), (t1, m1) in itertools.pairwise(points):
-            if t0 <= t <= t1:
-                share = Decimal(repr((t - t0) / (t1 - t0))) if t1 > t0 else Decimal(1)
-                return (m0 + (m1 - m0) * share).quantize(self._mid_quantum)
-        return points[-1][1]
+        after = bisect.bisect_left(self._point_times, t)
+        if after >= len(points):
+            return points[-1][1]
+        (t0, m0), (t1, m1) = points[after - 1], points[after]
+        share = Decimal(repr((t - t0) / (t1 - t0))) if t1 > t0 else Decimal(1)
+        return (m0 + (m1 - m0) * share).quantize(self._mid_quantum)
 
     def _extend(self, index: int) -> None:
+        if self._replay is None and self._derive is None and not self._spec.points:
+            self._extend_walk(index)
+            return
         while len(self._mids) <= index:
             n = len(self._mids)
+            if self._replay is not None:
+                mid, volume, count = self._replay.step_at(self.time_of(n))
+                self._mids.append(mid)
+                self._volumes.append(volume)
+                self._counts.append(count)
+                continue
             if self._derive is not None:
                 self._mids.append(self._derive(n).quantize(self._mid_quantum))
             elif self._spec.points:
@@ -263,17 +329,43 @@ class PricePath:
             self._volumes.append(volume)
             self._counts.append(count)
 
+    def _extend_walk(self, index: int) -> None:
+        """The walk's steps up to ``index``: `_extend`'s draws, in the same order, in one loop.
+
+        Per step: the shock (``gauss``, from the second step on), then the volume
+        (``uniform``) and the trade count (``randint(1, 25)``), as `_draw_volume` draws them.
+        """
+        mids, volumes, counts = self._mids, self._volumes, self._counts
+        rng = self._rng
+        gauss, uniform, randint, exp = rng.gauss, rng.uniform, rng.randint, math.exp
+        drift, volatility = self._spec.walk.drift_bps, self._spec.walk.volatility_bps
+        quantum, step_volume, walk_mid = self._mid_quantum, self._step_volume, self._walk_mid
+        for n in range(len(mids), index + 1):
+            if n > 0:
+                walk_mid *= exp((drift + volatility * gauss(0.0, 1.0)) / 1e4)
+            mids.append(Decimal(walk_mid).quantize(quantum))
+            volumes.append(Decimal(step_volume * uniform(0.2, 1.8)).quantize(_VOLUME_QUANTUM))
+            counts.append(randint(1, 25))
+        self._walk_mid = walk_mid
+
 
 def ticker_entry(path: PricePath, index: int) -> dict[str, Any]:
-    """The Ticker object of one pair at step ``index``."""
+    """The Ticker object of one pair at step ``index``.
+
+    Its two windows (today since midnight UTC, and the last 24 hours) are kept by the path's
+    rolling windows, so a Ticker costs the steps since the previous one, not a day of steps.
+    """
     meta = path.meta
     now = path.time_of(index)
     decimals = max(meta.pair_decimals, 5)
     touch = path.touch(index)
     last_price, last_volume, _ = path.bar(index)
     day_start = datetime.fromtimestamp(now, UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    today = _stats(path, max(path.index_at(day_start.timestamp()), path.first_index()), index)
-    day = _stats(path, max(path.index_at(now - 86400) + 1, path.first_index()), index)
+    today_first = max(path.index_at(day_start.timestamp()), path.first_index())
+    day_first = max(path.index_at(now - 86400) + 1, path.first_index())
+    bar = _shared(path.bar)
+    today = path.window("today").stats(bar, today_first, index)
+    day = path.window("24h").stats(bar, day_first, index)
     depth = path.levels(index, "buy")
     whole = max(1, int(next(depth)[1]))
 
@@ -293,62 +385,38 @@ def ticker_entry(path: PricePath, index: int) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True, slots=True)
-class _Stats:
-    open: Decimal
-    high: Decimal
-    low: Decimal
-    close: Decimal
-    vwap: Decimal
-    volume: Decimal
-    count: int
+def _shared(bar: Callable[[int], Bar]) -> Callable[[int], Bar]:
+    """``bar``, computing each step once for the two windows of one Ticker."""
+    seen: dict[int, Bar] = {}
 
+    def shared(index: int) -> Bar:
+        found = seen.get(index)
+        if found is None:
+            found = seen[index] = bar(index)
+        return found
 
-def _stats(path: PricePath, first: int, last: int) -> _Stats:
-    first = min(first, last)
-    bars = [path.bar(i) for i in range(first, last + 1)]
-    prices = [price for price, _, _ in bars]
-    volume = sum((v for _, v, _ in bars), Decimal(0))
-    notional = sum((p * v for p, v, _ in bars), Decimal(0))
-    vwap = notional / volume if volume else prices[-1]
-    return _Stats(
-        open=prices[0],
-        high=max(prices),
-        low=min(prices),
-        close=prices[-1],
-        vwap=vwap,
-        volume=volume,
-        count=sum(c for _, _, c in bars),
-    )
+    return shared
 
 
 def ohlc_rows(
     path: PricePath, index: int, interval_min: int, since: int | None
 ) -> tuple[list[list[Any]], int]:
-    """OHLC rows (at most 720, the last one still forming) and the ``last`` id."""
+    """OHLC rows (at most 720, the last one still forming) and the ``last`` id.
+
+    Rows whose steps are all in the past are kept by the path, so a request folds only the
+    forming row's steps again.
+    """
     width = interval_min * 60
     now_bucket = int(path.time_of(index) // width) * width
     oldest = max(int(path.time_of(path.first_index()) // width) * width, now_bucket - 719 * width)
     if since is not None:
         oldest = max(oldest, (since // width + 1) * width)
-    decimals = path.meta.pair_decimals
     rows: list[list[Any]] = []
     bucket = oldest
     while bucket <= now_bucket:
-        first = max(path.index_at(bucket), path.first_index())
-        last = min(path.index_at(bucket + width - 1e-6), index)
-        if path.time_of(first) < bucket:
-            first += 1
-        if first <= last:
-            s = _stats(path, first, last)
-            rows.append(
-                [
-                    bucket,
-                    *(fmt_decimal(v, decimals) for v in (s.open, s.high, s.low, s.close, s.vwap)),
-                    fmt_decimal(s.volume, 8),
-                    s.count,
-                ]
-            )
+        row = path.ohlc_row(width, bucket, index)
+        if row is not None:
+            rows.append(row)
         bucket += width
     last_id = rows[-2][0] if len(rows) >= 2 else (rows[-1][0] if rows else now_bucket)
     return rows, int(last_id)

@@ -3,6 +3,8 @@ TradesHistory, QueryTrades.
 
 Lists are newest first; ClosedOrders and TradesHistory page 50 at a time with ``ofs`` and report
 the total ``count``; ``start`` is exclusive and ``end`` inclusive, each a unix time or a txid.
+Both read only what closed (or traded) after ``start`` (`kraken_sim.timeline`), so their cost
+follows the window asked for, not the account's whole history.
 Orders hidden by the ``absent_from_open_orders`` fault are left out until they surface.
 """
 
@@ -107,7 +109,7 @@ def closed_orders(call: Call) -> object:
 
     matches = [
         o
-        for o in _visible(call, reversed(account.closed))
+        for o in _visible(call, account.closed.newest_first(after=start))
         if _wanted(o, userref, cl_ord_id) and timely(o)
     ]
     result: dict[str, Any] = {
@@ -162,9 +164,9 @@ def trades_history(call: Call) -> object:
     call.params.flag("consolidate_taker")
     start, end = _bound(call, "start"), _bound(call, "end")
     ofs = max(call.params.integer("ofs") or 0, 0)
-    trades = [
-        call.engine.trades[t] for t in reversed(call.engine.account_trades.get(account.key, []))
-    ]
+    line = call.engine.account_trades.get(account.key)
+    newest = line.newest_first(after=start) if line is not None else iter(())
+    trades = [call.engine.trades[t] for t in newest]
     matches = [
         t for t in trades if (start is None or t.time > start) and (end is None or t.time <= end)
     ]

@@ -63,6 +63,7 @@ import yaml
 from kraken_sim._fixtures import fixture_path
 from kraken_sim.faults import FaultPlan, load_faults
 from kraken_sim.quirks import Quirks, quirks_from_mapping
+from kraken_sim.replay import OhlcBar
 
 __all__ = [
     "AccountSpec",
@@ -96,13 +97,21 @@ class WalkSpec:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PairSpec:
-    """The market model of one pair (``meta``: AssetPairs field overrides, in file order)."""
+    """The market model of one pair (``meta``: AssetPairs field overrides, in file order).
+
+    The mid comes from, in this order of precedence: ``derive`` (the ratio of two pairs),
+    ``bars`` (OHLCVT bars of ``bar_interval`` seconds, replayed by
+    `kraken_sim.replay.BarReplay`; see `kraken_sim.history` for the files), ``points``, or a
+    seeded walk from ``mid``.
+    """
 
     pair: str
     mid: Decimal | None = None
     walk: WalkSpec = field(default_factory=WalkSpec)
     points: tuple[tuple[float, Decimal], ...] = ()
     derive: tuple[str, str] | None = None
+    bars: tuple[OhlcBar, ...] = ()
+    bar_interval: float = 0.0
     spread_bps: Decimal = Decimal(2)
     liquidity_per_min: Decimal = Decimal(1)
     depth: Decimal = Decimal(1)

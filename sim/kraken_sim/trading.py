@@ -170,7 +170,7 @@ def _find_for_cancel(
         mine = [engine.orders[t] for t in account.live if engine.orders[t].cl_ord_id == cl_ord_id]
         if mine:
             return mine[0]
-        seen = any(engine.orders[t].cl_ord_id == cl_ord_id for t in account.closed)
+        seen = cl_ord_id in account.closed_cl_ord_ids
         raise ApiError(quirks.cancel_not_open_error if seen else quirks.cancel_unknown_error)
     order = engine.orders.get(txid or "")
     if order is None or order.account != account.key:

@@ -14,6 +14,7 @@ timeout the adapter waits ``default_timeout`` seconds (a real client would hang 
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -109,9 +110,20 @@ def _response(
     response.raw = io.BytesIO(data)
     response.url = url
     response.request = request
-    response.encoding = get_encoding_from_headers(response.headers)
-    try:
-        response.reason = HTTPStatus(status).phrase
-    except ValueError:
-        response.reason = "Unknown Error"
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
+    response.encoding = _encoding(content_type)
+    response.reason = _reason(status)
     return response
+
+
+@functools.cache
+def _encoding(content_type: str | None) -> str | None:
+    return get_encoding_from_headers(CaseInsensitiveDict({"Content-Type": content_type or ""}))
+
+
+@functools.cache
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown Error"

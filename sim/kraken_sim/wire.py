@@ -42,6 +42,7 @@ __all__ = [
 
 _DECIMAL_RE: Final = re.compile(r"^(?:\d+(?:\.\d*)?|\.\d+)$")
 _INT_RE: Final = re.compile(r"^[+-]?\d+$")
+_COMPACT: Final = json.JSONEncoder(separators=(",", ":"))
 _TRUE: Final = frozenset({"true", "True", "TRUE", "1"})
 _FALSE: Final = frozenset({"false", "False", "FALSE", "0"})
 _DAYS: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -176,7 +177,7 @@ def envelope_bytes(
             doc["result"] = {}
     else:
         doc = {"error": [], "result": result}
-    return json.dumps(doc, separators=(",", ":")).encode()
+    return _COMPACT.encode(doc).encode()
 
 
 class Params:

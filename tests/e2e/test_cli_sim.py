@@ -177,3 +177,134 @@ def test_the_krakked_console_script_runs_sim_json(tmp_path):
     )
     assert completed.returncode == 0, completed.stderr
     assert set(json.loads(completed.stdout)) >= REQUIRED_KEYS
+
+
+SAMPLE_PRICES = Path(runner_module.__file__).resolve().parents[3] / "fixtures/prices/XBTUSD_60.csv"
+
+
+def test_days_and_every_set_how_many_plans_and_how_far_apart(clean_cwd):
+    result = sim("--days", "0.1", "--every", "30m", "--faults", "none", "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["plans"] == 5  # 0.1 day = 144 minutes: 4.8 intervals of 30, rounded up
+    assert summary["plan_interval_seconds"] == 1800
+    assert summary["virtual_seconds"] >= 5 * 1800
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--plans", "3", "--days", "1"), "give --plans or --days, not both"),
+        (("--every", "soon"), "'soon' is not a duration like 10m"),
+        (("--every", "0s"), "must be longer than zero"),
+        (("--days", "-1"), "must be more than zero days"),
+        (("--days", "400", "--every", "1m"), "576000 plans: at most 100000"),
+    ],
+)
+def test_bad_replay_lengths_are_usage_errors(clean_cwd, args, message):
+    result = sim(*args)
+    assert result.exit_code == ExitCode.USAGE
+    assert message in result.output
+    assert not (clean_cwd / "krakked-sim.db").exists()
+
+
+def test_a_price_file_replays_its_pair_over_its_span(clean_cwd):
+    result = sim("--prices", str(SAMPLE_PRICES), "--every", "2h", "--faults", "none", "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["plans"] == 24  # 49 hours of bars (one missing) at one plan every 2 hours
+    assert list(summary["pairs"]) == ["XBTUSD"]
+    assert summary["prices"] == [
+        {
+            "pair": "XBTUSD",
+            "file": "XBTUSD_60.csv",
+            "rows": 48,
+            "interval_seconds": 3600.0,
+            "from": "2024-03-01T00:00:00+00:00",
+            "to": "2024-03-03T01:00:00+00:00",
+        }
+    ]
+    assert summary["invariant_violations"] == []
+    again = sim("--prices", str(SAMPLE_PRICES), "--every", "2h", "--faults", "none", "--json")
+    assert comparable(again.stdout) == comparable(result.stdout)
+
+
+def test_a_replay_longer_than_its_price_files_says_so(clean_cwd):
+    result = sim("--prices", f"XBTUSD={SAMPLE_PRICES}", "--days", "3", "--every", "6h")
+    assert result.exit_code == 0, result.output
+    assert "prices: XBTUSD from XBTUSD_60.csv, 48 bars of 1h, 2024-03-01 00:00 to" in result.stdout
+    assert "prices held at the last close" in result.stdout
+
+
+def test_a_malformed_price_file_is_a_usage_error_naming_the_line(clean_cwd):
+    bad = clean_cwd / "XBTUSD_60.csv"
+    bad.write_text("1709251200,62000.0,62100.0,61900.0,62050.0,1,2\n1709254800,1,2,3\n")
+    result = sim("--prices", str(bad))
+    assert result.exit_code == ExitCode.USAGE
+    assert result.stderr.startswith(f"error: bad price file: {bad}:2: 4 columns; expected 7")
+    as_json = sim("--prices", str(bad), "--json")
+    assert as_json.exit_code == ExitCode.USAGE
+    assert f"{bad}:2:" in as_json.output
+    unknown = sim("--prices", f"DOGEUSD={SAMPLE_PRICES}")
+    assert unknown.exit_code == ExitCode.USAGE
+    assert "pair DOGEUSD is not in the AssetPairs snapshot" in unknown.stderr
+
+
+@pytest.mark.subprocess
+def test_the_krakked_command_replays_the_sample_ohlcvt_file_end_to_end(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KRAKEN_")}
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kraken_bot.cli",
+            "sim",
+            "--prices",
+            str(SAMPLE_PRICES),
+            "--every",
+            "1h",
+            "--json",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    summary = json.loads(completed.stdout)
+    assert summary["plans"] == 49
+    assert summary["ok"] is True
+    assert summary["prices"][0]["rows"] == 48
+    assert summary["orders"] > 0
+    assert summary["pairs"]["XBTUSD"]["fill_ratio"] > 0
+    assert completed.stderr == ""
+
+
+def test_price_files_without_a_usd_pair_are_a_usage_error(clean_cwd):
+    cross = clean_cwd / "cross.csv"
+    cross.write_text("1709251200,ETHXBT,0.05\n1709254800,ETHXBT,0.051\n")
+    result = sim("--prices", str(cross))
+    assert result.exit_code == ExitCode.USAGE
+    assert "no USD-quoted pair to trade among XETHXXBT (from the price files)" in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.subprocess
+def test_a_month_of_plans_keeps_every_invariant(tmp_path):
+    """`krakked sim --days 30`: 4,320 plans, checked against the exchange (nox -s chaos)."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "kraken_bot.cli", "sim", "--days", "30", "--json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    summary = json.loads(completed.stdout)
+    assert (summary["plans"], summary["ok"]) == (4320, True)
+    assert summary["duplicates"] == summary["lost"] == 0
+    assert summary["invariant_violations"] == []
+    assert summary["virtual_seconds"] >= 30 * 86400

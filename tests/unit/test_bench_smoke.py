@@ -77,3 +77,18 @@ def test_the_runner_collects_figures_merges_results_and_flags_a_broken_script(
 
     assert runner.main(["--quick", "--only", "good,broken", "--no-save"]) == 1
     assert "bench_broken.py (exit 1)" in capsys.readouterr().out
+
+
+def test_the_replay_benchmark_prints_its_three_figures_at_tiny_sizes(capsys):
+    bench, runner = load("bench_replay"), load("run")
+
+    report = bench.measure(short=2, repeats=1, long=10)
+    bench.print_report(report)
+
+    lines = capsys.readouterr().out.splitlines()
+    figures = {m["name"]: float(m["value"]) for m in map(runner.LINE.match, lines) if m}
+    assert set(figures) == {"sim_plans_per_s_12", "sim_plans_per_s_4320", "sim_scale_ratio"}
+    assert report.ok
+    assert figures["sim_scale_ratio"] > 0
+    assert len(report.long.tenths()) == 10
+    assert "sim_scale_ratio" in runner.TARGETS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
 
 import pytest
@@ -118,3 +119,25 @@ def test_orders_left_open_are_compared_on_a_still_market(tmp_path):
         for o in outcome.orders
     )
     assert outcome.violations == []
+
+
+def test_reconciliation_lists_one_page_of_closed_orders_per_plan_even_a_day_in(tmp_path):
+    """Each pass lists what closed since the previous one, not a day of ClosedOrders pages."""
+    plans, interval = 54, 1800
+    settings = SimulationSettings(
+        db_path=tmp_path / "sim.db", plans=plans, plan_interval_seconds=interval, faults="none"
+    )
+    outcome = run_simulation(settings)
+    assert outcome.violations == []
+    assert len(outcome.orders) > 3 * 50, "over 24 hours, more than three pages of orders closed"
+    # Each reconciliation pass lists OpenOrders, then ClosedOrders page by page.
+    pages: list[int] = []
+    for entry in outcome.journal:
+        if entry.endpoint == "OpenOrders":
+            pages.append(0)
+        elif entry.endpoint == "ClosedOrders" and pages:
+            pages[-1] += 1
+    assert len(pages) >= plans
+    # every pass between plans reads one page; the final pass reads the last 24 hours
+    assert pages[:-1] == [1] * (len(pages) - 1)
+    assert pages[-1] > 1

@@ -41,6 +41,7 @@ from kraken_bot.execution.exceptions import (
 from kraken_bot.execution.scheduler import DeadManSwitchError
 from kraken_bot.kraken.nonce import NonceStateError
 from kraken_sim import ScenarioError
+from kraken_sim.history import PriceFileError
 
 __all__ = ["CliError", "classify", "reports_errors", "settings"]
 
@@ -80,6 +81,7 @@ _Kinds = type[BaseException] | tuple[type[BaseException], ...]
 _CLASSES: tuple[tuple[_Kinds, ExitCode, Callable[[BaseException], str]], ...] = (
     (ConfigFileError, ExitCode.USAGE, lambda e: f"bad config: {e}"),
     (PlanValidationError, ExitCode.USAGE, lambda e: f"bad plan: {e}"),
+    (PriceFileError, ExitCode.USAGE, lambda e: f"bad price file: {e}"),
     (ScenarioError, ExitCode.USAGE, lambda e: f"bad scenario: {e}"),
     (
         (FileNotFoundError, IsADirectoryError, PermissionError),

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import math
+import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Self
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from typer.core import TyperGroup
 
 from kraken_bot.cli.errors import CliError, reports_errors, settings
@@ -15,13 +26,17 @@ from kraken_bot.cli.exit_codes import ExitCode
 from kraken_bot.cli.logs import counted_logs
 from kraken_bot.cli.output import err_console, out_console, print_json
 from kraken_bot.cli.sim_report import print_summary
-from kraken_bot.simulation.runner import SimulationOutcome, SimulationSettings, run_simulation
+from kraken_bot.simulation.records import DEFAULT_PLANS, ReplayProgress
+from kraken_bot.simulation.runner import SimulationSettings, run_simulation
 from kraken_bot.simulation.summary import summarize
+from kraken_sim import ScenarioError
 from kraken_sim.faults import PROFILES
+from kraken_sim.scenario import parse_duration
 
-__all__ = ["sim_app"]
+__all__ = ["ReplayBar", "progress_wanted", "sim_app"]
 
 DEFAULT_DB: Final = Path("krakked-sim.db")
+MAX_PLANS: Final = 100_000
 
 
 class ServeTier(StrEnum):
@@ -73,21 +88,88 @@ def _require_matplotlib() -> None:
         ) from None
 
 
-def _run_with_progress(sim_settings: SimulationSettings, *, show: bool) -> SimulationOutcome:
-    columns = (
-        TextColumn("replaying"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("steps"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=err_console, transient=True, disable=not show) as bar:
-        task = bar.add_task("sim", total=None)
+_SHOW_PROGRESS_AFTER: Final = 2.0
+"""Seconds of wall time before the progress bar appears (short replays never show one)."""
 
-        def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
 
-        return run_simulation(sim_settings, progress=advance)
+class ReplayBar:
+    """A rich progress bar over a replay's plans, shown once it has run a couple of seconds.
+
+    Called with each `ReplayProgress`; it stays hidden while the replay is young, so the
+    usual two-hour replay prints only its summary, and is removed when the replay ends.
+    """
+
+    def __init__(
+        self,
+        *,
+        enabled: bool,
+        console: Console | None = None,
+        show_after: float = _SHOW_PROGRESS_AFTER,
+    ) -> None:
+        self._enabled = enabled
+        self._console = console if console is not None else err_console
+        self._show_after = show_after
+        self._started = time.monotonic()
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def __call__(self, progress: ReplayProgress) -> None:
+        if not self._enabled:
+            return
+        if self._bar is None:
+            if time.monotonic() - self._started < self._show_after:
+                return
+            self._bar = Progress(
+                TextColumn("replaying"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("plans, virtual {task.fields[at]}"),
+                TimeElapsedColumn(),
+                TextColumn("left"),
+                TimeRemainingColumn(),
+                console=self._console,
+                transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("sim", total=progress.plans, at="")
+        assert self._task is not None
+        self._bar.update(
+            self._task,
+            completed=progress.plans_done,
+            total=progress.plans,
+            at=progress.at.strftime("%Y-%m-%d %H:%M"),
+        )
+
+
+def progress_wanted(*, as_json: bool) -> bool:
+    """A progress bar only for a person: no ``--json``, and stdout and stderr are terminals."""
+    return not as_json and out_console.is_terminal and err_console.is_terminal
+
+
+def _every_seconds(value: str) -> float:
+    try:
+        seconds = parse_duration(value)
+    except ScenarioError:
+        raise typer.BadParameter(f"{value!r} is not a duration like 10m, 1h, 30s") from None
+    if seconds <= 0:
+        raise typer.BadParameter("must be longer than zero")
+    return seconds
+
+
+def _plan_count(plans: int | None, days: float | None, every: float) -> int | None:
+    """Plans asked for: ``--plans``, or ``--days`` at ``--every``; None: the default."""
+    if plans is not None and days is not None:
+        raise typer.BadParameter("give --plans or --days, not both", param_hint="--days")
+    if days is None:
+        return plans
+    return max(1, math.ceil(days * 86400 / every - 1e-9))
 
 
 @sim_app.command("run")
@@ -115,11 +197,44 @@ def sim_run(  # noqa: PLR0917 - typer maps each parameter to an option
         Path,
         typer.Option(help="SQLite database to write (replaced at the start).", dir_okay=False),
     ] = DEFAULT_DB,
-    plans: Annotated[int, typer.Option(min=1, max=1000, help="Number of plan cycles.")] = 12,
+    plans: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=MAX_PLANS,
+            help=f"Number of plan cycles (default: {DEFAULT_PLANS}, or as many as cover the"
+            " --prices files).",
+            show_default=False,
+        ),
+    ] = None,
+    days: Annotated[
+        float | None,
+        typer.Option(
+            help="Replay this many days of virtual time: one plan every --every"
+            " (--days 30: 4,320 plans). Instead of --plans.",
+            show_default=False,
+        ),
+    ] = None,
+    every: Annotated[
+        str,
+        typer.Option(metavar="DURATION", help="Virtual time between plans: 10m, 1h, 90s, ..."),
+    ] = "10m",
+    prices: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--prices",
+            metavar="FILE|PAIR=FILE",
+            help="Replay recorded prices: Kraken's OHLCVT CSV (PAIR_MINUTES.csv, e.g."
+            " XBTUSD_60.csv, or PAIR=FILE) or timestamp,pair,price rows. Repeat for more"
+            " pairs; the replay trades the files' pairs from their first row.",
+            show_default=False,
+        ),
+    ] = None,
     plot: Annotated[
         Path | None,
         typer.Option(
-            help="Write a PNG: price path, fills, position (needs krakked[plot]).", dir_okay=False
+            help="Write a PNG: price path, fills, position per pair (needs krakked\\[plot]).",
+            dir_okay=False,
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
@@ -131,14 +246,35 @@ def sim_run(  # noqa: PLR0917 - typer maps each parameter to an option
     (an exchange order unknown locally, a duplicate, local and exchange state disagreeing).
     The same seed gives the same summary. `krakked sim serve` serves the exchange over HTTP.
     """
+    interval = _every_seconds(every)
+    if days is not None and days <= 0:
+        raise typer.BadParameter("must be more than zero days", param_hint="--days")
+    count = _plan_count(plans, days, interval)
+    if count is not None and count > MAX_PLANS:
+        raise typer.BadParameter(
+            f"{count} plans: at most {MAX_PLANS}; a longer --every makes fewer",
+            param_hint="--days",
+        )
     if plot is not None:
         _require_matplotlib()
+    price_specs = tuple(prices or ())
+    if count is None and not price_specs:
+        count = DEFAULT_PLANS
     sim_settings = SimulationSettings(
-        db_path=db.resolve(), scenario=scenario, seed=seed, faults=faults, plans=plans
+        db_path=db.resolve(),
+        scenario=scenario,
+        seed=seed,
+        faults=faults,
+        plans=count,
+        plan_interval_seconds=interval,
+        prices=price_specs,
+        samples=plot is not None,
     )
-    show_progress = not as_json and err_console.is_terminal
-    with counted_logs(show=settings.verbose) as log_counts:
-        outcome = _run_with_progress(sim_settings, show=show_progress)
+    with (
+        counted_logs(show=settings.verbose) as log_counts,
+        ReplayBar(enabled=progress_wanted(as_json=as_json)) as bar,
+    ):
+        outcome = run_simulation(sim_settings, progress=bar)
     summary = summarize(outcome)
     if plot is not None:
         from kraken_bot.cli.plot import plot_outcome  # noqa: PLC0415 - needs the optional extra

@@ -17,7 +17,32 @@ __all__ = ["print_summary"]
 def _duration(seconds: float) -> str:
     minutes, secs = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m{secs:02d}s"
+    if hours < 24:
+        return f"{hours}h{minutes:02d}m{secs:02d}s"
+    days, hours = divmod(hours, 24)
+    return f"{days}d{hours:02d}h{minutes:02d}m{secs:02d}s"
+
+
+def _interval(seconds: float | None) -> str:
+    if seconds is None:
+        return "price points"
+    minutes = round(seconds / 60)
+    return f"bars of {minutes // 60}h" if minutes % 60 == 0 else f"bars of {minutes}m"
+
+
+def _print_prices(summary: SimulationSummary) -> None:
+    for p in summary.prices:
+        out_console.print(
+            f"prices: {p.pair} from {p.file}, {p.rows} {_interval(p.interval_seconds)},"
+            f" {p.first:%Y-%m-%d %H:%M} to {p.end:%Y-%m-%d %H:%M} UTC",
+            highlight=False,
+            markup=False,
+        )
+    if summary.ran_past_prices:
+        out_console.print(
+            "  the replay went on after the price files end: prices held at the last close",
+            highlight=False,
+        )
 
 
 def _percent(value: float | None) -> str:
@@ -101,6 +126,7 @@ def print_summary(
         f" {_duration(summary.virtual_seconds)} of virtual time in {summary.wall_seconds:.2f} s",
         highlight=False,
     )
+    _print_prices(summary)
     show(_figures(summary))
     show(_statuses(summary))
     show(_pairs(summary))

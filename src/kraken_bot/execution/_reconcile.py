@@ -106,14 +106,18 @@ class Reconciler:
     universe: PairUniverse | None = None
     adopt: bool = True
 
-    def reconcile(self) -> ReconcileReport:
-        """One full pass (see the module docstring)."""
+    def reconcile(self, *, look_back: timedelta | None = None) -> ReconcileReport:
+        """One full pass (see the module docstring).
+
+        ``look_back``: how far back ClosedOrders is read for strangers (default 24 hours);
+        orders in doubt widen it to their first send.
+        """
         report = ReconcileReport()
         tracked = self.ledger.tracked_orders()
         report.checked = len(tracked)
         queried, unknown = self._query(tracked, report)
         in_doubt = [o for o in tracked if o.kraken_order_id is None and o.is_live]
-        listed, listed_ok = self._listings(in_doubt, report)
+        listed, listed_ok = self._listings(in_doubt, report, look_back or _LOOK_BACK)
         situation = self._situation(tracked, listed)
         view = ExchangeView(
             queried=queried, unknown_txids=unknown, listed=listed, listed_ok=listed_ok
@@ -163,10 +167,10 @@ class Reconciler:
         return {info.txid: info for info in answer.orders}, frozenset(answer.unknown)
 
     def _listings(
-        self, in_doubt: Sequence[LocalOrder], report: ReconcileReport
+        self, in_doubt: Sequence[LocalOrder], report: ReconcileReport, look_back: timedelta
     ) -> tuple[tuple[OrderInfo, ...], bool]:
         now = self.clock.now()
-        oldest = min([o.first_sent_at or o.created_at for o in in_doubt], default=now - _LOOK_BACK)
+        oldest = min([o.first_sent_at or o.created_at for o in in_doubt], default=now - look_back)
         try:
             open_orders = self._read(self.adapter.open_orders, "OpenOrders")
             closed = self._read(lambda: self.adapter.closed_orders_since(oldest), "ClosedOrders")

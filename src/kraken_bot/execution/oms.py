@@ -683,12 +683,17 @@ class ExecutionService:
 
     # ------------------------------------------------------------------ reconcile
 
-    def refresh_from_exchange(self) -> ReconcileReport:
+    def refresh_from_exchange(self, *, look_back: timedelta | None = None) -> ReconcileReport:
         """Re-sync local orders with Kraken's OpenOrders, ClosedOrders and QueryOrders.
 
         Cancels that were requested for orders now found on the book are sent
         (live mode). The report names orders Kraken does not know and rows the
         database could not read.
+
+        ``look_back``: how far back ClosedOrders is read for exchange orders of ours that
+        the database does not know (None: 24 hours); orders still unacknowledged widen it
+        to when they were first sent. A caller that reconciles often, and knows when its
+        last complete pass was, can read only since then.
         """
         self.tick()
         ledger = self._ledger_or_fail()
@@ -696,7 +701,7 @@ class ExecutionService:
             self._settle_leftovers_offline(ledger)
             report = ReconcileReport(quarantined=ledger.store.quarantined())
         else:
-            report = self._reconciler.reconcile()
+            report = self._reconciler.reconcile(look_back=look_back)
             self._synced = self._synced or report.ok
             if self._mode is ExecutionMode.LIVE and self._submitter is not None:
                 self._follow_up_cancels(ledger)

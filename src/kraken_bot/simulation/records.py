@@ -8,11 +8,12 @@ our requests met an injected fault and, for AddOrder, which order it carried.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Final
 
 from kraken_bot.execution._submit import SendStats
 from kraken_bot.execution.models import ExecutionResult, LocalOrder
@@ -20,14 +21,22 @@ from kraken_bot.kraken.limiter import LimiterStats
 from kraken_bot.market.pairs import PairMetadata
 from kraken_bot.simulation.invariants import Violation
 from kraken_sim import JournalEntry, Order, Trade
+from kraken_sim.history import PriceHistory
 
 __all__ = [
+    "DEFAULT_PLANS",
     "FaultEvent",
+    "PlanShortfall",
     "PriceSample",
+    "ReplayProgress",
     "SimulationOutcome",
     "SimulationSettings",
     "journal_faults",
 ]
+
+
+DEFAULT_PLANS: Final = 12
+"""Plans of a replay without price files and without a count: two hours at 10 minutes."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,8 +48,14 @@ class SimulationSettings:
         scenario: a scenario file; None runs the bundled default scenario.
         seed: seeds the exchange, the local ids and the strategy.
         faults: ``none``/``light``/``heavy`` or a fault file; None keeps the scenario's.
-        plans: how many plan cycles to run.
+        plans: how many plan cycles to run; None: as many as cover the price files (one
+            every ``plan_interval_seconds`` from their first row to their end), or
+            `DEFAULT_PLANS` without price files.
         plan_interval_seconds: virtual time from one plan to the next.
+        prices: price files to replay, ``FILE`` or ``PAIR=FILE`` (Kraken's OHLCVT CSV,
+            or ``timestamp,pair,price`` rows; see `kraken_sim.history`).
+        samples: keep mids and holdings along the way (`SimulationOutcome.samples`, what
+            ``--plot`` draws); a replay that plots nothing skips them.
         max_slippage_bps: limit price offset from the mid; 0 (the default here) prices
             limit orders at the mid, so they rest on the book and fill as makers over
             time (partial fills, reconciliation and cancels all get exercised).
@@ -55,8 +70,10 @@ class SimulationSettings:
     scenario: Path | None = None
     seed: int = 7
     faults: str | None = None
-    plans: int = 12
+    plans: int | None = DEFAULT_PLANS
     plan_interval_seconds: float = 600.0
+    prices: tuple[str, ...] = ()
+    samples: bool = True
     max_slippage_bps: Decimal = Decimal(0)
     market_order_max_notional_usd: Decimal | None = Decimal(2000)
     cancel_leftovers: bool = True
@@ -95,9 +112,46 @@ class PriceSample:
     holdings: dict[str, Decimal]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplayProgress:
+    """How far a replay is: reported before the first plan and after each one.
+
+    Attributes:
+        plans_done: plan cycles finished (executed, waited out, reconciled).
+        plans: plan cycles in the replay.
+        at: the virtual time.
+    """
+
+    plans_done: int
+    plans: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanShortfall:
+    """The implementation shortfall of one plan, for ``--plot``'s per-plan panel.
+
+    A hook: the replay fills none yet. A routing comparison fills
+    `SimulationOutcome.plan_shortfalls` with one series per routing it compares (the series'
+    name labels the line), and the plot draws them under the price panels.
+
+    Attributes:
+        plan_id: the plan.
+        at: when the plan was executed (virtual time).
+        bps: the shortfall in basis points of the plan's notional; worse is positive.
+    """
+
+    plan_id: str
+    at: datetime
+    bps: float
+
+
 @dataclass(kw_only=True)
 class SimulationOutcome:
-    """Everything a run produced; `kraken_bot.simulation.summary` turns it into figures."""
+    """Everything a run produced; `kraken_bot.simulation.summary` turns it into figures.
+
+    ``journal`` is the exchange's record of every request, in arrival order.
+    """
 
     settings: SimulationSettings
     scenario_name: str
@@ -118,6 +172,9 @@ class SimulationOutcome:
     ended_at: datetime
     wall_seconds: float = 0.0
     reconcile_errors: list[str] = field(default_factory=list)
+    prices: tuple[PriceHistory, ...] = ()
+    plan_shortfalls: dict[str, list[PlanShortfall]] = field(default_factory=dict)
+    journal: Sequence[JournalEntry] = ()
 
 
 def journal_faults(

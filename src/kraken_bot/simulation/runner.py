@@ -3,7 +3,10 @@
 `run_simulation` is what ``krakked sim`` does:
 
 1. build the fake exchange from the scenario (seed, fault profile, tier) on a
-   `kraken_sim.VirtualClock`, and take the scenario's first account;
+   `kraken_sim.VirtualClock`, and take the scenario's first account; with price
+   files (``settings.prices``), the scenario replays them first
+   (`kraken_sim.history.with_price_history`: their pairs follow the files, the
+   clock starts at their first row);
 2. build the real stack against it through the in-process transport: the
    `KrakenRESTClient` (signing, nonces, rate limiter), `MarketDataAPI`, a fresh
    SQLite file and an `ExecutionService` in **live** mode with every opt-in set
@@ -11,8 +14,10 @@
    and no background thread;
 3. for each cycle, ask the bundled `RebalancingStrategy` for a plan (it reads
    ``Balance`` and ``Ticker`` through the same client), execute it, then let
-   virtual time pass in the scenario's steps (``exchange.settle()`` and
-   ``service.tick()`` each step) and reconcile (``refresh_from_exchange``);
+   virtual time pass in the scenario's steps (``service.tick()`` each step; the
+   exchange settles on each request it serves) and reconcile
+   (``refresh_from_exchange``, listing closed orders since the previous complete
+   pass only);
    Before each plan, and after the last, it cancels what is still open (partial
    fills stand), as a rebalancing bot does;
 4. after the last cycle, wait past the AddOrder deadline plus the lookup
@@ -23,13 +28,21 @@
 Everything is deterministic for a given scenario and seed: virtual time, seeded
 ids, seeded exchange, one order in flight at a time. Concurrency is exercised
 by the test suite, not by replays.
+
+Each plan costs the same however long the replay: the exchange's Ticker windows
+are rolling, its order and trade lists are read from the window asked for, the
+reconciliation lists only what closed since its previous pass, and the samples
+kept for plots are thinned out to at most `_MAX_SAMPLES` (``bench/bench_replay.py``
+measures it: ``sim_scale_ratio``).
 """
 
 from __future__ import annotations
 
+import math
+import sqlite3
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -60,23 +73,28 @@ from kraken_bot.market.pairs import PairMetadata
 from kraken_bot.secret import Secret
 from kraken_bot.simulation.invariants import check_invariants
 from kraken_bot.simulation.records import (
+    DEFAULT_PLANS,
     FaultEvent,
     PriceSample,
+    ReplayProgress,
     SimulationOutcome,
     SimulationSettings,
     journal_faults,
 )
 from kraken_bot.simulation.strategy import STRATEGY_ID, RebalancingStrategy, read_with_retries
-from kraken_sim import Exchange, SimTransport, VirtualClock
+from kraken_sim import Exchange, ScenarioError, SimTransport, VirtualClock
 from kraken_sim import load_scenario as load_sim_scenario
+from kraken_sim.history import PriceHistory, read_price_file, with_price_history
 from kraken_sim.scenario import Scenario
 
 __all__ = [
     "SIM_BASE_URL",
     "FaultEvent",
     "PriceSample",
+    "ReplayProgress",
     "SimulationOutcome",
     "SimulationSettings",
+    "plans_covering",
     "run_simulation",
     "simulation_config",
 ]  # the records are re-exported: a caller needs only this module
@@ -89,8 +107,10 @@ DEFAULT_BALANCES: Final[Mapping[str, Decimal]] = {
     "XXBT": Decimal(1),
     "XETH": Decimal(10),
 }
-Progress = Callable[[int, int], None]
+Progress = Callable[[ReplayProgress], None]
 _FINAL_PASSES: Final = 5
+_MAX_SAMPLES: Final = 5000
+_WAL_CHECKPOINT_PAGES: Final = 4_000
 
 
 class _RecordingTransport(SimTransport):
@@ -134,6 +154,23 @@ def simulation_config(
     )
 
 
+class _ReplayConnection(sqlite3.Connection):
+    """The replay database's connection: it checkpoints its WAL every `_WAL_CHECKPOINT_PAGES`.
+
+    Each checkpoint syncs the WAL and the database to disk. A month of replay writes about
+    two gigabytes of WAL frames (a dozen pages per transaction, fifteen transactions per
+    plan); at SQLite's default of a checkpoint every 1,000 pages that is over two thousand
+    checkpoints and twice as many fsyncs, which a busy disk makes slow. Every transaction
+    is still committed as the store commits it; only the checkpoints are rarer (the WAL
+    stays under ~16 MB, small enough to stay in the page cache), and the database is
+    replaced at every run anyway.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.execute(f"PRAGMA wal_autocheckpoint = {_WAL_CHECKPOINT_PAGES}")
+
+
 def _fresh_database(path: Path) -> None:
     for suffix in ("", "-wal", "-shm", "-journal"):
         candidate = path.with_name(path.name + suffix)
@@ -141,8 +178,18 @@ def _fresh_database(path: Path) -> None:
             candidate.unlink()
 
 
-def _load(settings: SimulationSettings) -> Scenario:
-    return load_sim_scenario(settings.scenario)
+def _load(settings: SimulationSettings) -> tuple[Scenario, tuple[PriceHistory, ...]]:
+    scenario = load_sim_scenario(settings.scenario)
+    histories = tuple(h for spec in settings.prices for h in read_price_file(spec))
+    return with_price_history(scenario, histories), histories
+
+
+def plans_covering(histories: Sequence[PriceHistory], interval_seconds: float) -> int:
+    """How many plans, ``interval_seconds`` apart, replay the files from start to end (>= 1)."""
+    if not histories:
+        return DEFAULT_PLANS
+    span = max(h.end_time for h in histories) - min(h.first_time for h in histories)
+    return max(1, math.floor(span / interval_seconds + 1e-9))
 
 
 class _Run:
@@ -153,7 +200,12 @@ class _Run:
     ) -> None:
         self.settings = settings
         self.progress = progress
-        self.scenario = _load(settings)
+        self.scenario, self.histories = _load(settings)
+        self.plans: int = (
+            settings.plans
+            if settings.plans is not None
+            else plans_covering(self.histories, settings.plan_interval_seconds)
+        )
         self.clock = VirtualClock(start=self.scenario.start)
         self.exchange = Exchange(
             self.scenario, seed=settings.seed, clock=self.clock, faults=settings.faults
@@ -187,7 +239,9 @@ class _Run:
         )
         self.market = MarketDataAPI(self.client, clock=self.clock)
         _fresh_database(settings.db_path)
-        self.store = SQLiteExecutionStore(str(settings.db_path))
+        self.store = SQLiteExecutionStore(
+            str(settings.db_path), connection_factory=_ReplayConnection
+        )
         self.service = ExecutionService(
             config=self.config,
             market_data=self.market,
@@ -198,25 +252,44 @@ class _Run:
             background_scheduler=False,
         )
         self.samples: list[PriceSample] = []
+        self.listed_since = self.clock.now()
+        self.margin = timedelta(seconds=settings.plan_interval_seconds)
         self.reconcile_errors: list[str] = []
-        self.done = 0
-        self.total = 0
+        self.steps_per_plan = max(1, math.ceil(settings.plan_interval_seconds / self.scenario.step))
+        self.sample_every = max(1, math.ceil(self.plans * self.steps_per_plan / _MAX_SAMPLES))
+        self.steps = 0
 
     def usd_pairs(self) -> tuple[PairMetadata, ...]:
+        """The pairs the bundled strategy trades: the scenario's own USD-quoted ones.
+
+        Raises:
+            kraken_sim.ScenarioError: there is none (the strategy would have nothing to do).
+        """
         universe = read_with_retries(self.clock, self.market.universe)
         found: list[PairMetadata] = []
         for spec in self.scenario.pairs:
             pair = universe.resolve(spec.pair).value_or(None)
             if pair is not None and pair.quote_is_usd and spec.derive is None:
                 found.append(pair)
+        if not found:
+            names = ", ".join(spec.pair for spec in self.scenario.pairs)
+            given = " (from the price files)" if self.histories else ""
+            raise ScenarioError(
+                f"no USD-quoted pair to trade among {names}{given}: the bundled strategy"
+                " rebalances USD-quoted pairs"
+            )
         return tuple(found)
 
-    def tick(self) -> None:
-        self.done += 1
+    def report(self, plans_done: int) -> None:
         if self.progress is not None:
-            self.progress(self.done, self.total)
+            self.progress(
+                ReplayProgress(plans_done=plans_done, plans=self.plans, at=self.clock.now())
+            )
 
     def sample(self, pairs: tuple[PairMetadata, ...]) -> None:
+        if not self.settings.samples:
+            return
+        self.exchange.settle()
         balances = self.exchange.balances(self.key)
         self.samples.append(
             PriceSample(
@@ -227,19 +300,41 @@ class _Run:
         )
 
     def wait_until(self, moment: datetime, pairs: tuple[PairMetadata, ...]) -> None:
-        """Let virtual time pass in the scenario's steps, settling the exchange each step."""
-        step = timedelta(seconds=self.scenario.step)
-        while self.clock.now() < moment:
-            self.exchange.advance_to(min(self.clock.now() + step, moment))
-            self.service.tick()
-            self.sample(pairs)
+        """Let virtual time pass in the scenario's steps, the service ticking at each step.
 
-    def reconcile(self, *, attempts: int = 1) -> None:
-        """Reconcile; with ``attempts`` > 1, pass again while a pass meets exchange errors."""
+        The exchange settles (fills, expiries, its dead-man switch) on every request it
+        serves, and the runner settles it before reading it directly, so it is settled once
+        at the end rather than at every step: the same events in the same order, for less.
+        Prices and holdings are sampled every ``sample_every`` steps, so a long replay keeps
+        at most about `_MAX_SAMPLES` samples (a plot has no use for more).
+        """
+        step = timedelta(seconds=self.scenario.step)
+        now = self.clock.now()
+        while now < moment:
+            self.clock.advance_to(min(now + step, moment))
+            self.service.tick()
+            now = self.clock.now()
+            self.steps += 1
+            if self.steps % self.sample_every == 0:
+                self.sample(pairs)
+        self.exchange.settle()
+
+    def reconcile(self, *, attempts: int = 1, full: bool = False) -> None:
+        """Reconcile; with ``attempts`` > 1, pass again while a pass meets exchange errors.
+
+        Between plans a pass lists closed orders only since the last complete pass (less a
+        plan interval of margin): every order of the run goes through this database, so
+        nothing older can be unknown, and re-reading a day of ClosedOrders pages after every
+        plan would make each plan cost more than the one before. ``full`` uses the
+        service's default look-back (24 hours), as a bot's own passes do.
+        """
         for _ in range(attempts):
-            report = self.service.refresh_from_exchange()
+            started = self.clock.now()
+            look_back = None if full else started - self.listed_since + self.margin
+            report = self.service.refresh_from_exchange(look_back=look_back)
             self.reconcile_errors.extend(report.errors)
             if report.ok:
+                self.listed_since = started
                 return
 
     def cancel_leftovers(self) -> None:
@@ -261,10 +356,11 @@ def run_simulation(
 
     Args:
         settings: what to run.
-        progress: called as ``progress(done, total)`` after each plan and each step.
+        progress: called with a `ReplayProgress` before the first plan and after each one.
 
     Raises:
-        kraken_sim.ScenarioError, OSError: the scenario or fault file cannot be loaded.
+        kraken_sim.ScenarioError, OSError: the scenario, fault or price file cannot be loaded
+            (`kraken_sim.history.PriceFileError`, a ScenarioError, names the file and line).
         kraken_bot.execution.exceptions.StoreError: the database cannot be written.
     """
     with tempfile.TemporaryDirectory(prefix="krakked-sim-") as state:
@@ -289,17 +385,15 @@ def _run_simulation(
             seed=settings.seed,
         )
         interval = timedelta(seconds=settings.plan_interval_seconds)
-        steps = max(1, int(settings.plan_interval_seconds // run.scenario.step))
-        run.total = settings.plans * (steps + 1) + 1
         run.sample(pairs)
-        for cycle in range(settings.plans):
+        run.report(0)
+        for cycle in range(run.plans):
             run.cancel_leftovers()
             plan = strategy.next_plan(f"sim-{settings.seed}-{cycle + 1:03d}", run.clock.now())
             results.append(run.service.execute_plan(plan))
-            run.tick()
             run.wait_until(started + interval * (cycle + 1), pairs)
-            run.done = (cycle + 1) * (steps + 1)
             run.reconcile()
+            run.report(cycle + 1)
         run.cancel_leftovers()
         margin = run.config.execution.order_deadline_seconds
         margin += int(run.config.execution.lookup_margin_seconds) + 1
@@ -307,11 +401,11 @@ def _run_simulation(
         # Freeze matching for the last pass: an answer that arrives late (an injected delay)
         # must not make a still-open order look behind the exchange.
         run.exchange.set_system_status("maintenance")
-        run.reconcile(attempts=_FINAL_PASSES)
-        run.tick()
+        run.reconcile(attempts=_FINAL_PASSES, full=True)
         orders = run.store.recent_orders(1_000_000_000)
         exchange_orders = run.exchange.orders(run.key)
         violations = check_invariants(orders, exchange_orders)
+        journal = run.exchange.journal
         run.exchange.set_system_status("online")
         outcome = SimulationOutcome(
             settings=settings,
@@ -324,7 +418,7 @@ def _run_simulation(
             exchange_orders=exchange_orders,
             trades=run.exchange.trades(run.key),
             fault_counts=dict(sorted(run.exchange.fault_counts().items())),
-            fault_events=journal_faults(run.exchange.journal, run.key, run.transport.add_orders),
+            fault_events=journal_faults(journal, run.key, run.transport.add_orders),
             send_stats=run.service.stats,
             limiter=run.client.limiter.stats,
             violations=violations,
@@ -332,6 +426,8 @@ def _run_simulation(
             started_at=started,
             ended_at=run.clock.now(),
             reconcile_errors=run.reconcile_errors,
+            prices=run.histories,
+            journal=journal,
         )
     finally:
         run.service.close()

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -33,8 +34,9 @@ from kraken_bot.execution.codec import JsonObject, JsonValue
 from kraken_bot.execution.models import LocalOrder, OrderStatus, Side
 from kraken_bot.simulation.invariants import Violation, ViolationKind
 from kraken_bot.simulation.records import FaultEvent, SimulationOutcome
+from kraken_sim.history import PriceHistory
 
-__all__ = ["FaultOutcome", "PairFigures", "SimulationSummary", "summarize"]
+__all__ = ["FaultOutcome", "PairFigures", "PriceFigures", "SimulationSummary", "summarize"]
 
 _BPS = Decimal(10_000)
 
@@ -67,6 +69,29 @@ class FaultOutcome:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PriceFigures:
+    """A replayed price file: its pair, its rows and the time they cover."""
+
+    pair: str
+    file: str
+    rows: int
+    interval_seconds: float | None
+    first: datetime
+    end: datetime
+
+    def to_json(self) -> JsonObject:
+        """A JSON-compatible dict (times in ISO 8601)."""
+        return {
+            "pair": self.pair,
+            "file": self.file,
+            "rows": self.rows,
+            "interval_seconds": self.interval_seconds,
+            "from": self.first.isoformat(),
+            "to": self.end.isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SimulationSummary:
     """The figures of one replay (see the module docstring for their definitions)."""
 
@@ -95,6 +120,17 @@ class SimulationSummary:
     reconcile_errors: tuple[str, ...]
     db_path: Path
     wall_seconds: float
+    plan_interval_seconds: float = 600.0
+    prices: tuple[PriceFigures, ...] = ()
+
+    @property
+    def ran_past_prices(self) -> bool:
+        """The replay went on after the price files ended (prices held at the last close)."""
+        if not self.prices:
+            return False
+        first = min(p.first for p in self.prices)
+        end = max(p.end for p in self.prices)
+        return (end - first).total_seconds() < self.virtual_seconds - self.plan_interval_seconds
 
     @property
     def orders(self) -> int:
@@ -165,6 +201,8 @@ class SimulationSummary:
             "reconcile_errors": list(self.reconcile_errors),
             "db_path": str(self.db_path),
             "wall_seconds": self.wall_seconds,
+            "plan_interval_seconds": self.plan_interval_seconds,
+            "prices": [p.to_json() for p in self.prices],
         }
 
 
@@ -285,4 +323,17 @@ def summarize(outcome: SimulationOutcome) -> SimulationSummary:
         reconcile_errors=tuple(outcome.reconcile_errors),
         db_path=outcome.settings.db_path,
         wall_seconds=round(outcome.wall_seconds, 3),
+        plan_interval_seconds=outcome.settings.plan_interval_seconds,
+        prices=tuple(_price_figures(h) for h in outcome.prices),
+    )
+
+
+def _price_figures(history: PriceHistory) -> PriceFigures:
+    return PriceFigures(
+        pair=history.pair,
+        file=Path(history.source).name,
+        rows=len(history.bars) or len(history.points),
+        interval_seconds=history.interval,
+        first=datetime.fromtimestamp(history.first_time, UTC),
+        end=datetime.fromtimestamp(history.end_time, UTC),
     )
