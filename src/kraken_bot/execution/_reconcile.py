@@ -5,9 +5,10 @@ three blocks of style rule 2:
 
 * **gather**: the tracked orders fresh from the store (every process's),
   QueryOrders for those with a txid (and which txids Kraken does not know),
-  OpenOrders and ClosedOrders since the oldest order in doubt, the local
-  orders owning the client ids seen there, which send claims are alive, and
-  exchange time;
+  OpenOrders and ClosedOrders since the oldest order in doubt, then the
+  tracked orders once more (so an order sent meanwhile, written ahead of its
+  send, is known when its exchange order is listed), the local orders owning
+  the client ids seen there, which send claims are alive, and exchange time;
 * **decide**: one pure call, `kraken_bot.execution.reconciliation.decide_reconciliation`;
 * **apply**: every decision goes through the ledger (compare-and-set, folded
   again on a conflict; a decision whose evidence no longer holds is refused,
@@ -113,11 +114,15 @@ class Reconciler:
         orders in doubt widen it to their first send.
         """
         report = ReconcileReport()
-        tracked = self.ledger.tracked_orders()
-        report.checked = len(tracked)
-        queried, unknown = self._query(tracked, report)
-        in_doubt = [o for o in tracked if o.kraken_order_id is None and o.is_live]
+        before = self.ledger.tracked_orders()
+        report.checked = len(before)
+        queried, unknown = self._query(before, report)
+        in_doubt = [o for o in before if o.kraken_order_id is None and o.is_live]
         listed, listed_ok = self._listings(in_doubt, report, look_back or _LOOK_BACK)
+        # Read the local orders again, after the listings: an order sent meanwhile (by
+        # another thread or process) was written ahead of its send, so every exchange order
+        # in the listings has its local record in this read, and is re-linked, not adopted.
+        tracked = self.ledger.tracked_orders()
         situation = self._situation(tracked, listed)
         view = ExchangeView(
             queried=queried, unknown_txids=unknown, listed=listed, listed_ok=listed_ok
