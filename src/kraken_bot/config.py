@@ -104,7 +104,7 @@ class ExecutionConfig:
     recent_executions_buffer: int = 200
     unknown_after_seconds: float = 60.0
     max_clock_offset_seconds: float = 60.0
-    clock_sync_seconds: float = 300.0
+    clock_sync_seconds: float = 900.0
 
     @property
     def sends_live_orders(self) -> bool:
@@ -411,7 +411,7 @@ def _parse_execution(section: _Section) -> ExecutionConfig:
         recent_executions_buffer=section.integer("recent_executions_buffer", 200, 1, 100_000),
         unknown_after_seconds=section.number("unknown_after_seconds", 60.0, 1.0, 86400.0),
         max_clock_offset_seconds=section.number("max_clock_offset_seconds", 60.0, 0.5, 3600.0),
-        clock_sync_seconds=section.number("clock_sync_seconds", 300.0, 10.0, 86400.0),
+        clock_sync_seconds=section.number("clock_sync_seconds", 900.0, 10.0, 86400.0),
     )
 
 

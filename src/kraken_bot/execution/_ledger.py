@@ -28,7 +28,7 @@ import logging
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from returns.pipeline import is_successful
 
@@ -71,6 +71,7 @@ class Ledger:
         self._by_txid: dict[str, str] = {}
         self._by_client_id: dict[str, str] = {}
         self._sending: set[str] = set()
+        self._live: set[str] = set()  # cached orders that are live
         self._recent: deque[ExecutionResult] = deque(maxlen=buffer)
         self.transition_failures: list[str] = []
         self.conflicts = 0
@@ -80,6 +81,7 @@ class Ledger:
         """Rebuild the in-memory state from the store."""
         with self._lock:
             self._cache.clear()
+            self._live.clear()
             self._by_txid.clear()
             self._by_client_id.clear()
             for order, version in self.store.live_versioned():
@@ -95,12 +97,17 @@ class Ledger:
             return  # never replace a newer version with an older read
         self._cache[order.local_id] = (order, version)
         self._cache.move_to_end(order.local_id)
+        if order.is_live:
+            self._live.add(order.local_id)
+        else:
+            self._live.discard(order.local_id)
         if order.kraken_order_id is not None:
             self._by_txid[order.kraken_order_id] = order.local_id
         if order.client_order_id is not None:
             self._by_client_id[order.client_order_id] = order.local_id
         while len(self._cache) > _CACHED:
-            self._cache.popitem(last=False)
+            evicted, _ = self._cache.popitem(last=False)
+            self._live.discard(evicted)
 
     def _current(self, local_id: str, *, fresh: bool) -> tuple[LocalOrder, int] | None:
         with self._lock:
@@ -135,12 +142,18 @@ class Ledger:
                 if not is_successful(result):
                     return self._refused(order, result.failure())
                 updated = result.unwrap()
+                if _same_but_for_the_read(order, updated):
+                    return Applied(order, accepted=True)  # nothing new: nothing to write
                 taken = self._txid_taken(order, updated)
                 if taken is not None:
                     return self._refused(order, _taken(order, event_kind, taken))
                 try:
                     written = self.store.update_order(
-                        updated, expected_version=version, event=kind, detail=detail
+                        updated,
+                        expected_version=version,
+                        event=kind,
+                        detail=detail,
+                        linking=updated.kraken_order_id != order.kraken_order_id,
                     )
                 except TxidTakenError as error:  # another process linked it a moment ago
                     return self._refused(order, _taken(order, event_kind, error.message))
@@ -261,13 +274,23 @@ class Ledger:
             known = txid in self._by_txid
         return known or self.store.find_by_kraken_id(txid) is not None
 
-    def refresh_many(self, orders: Iterable[LocalOrder]) -> list[LocalOrder]:
-        """The current version of each order (after concurrent updates)."""
-        fresh: list[LocalOrder] = []
+    def refresh_many(
+        self, orders: Iterable[LocalOrder], *, fresh: bool = False
+    ) -> list[LocalOrder]:
+        """The current version of each order: as this process last wrote or read it (its
+        writes are compare-and-set, so a stale copy is never written back), or, with
+        ``fresh``, read from the store (other processes' changes included)."""
+        current: list[LocalOrder] = []
         for order in orders:
-            current = self.get(order.local_id)
-            fresh.append(current if current is not None else order)
-        return fresh
+            found = self.get(order.local_id, fresh=fresh)
+            current.append(found if found is not None else order)
+        return current
+
+    def cached_live(self) -> list[LocalOrder]:
+        """Live orders as this process last saw them (no store read), oldest first."""
+        with self._lock:
+            live = [self._cache[local_id][0] for local_id in self._live]
+        return sorted(live, key=lambda o: (o.created_at, o.local_id))
 
     # ------------------------------------------------------------------ results
 
@@ -284,6 +307,15 @@ class Ledger:
         if limit <= len(buffered):
             return buffered[:limit]
         return self.store.recent_results(limit)
+
+
+def _same_but_for_the_read(before: LocalOrder, after: LocalOrder) -> bool:
+    """True when an observation only re-read what the order already says (same status,
+    fills, fees, txid): the time of the read and the raw answer are all that differ."""
+    return (
+        replace(after, updated_at=before.updated_at, raw_response_json=before.raw_response_json)
+        == before
+    )
 
 
 def _taken(order: LocalOrder, kind: EventKind, reason: str) -> TransitionError:

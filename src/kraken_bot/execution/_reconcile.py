@@ -119,10 +119,18 @@ class Reconciler:
         queried, unknown = self._query(before, report)
         in_doubt = [o for o in before if o.kraken_order_id is None and o.is_live]
         listed, listed_ok = self._listings(in_doubt, report, look_back or _LOOK_BACK)
-        # Read the local orders again, after the listings: an order sent meanwhile (by
-        # another thread or process) was written ahead of its send, so every exchange order
-        # in the listings has its local record in this read, and is re-linked, not adopted.
-        tracked = self.ledger.tracked_orders()
+        # Read the local orders again, after the listings, when they hold an exchange order
+        # the first read does not explain: an order sent meanwhile (by another thread or
+        # process) was written ahead of its send, so it is in this read, and is re-linked,
+        # not adopted.
+        known = {o.kraken_order_id for o in before}
+        tracked = (
+            self.ledger.tracked_orders()
+            if any(
+                info.txid not in known and not self.ledger.owns_txid(info.txid) for info in listed
+            )
+            else before
+        )
         situation = self._situation(tracked, listed)
         view = ExchangeView(
             queried=queried, unknown_txids=unknown, listed=listed, listed_ok=listed_ok

@@ -24,7 +24,7 @@ from kraken_bot.execution._store_records import (
     result_snapshot,
 )
 from kraken_bot.execution.codec import CodecError, JsonObject, order_from_json, result_from_json
-from kraken_bot.execution.exceptions import StoreError
+from kraken_bot.execution.exceptions import StoreError, TxidTakenError
 from kraken_bot.execution.models import TRACKED_STATUSES, ExecutionResult, LocalOrder
 
 _T = TypeVar("_T")
@@ -119,13 +119,19 @@ class InMemoryExecutionStore:
         expected_version: int,
         event: str | None = None,
         detail: str | None = None,
+        linking: bool = True,
     ) -> int | None:
-        """Compare-and-set, as `SQLiteExecutionStore.update_order`."""
+        """Compare-and-set, as `SQLiteExecutionStore.update_order` (the txid check included)."""
         snapshot = order_snapshot(order)
         with self._lock:
             self._check_open()
             if self._versions.get(order.local_id, 0) != expected_version:
                 return None
+            txid = order.kraken_order_id
+            if linking and txid is not None:
+                owner = self._newest(lambda o: o.kraken_order_id == txid)
+                if owner is not None and owner.local_id != order.local_id:
+                    raise TxidTakenError(f"txid {txid} is owned by order {owner.local_id}")
             self._put(snapshot, event, detail)
             return self._versions[order.local_id]
 

@@ -285,18 +285,21 @@ class SQLiteExecutionStore:
         expected_version: int,
         event: str | None = None,
         detail: str | None = None,
+        linking: bool = True,
     ) -> int | None:
         """Compare-and-set: write ``order`` only if the row is still at ``expected_version``.
 
         Returns the new version, or None when another writer changed the row first
-        (nothing is written then).
+        (nothing is written then). ``linking``: the write may give the order a txid it
+        did not have, so the txid's ownership is checked in the same transaction.
         """
         row = order_row(order, order_snapshot(order))
         audit = event_row(order, event, detail)
         written: list[int] = []
 
         def work(conn: sqlite3.Connection) -> None:
-            _refuse_a_taken_txid(conn, order, self.path)
+            if linking:
+                _refuse_a_taken_txid(conn, order, self.path)
             if conn.execute(CAS_ORDER, cas_row(row, expected_version)).rowcount == 1:
                 conn.execute(INSERT_EVENT, audit)
                 written.append(expected_version + 1)

@@ -506,7 +506,8 @@ class ExecutionService:
         return replace(self._present(previous), replayed=True)
 
     def _present(self, result: ExecutionResult) -> ExecutionResult:
-        return replace(result, orders=tuple(self._ledger_or_fail().refresh_many(result.orders)))
+        orders = self._ledger_or_fail().refresh_many(result.orders, fresh=True)
+        return replace(result, orders=tuple(orders))
 
     # ------------------------------------------------------------------ inspect
 
@@ -709,8 +710,11 @@ class ExecutionService:
         return report
 
     def _follow_up_cancels(self, ledger: Ledger) -> None:
-        """A cancel requested before the order's txid was known: send it now that it is."""
-        for order in ledger.live_orders():
+        """A cancel requested before the order's txid was known: send it now that it is.
+
+        (This process's own requests: another process follows up its own.)
+        """
+        for order in ledger.cached_live():
             if order.cancel_requested_at is None or order.kraken_order_id is None:
                 continue
             if order.status in OPEN_STATUSES:

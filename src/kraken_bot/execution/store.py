@@ -101,6 +101,7 @@ class ExecutionStore(Protocol):
         expected_version: int,
         event: str | None = None,
         detail: str | None = None,
+        linking: bool = True,
     ) -> int | None:
         """Compare-and-set: write only onto ``expected_version``; the new version, or None."""
         ...

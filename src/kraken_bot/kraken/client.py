@@ -1,4 +1,4 @@
-"""`KrakenRESTClient`: Kraken's spot REST API over one `requests.Session` (shell).
+"""`KrakenRESTClient`: Kraken's spot REST API over one transport (shell).
 
 The client does I/O and nothing clever: the rules live in pure modules it
 calls (`signing`, `ratelimit`, `orders`, `errors`, `types`). What it guarantees:
@@ -19,7 +19,9 @@ calls (`signing`, `ratelimit`, `orders`, `errors`, `types`). What it guarantees:
   never appears in a repr, a log line, an exception or a response's ``raw``.
   The debug log (``kraken_bot.kraken``) names methods, outcomes and durations,
   never bodies or headers.
-* **Transport.** ``transport`` (any `requests.adapters.BaseAdapter`, such as
+* **Transport.** Requests go through a `kraken_bot.kraken.transport.Transport`:
+  by default one over a `requests.Session`; ``http`` takes any other (replays call
+  the fake exchange directly). ``transport`` (any `requests.adapters.BaseAdapter`, such as
   the fake exchange's ``SimTransport``) is mounted for the base URL, so the real
   encoding, signing and parsing run in-process. Every call has a connect and a
   read timeout.
@@ -46,7 +48,6 @@ import requests
 from requests.adapters import BaseAdapter
 from returns.pipeline import is_successful
 from returns.result import Result
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from kraken_bot.clock import Clock, SystemClock
 from kraken_bot.config import KrakenConfig
@@ -72,6 +73,7 @@ from kraken_bot.kraken.signing import (
     form_body,
     sign_with_key,
 )
+from kraken_bot.kraken.transport import HttpRequest, HttpResponse, RequestsTransport, Transport
 from kraken_bot.kraken.types import (
     AddOrderAck,
     AssetInfo,
@@ -110,17 +112,6 @@ DEAD_MAN_MAX_TIMEOUT: Final = 86400
 
 _T = TypeVar("_T")
 
-# requests exceptions raised before any byte of the request left this process.
-_NEVER_SENT: Final = (
-    requests.ConnectTimeout,
-    requests.exceptions.SSLError,
-    requests.exceptions.ProxyError,
-    requests.exceptions.InvalidURL,
-    requests.exceptions.MissingSchema,
-    requests.exceptions.InvalidSchema,
-    requests.exceptions.InvalidHeader,
-)
-
 
 class _SigningKey:
     """The decoded API secret; opaque so it cannot leak through a repr."""
@@ -157,27 +148,6 @@ def _expect(parsed: Result[_T, ResponseShapeError], endpoint: str) -> _T:
     return parsed.unwrap()
 
 
-def _may_have_reached(exc: requests.RequestException) -> bool:
-    """Could the request have reached Kraken before ``exc``? When unsure: yes."""
-    if isinstance(exc, requests.ReadTimeout):
-        return True
-    if isinstance(exc, _NEVER_SENT):
-        return False
-    if isinstance(exc, requests.ConnectionError):
-        reason = exc.args[0] if exc.args else None
-        reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the cause
-        return not isinstance(reason, NewConnectionError | ConnectTimeoutError)
-    return True  # ChunkedEncodingError, ContentDecodingError, anything else after sending
-
-
-def _network_error(exc: requests.RequestException, endpoint: str) -> NetworkError:
-    reached = _may_have_reached(exc)
-    where = "after the request may have reached Kraken" if reached else "before reaching Kraken"
-    return NetworkError(
-        f"{type(exc).__name__} {where}: {exc}", may_have_reached=reached, endpoint=endpoint
-    )
-
-
 def _when(value: int | str | datetime | None, *, up: bool) -> str | None:
     """A ClosedOrders ``start``/``end``: unix seconds or an order txid."""
     if value is None or isinstance(value, str):
@@ -198,6 +168,8 @@ class KrakenRESTClient:
         connect_timeout, read_timeout: seconds, applied to every call.
         transport: a `requests` adapter mounted for ``base_url`` (in-process fake exchange).
         session: a `requests.Session` to use (the client closes only one it created).
+        http: a `Transport` to send through instead of `requests` (``transport`` and
+            ``session`` are then unused): replays call the fake exchange directly.
         clock: time source for waits, nonces and quote times (`SystemClock` by default).
         nonce_source: shared or persistent nonces (default: in memory, milliseconds).
         user_agent: the User-Agent header Kraken requires.
@@ -214,6 +186,7 @@ class KrakenRESTClient:
         read_timeout: float = 15.0,
         transport: BaseAdapter | None = None,
         session: requests.Session | None = None,
+        http: Transport | None = None,
         clock: Clock | None = None,
         nonce_source: NonceSource | None = None,
         user_agent: str = "krakked/0.5",
@@ -232,16 +205,12 @@ class KrakenRESTClient:
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._nonces = nonce_source if nonce_source is not None else NonceSource(clock=self._clock)
         self._limiter = RateLimiter(tier=self._tier, clock=self._clock)
-        self._owns_session = session is None
-        self._session = session if session is not None else requests.Session()
-        if transport is not None:
-            self._session.mount(f"{parts.scheme}://{parts.netloc}/", transport)
+        self._http: Transport = (
+            http
+            if http is not None
+            else RequestsTransport(self._base_url, session=session, adapter=transport)
+        )
         self._timeout = (connect_timeout, read_timeout)
-        # Proxy/TLS settings from the environment, resolved once instead of per call.
-        settings = self._session.merge_environment_settings(self._base_url, {}, None, None, None)
-        self._proxies = settings["proxies"]
-        self._verify = settings["verify"]
-        self._cert = settings["cert"]
         self._public_headers = {"User-Agent": user_agent, "Accept": "application/json"}
         self._send_lock = threading.Lock()
 
@@ -272,10 +241,9 @@ class KrakenRESTClient:
         return f"KrakenRESTClient(base_url={self._base_url!r}, tier={self._tier.value!r})"
 
     def close(self) -> None:
-        """Release the nonce file, and close the session if the client created it."""
+        """Release the nonce file and the transport."""
         self._nonces.close()
-        if self._owns_session:
-            self._session.close()
+        self._http.close()
 
     def __enter__(self) -> Self:
         return self
@@ -381,7 +349,7 @@ class KrakenRESTClient:
         fields: list[tuple[str, str]],
         wire: dict[str, str],
         pair_hint: str | None,
-    ) -> tuple[Charge, float, requests.Response]:
+    ) -> tuple[Charge, float, HttpResponse]:
         """Wait for the budget, then nonce + sign + send under the send lock."""
         assert self._api_key is not None
         assert self._signing_key is not None
@@ -418,29 +386,23 @@ class KrakenRESTClient:
         headers: dict[str, str],
         body: bytes | None,
         endpoint: str,
-    ) -> requests.Response:
-        request = requests.PreparedRequest()
-        request.prepare(method=verb, url=url, headers=headers, data=body)
+    ) -> HttpResponse:
         try:
-            return self._session.send(
-                request,
+            return self._http.send(
+                HttpRequest(method=verb, url=url, headers=headers, body=body),
                 timeout=self._timeout,
-                allow_redirects=False,
-                proxies=self._proxies,
-                verify=self._verify,
-                cert=self._cert,
+                endpoint=endpoint,
             )
-        except requests.RequestException as exc:
-            error = _network_error(exc, endpoint)
+        except NetworkError as error:
             _LOG.debug("%s: %s", endpoint, error.message)
-            raise error from exc
+            raise
 
-    def _decode(self, response: requests.Response, endpoint: str, started: float) -> Any:
+    def _decode(self, response: HttpResponse, endpoint: str, started: float) -> Any:
         try:
-            payload: object = json.loads(response.content)
+            payload: object = json.loads(response.body)
         except (ValueError, RecursionError):
             payload = None  # not JSON (or absurdly nested): unwrap_envelope reports it
-        unwrapped = unwrap_envelope(payload, endpoint=endpoint, http_status=response.status_code)
+        unwrapped = unwrap_envelope(payload, endpoint=endpoint, http_status=response.status)
         if is_successful(unwrapped):
             if _LOG.isEnabledFor(logging.DEBUG):
                 elapsed = (self._clock.monotonic() - started) * 1000

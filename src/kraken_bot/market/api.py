@@ -75,13 +75,25 @@ class MarketDataAPI:
         client: the REST client (or anything with ``asset_pairs`` and ``ticker``).
         clock: time source for the cache TTL and for quote times.
         metadata_ttl_seconds: how long AssetPairs is trusted before it is read again.
+        quote_ttl_seconds: how long a quote is served again without a Ticker call (0: every
+            call reads Ticker). Quotes keep the time they were read, so age checks see
+            their real age.
     """
 
     def __init__(
-        self, client: MarketSource, *, clock: Clock, metadata_ttl_seconds: float = 3600.0
+        self,
+        client: MarketSource,
+        *,
+        clock: Clock,
+        metadata_ttl_seconds: float = 3600.0,
+        quote_ttl_seconds: float = 0.0,
     ) -> None:
         if metadata_ttl_seconds <= 0:
             raise ValueError("metadata_ttl_seconds must be positive")
+        if quote_ttl_seconds < 0:
+            raise ValueError("quote_ttl_seconds must not be negative")
+        self._quote_ttl = quote_ttl_seconds
+        self._quotes: dict[str, tuple[PriceQuote, float]] = {}
         self._client = client
         self._clock = clock
         self._ttl = metadata_ttl_seconds
@@ -128,6 +140,9 @@ class MarketDataAPI:
         wanted = {meta.altname: meta for meta in (_resolve(universe, p) for p in pairs)}
         if not wanted:
             return {}
+        cached = self._cached(wanted)
+        if cached is not None:
+            return cached
         raw = self._client.ticker([meta.rest_symbol for meta in wanted.values()])
         read_at = self._clock.now()
         quotes: dict[str, PriceQuote] = {}
@@ -141,7 +156,22 @@ class MarketDataAPI:
             raise UnexpectedResponseError(
                 f"Ticker reply has no quote for {', '.join(missing)}", endpoint="Ticker"
             )
+        if self._quote_ttl:
+            read = self._clock.monotonic()
+            with self._lock:
+                self._quotes.update({name: (quote, read) for name, quote in quotes.items()})
         return quotes
+
+    def _cached(self, wanted: Mapping[str, PairMetadata]) -> dict[str, PriceQuote] | None:
+        """Every wanted quote, when each was read within the quote TTL; else None."""
+        if not self._quote_ttl:
+            return None
+        now = self._clock.monotonic()
+        with self._lock:
+            found = {name: self._quotes.get(name) for name in wanted}
+        if any(v is None or now - v[1] > self._quote_ttl for v in found.values()):
+            return None
+        return {name: v[0] for name, v in found.items() if v is not None}
 
 
 class StaticMarketData:

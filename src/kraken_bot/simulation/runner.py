@@ -48,9 +48,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
-import requests
 from pyrsistent import pmap
 
 from kraken_bot.config import (
@@ -60,7 +59,7 @@ from kraken_bot.config import (
     StorageConfig,
     StrategyConfig,
 )
-from kraken_bot.execution.exceptions import CancelFailedError, KrakenAPIError
+from kraken_bot.execution.exceptions import CancelFailedError, KrakenAPIError, NetworkError
 from kraken_bot.execution.ids import SeededIds
 from kraken_bot.execution.models import ExecutionMode, ExecutionResult
 from kraken_bot.execution.oms import ExecutionService
@@ -68,6 +67,7 @@ from kraken_bot.execution.store import SQLiteExecutionStore
 from kraken_bot.kraken.client import KrakenRESTClient
 from kraken_bot.kraken.nonce import NonceSource
 from kraken_bot.kraken.region import Tier
+from kraken_bot.kraken.transport import HttpRequest, HttpResponse
 from kraken_bot.market.api import MarketDataAPI
 from kraken_bot.market.pairs import PairMetadata
 from kraken_bot.secret import Secret
@@ -82,7 +82,7 @@ from kraken_bot.simulation.records import (
     journal_faults,
 )
 from kraken_bot.simulation.strategy import STRATEGY_ID, RebalancingStrategy, read_with_retries
-from kraken_sim import Exchange, ScenarioError, SimTransport, VirtualClock
+from kraken_sim import Exchange, NoResponse, ScenarioError, VirtualClock
 from kraken_sim import load_scenario as load_sim_scenario
 from kraken_sim.history import PriceHistory, read_price_file, with_price_history
 from kraken_sim.scenario import Scenario
@@ -113,19 +113,51 @@ _MAX_SAMPLES: Final = 5000
 _WAL_CHECKPOINT_PAGES: Final = 4_000
 
 
-class _RecordingTransport(SimTransport):
-    """The in-process transport, remembering the client order id of every AddOrder sent."""
+class _RecordingTransport:
+    """The client's transport straight into the exchange (no sockets, no `requests`),
+    remembering the client order id of every AddOrder sent.
+
+    The client's own work (encoding, signing, parsing) runs as over HTTP; the exchange
+    serves the exact bytes. A lost answer arrives as the exchange's `NoResponse`, which
+    becomes the `NetworkError` a real timeout would give (the read timeout has already
+    passed on the exchange's clock).
+    """
 
     def __init__(self, exchange: Exchange) -> None:
-        super().__init__(exchange)
+        self.exchange = exchange
         self.add_orders: list[str | None] = []
 
-    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
-        if (request.path_url or "").endswith("/AddOrder"):
-            body = request.body or b""
-            text = body.decode() if isinstance(body, bytes) else str(body)
-            self.add_orders.append(dict(parse_qsl(text)).get("cl_ord_id"))
-        return super().send(request, *args, **kwargs)
+    def send(
+        self, request: HttpRequest, *, timeout: tuple[float, float], endpoint: str
+    ) -> HttpResponse:
+        """Serve ``request`` from the exchange (see the class docstring)."""
+        parts = urlsplit(request.url)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        body = request.body or b""
+        if endpoint == "AddOrder":
+            self.add_orders.append(dict(parse_qsl(body.decode())).get("cl_ord_id"))
+        connect, read = timeout
+        try:
+            status, _, data = self.exchange.handle(
+                request.method,
+                target,
+                request.headers,
+                body,
+                read_timeout=read,
+                connect_timeout=connect,
+            )
+        except NoResponse as lost:
+            reached = lost.kind != "timeout"
+            raise NetworkError(
+                f"no answer ({lost.kind}): the request {'may have' if reached else 'never'}"
+                " reached Kraken",
+                may_have_reached=reached,
+                endpoint=endpoint,
+            ) from lost
+        return HttpResponse(status=status, body=data)
+
+    def close(self) -> None:
+        """Nothing to release."""
 
 
 def simulation_config(
@@ -142,6 +174,10 @@ def simulation_config(
             allow_live_trading=True,
             validate_only=False,
             max_concurrent_orders=1,
+            # The switch is armed and refreshed as in production, at a pace that keeps long
+            # replays quick (a third of the timeout; the library default is faster).
+            dead_man_switch_seconds=600,
+            dead_man_refresh_seconds=200,
         ),
         kraken=KrakenConfig(
             base_url=SIM_BASE_URL,
@@ -233,11 +269,12 @@ class _Run:
             api_key=self.config.kraken.api_key,
             api_secret=self.config.kraken.api_secret,
             tier=self.config.kraken.tier,
-            transport=self.transport,
+            http=self.transport,
             clock=self.clock,
             nonce_source=NonceSource(clock=self.clock),
         )
-        self.market = MarketDataAPI(self.client, clock=self.clock)
+        # The strategy and the planner read Ticker at the same instant: one call serves both.
+        self.market = MarketDataAPI(self.client, clock=self.clock, quote_ttl_seconds=1.0)
         _fresh_database(settings.db_path)
         self.store = SQLiteExecutionStore(
             str(settings.db_path), connection_factory=_ReplayConnection
