@@ -88,8 +88,10 @@ def test_a_bad_config_lists_every_problem(home):
 def test_live_mode_without_every_opt_in_is_refused_by_the_config(home):
     (home / "live.yaml").write_text("execution: {mode: live}\n")
     result = krakked("execute", "--plan", "plan.yaml", "--config", "live.yaml")
-    one_error_line(result, ExitCode.USAGE, "bad config: live.yaml")
+    one_error_line(result, ExitCode.LIVE_REFUSED, "live trading refused: live.yaml")
     assert "allow_live_trading" in result.stderr
+    checked = krakked("config", "check", "live.yaml")
+    one_error_line(checked, ExitCode.LIVE_REFUSED, "live trading refused: live.yaml")
 
 
 def test_a_bad_plan_lists_every_problem(home, with_keys):

@@ -23,6 +23,7 @@ from kraken_bot.cli.output import (
     print_order_errors,
     reconcile_to_json,
     show,
+    terminal_safe,
 )
 from kraken_bot.cli.wiring import ConfigOption, DbOption, JsonOption, load_app_config, open_service
 from kraken_bot.config import AppConfig
@@ -149,7 +150,7 @@ def reconcile(
             highlight=False,
         )
         for error in report.errors:
-            out_console.print(f"  [red]error[/red] {error}", highlight=False)
+            out_console.print(f"  [red]error[/red] {terminal_safe(error)}", highlight=False)
         if live:
             show(orders_table(live, "open and in-flight orders"))
     if not report.ok:

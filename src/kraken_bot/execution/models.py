@@ -21,15 +21,14 @@ the lifecycle module folds events into new `LocalOrder` values.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Final
 
-from pyrsistent import pmap
-from pyrsistent.typing import PMap
-
+from kraken_bot.execution._frozendict import FrozenDict
 from kraken_bot.kraken.types import OrderInfo
 
 
@@ -227,9 +226,16 @@ class LocalOrder:
     refused a resend as a duplicate client order id) before its txid is known:
     such an order is never given up on, only found.
 
-    ``raw_request`` is the AddOrder payload without nonce or any credential.
+    ``raw_request`` is the AddOrder payload without nonce or any credential: a
+    read-only ``dict`` (`FrozenDict`), so ``json.dumps(order.raw_request)`` works and
+    the record stays immutable; any mapping given is stored as one.
     ``raw_response_json`` holds the last Kraken response as JSON text;
     `raw_response` decodes it.
+
+    Invariants, checked at construction (a ``ValueError`` is a programmer's error):
+    ``status``, ``side``, ``order_type`` and ``time_in_force`` are members of their
+    enums; sizes are `Decimal` with ``0 <= cumulative_base_filled <=
+    requested_base_size``; every time is timezone-aware; ``attempts >= 0``.
     """
 
     local_id: str
@@ -251,7 +257,7 @@ class LocalOrder:
     fee: Decimal = Decimal(0)
     cost: Decimal = Decimal(0)
     last_error: str | None = None
-    raw_request: PMap[str, str] = field(default_factory=lambda: pmap({}))
+    raw_request: Mapping[str, str] = field(default_factory=lambda: _NO_REQUEST)
     raw_response_json: str | None = None
     rest_pair: str | None = None
     time_in_force: TimeInForce = TimeInForce.GTC
@@ -264,6 +270,14 @@ class LocalOrder:
     action_index: int | None = None
     reference_price: Decimal | None = None
     exists_on_exchange: bool = False
+
+    def __post_init__(self) -> None:
+        # Cheap checks only: the lifecycle builds a new LocalOrder for every event.
+        if type(self.raw_request) is not FrozenDict:
+            object.__setattr__(self, "raw_request", FrozenDict(self.raw_request))
+        problem = _order_problem(self)
+        if problem is not None:
+            raise ValueError(f"LocalOrder {self.local_id!r}: {problem}")
 
     @property
     def raw_response(self) -> dict[str, Any] | None:
@@ -286,6 +300,37 @@ class LocalOrder:
         return self.requested_base_size - self.cumulative_base_filled
 
 
+_NO_REQUEST: Final[FrozenDict[str, str]] = FrozenDict()
+
+
+def _order_problem(order: LocalOrder) -> str | None:
+    """What breaks a `LocalOrder` invariant, or None (see the class docstring)."""
+    if (
+        type(order.status) is not OrderStatus
+        or type(order.side) is not Side
+        or type(order.order_type) is not OrderType
+        or type(order.time_in_force) is not TimeInForce
+    ):
+        return (
+            "status, side, order_type and time_in_force must be OrderStatus, Side, OrderType"
+            f" and TimeInForce members, got {order.status!r}, {order.side!r},"
+            f" {order.order_type!r}, {order.time_in_force!r}"
+        )
+    requested, filled = order.requested_base_size, order.cumulative_base_filled
+    if type(requested) is not Decimal or type(filled) is not Decimal:
+        return f"sizes must be Decimal, got {requested!r} and {filled!r}"
+    if not Decimal(0) <= filled <= requested:
+        return f"needs 0 <= cumulative_base_filled ({filled}) <= requested_base_size ({requested})"
+    if order.created_at.utcoffset() is None or order.updated_at.utcoffset() is None:
+        return "created_at and updated_at must be timezone-aware"
+    for moment in (order.send_deadline, order.first_sent_at, order.cancel_requested_at):
+        if moment is not None and moment.utcoffset() is None:
+            return "send_deadline, first_sent_at and cancel_requested_at must be timezone-aware"
+    if order.attempts < 0:
+        return f"attempts must be 0 or more, got {order.attempts}"
+    return None
+
+
 # ---------------------------------------------------------------- events
 
 
@@ -295,7 +340,7 @@ class SendAttempted:
 
     at: datetime
     attempt: int
-    request: PMap[str, str]
+    request: Mapping[str, str]
     deadline: datetime | None
 
 
@@ -406,6 +451,10 @@ OrderEvent = (
 class ExecutionResult:
     """The contract's per-plan summary of what was attempted and what happened.
 
+    ``orders``, ``errors`` and ``skipped`` are tuples: the contract's sequences
+    (indexing, ``len``, iteration), immutable like the record; any sequence given is
+    stored as a tuple. ``list(result.orders)`` gives a list to change.
+
     Attributes:
         plan_id: the plan.
         started_at: when execution began.
@@ -428,3 +477,9 @@ class ExecutionResult:
     mode: ExecutionMode = ExecutionMode.PAPER
     skipped: tuple[ActionSkip, ...] = ()
     replayed: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("orders", "errors", "skipped"):
+            value = getattr(self, name)
+            if type(value) is not tuple:
+                object.__setattr__(self, name, tuple(value))
