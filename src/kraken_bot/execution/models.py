@@ -304,13 +304,38 @@ _NO_REQUEST: Final[FrozenDict[str, str]] = FrozenDict()
 
 
 def _order_problem(order: LocalOrder) -> str | None:
-    """What breaks a `LocalOrder` invariant, or None (see the class docstring)."""
+    """What breaks a `LocalOrder` invariant, or None (see the class docstring).
+
+    The fast path is a handful of identity and comparison checks: the lifecycle
+    builds a new record for every event.
+    """
     if (
-        type(order.status) is not OrderStatus
-        or type(order.side) is not Side
-        or type(order.order_type) is not OrderType
-        or type(order.time_in_force) is not TimeInForce
+        type(order.status) is OrderStatus
+        and type(order.side) is Side
+        and type(order.order_type) is OrderType
+        and type(order.time_in_force) is TimeInForce
+        and type(order.requested_base_size) is Decimal
+        and type(order.cumulative_base_filled) is Decimal
+        and _ZERO <= order.cumulative_base_filled <= order.requested_base_size
+        and order.created_at.tzinfo is not None
+        and order.updated_at.tzinfo is not None
+        and (order.send_deadline is None or order.send_deadline.tzinfo is not None)
+        and (order.first_sent_at is None or order.first_sent_at.tzinfo is not None)
+        and (order.cancel_requested_at is None or order.cancel_requested_at.tzinfo is not None)
+        and order.attempts >= 0
     ):
+        return None
+    return _describe_problem(order)
+
+
+def _describe_problem(order: LocalOrder) -> str:
+    kinds = (
+        (order.status, OrderStatus),
+        (order.side, Side),
+        (order.order_type, OrderType),
+        (order.time_in_force, TimeInForce),
+    )
+    if any(type(value) is not kind for value, kind in kinds):
         return (
             "status, side, order_type and time_in_force must be OrderStatus, Side, OrderType"
             f" and TimeInForce members, got {order.status!r}, {order.side!r},"
@@ -319,16 +344,17 @@ def _order_problem(order: LocalOrder) -> str | None:
     requested, filled = order.requested_base_size, order.cumulative_base_filled
     if type(requested) is not Decimal or type(filled) is not Decimal:
         return f"sizes must be Decimal, got {requested!r} and {filled!r}"
-    if not Decimal(0) <= filled <= requested:
+    if not _ZERO <= filled <= requested:
         return f"needs 0 <= cumulative_base_filled ({filled}) <= requested_base_size ({requested})"
-    if order.created_at.utcoffset() is None or order.updated_at.utcoffset() is None:
-        return "created_at and updated_at must be timezone-aware"
-    for moment in (order.send_deadline, order.first_sent_at, order.cancel_requested_at):
-        if moment is not None and moment.utcoffset() is None:
-            return "send_deadline, first_sent_at and cancel_requested_at must be timezone-aware"
     if order.attempts < 0:
         return f"attempts must be 0 or more, got {order.attempts}"
-    return None
+    return (
+        "created_at, updated_at, send_deadline, first_sent_at and cancel_requested_at"
+        " must be timezone-aware"
+    )
+
+
+_ZERO: Final = Decimal(0)
 
 
 # ---------------------------------------------------------------- events

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -389,3 +391,11 @@ def test_a_file_asking_for_live_without_the_opt_ins_raises_the_same_error_as_cod
         load_config(path, env={})
     assert isinstance(invalid.value, ConfigValidationError)
     assert [p.path for p in invalid.value.problems] == ["execution.max_retries"]
+
+
+def test_every_field_has_exactly_one_rule_and_one_constructor_parameter():
+    fields = {f.name for f in dataclasses.fields(ExecutionConfig)}
+    parameters = set(inspect.signature(ExecutionConfig).parameters)
+    assert fields == set(_EXECUTION_RULES) == parameters
+    defaults = ExecutionConfig()
+    assert all(hasattr(defaults, name) for name in fields)
