@@ -399,3 +399,9 @@ def test_every_field_has_exactly_one_rule_and_one_constructor_parameter():
     assert fields == set(_EXECUTION_RULES) == parameters
     defaults = ExecutionConfig()
     assert all(hasattr(defaults, name) for name in fields)
+
+
+def test_the_dead_man_refresh_period_is_the_setting_or_derived_from_the_timeout():
+    assert ExecutionConfig(dead_man_refresh_seconds=30).dead_man_refresh_period == 30.0
+    assert ExecutionConfig(dead_man_switch_seconds=60).dead_man_refresh_period == 20.0
+    assert ExecutionConfig().dead_man_refresh_period == 120.0

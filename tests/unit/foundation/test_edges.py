@@ -83,6 +83,14 @@ def test_order_userref_accepts_digit_strings_and_drops_zero_and_junk(raw, expect
     assert parse_order_info("O1", info).unwrap().userref == expected
 
 
+def test_an_order_info_that_executed_more_than_its_volume_is_a_shape_error():
+    """A LocalOrder cannot hold such a fill: the answer is refused where it enters."""
+    info = {"status": "closed", "vol": "1", "vol_exec": "1.00000001", "descr": {"pair": "XBTUSD"}}
+    result = parse_order_info("O1", info)
+    assert "vol_exec above vol" in str(result.failure())
+    assert is_successful(parse_order_info("O1", info | {"vol_exec": "1"}))
+
+
 @pytest.mark.parametrize(
     "parse",
     [

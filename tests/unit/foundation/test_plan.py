@@ -229,6 +229,36 @@ def test_a_plan_built_in_code_with_a_bad_field_is_refused(fields, path):
     assert [p.path for p in refused.value.problems] == [path]
 
 
+def test_an_untagged_action_has_no_strategy():
+    untagged = RiskAdjustedAction(
+        pair="XBTUSD",
+        strategy_id=None,
+        action_type=ActionType.OPEN,
+        current_base_size=Decimal(0),
+        target_base_size=Decimal(1),
+    )
+    assert untagged.strategy_id is None
+    doc = action(strategy_id=None, action_type="open", current_base_size="0", target_base_size="1")
+    parsed = parse_plan({"plan_id": "p", "actions": [doc]}, now=NOW)
+    assert parsed.unwrap().actions == (untagged,)
+
+
+def test_validate_plan_still_refuses_a_plan_that_bypassed_its_constructors():
+    good = RiskAdjustedAction(
+        pair="XBTUSD",
+        strategy_id="s",
+        action_type=ActionType.OPEN,
+        current_base_size=Decimal(0),
+        target_base_size=Decimal(1),
+    )
+    plan = ExecutionPlan(plan_id="p", created_at=NOW, actions=(good,))
+    object.__setattr__(good, "target_base_size", Decimal("NaN"))
+    object.__setattr__(plan, "plan_id", "")
+    failure = validate_plan(plan).failure()
+    assert failure.plan_id is None
+    assert [p.path for p in failure.problems] == ["plan_id", "actions[0].target_base_size"]
+
+
 @given(st.one_of(st.floats(), st.text(), st.integers(), st.booleans(), st.none()))
 def test_parse_size_accepts_only_finite_non_negative_numbers(value):
     size = parse_size(value)
