@@ -6,13 +6,19 @@ path (``execution.max_retries: expected an integer from 0 to 20, got 'three'``).
 Reading the file and the process environment is the shell's job
 (`kraken_bot.config_file`).
 
+The ``execution`` section is read by `ExecutionConfig`'s own constructor, so a
+config built in code (``ExecutionConfig(mode="dry_run")``) and one read from a
+file pass the same rules (`kraken_bot._config_rules`), from one place; the
+constructor raises what the parser reports as values.
+
 Safety defaults (the contract, section 3, and the live-readiness checklist):
 
 * ``execution.mode`` defaults to ``paper``.
 * ``execution.validate_only`` defaults to true; it is false only when set to
-  false explicitly.
+  false explicitly, and false is accepted only in live mode.
 * ``mode: live`` is accepted only together with ``allow_live_trading: true``
-  and ``validate_only: false``; any other live combination is an error.
+  and ``validate_only: false``; any other live combination is an error
+  (`LiveTradingRefusedError` when raised).
 * API credentials come from ``KRAKEN_API_KEY`` / ``KRAKEN_API_SECRET`` or a
   credentials file, never from the YAML file unless
   ``kraken.allow_secrets_in_file: true``.
@@ -29,17 +35,18 @@ execution.max_retries: expected an integer from 0 to 20, got -1
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
-from enum import StrEnum
-from typing import Final, TypeVar
+from decimal import Decimal
+from typing import Final, Literal, TypeAlias, TypeVar
 
 from pyrsistent import pmap
 from pyrsistent.typing import PMap
 from returns.result import Failure, Result, Success
 
+from kraken_bot import _config_rules as rules
 from kraken_bot._show import show
+from kraken_bot.execution.exceptions import ConfigValidationError, LiveTradingRefusedError
 from kraken_bot.execution.models import ExecutionMode, OrderType, TimeInForce
 from kraken_bot.kraken.region import REGIONS, US_CA, RegionProfile, Tier
 from kraken_bot.secret import Secret
@@ -50,15 +57,79 @@ ENV_API_KEY: Final = "KRAKEN_API_KEY"
 ENV_API_SECRET: Final = "KRAKEN_API_SECRET"  # noqa: S105 - the variable's name, not a secret
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+ModeName: TypeAlias = Literal["live", "paper", "dry_run"]
+"""`ExecutionMode` as the contract spells it; ``ExecutionConfig`` accepts either."""
+OrderTypeName: TypeAlias = Literal["market", "limit"]
+"""`OrderType` as the contract spells it."""
+TimeInForceName: TypeAlias = Literal["GTC", "IOC", "GTD"]
+"""`TimeInForce` as the contract spells it."""
+Number: TypeAlias = Decimal | float | int | str
+"""A number as code or YAML may give it; money becomes an exact `Decimal` (``str(20.0)``)."""
+
+_EXECUTION_RULES: Final[Mapping[str, Callable[[object], object]]] = {
+    "mode": rules.choice(ExecutionMode),
+    "default_order_type": rules.choice(OrderType),
+    "max_slippage_bps": rules.money(Decimal(0), Decimal(5000)),
+    "time_in_force": rules.choice(TimeInForce),
+    "post_only": rules.flag,
+    "validate_only": rules.flag,
+    "dead_man_switch_seconds": rules.integer(0, 86399),
+    "max_retries": rules.integer(0, 20),
+    "retry_backoff_seconds": rules.number(0.0, 600.0),
+    "retry_backoff_factor": rules.number(1.0, 10.0),
+    "max_concurrent_orders": rules.integer(1, 100),
+    "min_order_notional_usd": rules.money(Decimal(0), Decimal(10**9)),
+    "allow_live_trading": rules.flag,
+    "max_pair_notional_usd": rules.optional_money(Decimal(0)),
+    "max_total_notional_usd": rules.optional_money(Decimal(0)),
+    "max_price_age_seconds": rules.number(1.0, 86400.0),
+    "order_deadline_seconds": rules.integer(2, 60),
+    "lookup_margin_seconds": rules.number(0.0, 300.0),
+    "gtd_expire_seconds": rules.integer(5, 30 * 86400),
+    "dead_man_refresh_seconds": rules.optional(rules.number(1.0, 43200.0)),
+    "market_order_max_notional_usd": rules.optional_money(Decimal(0)),
+    "reconcile_after_execute": rules.flag,
+    "recent_executions_buffer": rules.integer(1, 100_000),
+    "unknown_after_seconds": rules.number(1.0, 86400.0),
+    "max_clock_offset_seconds": rules.number(0.5, 3600.0),
+    "clock_sync_seconds": rules.number(10.0, 86400.0),
+}
+"""Every field of `ExecutionConfig` and the rule its value must pass (code and YAML alike)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
 class ExecutionConfig:
     """The contract's ``execution`` section, plus this layer's extensions.
+
+    A value that cannot be wrong: the constructor accepts the contract's spellings
+    (``mode="dry_run"``, ``time_in_force="GTC"``, ``min_order_notional_usd=20.0``) as
+    well as the enums and `Decimal`, converts them (enums to members, money to exact
+    `Decimal` through ``str``), and checks every field and every combination with the
+    same rules as the ``execution`` section of a config file. It raises one
+    `ConfigValidationError` listing every problem, or `LiveTradingRefusedError` (a
+    subclass) when live mode lacks an opt-in. ``dataclasses.replace`` checks again.
+
+    >>> ExecutionConfig(mode="dry_run").mode is ExecutionMode.DRY_RUN
+    True
+    >>> ExecutionConfig(min_order_notional_usd=20.5).min_order_notional_usd
+    Decimal('20.5')
+    >>> ExecutionConfig(mode="dryrun", max_retries=-1)
+    Traceback (most recent call last):
+    ...
+    kraken_bot.execution.exceptions.ConfigValidationError: ExecutionConfig: 2 problems
+      execution.max_retries: expected an integer from 0 to 20, got -1
+      execution.mode: expected one of live | paper | dry_run, got 'dryrun'
 
     Contract fields: mode, default_order_type, max_slippage_bps, time_in_force,
     post_only, validate_only, dead_man_switch_seconds, max_retries,
     retry_backoff_seconds, retry_backoff_factor, max_concurrent_orders,
     min_order_notional_usd; plus allow_live_trading, max_pair_notional_usd and
     max_total_notional_usd from the live-readiness checklist.
+
+    Safety rules across fields: ``mode="live"`` needs ``allow_live_trading=True`` and
+    ``validate_only=False``; ``validate_only=False`` is accepted only then (paper
+    orders are always validate-only, dry_run sends nothing); ``post_only`` needs limit
+    orders; the dead-man refresh period must be at most half its timeout.
 
     Extensions:
         max_price_age_seconds: a price older than this is stale; the action is refused.
@@ -79,32 +150,71 @@ class ExecutionConfig:
         clock_sync_seconds: how often the offset to Kraken's clock is measured again.
     """
 
-    mode: ExecutionMode = ExecutionMode.PAPER
-    default_order_type: OrderType = OrderType.LIMIT
-    max_slippage_bps: Decimal = Decimal(50)
-    time_in_force: TimeInForce = TimeInForce.GTC
-    post_only: bool = False
-    validate_only: bool = True
-    dead_man_switch_seconds: int = 600
-    max_retries: int = 3
-    retry_backoff_seconds: float = 2.0
-    retry_backoff_factor: float = 2.0
-    max_concurrent_orders: int = 10
-    min_order_notional_usd: Decimal = Decimal("20.0")
-    allow_live_trading: bool = False
-    max_pair_notional_usd: Decimal | None = None
-    max_total_notional_usd: Decimal | None = None
-    max_price_age_seconds: float = 60.0
-    order_deadline_seconds: int = 15
-    lookup_margin_seconds: float = 5.0
-    gtd_expire_seconds: int = 3600
-    dead_man_refresh_seconds: float | None = None
-    market_order_max_notional_usd: Decimal | None = None
-    reconcile_after_execute: bool = True
-    recent_executions_buffer: int = 200
-    unknown_after_seconds: float = 60.0
-    max_clock_offset_seconds: float = 60.0
-    clock_sync_seconds: float = 900.0
+    mode: ExecutionMode
+    default_order_type: OrderType
+    max_slippage_bps: Decimal
+    time_in_force: TimeInForce
+    post_only: bool
+    validate_only: bool
+    dead_man_switch_seconds: int
+    max_retries: int
+    retry_backoff_seconds: float
+    retry_backoff_factor: float
+    max_concurrent_orders: int
+    min_order_notional_usd: Decimal
+    allow_live_trading: bool
+    max_pair_notional_usd: Decimal | None
+    max_total_notional_usd: Decimal | None
+    max_price_age_seconds: float
+    order_deadline_seconds: int
+    lookup_margin_seconds: float
+    gtd_expire_seconds: int
+    dead_man_refresh_seconds: float | None
+    market_order_max_notional_usd: Decimal | None
+    reconcile_after_execute: bool
+    recent_executions_buffer: int
+    unknown_after_seconds: float
+    max_clock_offset_seconds: float
+    clock_sync_seconds: float
+
+    def __init__(
+        self,
+        *,
+        mode: ExecutionMode | ModeName = ExecutionMode.PAPER,
+        default_order_type: OrderType | OrderTypeName = OrderType.LIMIT,
+        max_slippage_bps: Number = Decimal(50),
+        time_in_force: TimeInForce | TimeInForceName = TimeInForce.GTC,
+        post_only: bool = False,
+        validate_only: bool = True,
+        dead_man_switch_seconds: int = 600,
+        max_retries: int = 3,
+        retry_backoff_seconds: Number = 2.0,
+        retry_backoff_factor: Number = 2.0,
+        max_concurrent_orders: int = 10,
+        min_order_notional_usd: Number = Decimal("20.0"),
+        allow_live_trading: bool = False,
+        max_pair_notional_usd: Number | None = None,
+        max_total_notional_usd: Number | None = None,
+        max_price_age_seconds: Number = 60.0,
+        order_deadline_seconds: int = 15,
+        lookup_margin_seconds: Number = 5.0,
+        gtd_expire_seconds: int = 3600,
+        dead_man_refresh_seconds: Number | None = None,
+        market_order_max_notional_usd: Number | None = None,
+        reconcile_after_execute: bool = True,
+        recent_executions_buffer: int = 200,
+        unknown_after_seconds: Number = 60.0,
+        max_clock_offset_seconds: Number = 60.0,
+        clock_sync_seconds: Number = 900.0,
+    ) -> None:
+        given = dict(locals())  # exactly the parameters (and self): one per field
+        del given["self"]
+        values, problems = _check_execution(given)
+        if problems:
+            error = ConfigError("ExecutionConfig", tuple(sorted(problems, key=_by_path)))
+            raise error.exception()
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
 
     @property
     def sends_live_orders(self) -> bool:
@@ -126,32 +236,80 @@ class ExecutionConfig:
         return min(self.dead_man_switch_seconds / 3, 120.0)
 
     def problems(self) -> tuple[ConfigProblem, ...]:
-        """Cross-field problems (the live opt-in); empty when the combination is safe."""
-        found: list[ConfigProblem] = []
-        if self.mode is ExecutionMode.LIVE and not self.sends_live_orders:
+        """Cross-field problems; always empty for a constructed config (kept for callers)."""
+        values = {name: getattr(self, name) for name in _EXECUTION_RULES}
+        return tuple(_combination_problems(values))
+
+
+def _by_path(problem: ConfigProblem) -> str:
+    return problem.path
+
+
+def _check_execution(given: Mapping[str, object]) -> tuple[dict[str, object], list[ConfigProblem]]:
+    """Every field through its rule, then the combinations of the fields that passed."""
+    values: dict[str, object] = {}
+    problems: list[ConfigProblem] = []
+    for name, rule in _EXECUTION_RULES.items():
+        checked = rule(given[name])
+        if isinstance(checked, rules.Invalid):
+            problems.append(ConfigProblem(f"execution.{name}", checked.message))
+        else:
+            values[name] = checked
+    problems += _combination_problems(values)
+    return values, problems
+
+
+def _combination_problems(values: Mapping[str, object]) -> list[ConfigProblem]:
+    """The rules across fields; a rule is skipped when one of its fields is itself invalid."""
+    found: list[ConfigProblem] = []
+    mode = values.get("mode")
+    allow_live = values.get("allow_live_trading")
+    validate_only = values.get("validate_only")
+    if mode is ExecutionMode.LIVE and allow_live is not None and validate_only is not None:
+        if not allow_live or validate_only:
             found.append(
                 ConfigProblem(
                     "execution.mode",
                     "'live' places real orders only with execution.allow_live_trading: true"
                     " and execution.validate_only: false; set both, or use mode: paper",
+                    refuses_live=True,
                 )
             )
-        refresh = self.dead_man_refresh_period
-        if self.dead_man_switch_seconds > 0 and not 0 < refresh <= self.dead_man_switch_seconds / 2:
-            found.append(
-                ConfigProblem(
-                    "execution.dead_man_refresh_seconds",
-                    f"must be above 0 and at most half of dead_man_switch_seconds"
-                    f" ({self.dead_man_switch_seconds}), got {refresh}",
-                )
+    elif isinstance(mode, ExecutionMode) and validate_only is False:
+        found.append(
+            ConfigProblem(
+                "execution.validate_only",
+                f"false is accepted only in live mode with allow_live_trading: true; in"
+                f" {mode.value} mode no order is ever executed (paper: Kraken validates each"
+                " one, dry_run: nothing is sent), so remove the key or set it to true",
             )
-        if self.post_only and self.default_order_type is OrderType.MARKET:
-            found.append(
-                ConfigProblem(
-                    "execution.post_only", "post_only needs limit orders (default_order_type)"
-                )
+        )
+    found += _refresh_problems(values)
+    if values.get("post_only") is True and values.get("default_order_type") is OrderType.MARKET:
+        found.append(
+            ConfigProblem(
+                "execution.post_only", "post_only needs limit orders (default_order_type)"
             )
-        return tuple(found)
+        )
+    return found
+
+
+def _refresh_problems(values: Mapping[str, object]) -> list[ConfigProblem]:
+    timeout = values.get("dead_man_switch_seconds")
+    if not isinstance(timeout, int) or "dead_man_refresh_seconds" not in values:
+        return []
+    refresh = values["dead_man_refresh_seconds"]
+    period = min(timeout / 3, 120.0) if refresh is None else refresh
+    assert isinstance(period, float)
+    if timeout > 0 and not 0 < period <= timeout / 2:
+        return [
+            ConfigProblem(
+                "execution.dead_man_refresh_seconds",
+                f"must be above 0 and at most half of dead_man_switch_seconds"
+                f" ({timeout}), got {period}",
+            )
+        ]
+    return []
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -230,10 +388,15 @@ class AppConfig:
 
 @dataclass(frozen=True, slots=True)
 class ConfigProblem:
-    """One problem, at a dotted key path."""
+    """One problem, at a dotted key path.
+
+    ``refuses_live`` marks the live opt-in problem: a source with one is refused
+    with `LiveTradingRefusedError`, whatever else is wrong with it.
+    """
 
     path: str
     message: str
+    refuses_live: bool = False
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
@@ -246,6 +409,16 @@ class ConfigError:
     source: str
     problems: tuple[ConfigProblem, ...]
 
+    @property
+    def refuses_live(self) -> bool:
+        """True when one of the problems is live mode without all three opt-ins."""
+        return any(p.refuses_live for p in self.problems)
+
+    def exception(self) -> ConfigValidationError:
+        """The exception to raise for these problems (`LiveTradingRefusedError` if live)."""
+        kind = LiveTradingRefusedError if self.refuses_live else ConfigValidationError
+        return kind(str(self), problems=self.problems, source=self.source)
+
     def __str__(self) -> str:
         count = len(self.problems)
         lines = [f"{self.source}: {count} problem{'s' if count != 1 else ''}"]
@@ -253,7 +426,7 @@ class ConfigError:
         return "\n".join(lines)
 
 
-_E = TypeVar("_E", bound=StrEnum)
+_T = TypeVar("_T")
 _INT32_MAX: Final = 2**31 - 1
 
 
@@ -279,80 +452,24 @@ class _Section:
         self.seen.add(key)
         return self.raw.get(key)
 
-    def has(self, key: str) -> bool:
-        self.seen.add(key)
-        return key in self.raw and self.raw[key] is not None
-
     def problem(self, key: str, message: str) -> None:
         self.problems.append(ConfigProblem(self._key(key), message))
 
-    def enum(self, key: str, cls: type[_E], default: _E) -> _E:
+    def read(self, key: str, rule: rules.Rule[_T], default: _T) -> _T:
+        """The key's value through ``rule``; absent or null gives ``default``."""
         value = self.get(key)
         if value is None:
             return default
-        # Never str() an arbitrary value: a tiny YAML file can make it huge.
-        if isinstance(value, str) and value in {m.value for m in cls}:
-            return cls(value)
-        choices = " | ".join(m.value for m in cls)
-        self.problem(key, f"expected one of {choices}, got {show(value)}")
-        return default
+        checked = rule(value)
+        if isinstance(checked, rules.Invalid):
+            self.problem(key, checked.message)
+            return default
+        return checked
 
-    def boolean(self, key: str, default: bool) -> bool:
-        value = self.get(key)
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            self.problem(key, f"expected true or false, got {show(value)}")
-            return default
-        return value
-
-    def integer(self, key: str, default: int, low: int, high: int) -> int:
-        value = self.get(key)
-        if value is None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            self.problem(key, f"expected an integer from {low} to {high}, got {show(value)}")
-            return default
-        return value
-
-    def number(self, key: str, default: float, low: float, high: float) -> float:
-        value = self.get(key)
-        if value is None:
-            return default
-        parsed = _decimal(value)
-        if parsed is None or not Decimal(str(low)) <= parsed <= Decimal(str(high)):
-            self.problem(key, f"expected a number from {low} to {high}, got {show(value)}")
-            return default
-        return float(parsed)
-
-    def decimal(self, key: str, default: Decimal, low: Decimal, high: Decimal) -> Decimal:
-        value = self.get(key)
-        if value is None:
-            return default
-        parsed = _decimal(value)
-        if parsed is None or not low <= parsed <= high:
-            self.problem(key, f"expected a number from {low} to {high}, got {show(value)}")
-            return default
-        return parsed
-
-    def optional_decimal(self, key: str, low: Decimal) -> Decimal | None:
-        value = self.get(key)
-        if value is None:
-            return None
-        parsed = _decimal(value)
-        if parsed is None or parsed < low:
-            self.problem(key, f"expected a number of at least {low} or null, got {show(value)}")
-            return None
-        return parsed
-
-    def text(self, key: str, default: str | None) -> str | None:
-        value = self.get(key)
-        if value is None:
-            return default
-        if not isinstance(value, str) or not value.strip():
-            self.problem(key, f"expected a non-empty string, got {show(value)}")
-            return default
-        return value
+    def present(self, keys: Iterable[str]) -> dict[str, object]:
+        """The keys that are present and not null, with their raw values."""
+        found = {key: self.get(key) for key in keys}
+        return {key: value for key, value in found.items() if value is not None}
 
     def finish(self) -> None:
         for key in self.raw:
@@ -362,63 +479,24 @@ class _Section:
                 )
 
 
-def _decimal(value: object) -> Decimal | None:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
+def _parse_execution(section: _Section) -> ExecutionConfig | None:
+    """The ``execution`` section through `ExecutionConfig` itself: one set of rules.
+
+    A key that is absent or null keeps its default (``validate_only`` stays true
+    unless set to false explicitly, the contract's safe default).
+    """
+    given = section.present(_EXECUTION_RULES)
     try:
-        parsed = Decimal(str(value).strip())
-    except InvalidOperation:
+        return ExecutionConfig(**given)  # type: ignore[arg-type] # the constructor checks each value
+    except ConfigValidationError as error:
+        section.problems.extend(error.problems)
         return None
-    return parsed if parsed.is_finite() else None
-
-
-def _parse_execution(section: _Section) -> ExecutionConfig:
-    mode = section.enum("mode", ExecutionMode, ExecutionMode.PAPER)
-    return ExecutionConfig(
-        mode=mode,
-        default_order_type=section.enum("default_order_type", OrderType, OrderType.LIMIT),
-        max_slippage_bps=section.decimal(
-            "max_slippage_bps", Decimal(50), Decimal(0), Decimal(5000)
-        ),
-        time_in_force=section.enum("time_in_force", TimeInForce, TimeInForce.GTC),
-        post_only=section.boolean("post_only", default=False),
-        # true unless explicitly false (the contract's safe default)
-        validate_only=section.boolean("validate_only", default=True),
-        dead_man_switch_seconds=section.integer("dead_man_switch_seconds", 600, 0, 86399),
-        max_retries=section.integer("max_retries", 3, 0, 20),
-        retry_backoff_seconds=section.number("retry_backoff_seconds", 2.0, 0.0, 600.0),
-        retry_backoff_factor=section.number("retry_backoff_factor", 2.0, 1.0, 10.0),
-        max_concurrent_orders=section.integer("max_concurrent_orders", 10, 1, 100),
-        min_order_notional_usd=section.decimal(
-            "min_order_notional_usd", Decimal("20.0"), Decimal(0), Decimal(10**9)
-        ),
-        allow_live_trading=section.boolean("allow_live_trading", default=False),
-        max_pair_notional_usd=section.optional_decimal("max_pair_notional_usd", Decimal(0)),
-        max_total_notional_usd=section.optional_decimal("max_total_notional_usd", Decimal(0)),
-        max_price_age_seconds=section.number("max_price_age_seconds", 60.0, 1.0, 86400.0),
-        order_deadline_seconds=section.integer("order_deadline_seconds", 15, 2, 60),
-        lookup_margin_seconds=section.number("lookup_margin_seconds", 5.0, 0.0, 300.0),
-        gtd_expire_seconds=section.integer("gtd_expire_seconds", 3600, 5, 30 * 86400),
-        dead_man_refresh_seconds=(
-            section.number("dead_man_refresh_seconds", 0.0, 1.0, 43200.0)
-            if section.has("dead_man_refresh_seconds")
-            else None
-        ),
-        market_order_max_notional_usd=section.optional_decimal(
-            "market_order_max_notional_usd", Decimal(0)
-        ),
-        reconcile_after_execute=section.boolean("reconcile_after_execute", default=True),
-        recent_executions_buffer=section.integer("recent_executions_buffer", 200, 1, 100_000),
-        unknown_after_seconds=section.number("unknown_after_seconds", 60.0, 1.0, 86400.0),
-        max_clock_offset_seconds=section.number("max_clock_offset_seconds", 60.0, 0.5, 3600.0),
-        clock_sync_seconds=section.number("clock_sync_seconds", 900.0, 10.0, 86400.0),
-    )
 
 
 def _parse_kraken(section: _Section, env: Mapping[str, str]) -> KrakenConfig:
-    allow_in_file = section.boolean("allow_secrets_in_file", default=False)
-    file_key = section.text("api_key", None)
-    file_secret = section.text("api_secret", None)
+    allow_in_file = section.read("allow_secrets_in_file", rules.flag, default=False)
+    file_key = section.read("api_key", rules.text, None)
+    file_secret = section.read("api_secret", rules.text, None)
     if (file_key or file_secret) and not allow_in_file:
         key = "api_secret" if file_secret else "api_key"
         section.problem(
@@ -431,19 +509,21 @@ def _parse_kraken(section: _Section, env: Mapping[str, str]) -> KrakenConfig:
     env_secret = env.get(ENV_API_SECRET) or None
     api_key = env_key or (file_key if allow_in_file else None)
     api_secret = env_secret or (file_secret if allow_in_file else None)
-    base_url = env.get(ENV_API_URL) or section.text("base_url", DEFAULT_BASE_URL)
-    if base_url is not None and not base_url.startswith(("http://", "https://")):
+    base_url = env.get(ENV_API_URL) or section.read("base_url", rules.text, DEFAULT_BASE_URL)
+    if not base_url.startswith(("http://", "https://")):
         section.problem("base_url", f"expected an http(s) URL, got {show(base_url)}")
     return KrakenConfig(
-        base_url=(base_url or DEFAULT_BASE_URL).rstrip("/"),
+        base_url=base_url.rstrip("/"),
         api_key=Secret(api_key) if api_key else None,
         api_secret=Secret(api_secret) if api_secret else None,
-        credentials_file=section.text("credentials_file", None),
-        tier=section.enum("tier", Tier, Tier.STARTER),
-        connect_timeout_seconds=section.number("connect_timeout_seconds", 5.0, 0.1, 120.0),
-        read_timeout_seconds=section.number("read_timeout_seconds", 15.0, 0.1, 600.0),
-        nonce_state_file=section.text("nonce_state_file", None),
-        state_dir=section.text("state_dir", None),
+        credentials_file=section.read("credentials_file", rules.text, None),
+        tier=section.read("tier", rules.choice(Tier), Tier.STARTER),
+        connect_timeout_seconds=section.read(
+            "connect_timeout_seconds", rules.number(0.1, 120.0), 5.0
+        ),
+        read_timeout_seconds=section.read("read_timeout_seconds", rules.number(0.1, 600.0), 15.0),
+        nonce_state_file=section.read("nonce_state_file", rules.text, None),
+        state_dir=section.read("state_dir", rules.text, None),
     )
 
 
@@ -453,7 +533,7 @@ def _parse_region(raw: object, problems: list[ConfigProblem]) -> RegionProfile:
     code = raw if isinstance(raw, str) else None
     if isinstance(raw, Mapping):
         section = _Section(raw, "region", problems)
-        code = section.text("code", US_CA.code)
+        code = section.read("code", rules.text, US_CA.code)
         section.finish()
     if code not in REGIONS:
         problems.append(
@@ -470,7 +550,7 @@ def _parse_strategies(raw: object, problems: list[ConfigProblem]) -> PMap[str, S
         top.seen.add(str(name))
         section = _Section(top.raw[name], f"strategies.{name}", problems)
         parsed[str(name)] = StrategyConfig(
-            userref=section.integer("userref", 0, 1, _INT32_MAX) if section.has("userref") else None
+            userref=section.read("userref", rules.optional(rules.integer(1, _INT32_MAX)), None)
         )
         section.finish()
     return pmap(parsed)
@@ -495,13 +575,12 @@ def parse_app_config(
     kraken = _parse_kraken(kraken_section, env)
     kraken_section.finish()
     storage_section = _Section(top.get("storage"), "storage", problems)
-    storage = StorageConfig(path=storage_section.text("path", None))
+    storage = StorageConfig(path=storage_section.read("path", rules.text, None))
     storage_section.finish()
     region = _parse_region(top.get("region"), problems)
     strategies = _parse_strategies(top.get("strategies"), problems)
     top.finish()
-    problems.extend(execution.problems())
-    if problems:
+    if problems or execution is None:
         ordered = tuple(sorted(problems, key=lambda p: p.path))
         return Failure(ConfigError(source, ordered))
     return Success(

@@ -3,7 +3,8 @@
 The pure parser (`kraken_bot.config.parse_app_config`) does the validation;
 this module only reads bytes: the YAML file, the process environment, and the
 optional credentials file. Every failure becomes one `ConfigFileError` whose
-message names the file and every problem, never a traceback.
+message names the file and every problem, never a traceback (a file asking for
+live mode without the opt-ins raises `LiveTradingRefusedError`, as code does).
 """
 
 from __future__ import annotations
@@ -17,13 +18,22 @@ import yaml
 from returns.pipeline import is_successful
 
 from kraken_bot.config import AppConfig, parse_app_config
+from kraken_bot.execution.exceptions import ConfigValidationError, LiveTradingRefusedError
 from kraken_bot.secret import Secret
 
 DEFAULT_CONFIG_NAME = "config.yaml"
 
 
-class ConfigFileError(Exception):
-    """The configuration could not be loaded; the message says what and where."""
+class ConfigFileError(ConfigValidationError):
+    """The configuration could not be loaded; the message says what and where.
+
+    Raised by `load_config` when the file is missing, unreadable or not YAML, when
+    its content is invalid (``problems`` lists each, with its key path), and when
+    the credentials file is unreadable or malformed. A file that asks for live mode
+    without all three opt-ins raises `LiveTradingRefusedError` instead, the same
+    error as ``ExecutionConfig(mode="live")`` in code; both derive from
+    `ConfigValidationError`.
+    """
 
 
 def _read_yaml(path: Path) -> object:
@@ -81,7 +91,10 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
         env: environment variables; None reads the process environment.
 
     Raises:
-        ConfigFileError: the file is missing/unreadable/not YAML, or invalid.
+        LiveTradingRefusedError: the file asks for live mode without all three opt-ins
+            (``problems`` lists that and anything else wrong).
+        ConfigFileError: the file is missing/unreadable/not YAML, or invalid; a bad
+            credentials file.
     """
     environ = dict(os.environ) if env is None else dict(env)
     if path is None:
@@ -93,7 +106,9 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
         source = str(path)
     parsed = parse_app_config(raw, env=environ, source=source)
     if not is_successful(parsed):
-        raise ConfigFileError(str(parsed.failure()))
+        error = parsed.failure()
+        kind = LiveTradingRefusedError if error.refuses_live else ConfigFileError
+        raise kind(str(error), problems=error.problems, source=source)
     config = parsed.unwrap()
     creds = config.kraken.credentials_file
     if creds and not config.kraken.has_credentials:

@@ -117,6 +117,39 @@ def test_run_once_prints_a_table_for_people(served):
     assert (served.home / "execution.db").is_file()
 
 
+def test_text_from_a_plan_is_escaped_before_it_reaches_the_terminal(served):
+    hostile = "rebalance\u202e1000-\x1b[2J[red]x[/red]"
+    plan = {
+        "plan_id": hostile,
+        "actions": [
+            {
+                "pair": "XBTUSD",
+                "strategy_id": "trend",
+                "action_type": "increase",
+                "current_base_size": "0",
+                "target_base_size": "0.01",
+            },
+            {
+                "pair": "NO\u202eSUCH",
+                "strategy_id": "odd",
+                "action_type": "open",
+                "current_base_size": "0",
+                "target_base_size": "1",
+            },
+        ],
+    }
+    (served.home / "hostile.json").write_text(json.dumps(plan))
+    result = krakked("run-once", "--plan", "hostile.json")
+    assert "\u202e" not in result.output
+    assert "\x1b" not in result.output
+    assert "plan rebalance\\u202e1000-\\x1b[2J[red]x[/red] failed" in result.stdout
+    assert "NO\\u202eSUCH" in result.stdout
+    listed = krakked("executions")
+    assert listed.exit_code == 0, listed.output
+    assert "\u202e" not in listed.output
+    assert "\\u202e" in listed.stdout
+
+
 def test_execute_in_live_mode_prints_the_banner_first_and_places_the_orders(served):
     result = krakked("execute", "--plan", str(EXAMPLE_PLAN), "--config", "live.yaml")
     assert result.exit_code == 0, result.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from importlib import metadata
 
 import pytest
 from typer.testing import CliRunner
@@ -10,8 +11,11 @@ from typer.testing import CliRunner
 from kraken_bot.cli import app
 from kraken_bot.cli.errors import classify
 from kraken_bot.cli.exit_codes import ExitCode
+from kraken_bot.config_file import ConfigFileError
+from kraken_bot.execution import LiveOrderRefusedError, SigningKeyError
 from kraken_bot.execution.exceptions import (
     AuthError,
+    ConfigValidationError,
     LiveTradingRefusedError,
     NetworkError,
     StoreError,
@@ -88,8 +92,34 @@ def test_a_bad_config_lists_every_problem(home):
 def test_live_mode_without_every_opt_in_is_refused_by_the_config(home):
     (home / "live.yaml").write_text("execution: {mode: live}\n")
     result = krakked("execute", "--plan", "plan.yaml", "--config", "live.yaml")
-    one_error_line(result, ExitCode.USAGE, "bad config: live.yaml")
+    one_error_line(result, ExitCode.LIVE_REFUSED, "live trading refused: live.yaml")
     assert "allow_live_trading" in result.stderr
+    checked = krakked("config", "check", "live.yaml")
+    one_error_line(checked, ExitCode.LIVE_REFUSED, "live trading refused: live.yaml")
+
+
+def test_validate_only_false_outside_live_mode_is_refused_by_config_check(home):
+    (home / "paper.yaml").write_text("execution: {mode: paper, validate_only: false}\n")
+    result = krakked("config", "check", "paper.yaml")
+    one_error_line(result, ExitCode.USAGE, "bad config: paper.yaml: 1 problem")
+    assert "execution.validate_only: false is accepted only in live mode" in result.stderr
+
+
+def test_a_secret_that_is_not_base64_is_a_credentials_error(home, monkeypatch):
+    monkeypatch.setenv("KRAKEN_API_URL", UNREACHABLE)
+    monkeypatch.setenv("KRAKEN_API_KEY", "key")
+    monkeypatch.setenv("KRAKEN_API_SECRET", "not base64!")
+    result = krakked("run-once")
+    one_error_line(result, ExitCode.CREDENTIALS, "bad API secret: the API secret is not valid")
+    assert "not base64!" not in result.output
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_version_prints_the_installed_version(home):
+    result = krakked("--version")
+    assert result.exit_code == 0
+    assert result.stdout == f"krakked {metadata.version('krakked')}\n"
+    assert krakked("--version", "sim").stdout == result.stdout  # eager: nothing else runs
 
 
 def test_a_bad_plan_lists_every_problem(home, with_keys):
@@ -143,6 +173,10 @@ def test_debug_shows_the_traceback(home):
     ("error", "code"),
     [
         (LiveTradingRefusedError("refusing to start"), ExitCode.LIVE_REFUSED),
+        (LiveOrderRefusedError("no validate"), ExitCode.LIVE_REFUSED),
+        (ConfigValidationError("ExecutionConfig: 1 problem"), ExitCode.USAGE),
+        (ConfigFileError("c.yaml: not found"), ExitCode.USAGE),
+        (SigningKeyError("the API secret is not valid base64"), ExitCode.CREDENTIALS),
         (AuthError("EAPI:Invalid key"), ExitCode.CREDENTIALS),
         (NetworkError("refused", may_have_reached=False), ExitCode.EXCHANGE),
         (StoreError("locked", path="x.db"), ExitCode.DATABASE),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -38,6 +39,27 @@ def test_the_readme_has_the_four_examples():
     assert "krakenex" in blocks[1]
     assert "from kraken.spot import" in blocks[2]
     assert "ccxt" in blocks[3]
+
+
+def test_the_library_example_imports_only_from_the_public_package():
+    tree = ast.parse(python_blocks()[0])
+    imported = {
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("kraken_bot")
+    }
+    assert imported == {"kraken_bot.execution"}
+    assert not any(isinstance(node, ast.Import) for node in ast.walk(tree))
+
+
+def test_the_readme_says_where_the_types_differ_from_the_contract():
+    text = README.read_text(encoding="utf-8")
+    table = text[text.index("### Where the types differ from the contract") :]
+    table = table[: table.index("\n## ")]
+    rows = [line for line in table.splitlines() if line.startswith("| ")]
+    assert rows[0] == "| contract | ours | why |"
+    for needle in ("`Decimal`", "raw_request", "tuple[LocalOrder, ...]", "StrEnum", "simulated"):
+        assert any(needle in row for row in rows[2:]), needle
 
 
 @pytest.mark.http

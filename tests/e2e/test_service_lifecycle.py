@@ -89,7 +89,12 @@ def test_the_dead_man_switch_is_never_armed_in_paper_or_dry_run(tmp_path):
     ],
 )
 def test_live_without_all_three_opt_ins_refuses_to_start(tmp_path, execution):
-    stack = sim_stack(tmp_path, execution=ExecutionConfig(**execution))
+    with pytest.raises(LiveTradingRefusedError, match="allow_live_trading"):
+        ExecutionConfig(**execution)  # the first guard: such a config cannot be built
+    unsafe = ExecutionConfig()
+    for name, value in execution.items():
+        object.__setattr__(unsafe, name, value)  # behind the constructor's back
+    stack = sim_stack(tmp_path, execution=unsafe)
     service = stack.service(initialize=False)
     with pytest.raises(LiveTradingRefusedError, match="allow_live_trading"):
         service.initialize()
@@ -182,13 +187,15 @@ def test_a_restart_settles_an_order_that_was_written_but_never_sent(tmp_path):
 def test_a_malformed_plan_is_refused_before_anything_is_sent(tmp_path):
     stack = sim_stack(tmp_path)
     service = stack.service()
-    bad = ExecutionPlan(
-        plan_id="bad",
-        created_at=START,
-        actions=(replace(action(), target_base_size=Decimal("NaN")), replace(action(), pair="")),
-    )
     with pytest.raises(PlanValidationError) as caught:
-        service.execute_plan(bad)
+        replace(action(), target_base_size=Decimal("NaN"))  # refused as it is built
+    assert "target_base_size" in str(caught.value)
+    first, second = action(), action("ETHUSD")
+    bad = ExecutionPlan(plan_id="bad", created_at=START, actions=(first, second))
+    object.__setattr__(first, "target_base_size", Decimal("NaN"))  # bypassing the checks
+    object.__setattr__(second, "pair", "")
+    with pytest.raises(PlanValidationError) as caught:
+        service.execute_plan(bad)  # execute_plan checks again
     assert "actions[0].target_base_size" in str(caught.value)
     assert "actions[1].pair" in str(caught.value)
     assert stack.private_calls("AddOrder") == []

@@ -292,8 +292,12 @@ def test_a_request_carrying_a_credential_is_refused_and_nothing_is_stored(store,
 
 
 def test_an_order_with_a_naive_time_is_refused(store):
+    with pytest.raises(ValueError, match="timezone-aware"):
+        an_order(updated_at=datetime(2026, 1, 1))  # a LocalOrder refuses it at construction
+    corrupted = an_order()
+    object.__setattr__(corrupted, "updated_at", datetime(2026, 1, 1))  # bypassing it
     with pytest.raises(StoreError, match="naive datetime"):
-        store.save_order(an_order(updated_at=datetime(2026, 1, 1)))
+        store.save_order(corrupted)
 
     assert store.get_order("L-1") is None
 

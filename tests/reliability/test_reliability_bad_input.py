@@ -131,37 +131,46 @@ bad_sizes = st.sampled_from(
 
 
 @st.composite
-def plans_with_a_forbidden_value(draw: st.DrawFn) -> ExecutionPlan:
-    """A plan built in code (not parsed) with at least one value the contract forbids."""
+def plans_with_a_forbidden_value(draw: st.DrawFn) -> Callable[[], ExecutionPlan]:
+    """Builds a plan in code (not parsed) with at least one value the contract forbids.
+
+    A builder, not the plan: building it is where the refusal now happens.
+    """
     good = action("XBTUSD", "0", "0.01")
     flaw = draw(st.sampled_from(("current", "target", "pair", "userref", "plan_id")))
-    bad = good
+    changes: dict[str, Any] = {}
     plan_id = f"bad-{draw(st.integers(0, 10**9))}"
     if flaw == "current":
-        bad = replace(good, current_base_size=draw(bad_sizes))
+        changes["current_base_size"] = draw(bad_sizes)
     elif flaw == "target":
-        bad = replace(good, target_base_size=draw(bad_sizes))
+        changes["target_base_size"] = draw(bad_sizes)
     elif flaw == "pair":
-        bad = replace(good, pair=draw(st.sampled_from(("", " ", "\t", "\n"))))
+        changes["pair"] = draw(st.sampled_from(("", " ", "\t", "\n")))
     elif flaw == "userref":
-        bad = replace(good, userref=draw(st.sampled_from((2**31, -(2**31) - 1, 2**64))))
+        changes["userref"] = draw(st.sampled_from((2**31, -(2**31) - 1, 2**64)))
     else:
         plan_id = draw(st.sampled_from(("", "   ", "\n")))
-    actions = [good] * draw(st.integers(0, 2)) + [bad] + [good] * draw(st.integers(0, 2))
-    return ExecutionPlan(plan_id=plan_id, created_at=NOW, actions=tuple(actions))
+    before, after = draw(st.integers(0, 2)), draw(st.integers(0, 2))
+
+    def build() -> ExecutionPlan:
+        actions = [good] * before + [replace(good, **changes)] + [good] * after
+        return ExecutionPlan(plan_id=plan_id, created_at=NOW, actions=tuple(actions))
+
+    return build
 
 
 def fuzz_forbidden_values(figures: Figures, count: int, tmp: Path) -> None:
     stack = sim_stack(tmp)
     service = stack.service()
 
-    @given(bad=plans_with_a_forbidden_value())
+    @given(build=plans_with_a_forbidden_value())
     @sized(count)
-    def refused(bad: ExecutionPlan) -> None:
+    def refused(build: Callable[[], ExecutionPlan]) -> None:
         figures.add("bad_inputs")
         with pytest.raises(PlanValidationError) as raised:
-            service.execute_plan(bad)
+            service.execute_plan(build())
         assert str(raised.value).strip()
+        assert raised.value.problems
 
     refused()
     assert stack.private_calls("AddOrder") == []
@@ -178,12 +187,16 @@ def fuzz_pair_names_in_plans(figures: Figures, count: int, tmp: Path) -> None:
     @sized(count)
     def planned(names: list[str]) -> None:
         figures.add("bad_inputs", len(names))
-        actions = [action(name, "0", "0.01", strategy=f"s{i}") for i, name in enumerate(names)]
-        the_plan = plan(f"pairs-{next(numbers)}", *actions)
+
+        def build() -> ExecutionPlan:
+            actions = [action(name, "0", "0.01", strategy=f"s{i}") for i, name in enumerate(names)]
+            return plan(f"pairs-{next(numbers)}", *actions)
+
         if any(not name.strip() for name in names):
             with pytest.raises(PlanValidationError):
-                service.execute_plan(the_plan)
+                service.execute_plan(build())
             return
+        the_plan = build()
         for order in service.execute_plan(the_plan).orders:
             if order.kraken_order_id is None:
                 assert order.status in {OrderStatus.ERROR, OrderStatus.REJECTED}, order
@@ -859,16 +872,17 @@ def test_text_that_is_not_valid_unicode_is_refused_before_anything_is_sent(tmp_p
     fine = action("XBTUSD", "0", "0.01")
     odd = action("ETHUSD", "0", "1", strategy="other")
     plan_id = "surrogate"
+    changes: dict[str, Any] = {}
     if field == "plan_id":
         plan_id += LONE_SURROGATE
     elif field == "pair":
-        odd = replace(odd, pair="ETH" + LONE_SURROGATE)
+        changes["pair"] = "ETH" + LONE_SURROGATE
     elif field == "strategy_id":
-        odd = replace(odd, strategy_id="other" + LONE_SURROGATE)
+        changes["strategy_id"] = "other" + LONE_SURROGATE
     else:
-        odd = replace(odd, blocked=True, block_reasons=("risk" + LONE_SURROGATE,))
-    with pytest.raises(PlanValidationError):
-        service.execute_plan(plan(plan_id, fine, odd))
+        changes.update(blocked=True, block_reasons=("risk" + LONE_SURROGATE,))
+    with pytest.raises(PlanValidationError):  # building the plan refuses it
+        service.execute_plan(plan(plan_id, fine, replace(odd, **changes)))
     assert stack.private_calls("AddOrder") == []
     stack.close()
 

@@ -1,9 +1,9 @@
 """Safety: nothing reaches the live book by accident, and no secret leaks anywhere.
 
 * For every combination of ``mode`` / ``allow_live_trading`` / ``validate_only``
-  (hypothesis, configurations built in code so that even the unsafe ones the
-  parser refuses are tried), every AddOrder carries ``validate=true`` and the
-  exchange holds no order, unless all three live settings are set.
+  (hypothesis), ``ExecutionConfig`` refuses the unsafe ones; set behind its back
+  (so the later guards are tried too), every AddOrder carries ``validate=true``
+  and the exchange holds no order, unless all three live settings are set.
 * ``krakked run-once`` in its own process, with a config that has all three
   live settings, places nothing.
 * A run with a recognisable API key and secret (the base64 text and the bytes
@@ -38,6 +38,7 @@ from kraken_bot.execution.adapter import KrakenExecutionAdapter, LiveOrderRefuse
 from kraken_bot.execution.exceptions import (
     AuthError,
     CancelFailedError,
+    ConfigValidationError,
     KrakenAPIError,
     LiveTradingRefusedError,
 )
@@ -56,6 +57,30 @@ CLI: Final = (sys.executable, "-m", "kraken_bot.cli")
 modes = st.sampled_from(tuple(ExecutionMode))
 
 
+def smuggled(mode: ExecutionMode, allow_live: bool, validate_only: bool) -> ExecutionConfig:
+    """These three settings, even a combination the constructor refuses.
+
+    The constructor is the first guard: it must refuse every unsafe combination.
+    The values are then set behind its back, so the guards after it
+    (``initialize()``, the adapter) are tried on the unsafe ones too.
+    """
+    settings_: dict[str, Any] = {
+        "mode": mode,
+        "allow_live_trading": allow_live,
+        "validate_only": validate_only,
+    }
+    live = mode is ExecutionMode.LIVE and allow_live and not validate_only
+    unsafe = mode is ExecutionMode.LIVE and not live
+    if unsafe or (mode is not ExecutionMode.LIVE and not validate_only):
+        kind = LiveTradingRefusedError if unsafe else ConfigValidationError
+        with pytest.raises(kind):
+            replace(live_config(), **settings_)
+    config = live_config()
+    for name, value in settings_.items():
+        object.__setattr__(config, name, value)
+    return config
+
+
 def test_no_add_order_without_validate_unless_all_three_live_settings_are_set(tmp_path, figures):
     runs = iter(range(10**6))
 
@@ -67,18 +92,14 @@ def test_no_add_order_without_validate_unless_all_three_live_settings_are_set(tm
     )
     def checked(mode: ExecutionMode, allow_live: bool, validate_only: bool) -> None:
         figures.add("safety_cases")
-        execution = replace(
-            live_config(),
-            mode=mode,
-            allow_live_trading=allow_live,
-            validate_only=validate_only,
-        )
+        execution = smuggled(mode, allow_live, validate_only)
         home = tmp_path / f"run-{next(runs)}"
         home.mkdir()
         stack = sim_stack(home, execution=execution)
         live = mode is ExecutionMode.LIVE and allow_live and not validate_only
         service = stack.service(initialize=False)
-        if mode is ExecutionMode.LIVE and not live:
+        if not live and (mode is ExecutionMode.LIVE or not validate_only):
+            # initialize() checks the settings again and refuses to start
             with pytest.raises(LiveTradingRefusedError, match="refusing"):
                 service.initialize()
             assert stack.private_calls() == []
@@ -112,9 +133,7 @@ def test_the_adapter_itself_refuses_an_unvalidated_order_without_the_live_settin
     @settings(max_examples=30, deadline=None)
     def refused(mode: ExecutionMode, allow_live: bool, validate_only: bool) -> None:
         figures.add("safety_cases")
-        config = ExecutionConfig(
-            mode=mode, allow_live_trading=allow_live, validate_only=validate_only
-        )
+        config = smuggled(mode, allow_live, validate_only)
         client = KrakenRESTClient(
             base_url="http://kraken-sim.invalid",
             api_key=key,

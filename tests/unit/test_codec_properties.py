@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -51,7 +53,16 @@ json_texts = st.recursive(
     max_leaves=8,
 ).map(to_json_text)
 
-orders = st.builds(
+sizes = st.decimals(min_value=0, allow_nan=False, allow_infinity=False)
+
+
+def _sized(order: LocalOrder, requested: Decimal, filled: Decimal) -> LocalOrder:
+    """``order`` with a fill within what it requested (a LocalOrder invariant)."""
+    big, small = max(requested, filled), min(requested, filled)
+    return replace(order, requested_base_size=big, cumulative_base_filled=small)
+
+
+unsized_orders = st.builds(
     LocalOrder,
     local_id=texts,
     plan_id=maybe(texts),
@@ -62,12 +73,12 @@ orders = st.builds(
     kraken_order_id=maybe(texts),
     userref=maybe(st.integers(min_value=-(2**31), max_value=2**31 - 1)),
     client_order_id=maybe(texts),
-    requested_base_size=decimals,
+    requested_base_size=st.just(Decimal(0)),
     requested_price=maybe(decimals),
     status=st.sampled_from(OrderStatus),
     created_at=moments,
     updated_at=moments,
-    cumulative_base_filled=decimals,
+    cumulative_base_filled=st.just(Decimal(0)),
     avg_fill_price=maybe(decimals),
     fee=decimals,
     cost=decimals,
@@ -85,6 +96,7 @@ orders = st.builds(
     action_index=maybe(st.integers(min_value=0, max_value=10_000)),
     reference_price=maybe(decimals),
 )
+orders = st.builds(_sized, unsized_orders, sizes, sizes)
 
 skips = st.builds(
     ActionSkip,

@@ -88,7 +88,10 @@ def test_two_exchange_orders_for_one_local_order_are_a_duplicate():
 
 
 def test_filling_more_than_requested_is_an_overfill_even_between_reconciliations():
-    over = local(cumulative_base_filled="0.2")
+    with pytest.raises(ValueError, match="cumulative_base_filled"):
+        local(cumulative_base_filled="0.2")  # a LocalOrder refuses it at construction
+    over = local()
+    object.__setattr__(over, "cumulative_base_filled", Decimal("0.2"))  # a corrupted record
     violations = check_invariants([over], [exchange_order()], reconciled=False)
     assert kinds(violations) == [ViolationKind.OVERFILL]
 

@@ -9,6 +9,7 @@ an exit code (``errors``); output is rich for people and JSON for scripts
 
 from __future__ import annotations
 
+from importlib import metadata
 from typing import Annotated
 
 import typer
@@ -19,7 +20,7 @@ from kraken_bot.cli.errors import settings
 from kraken_bot.cli.logs import configure_logging, detach_logging
 from kraken_bot.cli.sim_commands import sim_app
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "package_version"]
 
 app = typer.Typer(
     name="krakked",
@@ -30,9 +31,32 @@ app = typer.Typer(
 )
 
 
+def package_version() -> str:
+    """The installed distribution's version (its metadata: pyproject's ``version``)."""
+    try:
+        return metadata.version("krakked")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"krakked {package_version()}")
+        raise typer.Exit
+
+
 @app.callback()
 def global_options(
     ctx: typer.Context,
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Show the version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
     debug: Annotated[
         bool, typer.Option("--debug", help="Show tracebacks and debug logs on errors.")
     ] = False,

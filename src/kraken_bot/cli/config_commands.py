@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from kraken_bot.cli.errors import reports_errors
-from kraken_bot.cli.output import out_console, print_json
+from kraken_bot.cli.output import out_console, print_json, terminal_safe
 from kraken_bot.cli.wiring import JsonOption
 from kraken_bot.config_file import load_config
 
@@ -38,7 +38,9 @@ def config_check(
     if as_json:
         print_json(summary)
         return
-    out_console.print(f"[green]ok[/green] {file}: mode {summary['mode']}", highlight=False)
+    out_console.print(
+        f"[green]ok[/green] {terminal_safe(file)}: mode {summary['mode']}", highlight=False
+    )
     for key, value in summary.items():
         if key not in {"ok", "file"}:
-            out_console.print(f"  {key}: {value}", highlight=False)
+            out_console.print(f"  {key}: {terminal_safe(value)}", highlight=False)

@@ -19,15 +19,14 @@ from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
 import typer
-from rich.markup import escape
 from typer.exceptions import TyperException
 
 from kraken_bot.cli.exit_codes import ExitCode
-from kraken_bot.cli.output import err_console, out_console
-from kraken_bot.config_file import ConfigFileError
+from kraken_bot.cli.output import err_console, out_console, terminal_safe
 from kraken_bot.execution.exceptions import (
     AuthError,
     CancelFailedError,
+    ConfigValidationError,
     KrakenAPIError,
     LiveTradingRefusedError,
     MissingCredentialsError,
@@ -40,6 +39,7 @@ from kraken_bot.execution.exceptions import (
 )
 from kraken_bot.execution.scheduler import DeadManSwitchError
 from kraken_bot.kraken.nonce import NonceStateError
+from kraken_bot.kraken.signing import SigningKeyError
 from kraken_sim import ScenarioError
 from kraken_sim.history import PriceFileError
 
@@ -78,8 +78,10 @@ def _network_hint(exc: BaseException) -> str:
 
 
 _Kinds = type[BaseException] | tuple[type[BaseException], ...]
+# First match wins: a subclass comes before its base.
 _CLASSES: tuple[tuple[_Kinds, ExitCode, Callable[[BaseException], str]], ...] = (
-    (ConfigFileError, ExitCode.USAGE, lambda e: f"bad config: {e}"),
+    (LiveTradingRefusedError, ExitCode.LIVE_REFUSED, lambda e: f"live trading refused: {e}"),
+    (ConfigValidationError, ExitCode.USAGE, lambda e: f"bad config: {e}"),
     (PlanValidationError, ExitCode.USAGE, lambda e: f"bad plan: {e}"),
     (PriceFileError, ExitCode.USAGE, lambda e: f"bad price file: {e}"),
     (ScenarioError, ExitCode.USAGE, lambda e: f"bad scenario: {e}"),
@@ -92,6 +94,11 @@ _CLASSES: tuple[tuple[_Kinds, ExitCode, Callable[[BaseException], str]], ...] = 
     (NonceStateError, ExitCode.DATABASE, lambda e: f"nonce state file: {e}"),
     (sqlite3.Error, ExitCode.DATABASE, lambda e: f"database: {e}"),
     (MissingCredentialsError, ExitCode.CREDENTIALS, lambda e: f"missing API keys: {e}"),
+    (
+        SigningKeyError,
+        ExitCode.CREDENTIALS,
+        lambda e: f"bad API secret: {e} (check KRAKEN_API_SECRET or kraken.credentials_file)",
+    ),
     (
         AuthError,
         ExitCode.CREDENTIALS,
@@ -106,7 +113,6 @@ _CLASSES: tuple[tuple[_Kinds, ExitCode, Callable[[BaseException], str]], ...] = 
             " or wait a few seconds)"
         ),
     ),
-    (LiveTradingRefusedError, ExitCode.LIVE_REFUSED, lambda e: f"live trading refused: {e}"),
     (UnknownOrderError, ExitCode.NOT_FOUND, lambda e: f"unknown order: {e}"),
     (CancelFailedError, ExitCode.EXCHANGE, lambda e: f"cancel failed: {e}"),
     (DeadManSwitchError, ExitCode.EXCHANGE, lambda e: f"dead-man switch: {e}"),
@@ -130,13 +136,12 @@ def report(exc: BaseException, *, as_json: bool) -> ExitCode:
     """Print ``exc`` for people (stderr) and scripts (stdout JSON); return its exit code."""
     code, message = classify(exc)
     if settings.debug:
-        err_console.print(
-            "".join(traceback.format_exception(exc)), highlight=False, markup=False, end=""
-        )
+        trace = "".join(traceback.format_exception(exc))
+        err_console.print(terminal_safe(trace, keep_newlines=True), highlight=False, end="")
     head, _, rest = message.partition("\n")
-    err_console.print(f"[red]error:[/red] {escape(head)}", highlight=False)
+    err_console.print(f"[red]error:[/red] {terminal_safe(head)}", highlight=False)
     if rest:
-        err_console.print(rest, highlight=False, markup=False)
+        err_console.print(terminal_safe(rest, keep_newlines=True), highlight=False)
     if as_json:
         payload = {"ok": False, "error": message, "exit_code": int(code), "kind": code.name}
         out_console.print_json(json.dumps(payload))

@@ -24,6 +24,7 @@ from kraken_bot.cli.output import (
     print_order_errors,
     reconcile_to_json,
     show,
+    terminal_safe,
 )
 from kraken_bot.cli.wiring import ConfigOption, DbOption, JsonOption, load_app_config, open_service
 from kraken_bot.config import AppConfig
@@ -127,10 +128,9 @@ def _print_quarantined(quarantined: dict[str, str]) -> None:
     """Rows the database could not read: named on stderr (they stop nothing)."""
     for local_id, reason in quarantined.items():
         err_console.print(
-            f"warning: order {local_id} could not be read from the database and was set"
-            f" aside (quarantined): {reason}",
+            f"warning: order {terminal_safe(local_id)} could not be read from the database"
+            f" and was set aside (quarantined): {terminal_safe(reason)}",
             highlight=False,
-            markup=False,
         )
 
 
@@ -161,7 +161,7 @@ def reconcile(
             highlight=False,
         )
         for error in report.errors:
-            out_console.print(f"  [red]error[/red] {error}", highlight=False)
+            out_console.print(f"  [red]error[/red] {terminal_safe(error)}", highlight=False)
         if live:
             show(orders_table(live, "open and in-flight orders"))
         if unknown:

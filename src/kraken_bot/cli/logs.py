@@ -13,15 +13,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Final
 
+from rich.console import ConsoleRenderable
 from rich.logging import RichHandler
 
-from kraken_bot.cli.output import err_console
+from kraken_bot.cli.output import err_console, terminal_safe
 
 __all__ = ["configure_logging", "counted_logs", "detach_logging"]
 
 _LOGGERS: Final = ("kraken_bot", "kraken_sim")
 _installed: list[logging.Handler] = []
 _levels: dict[str, int] = {}
+
+
+class _SafeRichHandler(RichHandler):
+    """Log messages quote the exchange and the database: escaped like every other output."""
+
+    def render_message(self, record: logging.LogRecord, message: str) -> ConsoleRenderable:
+        return super().render_message(record, terminal_safe(message, keep_newlines=True))
 
 
 class _CountingHandler(logging.Handler):
@@ -48,8 +56,8 @@ def configure_logging(*, verbose: bool, debug: bool) -> None:
     """Send the layer's logs to stderr (once per invocation; replaces an earlier setup)."""
     detach_logging()
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
-    handler = RichHandler(
-        console=err_console, show_time=False, show_path=debug, markup=False, rich_tracebacks=False
+    handler = _SafeRichHandler(
+        console=err_console, show_time=False, show_path=debug, markup=True, rich_tracebacks=False
     )
     handler.setLevel(level)
     _installed.append(handler)

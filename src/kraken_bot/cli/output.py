@@ -4,17 +4,25 @@ JSON goes to stdout as plain text (``json.dumps``, two-space indent), so a
 script can parse it whatever the terminal; tables, banners and errors are
 rich. Errors and the live banner of ``--json`` runs go to stderr, so stdout
 stays one JSON document.
+
+Text that comes from outside (plans, configs, the exchange, the database, file
+names) reaches the terminal only through `terminal_safe`: a ``plan_id`` with a
+right-to-left override (U+202E) or an escape sequence must not rewrite what a
+person reads. JSON needs nothing more: ``json.dumps`` escapes every non-ASCII
+and control character.
 """
 
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal
 
 import typer
 from rich import box
 from rich.console import Console, RenderableType
+from rich.markup import escape
 from rich.table import Table
 
 from kraken_bot.config import AppConfig
@@ -34,6 +42,7 @@ __all__ = [
     "print_result",
     "reconcile_to_json",
     "show",
+    "terminal_safe",
 ]
 
 out_console = Console(soft_wrap=True)
@@ -51,6 +60,49 @@ _STATUS_STYLE = {
 
 
 _PIPE_WIDTH = 160
+
+
+def _escape_char(char: str) -> str:
+    code = ord(char)
+    if char in _NAMED_ESCAPES:
+        return _NAMED_ESCAPES[char]
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+_NAMED_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def terminal_safe(value: object, *, keep_newlines: bool = False) -> str:
+    r"""``value`` as text a terminal shows as written: the one escaping function of the CLI.
+
+    Characters that are not printable (controls such as ESC, bidi and other format
+    characters such as U+202E, surrogates, private-use and unassigned code points,
+    line separators) become Python-style escapes (``\u202e``), ordinary spaces stay;
+    then rich markup is escaped, so ``[red]`` in a plan id prints as itself. With
+    ``keep_newlines`` a ``\n`` still breaks the line (multi-line error listings).
+
+    >>> terminal_safe("p\u202e1-nalp"), terminal_safe("\x1b[2J"), terminal_safe("[b]x")
+    ('p\\u202e1-nalp', '\\x1b[2J', '\\[b]x')
+    >>> terminal_safe("caf\u00e9 \U0001f680"), terminal_safe("a\nb")
+    ('café 🚀', 'a\\nb')
+    >>> terminal_safe("a\nb", keep_newlines=True)
+    'a\nb'
+    """
+    text = str(value)
+    if not text.isprintable():
+        text = "".join(
+            char
+            if char.isprintable()
+            or (char == "\n" and keep_newlines)
+            or unicodedata.category(char) == "Zs"
+            else _escape_char(char)
+            for char in text
+        )
+    return escape(text)
 
 
 def show(renderable: RenderableType) -> None:
@@ -85,8 +137,8 @@ def orders_table(orders: Sequence[LocalOrder], title: str) -> Table:
     table.add_column("kraken id", overflow="fold")
     for o in orders:
         table.add_row(
-            o.local_id,
-            o.pair,
+            terminal_safe(o.local_id),
+            terminal_safe(o.pair),
             o.side.value,
             o.order_type.value,
             number(o.requested_base_size),
@@ -94,7 +146,7 @@ def orders_table(orders: Sequence[LocalOrder], title: str) -> Table:
             _status(o.status),
             number(o.cumulative_base_filled),
             number(o.avg_fill_price),
-            o.kraken_order_id or "-",
+            terminal_safe(o.kraken_order_id or "-"),
         )
     return table
 
@@ -104,7 +156,8 @@ def print_order_errors(orders: Sequence[LocalOrder]) -> None:
     for order in orders:
         if order.last_error and order.status in {OrderStatus.REJECTED, OrderStatus.ERROR}:
             out_console.print(
-                f"  {order.local_id}: {order.last_error}", highlight=False, markup=False
+                f"  {terminal_safe(order.local_id)}: {terminal_safe(order.last_error)}",
+                highlight=False,
             )
 
 
@@ -112,20 +165,21 @@ def print_result(result: ExecutionResult) -> None:
     """A plan's result: headline, orders, skips and errors."""
     verdict = "[green]succeeded[/green]" if result.success else "[red]failed[/red]"
     replay = " (already executed: nothing was sent again)" if result.replayed else ""
+    plan_id = terminal_safe(result.plan_id)
     out_console.print(
-        f"plan [bold]{result.plan_id}[/bold] {verdict} in {result.mode.value} mode{replay}",
+        f"plan [bold]{plan_id}[/bold] {verdict} in {result.mode.value} mode{replay}",
         highlight=False,
     )
     if result.orders:
         show(orders_table(result.orders, "orders"))
     for skip in result.skipped:
         out_console.print(
-            f"  skipped {skip.pair} ({skip.reason.value}): {skip.message}",
+            f"  skipped {terminal_safe(skip.pair)} ({skip.reason.value}):"
+            f" {terminal_safe(skip.message)}",
             highlight=False,
-            markup=False,
         )
     for error in result.errors:
-        out_console.print(f"  [red]error[/red] {error}", highlight=False)
+        out_console.print(f"  [red]error[/red] {terminal_safe(error)}", highlight=False)
 
 
 def execution_table(results: Sequence[ExecutionResult]) -> Table:
@@ -135,12 +189,12 @@ def execution_table(results: Sequence[ExecutionResult]) -> Table:
         table.add_column(name)
     for r in results:
         table.add_row(
-            r.plan_id,
+            terminal_safe(r.plan_id),
             r.started_at.strftime("%Y-%m-%d %H:%M:%S"),
             r.mode.value,
             "[green]ok[/green]" if r.success else "[red]failed[/red]",
             str(len(r.orders)),
-            "; ".join(r.errors) or "-",
+            terminal_safe("; ".join(r.errors) or "-"),
         )
     return table
 
@@ -172,5 +226,5 @@ def print_banner(config: AppConfig, *, to_stderr: bool) -> None:
     else:
         mode = "[yellow]paper: Kraken validates each order (validate=true), none is placed[/yellow]"
     console.print(f"mode: {mode}", highlight=False)
-    console.print(f"exchange: {config.kraken.base_url}", highlight=False, markup=False)
-    console.print(f"database: {config.database_path}", highlight=False, markup=False)
+    console.print(f"exchange: {terminal_safe(config.kraken.base_url)}", highlight=False)
+    console.print(f"database: {terminal_safe(config.database_path)}", highlight=False)

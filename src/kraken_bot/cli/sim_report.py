@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from kraken_bot.cli.output import number, out_console, show
+from kraken_bot.cli.output import number, out_console, show, terminal_safe
 from kraken_bot.simulation.summary import FaultOutcome, SimulationSummary
 
 __all__ = ["print_summary"]
@@ -33,10 +33,10 @@ def _interval(seconds: float | None) -> str:
 def _print_prices(summary: SimulationSummary) -> None:
     for p in summary.prices:
         out_console.print(
-            f"prices: {p.pair} from {p.file}, {p.rows} {_interval(p.interval_seconds)},"
+            f"prices: {terminal_safe(p.pair)} from {terminal_safe(str(p.file))},"
+            f" {p.rows} {_interval(p.interval_seconds)},"
             f" {p.first:%Y-%m-%d %H:%M} to {p.end:%Y-%m-%d %H:%M} UTC",
             highlight=False,
-            markup=False,
         )
     if summary.ran_past_prices:
         out_console.print(
@@ -77,7 +77,7 @@ def _statuses(summary: SimulationSummary) -> Table:
     table.add_column("status")
     table.add_column("orders", justify="right")
     for status, count in summary.orders_by_status.items():
-        table.add_row(status, str(count))
+        table.add_row(terminal_safe(status), str(count))
     return table
 
 
@@ -87,7 +87,11 @@ def _pairs(summary: SimulationSummary) -> Table:
         table.add_column(name, justify="left" if name == "pair" else "right")
     for p in summary.pairs:
         table.add_row(
-            p.pair, str(p.orders), number(p.requested), number(p.filled), _percent(p.fill_ratio)
+            terminal_safe(p.pair),
+            str(p.orders),
+            number(p.requested),
+            number(p.filled),
+            _percent(p.fill_ratio),
         )
     return table
 
@@ -112,7 +116,12 @@ def _faults(summary: SimulationSummary) -> Table:
     for fault in summary.fault_outcomes:
         groups.setdefault((fault.kind, fault.endpoint), []).append(fault)
     for (kind, endpoint), faults in sorted(groups.items()):
-        table.add_row(kind, endpoint, str(len(faults)), _fault_ending(faults))
+        table.add_row(
+            terminal_safe(kind),
+            terminal_safe(endpoint),
+            str(len(faults)),
+            terminal_safe(_fault_ending(faults)),
+        )
     return table
 
 
@@ -121,8 +130,9 @@ def print_summary(
 ) -> None:
     """Print the whole summary."""
     out_console.print(
-        f"[bold]krakked sim[/bold]: scenario {summary.scenario}, seed {summary.seed},"
-        f" faults {summary.fault_profile}, tier {summary.tier};"
+        f"[bold]krakked sim[/bold]: scenario {terminal_safe(summary.scenario)},"
+        f" seed {summary.seed}, faults {terminal_safe(summary.fault_profile)},"
+        f" tier {terminal_safe(summary.tier)};"
         f" {_duration(summary.virtual_seconds)} of virtual time in {summary.wall_seconds:.2f} s",
         highlight=False,
     )
@@ -135,7 +145,10 @@ def print_summary(
     else:
         out_console.print("faults injected: none")
     for error in summary.reconcile_errors:
-        out_console.print(f"  reconcile pass error (retried next pass): {error}", markup=False)
+        out_console.print(
+            f"  reconcile pass error (retried next pass): {terminal_safe(error)}",
+            highlight=False,
+        )
     if log_counts:
         counts = ", ".join(
             f"{n} {level}{'s' if n != 1 else ''}" for level, n in sorted(log_counts.items())
@@ -153,7 +166,7 @@ def print_summary(
     else:
         out_console.print(f"[red]INVARIANTS BROKEN[/red]: {verdict}", highlight=False)
         for violation in summary.invariant_violations:
-            out_console.print(f"  {violation}", markup=False, highlight=False)
-    out_console.print(f"database: {summary.db_path}", highlight=False, markup=False)
+            out_console.print(f"  {terminal_safe(violation)}", highlight=False)
+    out_console.print(f"database: {terminal_safe(summary.db_path)}", highlight=False)
     if plot is not None:
-        out_console.print(f"plot: {plot}", highlight=False, markup=False)
+        out_console.print(f"plot: {terminal_safe(plot)}", highlight=False)

@@ -25,7 +25,7 @@ from returns.pipeline import is_successful
 import kraken_bot
 from kraken_bot.cli.errors import CliError
 from kraken_bot.cli.exit_codes import ExitCode
-from kraken_bot.cli.output import err_console
+from kraken_bot.cli.output import err_console, terminal_safe
 from kraken_bot.clock import Clock, SystemClock
 from kraken_bot.config import AppConfig
 from kraken_bot.config_file import ConfigFileError, load_config, load_yaml_text
@@ -147,7 +147,10 @@ def preflight(config: AppConfig, client: KrakenRESTClient) -> None:
         )
     status = _patiently(client.system_status)
     if status.status != "online":
-        err_console.print(f"warning: Kraken reports status {status.status!r}", highlight=False)
+        err_console.print(
+            f"warning: Kraken reports status {terminal_safe(repr(status.status))}",
+            highlight=False,
+        )
     if not dry_run:
         _patiently(client.balance)
 

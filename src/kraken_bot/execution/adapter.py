@@ -20,6 +20,7 @@ from typing import Protocol
 
 from kraken_bot.config import ExecutionConfig
 from kraken_bot.execution import lifecycle
+from kraken_bot.execution.exceptions import LiveTradingRefusedError
 from kraken_bot.execution.models import LocalOrder, OrderType, TimeInForce
 from kraken_bot.kraken.orders import AddOrderRequest, format_decimal
 from kraken_bot.kraken.types import (
@@ -65,8 +66,11 @@ class TradingClient(Protocol):
     ) -> QueriedOrders: ...
 
 
-class LiveOrderRefusedError(Exception):
-    """A request without ``validate`` was about to go out without the three live opt-ins."""
+class LiveOrderRefusedError(LiveTradingRefusedError):
+    """A request without ``validate`` was about to go out without the three live opt-ins.
+
+    Raised by `KrakenExecutionAdapter.add_order`, independently of its caller's checks.
+    """
 
 
 class KrakenExecutionAdapter:

@@ -9,7 +9,7 @@ dicts and come back equal (``decode(encode(x)) == Success(x)``):
 * ``datetime`` -> ISO 8601 in UTC with microseconds
   (``"2026-01-02T03:04:05.000000+00:00"``); fixed width, so the strings sort
   in time order; decoding requires an offset and returns UTC;
-* enums -> their values; ``raw_request`` -> a JSON object of strings;
+* enums -> their values; ``raw_request`` (a read-only dict) -> a JSON object of strings;
   ``raw_response_json`` stays JSON *text* (a string), so it round-trips
   byte for byte;
 * tuples -> lists. Keys are the dataclass field names.
@@ -30,6 +30,9 @@ and ``raw_json``; the CLI's ``--json`` output reuses it.
 ('0.12500000', '2026-01-02T03:04:05.000600+00:00')
 >>> order_from_json(encoded).unwrap() == order
 True
+>>> overfilled = encoded | {"cumulative_base_filled": "1"}
+>>> print(order_from_json(overfilled).failure().problems[0])
+order: LocalOrder 'o-1': needs 0 <= cumulative_base_filled (1) <= requested_base_size (0.12500000)
 """
 
 from __future__ import annotations
@@ -359,6 +362,17 @@ def order_to_json(order: LocalOrder) -> JsonObject:
 
 
 def _read_order(obj: object, path: str, problems: list[CodecProblem]) -> LocalOrder:
+    """The order, or a placeholder with the reason in ``problems`` (so decoding fails)."""
+    before = len(problems)
+    try:
+        return _build_order(obj, path, problems)
+    except ValueError as error:  # a LocalOrder invariant (filled above requested, ...)
+        if len(problems) == before:  # not merely a stand-in for a field already reported
+            problems.append(CodecProblem(path or "order", str(error)))
+        return _PLACEHOLDER
+
+
+def _build_order(obj: object, path: str, problems: list[CodecProblem]) -> LocalOrder:
     r = _Reader(obj, path, problems)
     return LocalOrder(
         local_id=r.text("local_id"),
@@ -396,6 +410,25 @@ def _read_order(obj: object, path: str, problems: list[CodecProblem]) -> LocalOr
         exists_on_exchange=r.boolean("exists_on_exchange", default=False),
         claimed_by=r.opt_text("claimed_by"),
     )
+
+
+_PLACEHOLDER = LocalOrder(
+    local_id="-",
+    plan_id=None,
+    strategy_id=None,
+    pair="-",
+    side=Side.BUY,
+    order_type=OrderType.MARKET,
+    kraken_order_id=None,
+    userref=None,
+    client_order_id=None,
+    requested_base_size=Decimal(0),
+    requested_price=None,
+    status=OrderStatus.ERROR,
+    created_at=_EPOCH,
+    updated_at=_EPOCH,
+)
+"""Stands in for an order that could not be decoded; never returned in a `Success`."""
 
 
 def order_from_json(obj: object) -> Result[LocalOrder, CodecError]:

@@ -21,15 +21,14 @@ the lifecycle module folds events into new `LocalOrder` values.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Final
 
-from pyrsistent import pmap
-from pyrsistent.typing import PMap
-
+from kraken_bot.execution._frozendict import FrozenDict
 from kraken_bot.kraken.types import OrderInfo
 
 
@@ -238,9 +237,16 @@ class LocalOrder:
     send it (its send claim): while that instance is alive, nobody else may
     declare the order never sent (see `kraken_bot.execution.reconciliation`).
 
-    ``raw_request`` is the AddOrder payload without nonce or any credential.
+    ``raw_request`` is the AddOrder payload without nonce or any credential: a
+    read-only ``dict`` (`FrozenDict`), so ``json.dumps(order.raw_request)`` works and
+    the record stays immutable; any mapping given is stored as one.
     ``raw_response_json`` holds the last Kraken response as JSON text;
     `raw_response` decodes it.
+
+    Invariants, checked at construction (a ``ValueError`` is a programmer's error):
+    ``status``, ``side``, ``order_type`` and ``time_in_force`` are members of their
+    enums; sizes are `Decimal` with ``0 <= cumulative_base_filled <=
+    requested_base_size``; every time is timezone-aware; ``attempts >= 0``.
     """
 
     local_id: str
@@ -262,7 +268,7 @@ class LocalOrder:
     fee: Decimal = Decimal(0)
     cost: Decimal = Decimal(0)
     last_error: str | None = None
-    raw_request: PMap[str, str] = field(default_factory=lambda: pmap({}))
+    raw_request: Mapping[str, str] = field(default_factory=lambda: _NO_REQUEST)
     raw_response_json: str | None = None
     rest_pair: str | None = None
     time_in_force: TimeInForce = TimeInForce.GTC
@@ -276,6 +282,14 @@ class LocalOrder:
     reference_price: Decimal | None = None
     exists_on_exchange: bool = False
     claimed_by: str | None = None
+
+    def __post_init__(self) -> None:
+        # Cheap checks only: the lifecycle builds a new LocalOrder for every event.
+        if type(self.raw_request) is not FrozenDict:
+            object.__setattr__(self, "raw_request", FrozenDict(self.raw_request))
+        problem = _order_problem(self)
+        if problem is not None:
+            raise ValueError(f"LocalOrder {self.local_id!r}: {problem}")
 
     @property
     def raw_response(self) -> dict[str, Any] | None:
@@ -303,6 +317,63 @@ class LocalOrder:
         return self.requested_base_size - self.cumulative_base_filled
 
 
+_NO_REQUEST: Final[FrozenDict[str, str]] = FrozenDict()
+
+
+def _order_problem(order: LocalOrder) -> str | None:
+    """What breaks a `LocalOrder` invariant, or None (see the class docstring).
+
+    The fast path is a handful of identity and comparison checks: the lifecycle
+    builds a new record for every event.
+    """
+    if (
+        type(order.status) is OrderStatus
+        and type(order.side) is Side
+        and type(order.order_type) is OrderType
+        and type(order.time_in_force) is TimeInForce
+        and type(order.requested_base_size) is Decimal
+        and type(order.cumulative_base_filled) is Decimal
+        and _ZERO <= order.cumulative_base_filled <= order.requested_base_size
+        and order.created_at.tzinfo is not None
+        and order.updated_at.tzinfo is not None
+        and (order.send_deadline is None or order.send_deadline.tzinfo is not None)
+        and (order.first_sent_at is None or order.first_sent_at.tzinfo is not None)
+        and (order.cancel_requested_at is None or order.cancel_requested_at.tzinfo is not None)
+        and order.attempts >= 0
+    ):
+        return None
+    return _describe_problem(order)
+
+
+def _describe_problem(order: LocalOrder) -> str:
+    kinds = (
+        (order.status, OrderStatus),
+        (order.side, Side),
+        (order.order_type, OrderType),
+        (order.time_in_force, TimeInForce),
+    )
+    if any(type(value) is not kind for value, kind in kinds):
+        return (
+            "status, side, order_type and time_in_force must be OrderStatus, Side, OrderType"
+            f" and TimeInForce members, got {order.status!r}, {order.side!r},"
+            f" {order.order_type!r}, {order.time_in_force!r}"
+        )
+    requested, filled = order.requested_base_size, order.cumulative_base_filled
+    if type(requested) is not Decimal or type(filled) is not Decimal:
+        return f"sizes must be Decimal, got {requested!r} and {filled!r}"
+    if not _ZERO <= filled <= requested:
+        return f"needs 0 <= cumulative_base_filled ({filled}) <= requested_base_size ({requested})"
+    if order.attempts < 0:
+        return f"attempts must be 0 or more, got {order.attempts}"
+    return (
+        "created_at, updated_at, send_deadline, first_sent_at and cancel_requested_at"
+        " must be timezone-aware"
+    )
+
+
+_ZERO: Final = Decimal(0)
+
+
 # ---------------------------------------------------------------- events
 
 
@@ -312,7 +383,7 @@ class SendAttempted:
 
     at: datetime
     attempt: int
-    request: PMap[str, str]
+    request: Mapping[str, str]
     deadline: datetime | None
 
 
@@ -463,6 +534,10 @@ OrderEvent = (
 class ExecutionResult:
     """The contract's per-plan summary of what was attempted and what happened.
 
+    ``orders``, ``errors`` and ``skipped`` are tuples: the contract's sequences
+    (indexing, ``len``, iteration), immutable like the record; any sequence given is
+    stored as a tuple. ``list(result.orders)`` gives a list to change.
+
     Attributes:
         plan_id: the plan.
         started_at: when execution began.
@@ -485,3 +560,9 @@ class ExecutionResult:
     mode: ExecutionMode = ExecutionMode.PAPER
     skipped: tuple[ActionSkip, ...] = ()
     replayed: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("orders", "errors", "skipped"):
+            value = getattr(self, name)
+            if type(value) is not tuple:
+                object.__setattr__(self, name, tuple(value))

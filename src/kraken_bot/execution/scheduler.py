@@ -52,7 +52,7 @@ class SwitchPort(Protocol):
         ...
 
 
-class DeadManSwitchError(Exception):
+class DeadManSwitchError(KrakenAPIError):
     """The switch could not be armed when the service started."""
 
 

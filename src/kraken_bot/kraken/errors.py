@@ -16,7 +16,8 @@ Each exception says how a caller may react through `ErrorClass`:
     The request may have taken effect (timeout after sending, 5xx, engine busy).
     For AddOrder, look the order up before any resend.
 
-The tree (the contract's names, plus the issue's additions)::
+The tree (the contract's names, plus the issue's additions), under Krakked's root
+`ExecutionError` (see `kraken_bot.execution.exceptions` for the whole tree)::
 
     KrakenAPIError                  base; keeps the raw strings; unknown strings land here (P)
     +-- AuthError                   bad key/signature/permission, lockout, locked account
@@ -59,6 +60,7 @@ from typing import Any, ClassVar, Final
 
 from returns.result import Failure, Result, Success
 
+from kraken_bot._errors import ExecutionError
 from kraken_bot.kraken.types import parse_decimal
 
 
@@ -71,8 +73,11 @@ class ErrorClass(StrEnum):
     AMBIGUOUS = "ambiguous"
 
 
-class KrakenAPIError(Exception):
+class KrakenAPIError(ExecutionError):
     """A Kraken call failed. Base of every error the client raises.
+
+    An `ExecutionError` (the root of Krakked's exceptions), so one ``except`` clause
+    catches the layer's own refusals and Kraken's.
 
     Attributes:
         errors: Kraken's raw error strings (empty for HTTP/transport failures).

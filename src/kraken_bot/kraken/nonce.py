@@ -37,6 +37,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Final
 
+from kraken_bot._errors import ExecutionError
 from kraken_bot.clock import Clock
 from kraken_bot.config import KrakenConfig
 
@@ -48,8 +49,12 @@ _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND: Final = timedelta(microseconds=1)
 
 
-class NonceStateError(RuntimeError):
-    """The nonce state file cannot be read, parsed or written, or names another unit."""
+class NonceStateError(ExecutionError, RuntimeError):
+    """The nonce state file cannot be read, parsed or written, or names another unit.
+
+    Raised by ``ExecutionService.from_config`` (opening the key's nonce file) and by any
+    private call (taking a nonce).
+    """
 
 
 def default_state_dir(env: Mapping[str, str]) -> Path:

@@ -29,12 +29,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Final
 
+from kraken_bot._errors import CredentialsError
+
 ParamValue = str | int | bool | Decimal | Sequence[str] | None
 """What a request parameter may be: see `encode_value`."""
 
 
-class SigningKeyError(ValueError):
-    """The API secret is not valid base64. The message never contains the secret."""
+class SigningKeyError(CredentialsError, ValueError):
+    """The API secret is not valid base64. The message never contains the secret.
+
+    Raised when a client is built (`KrakenRESTClient`, `ExecutionService.from_config`)
+    with such a secret, before any request.
+    """
 
 
 def decode_secret(secret_b64: str) -> bytes:

@@ -176,6 +176,8 @@ def parse_order_info(txid: str, obj: object) -> Result[OrderInfo, ResponseShapeE
         return Failure(ResponseShapeError(what, "vol/vol_exec missing or not decimal"))
     if volume < 0 or executed < 0:
         return Failure(ResponseShapeError(what, "negative vol/vol_exec"))
+    if executed > volume:
+        return Failure(ResponseShapeError(what, "vol_exec above vol"))
     avg = parse_decimal(obj.get("price"))
     limit = parse_decimal(descr.get("price"))
     return Success(

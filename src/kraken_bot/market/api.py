@@ -19,14 +19,15 @@ from typing import Protocol
 
 from returns.pipeline import is_successful
 
+from kraken_bot._errors import ExecutionError
 from kraken_bot.clock import Clock
 from kraken_bot.kraken.errors import UnexpectedResponseError
 from kraken_bot.market.pairs import PairMetadata, PairUniverse
 from kraken_bot.market.prices import PriceQuote
 
 
-class UnknownPairError(LookupError):
-    """No pair of that name is listed in Kraken's AssetPairs."""
+class UnknownPairError(ExecutionError, LookupError):
+    """No pair of that name is listed in Kraken's AssetPairs (`MarketDataAPI` lookups)."""
 
     def __init__(self, pair: str, detail: str) -> None:
         super().__init__(f"unknown pair {pair!r}: {detail}")

@@ -48,6 +48,7 @@ from typing import Final
 from returns.result import Failure, Result, Success
 
 from kraken_bot._show import is_valid_text, show
+from kraken_bot.execution.exceptions import PlanValidationError
 
 MAX_SIZE: Final = Decimal("1e15")
 """Sizes above this are refused as input errors: no real holding is that large."""
@@ -69,6 +70,23 @@ class ActionType(StrEnum):
 class RiskAdjustedAction:
     """One pair/strategy's desired holding after risk checks.
 
+    Checked at construction with the rules `parse_plan` applies to files: a bad
+    value raises `PlanValidationError` naming every problem, so a plan built in code
+    cannot reach the planner malformed. Text is stripped, ``action_type`` may be its
+    value (``"increase"``), ``block_reasons`` may be a list (stored as a tuple).
+
+    Sizes must be `Decimal` (or int). A float is refused with a clear message rather
+    than converted: a float computed in code (``0.1 + 0.2``) carries binary noise a
+    silent conversion would keep. Files are different: the number there is the text
+    its author wrote, so `parse_plan` reads ``0.1`` as ``Decimal('0.1')``.
+
+    >>> RiskAdjustedAction(pair="XBTUSD", strategy_id="s", action_type="open",
+    ...     current_base_size=Decimal(0), target_base_size=0.25)
+    Traceback (most recent call last):
+    ...
+    kraken_bot.execution.exceptions.PlanValidationError: RiskAdjustedAction: 1 problem
+      target_base_size: expected a Decimal, not the float 0.25 (inexact): pass Decimal('0.25')
+
     Attributes:
         pair: pair name as the strategy wrote it (resolved by the planner).
         strategy_id: the strategy that asked; None when untagged.
@@ -89,14 +107,36 @@ class RiskAdjustedAction:
     block_reasons: tuple[str, ...] = ()
     userref: int | None = None
 
+    def __post_init__(self) -> None:
+        given = {name: getattr(self, name) for name in _ACTION_KEYS}
+        values, problems = _check_action(given, from_file=False)
+        if problems:
+            raise _refusal("RiskAdjustedAction", None, problems)
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ExecutionPlan:
-    """The Phase 4 output this layer executes."""
+    """The Phase 4 output this layer executes.
+
+    Checked at construction (`PlanValidationError`): a non-empty ``plan_id`` of valid
+    text (stripped), a timezone-aware ``created_at`` (stored in UTC), and ``actions``
+    a sequence of `RiskAdjustedAction` (stored as a tuple).
+    """
 
     plan_id: str
     created_at: datetime
     actions: tuple[RiskAdjustedAction, ...]
+
+    def __post_init__(self) -> None:
+        given = {"plan_id": self.plan_id, "created_at": self.created_at, "actions": self.actions}
+        values, problems = _check_plan(given)
+        if problems:
+            plan_id = values.get("plan_id")
+            raise _refusal(None, plan_id if isinstance(plan_id, str) else None, problems)
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,26 +159,41 @@ class PlanError:
 
     def __str__(self) -> str:
         name = f"plan {self.plan_id}" if self.plan_id else "plan"
-        count = len(self.problems)
-        lines = [f"{name}: {count} problem{'s' if count != 1 else ''}"]
-        lines += [f"  {p}" for p in self.problems]
-        return "\n".join(lines)
+        return _listing(name, self.problems)
 
 
-_ACTION_KEYS: Final = frozenset(
-    {
-        "pair",
-        "strategy_id",
-        "action_type",
-        "current_base_size",
-        "target_base_size",
-        "blocked",
-        "block_reasons",
-        "userref",
-    }
+def _listing(name: str, problems: Sequence[PlanProblem]) -> str:
+    count = len(problems)
+    lines = [f"{name}: {count} problem{'s' if count != 1 else ''}"]
+    lines += [f"  {p}" for p in problems]
+    return "\n".join(lines)
+
+
+def _refusal(
+    what: str | None, plan_id: str | None, problems: Sequence[PlanProblem]
+) -> PlanValidationError:
+    message = _listing(what, problems) if what else str(PlanError(plan_id, tuple(problems)))
+    return PlanValidationError(message, problems=problems, plan_id=plan_id)
+
+
+_ACTION_KEYS: Final = (
+    "pair",
+    "strategy_id",
+    "action_type",
+    "current_base_size",
+    "target_base_size",
+    "blocked",
+    "block_reasons",
+    "userref",
 )
+_OPTIONAL_DEFAULTS: Final[Mapping[str, object]] = {
+    "strategy_id": None,
+    "blocked": False,
+    "block_reasons": (),
+    "userref": None,
+}
 _PLAN_KEYS: Final = frozenset({"plan_id", "created_at", "actions"})
-_ACTION_TYPES: Final = frozenset(a.value for a in ActionType)
+_ACTION_TYPES: Final = {a.value: a for a in ActionType}
 
 
 def parse_size(value: object) -> Decimal | None:
@@ -181,154 +236,191 @@ def parse_timestamp_utc(value: object) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
-def _texts_of(raw: Mapping[object, object]) -> list[tuple[str, str]]:
-    """The action's text fields, with the key path of each (for the Unicode check)."""
-    found: list[tuple[str, str]] = []
-    for key in ("pair", "strategy_id"):
-        value = raw.get(key)
-        if isinstance(value, str):
-            found.append((key, value))
-    reasons = raw.get("block_reasons")
-    if isinstance(reasons, list):
-        found += [(f"block_reasons[{i}]", r) for i, r in enumerate(reasons) if isinstance(r, str)]
-    return found
+# ---------------------------------------------------------------- the rules, in one place
 
 
-class _Problems:
-    def __init__(self) -> None:
-        self.found: list[PlanProblem] = []
+class _Checker:
+    """Collects normalised values and problems for one record."""
+
+    def __init__(self, given: Mapping[str, object]) -> None:
+        self.given = given
+        self.values: dict[str, object] = {}
+        self.problems: list[PlanProblem] = []
 
     def add(self, path: str, message: str) -> None:
-        self.found.append(PlanProblem(path, message))
+        self.problems.append(PlanProblem(path, message))
 
+    def text(self, key: str, expected: str, *, optional: bool = False) -> None:
+        value = self.given[key]
+        if value is None and optional:
+            self.values[key] = None
+        elif not isinstance(value, str) or not value.strip():
+            self.add(key, f"expected {expected}, got {show(value)}")
+        elif not is_valid_text(value):
+            self.add(key, "contains text that is not valid Unicode")
+        else:
+            self.values[key] = value.strip()
 
-def _parse_action(raw: object, path: str, problems: _Problems) -> RiskAdjustedAction | None:
-    if not isinstance(raw, Mapping):
-        problems.add(path, f"expected a mapping, got {show(raw)}")
-        return None
-    for key in raw:
-        if key not in _ACTION_KEYS:
-            problems.add(f"{path}.{key}", "unknown field (check the spelling)")
-    before = len(problems.found)
-    pair = raw.get("pair")
-    if not isinstance(pair, str) or not pair.strip():
-        problems.add(f"{path}.pair", f"expected a non-empty pair name, got {show(pair)}")
-    strategy = raw.get("strategy_id")
-    if strategy is not None and (not isinstance(strategy, str) or not strategy.strip()):
-        problems.add(f"{path}.strategy_id", f"expected a non-empty string, got {show(strategy)}")
-    kind = raw.get("action_type")
-    # Never str() or repr() an arbitrary value here: a tiny YAML file can make it huge.
-    if isinstance(kind, str) and kind in _ACTION_TYPES:
-        action_type = ActionType(kind)
-    else:
-        choices = " | ".join(a.value for a in ActionType)
-        problems.add(f"{path}.action_type", f"expected one of {choices}, got {show(kind)}")
-        action_type = ActionType.NONE
-    sizes: dict[str, Decimal] = {}
-    for key in ("current_base_size", "target_base_size"):
-        size = parse_size(raw.get(key))
-        if size is None:
-            problems.add(
-                f"{path}.{key}", f"expected a number from 0 to 1e15, got {show(raw.get(key))}"
+    def size(self, key: str, *, from_file: bool) -> None:
+        value = self.given[key]
+        if from_file or isinstance(value, Decimal | int):
+            size = parse_size(value)
+            if size is None:
+                self.add(key, f"expected a number from 0 to 1e15, got {show(value)}")
+            else:
+                self.values[key] = size
+        elif isinstance(value, float) and parse_size(value) is not None:
+            self.add(
+                key,
+                f"expected a Decimal, not the float {value!r} (inexact): pass Decimal('{value!r}')",
             )
         else:
-            sizes[key] = size
-    blocked = raw.get("blocked", False)
-    if not isinstance(blocked, bool):
-        problems.add(f"{path}.blocked", f"expected true or false, got {show(blocked)}")
-    reasons = raw.get("block_reasons", [])
-    if reasons is None:
-        reasons = []
-    if not isinstance(reasons, list) or not all(isinstance(r, str) for r in reasons):
-        problems.add(f"{path}.block_reasons", f"expected a list of strings, got {show(reasons)}")
-        reasons = []
-    userref = raw.get("userref")
+            self.add(key, f"expected a Decimal from 0 to 1e15, got {show(value)}")
+
+
+def _check_action(
+    given: Mapping[str, object], *, from_file: bool
+) -> tuple[dict[str, object], list[PlanProblem]]:
+    """An action's fields through the rules; paths are field names."""
+    check = _Checker(given)
+    check.text("pair", "a non-empty pair name")
+    check.text("strategy_id", "a non-empty string", optional=True)
+    kind = given["action_type"]
+    # Never str() or repr() an arbitrary value here: a tiny YAML file can make it huge.
+    if isinstance(kind, str) and kind in _ACTION_TYPES:
+        check.values["action_type"] = _ACTION_TYPES[kind]
+    else:
+        choices = " | ".join(_ACTION_TYPES)
+        check.add("action_type", f"expected one of {choices}, got {show(kind)}")
+    check.size("current_base_size", from_file=from_file)
+    check.size("target_base_size", from_file=from_file)
+    blocked = given["blocked"]
+    if isinstance(blocked, bool):
+        check.values["blocked"] = blocked
+    else:
+        check.add("blocked", f"expected true or false, got {show(blocked)}")
+    _check_reasons(check, given["block_reasons"])
+    userref = given["userref"]
     if userref is not None and (
         isinstance(userref, bool)
         or not isinstance(userref, int)
         or not _INT32_MIN <= userref <= _INT32_MAX
     ):
-        problems.add(f"{path}.userref", f"expected a 32-bit integer, got {show(userref)}")
-    for key, text in _texts_of(raw):
-        if not is_valid_text(text):
-            problems.add(f"{path}.{key}", "contains text that is not valid Unicode")
-    if len(problems.found) != before:
+        check.add("userref", f"expected a 32-bit integer, got {show(userref)}")
+    else:
+        check.values["userref"] = userref
+    return check.values, check.problems
+
+
+def _check_reasons(check: _Checker, reasons: object) -> None:
+    if reasons is None:
+        reasons = ()
+    if not isinstance(reasons, list | tuple) or not all(isinstance(r, str) for r in reasons):
+        check.add("block_reasons", f"expected a list of strings, got {show(reasons)}")
+        return
+    bad = [i for i, reason in enumerate(reasons) if not is_valid_text(reason)]
+    for index in bad:
+        check.add(f"block_reasons[{index}]", "contains text that is not valid Unicode")
+    if not bad:
+        check.values["block_reasons"] = tuple(reasons)
+
+
+def _check_plan(given: Mapping[str, object]) -> tuple[dict[str, object], list[PlanProblem]]:
+    """A plan's own fields (its actions are checked when they are built)."""
+    check = _Checker(given)
+    check.text("plan_id", "a non-empty string")
+    created = given["created_at"]
+    if not isinstance(created, datetime) or created.utcoffset() is None:
+        check.add(
+            "created_at",
+            f"expected a timezone-aware datetime (datetime.now(UTC)), got {show(created)}",
+        )
+    else:
+        check.values["created_at"] = created.astimezone(UTC)
+    actions = given["actions"]
+    if not isinstance(actions, list | tuple):
+        check.add("actions", f"expected a sequence of RiskAdjustedAction, got {show(actions)}")
+        return check.values, check.problems
+    for index, action in enumerate(actions):
+        if not isinstance(action, RiskAdjustedAction):
+            check.add(f"actions[{index}]", f"expected a RiskAdjustedAction, got {show(action)}")
+    check.values["actions"] = tuple(actions)
+    return check.values, check.problems
+
+
+# ---------------------------------------------------------------- files
+
+
+def _parse_action(raw: object, path: str, problems: list[PlanProblem]) -> RiskAdjustedAction | None:
+    if not isinstance(raw, Mapping):
+        problems.append(PlanProblem(path, f"expected a mapping, got {show(raw)}"))
         return None
-    assert isinstance(pair, str)
-    return RiskAdjustedAction(
-        pair=pair.strip(),
-        strategy_id=strategy.strip() if isinstance(strategy, str) else None,
-        action_type=action_type,
-        current_base_size=sizes["current_base_size"],
-        target_base_size=sizes["target_base_size"],
-        blocked=bool(blocked),
-        block_reasons=tuple(reasons),
-        userref=userref if isinstance(userref, int) else None,
-    )
+    problems += [
+        PlanProblem(f"{path}.{key}", "unknown field (check the spelling)")
+        for key in raw
+        if key not in _ACTION_KEYS
+    ]
+    given = {key: raw.get(key, _OPTIONAL_DEFAULTS.get(key)) for key in _ACTION_KEYS}
+    values, found = _check_action(given, from_file=True)
+    if found:
+        problems += [PlanProblem(f"{path}.{p.path}", p.message) for p in found]
+        return None
+    return RiskAdjustedAction(**values)  # type: ignore[arg-type] # checked just above
 
 
 def parse_plan(raw: object, *, now: datetime) -> Result[ExecutionPlan, PlanError]:
     """Validate a decoded plan document; ``now`` stands in for a missing ``created_at``."""
-    problems = _Problems()
     if not isinstance(raw, Mapping):
         return Failure(
             PlanError(None, (PlanProblem("plan", f"expected a mapping, got {show(raw)}"),))
         )
-    for key in raw:
-        if key not in _PLAN_KEYS:
-            problems.add(str(key), "unknown field (check the spelling)")
-    plan_id = raw.get("plan_id")
-    if not isinstance(plan_id, str) or not plan_id.strip():
-        problems.add("plan_id", f"expected a non-empty string, got {show(plan_id)}")
-        plan_id = None
-    elif not is_valid_text(plan_id):
-        problems.add("plan_id", "contains text that is not valid Unicode")
-        plan_id = None
+    problems = [
+        PlanProblem(str(key), "unknown field (check the spelling)")
+        for key in raw
+        if key not in _PLAN_KEYS
+    ]
     created_raw = raw.get("created_at")
     created_at = now if created_raw is None else parse_timestamp_utc(created_raw)
     if created_at is None:
-        problems.add("created_at", f"expected an ISO 8601 timestamp, got {show(created_raw)}")
+        problems.append(
+            PlanProblem("created_at", f"expected an ISO 8601 timestamp, got {show(created_raw)}")
+        )
     actions_raw = raw.get("actions")
     actions: list[RiskAdjustedAction] = []
     if not isinstance(actions_raw, Sequence) or isinstance(actions_raw, str):
-        problems.add("actions", f"expected a list of actions, got {show(actions_raw)}")
+        problems.append(
+            PlanProblem("actions", f"expected a list of actions, got {show(actions_raw)}")
+        )
     else:
         for index, item in enumerate(actions_raw):
             action = _parse_action(item, f"actions[{index}]", problems)
             if action is not None:
                 actions.append(action)
-    if problems.found or plan_id is None or created_at is None:
-        ordered = tuple(sorted(problems.found, key=lambda p: p.path))
-        return Failure(PlanError(plan_id, ordered))
-    return Success(
-        ExecutionPlan(plan_id=plan_id.strip(), created_at=created_at, actions=tuple(actions))
-    )
+    given = {"plan_id": raw.get("plan_id"), "created_at": created_at or now, "actions": actions}
+    values, found = _check_plan(given)
+    problems += found
+    plan_id = values.get("plan_id")
+    if problems:
+        ordered = tuple(sorted(problems, key=lambda p: p.path))
+        return Failure(PlanError(plan_id if isinstance(plan_id, str) else None, ordered))
+    return Success(ExecutionPlan(**values))  # type: ignore[arg-type] # checked just above
 
 
 def validate_plan(plan: ExecutionPlan) -> Result[ExecutionPlan, PlanError]:
-    """Check a plan built in code (not parsed) against the same rules as `parse_plan`."""
-    problems = _Problems()
-    if not plan.plan_id.strip():
-        problems.add("plan_id", "expected a non-empty string")
-    elif not is_valid_text(plan.plan_id):
-        problems.add("plan_id", "contains text that is not valid Unicode")
+    """Check a plan against the rules of `parse_plan` once more.
+
+    A thin wrapper kept for callers: ``ExecutionPlan(...)`` and
+    ``RiskAdjustedAction(...)`` already refuse a malformed plan at construction, so
+    this fails only for a plan that bypassed its constructor.
+    """
+    values, problems = _check_plan(
+        {"plan_id": plan.plan_id, "created_at": plan.created_at, "actions": plan.actions}
+    )
     for index, action in enumerate(plan.actions):
-        path = f"actions[{index}]"
-        texts = {"pair": action.pair, "strategy_id": action.strategy_id or ""}
-        texts |= {f"block_reasons[{i}]": r for i, r in enumerate(action.block_reasons)}
-        for key, text in texts.items():
-            if not is_valid_text(text):
-                problems.add(f"{path}.{key}", "contains text that is not valid Unicode")
-        if not action.pair.strip():
-            problems.add(f"{path}.pair", "expected a non-empty pair name")
-        for key, size in (
-            ("current_base_size", action.current_base_size),
-            ("target_base_size", action.target_base_size),
-        ):
-            if parse_size(size) is None:
-                problems.add(f"{path}.{key}", f"expected a number from 0 to 1e15, got {show(size)}")
-        if action.userref is not None and not _INT32_MIN <= action.userref <= _INT32_MAX:
-            problems.add(f"{path}.userref", f"expected a 32-bit integer, got {action.userref}")
-    if problems.found:
-        return Failure(PlanError(plan.plan_id, tuple(problems.found)))
+        given = {name: getattr(action, name) for name in _ACTION_KEYS}
+        _, found = _check_action(given, from_file=False)
+        problems += [PlanProblem(f"actions[{index}].{p.path}", p.message) for p in found]
+    if problems:
+        plan_id = values.get("plan_id")
+        return Failure(PlanError(plan_id if isinstance(plan_id, str) else None, tuple(problems)))
     return Success(plan)

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, get_args
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from returns.pipeline import is_successful
 
-from kraken_bot.config import parse_app_config
+from kraken_bot.config import (
+    _EXECUTION_RULES,
+    ExecutionConfig,
+    ModeName,
+    OrderTypeName,
+    TimeInForceName,
+    parse_app_config,
+)
 from kraken_bot.config_file import ConfigFileError, load_config
+from kraken_bot.execution.exceptions import ConfigValidationError, LiveTradingRefusedError
 from kraken_bot.execution.models import ExecutionMode, OrderType, TimeInForce
 from kraken_bot.kraken.region import Tier
 
@@ -214,3 +228,180 @@ def test_default_config_is_used_when_no_file_exists(tmp_path, monkeypatch):
     assert load_config(None, env={}).execution.mode is ExecutionMode.PAPER
     (tmp_path / "config.yaml").write_text("execution:\n  mode: dry_run\n")
     assert load_config(None, env={}).execution.mode is ExecutionMode.DRY_RUN
+
+
+# ---------------------------------------------------------------- ExecutionConfig built in code
+
+
+def test_the_contracts_string_literals_are_converted_to_enums_and_exact_decimals():
+    cfg = ExecutionConfig(
+        mode="dry_run",
+        default_order_type="market",
+        time_in_force="IOC",
+        max_slippage_bps=25,
+        min_order_notional_usd=20.1,
+        max_total_notional_usd="2500.50",
+        retry_backoff_seconds=Decimal("0.5"),
+    )
+    assert cfg.mode is ExecutionMode.DRY_RUN
+    assert cfg.default_order_type is OrderType.MARKET
+    assert cfg.time_in_force is TimeInForce.IOC
+    assert cfg.max_slippage_bps == Decimal(25)
+    assert str(cfg.min_order_notional_usd) == "20.1"  # through str, not the binary float
+    assert cfg.max_total_notional_usd == Decimal("2500.50")
+    assert cfg.retry_backoff_seconds == 0.5
+    assert isinstance(cfg.retry_backoff_seconds, float)
+    assert cfg == ExecutionConfig(
+        mode=ExecutionMode.DRY_RUN,
+        default_order_type=OrderType.MARKET,
+        time_in_force=TimeInForce.IOC,
+        max_slippage_bps=Decimal(25),
+        min_order_notional_usd=Decimal("20.1"),
+        max_total_notional_usd=Decimal("2500.50"),
+        retry_backoff_seconds=0.5,
+    )
+
+
+def test_the_literal_aliases_spell_exactly_the_enum_values():
+    assert set(get_args(ModeName)) == {m.value for m in ExecutionMode}
+    assert set(get_args(OrderTypeName)) == {t.value for t in OrderType}
+    assert set(get_args(TimeInForceName)) == {t.value for t in TimeInForce}
+
+
+def test_live_as_a_string_is_refused_without_the_opt_ins_and_live_with_them():
+    with pytest.raises(LiveTradingRefusedError, match="allow_live_trading"):
+        ExecutionConfig(mode="live")
+    live = ExecutionConfig(mode="live", allow_live_trading=True, validate_only=False)
+    assert live.mode is ExecutionMode.LIVE
+    assert live.sends_live_orders
+
+
+def test_one_error_lists_every_problem_with_its_key_path():
+    wrong: dict[str, Any] = {"mode": "turbo", "post_only": "yes"}
+    with pytest.raises(ConfigValidationError) as refused:
+        ExecutionConfig(max_retries=-1, max_slippage_bps="NaN", **wrong)
+    paths = [p.path for p in refused.value.problems]
+    assert paths == sorted(paths)
+    assert set(paths) == {
+        "execution.mode",
+        "execution.max_retries",
+        "execution.post_only",
+        "execution.max_slippage_bps",
+    }
+    assert str(refused.value).startswith("ExecutionConfig: 4 problems\n")
+    assert not isinstance(refused.value, LiveTradingRefusedError)
+
+
+def test_live_refused_among_other_problems_is_still_live_trading_refused():
+    with pytest.raises(LiveTradingRefusedError) as refused:
+        ExecutionConfig(mode="live", max_retries=99)
+    assert {p.path for p in refused.value.problems} == {"execution.mode", "execution.max_retries"}
+
+
+def test_replace_checks_again():
+    with pytest.raises(ConfigValidationError, match="max_concurrent_orders"):
+        replace(ExecutionConfig(), max_concurrent_orders=0)
+    with pytest.raises(LiveTradingRefusedError):
+        replace(ExecutionConfig(), mode=ExecutionMode.LIVE)
+
+
+VALUES = [
+    ("mode", "dry_run"),
+    ("mode", "DRY_RUN"),
+    ("mode", 3),
+    ("default_order_type", "stop"),
+    ("time_in_force", "gtc"),
+    ("max_slippage_bps", 5001),
+    ("max_slippage_bps", "12.5"),
+    ("max_retries", 2.0),
+    ("max_retries", "3"),
+    ("retry_backoff_seconds", "0.25"),
+    ("retry_backoff_factor", 0.99),
+    ("validate_only", "false"),
+    ("min_order_notional_usd", float("nan")),
+    ("max_pair_notional_usd", -5),
+    ("dead_man_refresh_seconds", 0.5),
+    ("gtd_expire_seconds", 4),
+    ("recent_executions_buffer", 100_001),
+]
+
+
+def built_in_code(values: dict[str, Any]) -> ExecutionConfig | ConfigValidationError:
+    try:
+        return ExecutionConfig(**values)
+    except ConfigValidationError as error:
+        return error
+
+
+def same_verdict(section: dict[str, Any]) -> None:
+    from_file = parse_app_config({"execution": section}, env={})
+    from_code = built_in_code({k: v for k, v in section.items() if v is not None})
+    if isinstance(from_code, ConfigValidationError):
+        assert from_file.failure().problems == from_code.problems
+    else:
+        assert from_file.unwrap().execution == from_code
+
+
+@pytest.mark.parametrize(("key", "value"), VALUES)
+def test_code_and_a_config_file_accept_and_refuse_the_same_values(key, value):
+    """One set of rules: the parser reads the section through the constructor."""
+    same_verdict({key: value})
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(sorted(_EXECUTION_RULES)),
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(-5, 200),
+            st.floats(allow_nan=True),
+            st.sampled_from(["live", "paper", "dry_run", "limit", "market", "GTD", "7", "x"]),
+        ),
+        max_size=6,
+    )
+)
+def test_any_execution_section_gets_the_same_verdict_from_code_and_from_a_file(section):
+    same_verdict(section)  # a null in a file keeps the default, like leaving the key out
+
+
+@pytest.mark.parametrize("mode", ["paper", "dry_run"])
+def test_validate_only_false_is_refused_outside_live_mode_as_the_example_config_says(mode):
+    found = problems({"execution": {"mode": mode, "validate_only": False}})
+    assert len(found) == 1
+    assert found[0].startswith("execution.validate_only: false is accepted only in live mode")
+    with pytest.raises(ConfigValidationError, match="validate_only"):
+        ExecutionConfig(mode=mode, validate_only=False)
+    example = (ROOT / "config.example.yaml").read_text(encoding="utf-8")
+    assert "false is accepted only in live mode with allow_live_trading" in example
+
+
+def test_a_file_asking_for_live_without_the_opt_ins_raises_the_same_error_as_code(tmp_path):
+    path = tmp_path / "live.yaml"
+    path.write_text("execution:\n  mode: live\n  max_retries: 50\n")
+    with pytest.raises(LiveTradingRefusedError) as from_file:
+        load_config(path, env={})
+    with pytest.raises(LiveTradingRefusedError) as from_code:
+        ExecutionConfig(mode="live", max_retries=50)
+    assert from_file.value.problems == from_code.value.problems
+    assert from_file.value.source == str(path)
+    assert str(from_file.value).startswith(f"{path}: 2 problems")
+    path.write_text("execution:\n  max_retries: 50\n")
+    with pytest.raises(ConfigFileError) as invalid:
+        load_config(path, env={})
+    assert isinstance(invalid.value, ConfigValidationError)
+    assert [p.path for p in invalid.value.problems] == ["execution.max_retries"]
+
+
+def test_every_field_has_exactly_one_rule_and_one_constructor_parameter():
+    fields = {f.name for f in dataclasses.fields(ExecutionConfig)}
+    parameters = set(inspect.signature(ExecutionConfig).parameters)
+    assert fields == set(_EXECUTION_RULES) == parameters
+    defaults = ExecutionConfig()
+    assert all(hasattr(defaults, name) for name in fields)
+
+
+def test_the_dead_man_refresh_period_is_the_setting_or_derived_from_the_timeout():
+    assert ExecutionConfig(dead_man_refresh_seconds=30).dead_man_refresh_period == 30.0
+    assert ExecutionConfig(dead_man_switch_seconds=60).dead_man_refresh_period == 20.0
+    assert ExecutionConfig().dead_man_refresh_period == 120.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from returns.pipeline import is_successful
@@ -11,6 +12,7 @@ from tests.builders import an_order
 
 from kraken_bot.config import ConfigError, ConfigProblem, ExecutionConfig, parse_app_config
 from kraken_bot.execution.codec import order_from_json, order_to_json
+from kraken_bot.execution.exceptions import ConfigValidationError, PlanValidationError
 from kraken_bot.execution.models import OrderType
 from kraken_bot.kraken.ratelimit import LimiterState, limits_for
 from kraken_bot.kraken.region import Tier
@@ -43,9 +45,11 @@ def problems(raw: object) -> list[str]:
     return [str(p) for p in result.failure().problems]
 
 
-def test_post_only_with_market_orders_is_a_problem():
-    found = ExecutionConfig(post_only=True, default_order_type=OrderType.MARKET).problems()
-    assert [p.path for p in found] == ["execution.post_only"]
+def test_post_only_with_market_orders_is_refused_at_construction():
+    with pytest.raises(ConfigValidationError) as refused:
+        ExecutionConfig(post_only=True, default_order_type=OrderType.MARKET)
+    assert [p.path for p in refused.value.problems] == ["execution.post_only"]
+    assert ExecutionConfig(post_only=True).problems() == ()
 
 
 def test_config_error_text_lists_every_problem_and_counts_them():
@@ -77,6 +81,14 @@ def test_timestamps_out_of_range_or_empty_are_none(value):
 def test_order_userref_accepts_digit_strings_and_drops_zero_and_junk(raw, expected):
     info = {"status": "open", "vol": "1", "vol_exec": "0", "userref": raw, "descr": "junk"}
     assert parse_order_info("O1", info).unwrap().userref == expected
+
+
+def test_an_order_info_that_executed_more_than_its_volume_is_a_shape_error():
+    """A LocalOrder cannot hold such a fill: the answer is refused where it enters."""
+    info = {"status": "closed", "vol": "1", "vol_exec": "1.00000001", "descr": {"pair": "XBTUSD"}}
+    result = parse_order_info("O1", info)
+    assert "vol_exec above vol" in str(result.failure())
+    assert is_successful(parse_order_info("O1", info | {"vol_exec": "1"}))
 
 
 @pytest.mark.parametrize(
@@ -150,18 +162,23 @@ def test_plan_actions_must_be_mappings_and_null_block_reasons_mean_none():
     assert [p.path for p in failure.problems] == ["actions[0]"]
 
 
-def test_validate_plan_refuses_an_empty_plan_id_and_a_wide_userref():
-    action = RiskAdjustedAction(
-        pair="XBTUSD",
-        strategy_id="s",
-        action_type=ActionType.OPEN,
-        current_base_size=Decimal(0),
-        target_base_size=Decimal(1),
-        userref=2**40,
-    )
-    plan = ExecutionPlan(plan_id=" ", created_at=NOW, actions=(action,))
-    paths = {p.path for p in validate_plan(plan).failure().problems}
-    assert paths == {"plan_id", "actions[0].userref"}
+def test_a_plan_built_in_code_refuses_an_empty_plan_id_and_a_wide_userref():
+    fields: dict[str, Any] = {
+        "pair": "XBTUSD",
+        "strategy_id": "s",
+        "action_type": ActionType.OPEN,
+        "current_base_size": Decimal(0),
+        "target_base_size": Decimal(1),
+    }
+    with pytest.raises(PlanValidationError) as refused:
+        RiskAdjustedAction(**fields, userref=2**40)
+    assert [p.path for p in refused.value.problems] == ["userref"]
+    with pytest.raises(PlanValidationError) as refused:
+        ExecutionPlan(plan_id=" ", created_at=NOW, actions=(RiskAdjustedAction(**fields),))
+    assert [p.path for p in refused.value.problems] == ["plan_id"]
+    plan = ExecutionPlan(plan_id=" p ", created_at=NOW, actions=(RiskAdjustedAction(**fields),))
+    assert plan.plan_id == "p"
+    assert validate_plan(plan).unwrap() is plan
 
 
 def test_codec_refuses_an_enum_that_is_not_a_string():

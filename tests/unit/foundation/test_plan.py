@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 import yaml
@@ -13,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from returns.pipeline import is_successful
 
+from kraken_bot.execution.exceptions import PlanValidationError
 from kraken_bot.strategy.plan import (
     ActionType,
     ExecutionPlan,
@@ -126,7 +128,7 @@ def test_every_problem_of_every_action_is_reported():
     assert paths == {"actions[0].pair", "actions[2].target_base_size", "actions[2].userref"}
 
 
-def test_validate_plan_applies_the_same_rules_to_plans_built_in_code():
+def test_a_plan_built_in_code_passes_the_same_rules_at_construction():
     good = ExecutionPlan(
         plan_id="p",
         created_at=NOW,
@@ -141,25 +143,120 @@ def test_validate_plan_applies_the_same_rules_to_plans_built_in_code():
         ),
     )
     assert is_successful(validate_plan(good))
-    bad = ExecutionPlan(
-        plan_id="p",
-        created_at=NOW,
-        actions=(
-            RiskAdjustedAction(
-                pair="",
-                strategy_id="s",
-                action_type=ActionType.OPEN,
-                current_base_size=Decimal("NaN"),
-                target_base_size=Decimal(-1),
-            ),
-        ),
-    )
-    paths = {p.path for p in validate_plan(bad).failure().problems}
-    assert paths == {
-        "actions[0].pair",
-        "actions[0].current_base_size",
-        "actions[0].target_base_size",
+    with pytest.raises(PlanValidationError) as refused:
+        RiskAdjustedAction(
+            pair="",
+            strategy_id="s",
+            action_type=ActionType.OPEN,
+            current_base_size=Decimal("NaN"),
+            target_base_size=Decimal(-1),
+        )
+    assert {p.path for p in refused.value.problems} == {
+        "pair",
+        "current_base_size",
+        "target_base_size",
     }
+    assert "RiskAdjustedAction: 3 problems" in str(refused.value)
+
+
+@pytest.mark.parametrize("size", [0.1, 1.0, 0.30000000000000004])
+def test_a_float_size_in_code_is_refused_with_the_exact_decimal_to_write(size):
+    with pytest.raises(PlanValidationError) as refused:
+        RiskAdjustedAction(
+            pair="XBTUSD",
+            strategy_id="s",
+            action_type=ActionType.OPEN,
+            current_base_size=Decimal(0),
+            target_base_size=size,
+        )
+    (problem,) = refused.value.problems
+    assert problem.path == "target_base_size"
+    assert f"pass Decimal('{size!r}')" in problem.message
+    assert isinstance(refused.value, ValueError)
+
+
+@pytest.mark.parametrize("size", ["0.1", None, [1], float("nan"), Decimal("1e16")])
+def test_a_size_of_another_type_or_out_of_range_is_refused_in_code(size):
+    with pytest.raises(PlanValidationError, match="current_base_size"):
+        RiskAdjustedAction(
+            pair="XBTUSD",
+            strategy_id="s",
+            action_type=ActionType.OPEN,
+            current_base_size=size,
+            target_base_size=Decimal(1),
+        )
+
+
+def test_a_plan_built_in_code_is_normalised_like_a_parsed_one():
+    # The contract's spellings, accepted at run time: a value string for the enum,
+    # an int size (exact), lists where the record keeps tuples.
+    loose: dict[str, Any] = {
+        "action_type": "increase",
+        "current_base_size": 0,
+        "block_reasons": [],
+    }
+    action_built = RiskAdjustedAction(
+        pair=" XBTUSD ", strategy_id=" trend ", target_base_size=Decimal("0.2"), **loose
+    )
+    built = ExecutionPlan(
+        plan_id=" p ",
+        created_at=datetime(2026, 1, 1, 13, tzinfo=timezone(timedelta(hours=1))),
+        actions=cast("Any", [action_built]),
+    )
+    parsed = parse_plan(
+        {"plan_id": "p", "actions": [action(current_base_size=0, strategy_id="trend")]}, now=NOW
+    ).unwrap()
+    assert built == parsed
+    assert built.created_at.tzinfo is UTC
+    assert isinstance(built.actions, tuple)
+    assert built.actions[0].action_type is ActionType.INCREASE
+
+
+@pytest.mark.parametrize(
+    ("fields", "path"),
+    [
+        ({"created_at": datetime(2026, 1, 1)}, "created_at"),  # naive: which zone?
+        ({"created_at": "2026-01-01T00:00:00Z"}, "created_at"),
+        ({"actions": [{"pair": "XBTUSD"}]}, "actions[0]"),
+        ({"actions": "XBTUSD"}, "actions"),
+        ({"plan_id": None}, "plan_id"),
+    ],
+)
+def test_a_plan_built_in_code_with_a_bad_field_is_refused(fields, path):
+    given = {"plan_id": "p", "created_at": NOW, "actions": ()} | fields
+    with pytest.raises(PlanValidationError) as refused:
+        ExecutionPlan(**given)
+    assert [p.path for p in refused.value.problems] == [path]
+
+
+def test_an_untagged_action_has_no_strategy():
+    untagged = RiskAdjustedAction(
+        pair="XBTUSD",
+        strategy_id=None,
+        action_type=ActionType.OPEN,
+        current_base_size=Decimal(0),
+        target_base_size=Decimal(1),
+    )
+    assert untagged.strategy_id is None
+    doc = action(strategy_id=None, action_type="open", current_base_size="0", target_base_size="1")
+    parsed = parse_plan({"plan_id": "p", "actions": [doc]}, now=NOW)
+    assert parsed.unwrap().actions == (untagged,)
+
+
+def test_validate_plan_still_refuses_a_plan_that_bypassed_its_constructors():
+    good = RiskAdjustedAction(
+        pair="XBTUSD",
+        strategy_id="s",
+        action_type=ActionType.OPEN,
+        current_base_size=Decimal(0),
+        target_base_size=Decimal(1),
+    )
+    plan = ExecutionPlan(plan_id="p", created_at=NOW, actions=(good,))
+    object.__setattr__(good, "target_base_size", Decimal("NaN"))
+    object.__setattr__(plan, "plan_id", "")
+    failure = validate_plan(plan).failure()
+    assert failure.plan_id is None
+    assert [p.path for p in failure.problems] == ["plan_id", "actions[0].target_base_size"]
 
 
 @given(st.one_of(st.floats(), st.text(), st.integers(), st.booleans(), st.none()))
