@@ -280,3 +280,27 @@ def test_a_permanently_refused_dead_man_switch_stops_a_live_start(tmp_path):
         service.execute_plan(plan("p", action()))
     assert stack.private_calls("AddOrder") == []
     stack.close()
+
+
+def test_recent_executions_show_each_orders_present_state_even_after_a_restart(tmp_path):
+    """The contract's "final state of each order": a result read later shows what became of
+    its orders; the result as recorded when the plan finished stays available for audit."""
+    stack = sim_stack(tmp_path, execution=live_config(max_slippage_bps=Decimal(0)))
+    service = stack.service()
+    result = service.execute_plan(plan("present", action("XBTUSD", "0", "0.1")))
+    (order,) = result.orders
+    assert order.status is OrderStatus.OPEN
+    service.cancel_order(order.local_id)
+    (recent,) = service.get_recent_executions(limit=1)
+    assert [o.status for o in recent.orders] == [OrderStatus.CANCELED]
+    restarted = stack.service()  # a new process on the same database
+    (recent,) = restarted.get_recent_executions(limit=1)
+    assert [o.status for o in recent.orders] == [OrderStatus.CANCELED]
+    assert (
+        restarted.execute_plan(plan("present", action("XBTUSD", "0", "0.1"))).orders[0].status
+        is OrderStatus.CANCELED
+    )
+    recorded = restarted.get_execution_as_recorded("present")
+    assert recorded is not None
+    assert [o.status for o in recorded.orders] == [OrderStatus.OPEN]
+    stack.close()

@@ -52,6 +52,8 @@ class Totals:
 
     counts: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
+    quirks: Counter[str] = field(default_factory=Counter)
+    """Per reading of Kraken (``quirk:name=value``): scenarios, and ``...|violations``."""
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
 
@@ -62,6 +64,7 @@ class Totals:
         for name in EXTRAS:
             if name != "steps":
                 self.counts[name] += int(extra.get(name, 0))
+        self.quirks.update({k: int(v) for k, v in extra.items() if k.startswith("quirk:")})
         self.faults.update({k: int(v) for k, v in dict(line.get("faults", {})).items()})
         self.seconds += float(line.get("seconds", 0.0))
         self.notes += [f"{line.get('test')}: {note}" for note in line.get("notes", [])]
@@ -121,6 +124,19 @@ def table(lines: Iterable[dict[str, Any]]) -> list[str]:
     return out
 
 
+def quirk_table(totals: Totals) -> list[str]:
+    """One row per reading of Kraken: scenarios run under it, violations seen under it."""
+    settings = sorted(k for k in totals.quirks if "|" not in k)
+    if not settings:
+        return []
+    width = max(len(s) for s in settings)
+    out = [f"{'reading of Kraken'.ljust(width)}  scenarios  violations"]
+    for setting in settings:
+        broken = totals.quirks.get(f"{setting}|violations", 0)
+        out.append(f"{setting.ljust(width)}  {totals.quirks[setting]:9d}  {broken:10d}")
+    return out
+
+
 def closing_lines(totals: Totals) -> list[str]:
     counts = totals.counts
     lines = [
@@ -139,6 +155,10 @@ def closing_lines(totals: Totals) -> list[str]:
         f"chaos_bad_inputs: {counts['bad_inputs']} count",
     ]
     lines += [f"chaos_{name}: {counts[name]} count" for name in EXTRAS]
+    settings = [k for k in totals.quirks if "|" not in k]
+    broken = [k for k in settings if totals.quirks.get(f"{k}|violations", 0)]
+    lines.append(f"chaos_quirk_settings_tried: {len(settings)} count")
+    lines.append(f"chaos_quirk_settings_with_violations: {len(broken)} count")
     lines.append(f"chaos_seconds: {totals.seconds:.1f} s")
     return lines
 
@@ -150,6 +170,10 @@ def report(lines: Sequence[dict[str, Any]], out: TextIO) -> int:
         totals.add(line)
     out.writelines(row + "\n" for row in table(lines))
     out.write("\n")
+    quirks = quirk_table(totals)
+    if quirks:
+        out.writelines(row + "\n" for row in quirks)
+        out.write("\n")
     out.writelines(f"note: {note}\n" for note in totals.notes[:20])
     out.writelines(closing + "\n" for closing in closing_lines(totals))
     return 1 if totals.failed else 0

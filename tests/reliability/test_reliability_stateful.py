@@ -59,6 +59,7 @@ from tests.reliability.invariants import (
     step_violations,
     tally,
 )
+from tests.reliability.quirk_matrix import COVERING_ROWS, quirks_of, tally_key
 from tests.reliability.stack import Crash, LossyStack, lossy_stack
 
 from kraken_bot.config import ExecutionConfig, StorageConfig, StrategyConfig
@@ -184,6 +185,7 @@ execution_settings = st.fixed_dictionaries(
         "order_deadline_seconds": st.sampled_from((5, 15, 30)),
         "lookup_margin_seconds": st.just(LOOKUP_MARGIN),
         "reconcile_after_execute": st.booleans(),
+        "post_only": st.sampled_from((False, False, True)),
     }
 )
 
@@ -210,6 +212,7 @@ class ServiceMachine(RuleBasedStateMachine):
         self.awaiting_adoption = False
         self.concurrent_plans: set[str] = set()
         self.offsets: set[float] = set()
+        self.quirks: dict[str, object] = {}
         self.plan_numbers = itertools.count(1)
         self.steps = 0
 
@@ -235,13 +238,37 @@ class ServiceMachine(RuleBasedStateMachine):
         if self.figures is not None:
             for name, amount in tally(violations).items():
                 self.figures.add(name, amount)
+            for setting, value in self.quirks.items():
+                self.figures.add(f"{tally_key(setting, value)}|violations", len(violations))
             for violation in violations[:5]:
                 self.figures.note(f"{when}: {violation}")
         listing = "\n  ".join(str(v) for v in violations[:20])
         failures = self.service.transition_failures[-10:]
         raise AssertionError(
             f"{len(violations)} violation(s) {when}:\n  {listing}\nrefused transitions: {failures}"
+            f"\nquirks: {self.quirks}\ntrails of the orders involved:\n{self._trails(violations)}"
         )
+
+    def _trails(self, violations: list[Violation]) -> str:
+        """The audit trails of the orders a violation names, and of their look-alikes (same
+        pair and userref): what a person needs to see how it happened."""
+        store = self.service.store
+        orders = store.recent_orders(ALL)
+        named = [o for o in orders if any(o.local_id in str(v) for v in violations)]
+        alike = {(o.pair, o.userref) for o in named}
+        involved = [o for o in orders if o in named or (o.pair, o.userref) in alike]
+        lines = []
+        for order in involved[:12]:
+            lines.append(
+                f"  {order.local_id} {order.side.value} {order.requested_base_size} {order.pair}"
+                f" userref={order.userref} cl={order.client_order_id} txid={order.kraken_order_id}"
+                f" {order.status.value} claimed_by={order.claimed_by}"
+            )
+            lines += [
+                f"    {e.at.isoformat()} {e.event} -> {e.status.value} {e.detail or ''}"
+                for e in store.events_for(order.local_id)
+            ]
+        return "\n".join(lines)
 
     # ------------------------------------------------------------ setup
 
@@ -249,14 +276,19 @@ class ServiceMachine(RuleBasedStateMachine):
         seed=st.integers(0, 2**16),
         execution=execution_settings,
         offset=st.sampled_from(CLOCK_OFFSETS),
+        quirk_row=st.integers(0, len(COVERING_ROWS) - 1),
     )
-    def start(self, seed: int, execution: dict[str, Any], offset: float) -> None:
+    def start(self, seed: int, execution: dict[str, Any], offset: float, quirk_row: int) -> None:
+        if execution["default_order_type"] is OrderType.MARKET:
+            execution = {**execution, "post_only": False}  # post-only needs limit orders
+        self.quirks = COVERING_ROWS[quirk_row]
         self.stack = lossy_stack(
             self.tmp,
             seed=seed,
             faults="none",
             execution=live_config(**execution),
             strategies=pmap({"tagged": StrategyConfig(userref=STRATEGY_USERREF)}),
+            quirks=quirks_of(self.quirks),
         )
         self.stack.host_offset = offset
         self.offsets.add(offset)
@@ -581,6 +613,8 @@ class ServiceMachine(RuleBasedStateMachine):
             if self.figures is not None:
                 self.figures.add("scenarios")
                 self.figures.add("clock_offsets_tried", len(self.offsets))
+                for setting, value in self.quirks.items():
+                    self.figures.add(tally_key(setting, value))
                 self.figures.add_faults(self.sim.exchange.fault_counts())
                 self.figures.add_faults({"client_lost_response": self.sim.loss.lost})
                 self.figures.add("exchange_orders", len(self.sim.exchange_orders()))

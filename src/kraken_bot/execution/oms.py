@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Self, TypeVar
 from returns.pipeline import is_successful
 
 from kraken_bot.clock import Clock, SystemClock
-from kraken_bot.config import AppConfig
+from kraken_bot.config import AppConfig, ConfigError
 from kraken_bot.execution._claims import AccountLease, ClaimRegistry
 from kraken_bot.execution._exchange_time import ExchangeClock
 from kraken_bot.execution._ledger import Ledger
@@ -205,10 +205,8 @@ class ExecutionService:
         if self._closed:
             raise NotInitializedError("this ExecutionService was closed; create a new one")
         problems = self._exec.problems()
-        if problems:
-            raise LiveTradingRefusedError(
-                "refusing to start: " + "; ".join(str(p) for p in problems)
-            )
+        if problems:  # a constructed config has none; a guard for hand-made ones
+            raise ConfigError("ExecutionConfig", problems).exception()
         self._check_exchange_access()
         store = self._store or SQLiteExecutionStore(self.config.database_path)
         self._store = store
@@ -466,7 +464,10 @@ class ExecutionService:
         """
         checked = validate_plan(plan)
         if not is_successful(checked):
-            raise PlanValidationError(str(checked.failure()))
+            failure = checked.failure()
+            raise PlanValidationError(
+                str(failure), problems=failure.problems, plan_id=failure.plan_id
+            )
         if self._observer and self._exec.sends_live_orders:
             raise LiveTradingRefusedError(
                 "this service only reads, cancels and reconciles (observer): it places no"
