@@ -579,3 +579,38 @@ def test_after_losing_the_database_no_plan_runs_until_the_exchange_could_be_read
     assert [s.reason.value for s in again.skipped] == ["covered_by_open_orders"]
     assert len(stack.exchange_orders()) == 1
     stack.close()
+
+
+def test_an_order_in_doubt_never_narrows_the_search_for_lost_orders_of_ours(tmp_path):
+    """Strangers (ours, unknown locally) are searched over the whole look-back, even while
+    an order is in doubt: a pass that lists closed orders only since that order's send
+    would miss an older lost order, and a plan could buy it again."""
+    from tests.builders import an_order  # noqa: PLC0415
+
+    from kraken_bot.execution.store import SQLiteExecutionStore  # noqa: PLC0415
+
+    stack = sim_stack(tmp_path, execution=live_config(**ZERO_SLIPPAGE))
+    first = stack.service()
+    (lost,) = first.execute_plan(plan("old", action("XBTUSD", "0", "0.2"))).orders
+    first.cancel_all()
+    stack.clock.sleep(600)
+    lose_database(stack)
+    now = stack.clock.now()
+    doubt = "6b6b0000-0000-4000-8000-00000000d0b7"
+    with SQLiteExecutionStore(stack.db_path) as store:  # a send in doubt, just now
+        store.save_order(
+            an_order(
+                local_id=doubt,
+                client_order_id=doubt,
+                status=OrderStatus.SUBMITTED,
+                attempts=1,
+                first_sent_at=now,
+                send_deadline=now + timedelta(seconds=30),
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    fresh = stack.service()  # its start reconciles once
+    assert fresh.get_order(lost.local_id).status is OrderStatus.CANCELED  # adopted
+    assert fresh.get_order(doubt).status is OrderStatus.SUBMITTED  # still in doubt
+    stack.close()

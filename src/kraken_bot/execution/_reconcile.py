@@ -183,7 +183,9 @@ class Reconciler:
         self, in_doubt: Sequence[LocalOrder], report: ReconcileReport, look_back: timedelta
     ) -> tuple[tuple[OrderInfo, ...], bool]:
         now = self.clock.now()
-        oldest = min([o.first_sent_at or o.created_at for o in in_doubt], default=now - look_back)
+        # Back to the oldest order in doubt, and never less than the look-back: strangers
+        # (ours, unknown locally) closed within it are found even while orders are in doubt.
+        oldest = min([now - look_back, *(o.first_sent_at or o.created_at for o in in_doubt)])
         try:
             open_orders = self._read(self.adapter.open_orders, "OpenOrders")
             closed = self._read(lambda: self.adapter.closed_orders_since(oldest), "ClosedOrders")
