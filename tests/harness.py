@@ -112,6 +112,9 @@ class SimStack:
     transport: RecordingTransport | None = None
     host_offset: float = 0.0
     """Seconds the services' (host) clock is from the exchange's; the exchange keeps ``clock``."""
+    clock_may_step: bool = False
+    """Give services a host clock that follows later changes of ``host_offset`` even when it
+    starts at zero (a test that steps the clock)."""
 
     def transport_for_next(self) -> RecordingTransport:
         """The transport the next service talks through."""
@@ -119,7 +122,7 @@ class SimStack:
 
     def host_clock(self) -> Any:
         """The clock a service reads: the exchange's, or ``host_offset`` seconds away."""
-        if not self.host_offset:
+        if not self.host_offset and not self.clock_may_step:
             return self.clock
         return OffsetClock(self.clock, self)
 

@@ -323,6 +323,40 @@ def test_a_host_clock_off_by_seconds_neither_duplicates_nor_has_orders_refused(t
     stack.close()
 
 
+@pytest.mark.parametrize(("before", "after"), [(30.0, 0.0), (-30.0, 30.0), (0.0, -45.0)])
+def test_a_host_clock_that_steps_between_measurements_neither_duplicates_nor_has_orders_refused(
+    tmp_path, before, after
+):
+    """An NTP step or a resumed VM moves the wall clock after the offset was measured and
+    before the service measures again: the lost answer's lookup must still find the order.
+    (Found by the chaos campaign: a lookup window shifted by the step missed the order.)"""
+    from pyrsistent import pmap  # noqa: PLC0415
+
+    from kraken_bot.config import StrategyConfig  # noqa: PLC0415
+
+    stack = sim_stack(
+        tmp_path,
+        execution=live_config(**ZERO_SLIPPAGE),
+        strategies=pmap({"trend": StrategyConfig(userref=77)}),
+    )
+    stack.host_offset = before
+    stack.clock_may_step = True
+    service = stack.service()
+    stack.host_offset = after  # the step: no tick, no new measurement yet
+    assert stack.transport is not None
+    stack.transport.lose["AddOrder"] = 1
+    result = service.execute_plan(plan("step", action("XBTUSD", "0", "0.01", strategy="trend")))
+    (order,) = result.orders
+    assert len(stack.exchange_orders()) == 1
+    assert order.kraken_order_id == stack.exchange_orders()[0].txid
+    refused = [e for e in stack.exchange.journal if any("Deadline" in x for x in e.errors)]
+    assert refused == []
+    # the step was noticed and the offset measured again by the run's own tick
+    assert not service.clock.stepped
+    assert abs(service.clock.offset.total_seconds() + after) <= 1.0
+    stack.close()
+
+
 def test_live_trading_is_refused_when_the_clock_is_further_off_than_allowed(tmp_path):
     stack = sim_stack(tmp_path, execution=live_config(max_clock_offset_seconds=5.0))
     stack.host_offset = 12.0

@@ -14,6 +14,14 @@ the interval ``[server - t_after, server + 1 - t_before]``; a few readings are
 intersected (`estimate_offset`). When the interval contains zero the offset is
 taken as zero (nothing distinguishable to correct); otherwise its midpoint is
 used, with half its width as the uncertainty.
+
+Between measurements exchange time advances with the host's *monotonic* clock
+from the last measurement, not with its wall clock: an NTP step or a resumed VM
+moves the wall clock by seconds at once, and an order sent just after such a
+step must still carry the right deadline and be looked up in the right window
+(a lookup that misses an order whose answer was lost sends it twice). A step is
+noticed (`stepped`) by comparing the two clocks, and the service measures again
+at its next tick.
 """
 
 from __future__ import annotations
@@ -29,6 +37,8 @@ from kraken_bot.clock import Clock
 log = logging.getLogger("kraken_bot.execution")
 
 _SAMPLES = 3
+_STEP = timedelta(seconds=2)
+"""A wall clock this far from the monotonic one since the last measurement has stepped."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,6 +96,8 @@ class ExchangeClock:
         self._local = local
         self._lock = threading.Lock()
         self._offset = timedelta(0)
+        self._anchor: tuple[datetime, float] | None = None  # (exchange time, monotonic)
+        self._stepped = False
         self.reading: ClockReading | None = None
         """The last successful measurement (None: never measured)."""
 
@@ -100,9 +112,36 @@ class ExchangeClock:
         with self._lock:
             return self._offset
 
+    @property
+    def stepped(self) -> bool:
+        """True when the host's wall clock jumped since the last measurement."""
+        with self._lock:
+            return self._stepped
+
     def now(self) -> datetime:
-        """Exchange time: the local time plus the offset."""
-        return self._local.now() + self.offset
+        """Exchange time: the last measurement advanced by the monotonic clock.
+
+        Before any measurement, the local time. A wall clock that moved away from
+        the monotonic one by more than two seconds marks the clock `stepped`.
+        """
+        with self._lock:
+            anchor, offset = self._anchor, self._offset
+        local = self._local.now()
+        if anchor is None:
+            return local + offset
+        exchange = anchor[0] + timedelta(seconds=self._local.monotonic() - anchor[1])
+        if abs(local + offset - exchange) > _STEP:
+            with self._lock:
+                first = not self._stepped and self._anchor is anchor
+                if self._anchor is anchor:
+                    self._stepped = True
+            if first:
+                log.warning(
+                    "the host clock jumped by %+.1f s since Kraken's clock was measured;"
+                    " exchange time follows the monotonic clock until it is measured again",
+                    (local + offset - exchange).total_seconds(),
+                )
+        return exchange
 
     def monotonic(self) -> float:
         """The local monotonic clock."""
@@ -127,12 +166,13 @@ class ExchangeClock:
             offset, uncertainty = estimate_offset(samples)
             if uncertainty <= timedelta(milliseconds=600):
                 break
-        reading = ClockReading(
-            offset=offset, uncertainty=uncertainty, measured_at=self._local.now() + offset
-        )
+        measured_at = self._local.now() + offset
+        reading = ClockReading(offset=offset, uncertainty=uncertainty, measured_at=measured_at)
         with self._lock:
             changed = abs(offset - self._offset) >= timedelta(seconds=1)
             self._offset = offset
+            self._anchor = (measured_at, self._local.monotonic())
+            self._stepped = False
             self.reading = reading
         if changed or abs(offset) >= timedelta(seconds=2):
             log.info(

@@ -449,7 +449,7 @@ class ExecutionService:
         if self._dead_man is not None:
             self._dead_man.tick()
         due = self._next_clock_sync
-        if due is not None and self._clock.monotonic() >= due:
+        if due is not None and (self._clock.monotonic() >= due or self._clock.stepped):
             self._measure_clock(initial=False)
 
     # ------------------------------------------------------------------ execute
