@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
 from kraken_bot.clock import Clock
+from kraken_bot.execution.events import HealthKind
 from kraken_bot.kraken.errors import KrakenAPIError
 from kraken_bot.kraken.types import DeadManSwitchAck
 
@@ -70,8 +71,10 @@ class DeadManSwitch:
         poll_seconds: float = 0.5,
         arm_retries: int = 3,
         arm_backoff_seconds: float = 1.0,
+        on_event: Callable[[HealthKind, str, dict[str, str]], None] | None = None,
     ) -> None:
         self._port = port
+        self._on_event = on_event
         self._timeout = timeout_seconds
         self._refresh = timedelta(seconds=refresh_seconds)
         self._retry = timedelta(seconds=min(5.0, refresh_seconds / 4))
@@ -85,8 +88,10 @@ class DeadManSwitch:
         self._thread: threading.Thread | None = None
         self._next_due: datetime | None = None
         self.armed_until: datetime | None = None
+        self.last_refresh: datetime | None = None
         self.refreshes = 0
         self.failures = 0
+        self._failing = False
 
     def start(self) -> None:
         """Arm the switch now, then keep it armed.
@@ -153,12 +158,30 @@ class DeadManSwitch:
         now = self._clock.now()
         ack = self._port.set_dead_man_switch(self._timeout)
         self.armed_until = ack.trigger_time or now + timedelta(seconds=self._timeout)
+        self.last_refresh = now
         self._next_due = now + self._refresh
         self.refreshes += 1
         log.debug("dead-man switch armed until %s", self.armed_until)
+        if self.refreshes == 1 or self._failing:
+            self._failing = False
+            self._emit(
+                HealthKind.DEAD_MAN_ARMED,
+                f"dead-man switch armed: Kraken cancels every open order if not refreshed by"
+                f" {self.armed_until.isoformat()}",
+            )
+
+    def _emit(self, kind: HealthKind, message: str) -> None:
+        if self._on_event is None:
+            return
+        armed = self.armed_until.isoformat() if self.armed_until is not None else ""
+        try:
+            self._on_event(kind, message, {"armed_until": armed, "failures": str(self.failures)})
+        except Exception:
+            log.exception("the dead-man switch's event handler raised")
 
     def _refresh_failed(self, exc: KrakenAPIError) -> None:
         self.failures += 1
+        self._failing = True
         now = self._clock.now()
         self._next_due = now + self._retry
         if self.armed_until is not None and now >= self.armed_until:
@@ -168,10 +191,20 @@ class DeadManSwitch:
                 self.armed_until,
                 exc,
             )
+            self._emit(
+                HealthKind.DEAD_MAN_EXPIRED,
+                f"dead-man switch EXPIRED at {self.armed_until.isoformat()} after failed"
+                f" refreshes ({exc}): Kraken has canceled every open order of the account",
+            )
         else:
             log.error(
                 "dead-man switch refresh FAILED (%s); armed until %s, retrying in %ss",
                 exc,
                 self.armed_until,
                 self._retry.total_seconds(),
+            )
+            self._emit(
+                HealthKind.DEAD_MAN_REFRESH_FAILED,
+                f"dead-man switch refresh failed ({exc}); still armed until"
+                f" {self.armed_until.isoformat() if self.armed_until else 'unknown'}",
             )
