@@ -38,6 +38,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 from typing import Final, Literal, TypeAlias, TypeVar
 
 from pyrsistent import pmap
@@ -47,7 +48,7 @@ from returns.result import Failure, Result, Success
 from kraken_bot import _config_rules as rules
 from kraken_bot._show import show
 from kraken_bot.execution.exceptions import ConfigValidationError, LiveTradingRefusedError
-from kraken_bot.execution.models import ExecutionMode, OrderType, TimeInForce
+from kraken_bot.execution.models import ExecutionMode, OrderType, TimeInForce, UnfilledAction
 from kraken_bot.kraken.region import REGIONS, US_CA, RegionProfile, Tier
 from kraken_bot.secret import Secret
 
@@ -93,6 +94,9 @@ _EXECUTION_RULES: Final[Mapping[str, Callable[[object], object]]] = {
     "unknown_after_seconds": rules.number(1.0, 86400.0),
     "max_clock_offset_seconds": rules.number(0.5, 3600.0),
     "clock_sync_seconds": rules.number(10.0, 86400.0),
+    "reconcile_every_seconds": rules.optional(rules.number(5.0, 86400.0)),
+    "unfilled_timeout_seconds": rules.optional(rules.number(1.0, 30 * 86400.0)),
+    "unfilled_action": rules.choice(UnfilledAction),
 }
 """Every field of `ExecutionConfig` and the rule its value must pass (code and YAML alike)."""
 
@@ -148,6 +152,12 @@ class ExecutionConfig:
         max_clock_offset_seconds: live mode is refused when the host clock is further
             than this from Kraken's (or the offset cannot be measured).
         clock_sync_seconds: how often the offset to Kraken's clock is measured again.
+        reconcile_every_seconds: while the service is open, reconcile on this schedule
+            (within the REST budget); None: only when asked.
+        unfilled_timeout_seconds: an order still open this long after it was first sent
+            is handled as ``unfilled_action`` says (None: left alone).
+        unfilled_action: ``cancel`` it, or ``reprice`` it (cancel, then send what
+            remains again at a fresh price), like freqtrade's ``unfilledtimeout``.
     """
 
     mode: ExecutionMode
@@ -176,6 +186,9 @@ class ExecutionConfig:
     unknown_after_seconds: float
     max_clock_offset_seconds: float
     clock_sync_seconds: float
+    reconcile_every_seconds: float | None
+    unfilled_timeout_seconds: float | None
+    unfilled_action: UnfilledAction
 
     def __init__(
         self,
@@ -186,7 +199,7 @@ class ExecutionConfig:
         time_in_force: TimeInForce | TimeInForceName = TimeInForce.GTC,
         post_only: bool = False,
         validate_only: bool = True,
-        dead_man_switch_seconds: int = 600,
+        dead_man_switch_seconds: int = 60,
         max_retries: int = 3,
         retry_backoff_seconds: Number = 2.0,
         retry_backoff_factor: Number = 2.0,
@@ -206,6 +219,9 @@ class ExecutionConfig:
         unknown_after_seconds: Number = 60.0,
         max_clock_offset_seconds: Number = 60.0,
         clock_sync_seconds: Number = 900.0,
+        reconcile_every_seconds: Number | None = 60.0,
+        unfilled_timeout_seconds: Number | None = None,
+        unfilled_action: UnfilledAction | Literal["cancel", "reprice"] = UnfilledAction.CANCEL,
     ) -> None:
         given = dict(locals())  # exactly the parameters (and self): one per field
         del given["self"]
@@ -370,6 +386,64 @@ class StrategyConfig:
     userref: int | None = None
 
 
+class OnStop(StrEnum):
+    """What `krakked run` does with resting orders when it is stopped."""
+
+    LEAVE = "leave"
+    CANCEL = "cancel"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunConfig:
+    """The long-running process (`krakked run`).
+
+    Attributes:
+        on_stop: on SIGTERM/SIGINT, ``leave`` resting orders (the default) or ``cancel`` them.
+        metrics_port: serve Prometheus metrics on this port (needs ``krakked[metrics]``);
+            None: no metrics.
+        metrics_host: the address the metrics server binds (loopback by default).
+        poll_seconds: how often the plan inbox is looked at.
+        heartbeat_seconds: how often the heartbeat file is written (``krakked status``
+            reads it; a heartbeat older than three periods means the process is down).
+    """
+
+    on_stop: OnStop = OnStop.LEAVE
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
+    poll_seconds: float = 1.0
+    heartbeat_seconds: float = 5.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertsConfig:
+    """Webhook alerts: a plain JSON POST per alert, sent off the execution path.
+
+    Attributes:
+        webhook_url: where to POST (None: no alerts).
+        timeout_seconds: per attempt.
+        retries: attempts after the first, with a doubling backoff.
+        events: which kinds to send (order update and health kinds by value).
+    """
+
+    webhook_url: str | None = None
+    timeout_seconds: float = 5.0
+    retries: int = 3
+    events: frozenset[str] = frozenset(
+        {
+            "filled",
+            "partially_filled",
+            "rejected",
+            "given_up",
+            "unknown",
+            "dead_man_refresh_failed",
+            "dead_man_expired",
+            "reconcile_failed",
+            "unknown_orders",
+            "stopped",
+        }
+    )
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AppConfig:
     """The whole application configuration."""
@@ -379,6 +453,8 @@ class AppConfig:
     storage: StorageConfig = field(default_factory=StorageConfig)
     region: RegionProfile = US_CA
     strategies: PMap[str, StrategyConfig] = field(default_factory=lambda: pmap({}))
+    run: RunConfig = field(default_factory=RunConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
 
     @property
     def database_path(self) -> str:
@@ -556,6 +632,69 @@ def _parse_strategies(raw: object, problems: list[ConfigProblem]) -> PMap[str, S
     return pmap(parsed)
 
 
+_ALERT_KINDS: Final = frozenset(
+    {
+        "accepted",
+        "partially_filled",
+        "filled",
+        "canceled",
+        "expired",
+        "rejected",
+        "given_up",
+        "adopted",
+        "unknown",
+        "validated",
+        "simulated",
+        "dead_man_armed",
+        "dead_man_refresh_failed",
+        "dead_man_expired",
+        "reconcile_failed",
+        "rate_limit_pressure",
+        "unknown_orders",
+        "stopped",
+    }
+)
+"""Every event kind an alert may be sent for (`OrderUpdateKind` and `HealthKind` values)."""
+
+
+def _parse_run(section: _Section) -> RunConfig:
+    return RunConfig(
+        on_stop=section.read("on_stop", rules.choice(OnStop), OnStop.LEAVE),
+        metrics_port=section.read("metrics_port", rules.optional(rules.integer(1, 65535)), None),
+        metrics_host=section.read("metrics_host", rules.text, "127.0.0.1"),
+        poll_seconds=section.read("poll_seconds", rules.number(0.05, 3600.0), 1.0),
+        heartbeat_seconds=section.read("heartbeat_seconds", rules.number(0.5, 3600.0), 5.0),
+    )
+
+
+def _parse_alerts(section: _Section) -> AlertsConfig:
+    url = section.read("webhook_url", rules.optional(rules.text), None)
+    if url is not None and not url.startswith(("http://", "https://")):
+        section.problem("webhook_url", f"expected an http(s) URL, got {show(url)}")
+    default = AlertsConfig().events
+    raw_events = section.get("events")
+    events = default
+    if raw_events is not None:
+        if not isinstance(raw_events, list) or not all(isinstance(e, str) for e in raw_events):
+            section.problem("events", f"expected a list of event kinds, got {show(raw_events)}")
+        else:
+            unknown = sorted(set(raw_events) - _ALERT_KINDS)
+            if unknown:
+                section.problem(
+                    "events",
+                    f"unknown event kind(s) {', '.join(unknown)}; known:"
+                    f" {', '.join(sorted(_ALERT_KINDS))}",
+                )
+            else:
+                events = frozenset(raw_events)
+    return AlertsConfig(
+        webhook_url=url,
+        timeout_seconds=section.read("timeout_seconds", rules.number(0.1, 120.0), 5.0),
+        retries=section.read("retries", rules.integer(0, 20), 3),
+        events=events,
+    )
+
+
 def parse_app_config(
     raw: object, *, env: Mapping[str, str], source: str = "config"
 ) -> Result[AppConfig, ConfigError]:
@@ -579,6 +718,12 @@ def parse_app_config(
     storage_section.finish()
     region = _parse_region(top.get("region"), problems)
     strategies = _parse_strategies(top.get("strategies"), problems)
+    run_section = _Section(top.get("run"), "run", problems)
+    run = _parse_run(run_section)
+    run_section.finish()
+    alerts_section = _Section(top.get("alerts"), "alerts", problems)
+    alerts = _parse_alerts(alerts_section)
+    alerts_section.finish()
     top.finish()
     if problems or execution is None:
         ordered = tuple(sorted(problems, key=lambda p: p.path))
@@ -590,5 +735,7 @@ def parse_app_config(
             storage=storage,
             region=region,
             strategies=strategies,
+            run=run,
+            alerts=alerts,
         )
     )

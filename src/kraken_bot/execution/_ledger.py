@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from returns.pipeline import is_successful
@@ -60,11 +60,23 @@ class Ledger:
         store: where orders live (SQLite across processes, or in memory).
         buffer: how many recent execution results to keep in memory.
         owner: this service instance's id (the owner of the send claims it makes).
+        on_change: told of every change this ledger writes, as (before, after), with
+            ``before`` None for a new record; called under the ledger's lock, so the
+            changes of one order arrive in the order they were written. It must not
+            block (the service's event bus only queues); what it raises is logged.
     """
 
-    def __init__(self, store: ExecutionStore, *, buffer: int, owner: str = "") -> None:
+    def __init__(
+        self,
+        store: ExecutionStore,
+        *,
+        buffer: int,
+        owner: str = "",
+        on_change: Callable[[LocalOrder | None, LocalOrder], None] | None = None,
+    ) -> None:
         self.store = store
         self.owner = owner
+        self._on_change = on_change
         self._lock = threading.RLock()
         # local id -> (order, version), most recently used last.
         self._cache: OrderedDict[str, tuple[LocalOrder, int]] = OrderedDict()
@@ -159,6 +171,7 @@ class Ledger:
                     return self._refused(order, _taken(order, event_kind, error.message))
                 if written is not None:
                     self._remember(updated, written)
+                    self._changed(order, updated)
                     return Applied(updated, accepted=True)
                 self.conflicts += 1
                 fresh = True  # another writer got there first: read its version, fold again
@@ -196,6 +209,7 @@ class Ledger:
             found = self.store.get_versioned(order.local_id)
             if found is not None:
                 self._remember(*found)
+            self._changed(None, order)
         return order
 
     def record_many(
@@ -209,6 +223,7 @@ class Ledger:
                     self._remember(order, 1)
                     if claim:
                         self._sending.add(order.local_id)
+                    self._changed(None, order)
         return list(orders)
 
     def adopt(self, order: LocalOrder, detail: str) -> LocalOrder | None:
@@ -219,7 +234,16 @@ class Ledger:
             found = self.store.get_versioned(order.local_id)
             if found is not None:
                 self._remember(*found)
+            self._changed(None, order)
         return order
+
+    def _changed(self, before: LocalOrder | None, after: LocalOrder) -> None:
+        if self._on_change is None:
+            return
+        try:
+            self._on_change(before, after)
+        except Exception:
+            log.exception("order %s: the change listener raised", after.local_id)
 
     # ------------------------------------------------------------------ send claims
 

@@ -216,6 +216,13 @@ class InMemoryExecutionStore:
 
         return [order for _, order in sorted(rows, key=key)]
 
+    def status_counts(self) -> dict[str, int]:
+        """How many orders are in each status (``krakked status``)."""
+        counts: dict[str, int] = {}
+        for _, order in self._all_orders():
+            counts[order.status.value] = counts.get(order.status.value, 0) + 1
+        return counts
+
     def recent_orders(self, limit: int = 50) -> list[LocalOrder]:
         """The ``limit`` most recently created orders, newest first."""
         check_limit(limit)

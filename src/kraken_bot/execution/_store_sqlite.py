@@ -378,6 +378,13 @@ class SQLiteExecutionStore:
         """A plan's orders in action order (orders without one last), then creation time."""
         return self._orders("reading a plan's orders", PLAN_ORDERS, (plan_id,))
 
+    def status_counts(self) -> dict[str, int]:
+        """How many orders are in each status (``krakked status``)."""
+        rows = self._rows(
+            "counting orders", "SELECT status, COUNT(*) FROM execution_orders GROUP BY status", ()
+        )
+        return {str(status): int(str(count)) for status, count in rows}
+
     def recent_orders(self, limit: int = 50) -> list[LocalOrder]:
         """The ``limit`` most recently created orders, newest first."""
         check_limit(limit)

@@ -88,13 +88,15 @@ class Supervisor:
         clock: Clock,
         settings: SupervisionSettings,
         publish: Callable[[Sequence[ServiceEvent]], None],
+        started_at: datetime | None = None,
     ) -> None:
         self._ops = ops
         self._clock = clock
         self._settings = settings
         self._publish = publish
         self._running = threading.Lock()
-        self.last_reconcile_at: datetime | None = None
+        self.last_reconcile_at: datetime | None = started_at
+        """When the last scheduled pass ran (the start's own pass counts as one)."""
         self.last_reconcile: ReconcileReport | None = None
         self._last_pressure: datetime | None = None
         self._handled: set[str] = set()  # unfilled orders already acted on

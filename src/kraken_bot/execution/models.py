@@ -40,6 +40,13 @@ class ExecutionMode(StrEnum):
     DRY_RUN = "dry_run"
 
 
+class UnfilledAction(StrEnum):
+    """What the always-on service does with an order still open after the unfilled timeout."""
+
+    CANCEL = "cancel"
+    REPRICE = "reprice"
+
+
 class Side(StrEnum):
     """Order side."""
 

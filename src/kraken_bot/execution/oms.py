@@ -40,6 +40,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import timedelta
+from decimal import Decimal
 from types import TracebackType
 from typing import TYPE_CHECKING, Self, TypeVar
 
@@ -47,6 +48,7 @@ from returns.pipeline import is_successful
 
 from kraken_bot.clock import Clock, SystemClock
 from kraken_bot.config import AppConfig, ConfigError
+from kraken_bot.execution._bus import Callback, EventBus, EventStream, Subscription
 from kraken_bot.execution._claims import AccountLease, ClaimRegistry
 from kraken_bot.execution._exchange_time import ExchangeClock
 from kraken_bot.execution._ledger import Ledger
@@ -54,7 +56,9 @@ from kraken_bot.execution._plan_run import PlanRunner
 from kraken_bot.execution._reconcile import Reconciler, ReconcileReport
 from kraken_bot.execution._retry import retry_transient
 from kraken_bot.execution._submit import SendStats, Submitter
+from kraken_bot.execution._supervisor import SupervisionSettings, Supervisor
 from kraken_bot.execution.adapter import KrakenExecutionAdapter, TradingClient
+from kraken_bot.execution.events import HealthEvent, HealthKind, ServiceEvent, order_updates
 from kraken_bot.execution.exceptions import (
     CancelFailedError,
     ClockOffsetError,
@@ -82,7 +86,7 @@ from kraken_bot.execution.store import ExecutionStore, SQLiteExecutionStore
 from kraken_bot.kraken.errors import KrakenAPIError, OrderRejectedError, is_not_open
 from kraken_bot.kraken.nonce import key_fingerprint, state_dir_for
 from kraken_bot.market.api import MarketData
-from kraken_bot.strategy.plan import ExecutionPlan, validate_plan
+from kraken_bot.strategy.plan import ActionType, ExecutionPlan, RiskAdjustedAction, validate_plan
 
 if TYPE_CHECKING:
     from requests.adapters import BaseAdapter
@@ -161,6 +165,10 @@ class ExecutionService:
         """The account's live-trading lease (held by a live, non-observer service)."""
         self.stats = SendStats()
         self.last_reconcile: ReconcileReport | None = None
+        self._bus = EventBus()
+        self._supervisor: Supervisor | None = None
+        self._supervising = threading.Event()
+        self._supervise_thread: threading.Thread | None = None
 
     @classmethod
     def from_config(
@@ -221,7 +229,12 @@ class ExecutionService:
         if self._trades_live:
             self.lease.acquire(now=self._clock.now())
         self._claims.register(self.owner_id)
-        ledger = Ledger(store, buffer=self._exec.recent_executions_buffer, owner=self.owner_id)
+        ledger = Ledger(
+            store,
+            buffer=self._exec.recent_executions_buffer,
+            owner=self.owner_id,
+            on_change=self._order_changed,
+        )
         ledger.load()
         self._ledger = ledger
         self._build_workers(ledger)
@@ -242,9 +255,137 @@ class ExecutionService:
                 background=self._background,
                 arm_retries=self._exec.max_retries,
                 arm_backoff_seconds=self._exec.retry_backoff_seconds,
+                on_event=self._health,
             )
             dead_man.start()  # a live service without its switch must not trade
             self._dead_man = dead_man
+        self._start_supervision()
+
+    # ------------------------------------------------------------------ always on
+
+    def _start_supervision(self) -> None:
+        """Scheduled reconciliation and the unfilled-order policy (paper and live).
+
+        Observers (one-shot commands beside a running bot) do not supervise: the
+        bot does. With a background scheduler a thread runs `supervise` every
+        second; otherwise (virtual time) the caller does.
+        """
+        if self._reconciler is None or self._observer:
+            return
+        every = self._exec.reconcile_every_seconds
+        timeout = self._exec.unfilled_timeout_seconds
+        self._supervisor = Supervisor(
+            _ServiceOps(self),
+            clock=self._clock,
+            settings=SupervisionSettings(
+                reconcile_every=timedelta(seconds=every) if every is not None else None,
+                unfilled_timeout=timedelta(seconds=timeout) if timeout is not None else None,
+                unfilled_action=self._exec.unfilled_action,
+            ),
+            publish=self._bus.publish,
+            started_at=self._clock.now(),
+        )
+        if self._background:
+            self._supervising.clear()
+            thread = threading.Thread(target=self._supervise_loop, name="supervisor", daemon=True)
+            self._supervise_thread = thread
+            thread.start()
+
+    def _supervise_loop(self) -> None:
+        while not self._supervising.wait(1.0):
+            try:
+                self.supervise()
+            except Exception:  # the loop outlives any one failure; the tick reports it
+                log.exception("supervision tick failed")
+
+    def _stop_supervision(self) -> None:
+        self._supervising.set()
+        thread = self._supervise_thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=60)
+        self._supervise_thread = None
+        self._supervisor = None
+
+    def supervise(self) -> None:
+        """Do the always-on work that is due: the dead-man switch and the clock (`tick`),
+        a scheduled reconciliation, the unfilled-order policy.
+
+        A background thread calls it every second; with ``background_scheduler=False``
+        (virtual time) the caller does, as `krakked run` and the simulator do.
+        """
+        self.tick()
+        supervisor = self._supervisor
+        if supervisor is not None and not self._closed:
+            supervisor.tick()
+
+    @property
+    def supervisor(self) -> Supervisor | None:
+        """The always-on supervisor (None in dry run, for observers, or when closed)."""
+        return self._supervisor
+
+    def subscribe(self, callback: Callback, *, name: str = "event-subscriber") -> Subscription:
+        """Call ``callback`` with every event from now on: `OrderUpdate` for each order
+        state change this service records, `HealthEvent` for the service itself.
+
+        The callback runs in a thread of its own: a slow one delays only itself, one
+        that raises is logged and keeps receiving. Delivery is at least once, in
+        order, each event numbered (``seq``) so a repeat can be skipped. ``close()``
+        the subscription to stop.
+        """
+        return self._bus.subscribe(callback, name=name)
+
+    def events(self) -> EventStream:
+        """An iterator over every event from now on (see `subscribe`); it ends when the
+        service closes, or when the stream is closed. ``get(timeout)`` reads one."""
+        return self._bus.stream()
+
+    def _order_changed(self, before: LocalOrder | None, after: LocalOrder) -> None:
+        updates = order_updates(before, after)
+        if updates:
+            self._bus.publish(updates)
+
+    def _health(self, kind: HealthKind, message: str, details: dict[str, str]) -> None:
+        from pyrsistent import pmap  # noqa: PLC0415 - only health events need it
+
+        event: ServiceEvent = HealthEvent(
+            kind=kind, message=message, at=self._clock.now(), details=pmap(details)
+        )
+        self._bus.publish([event])
+
+    def reprice(self, order: LocalOrder) -> ExecutionResult | None:
+        """Cancel ``order`` and send what remains of it again at a fresh price.
+
+        The new order is the plan ``{plan_id}:reprice:{local_id}`` (one action for
+        the remaining volume, same strategy and userref), so a repeat is refused by
+        the plan's id like any plan. Nothing is sent when the cancel is not
+        confirmed, or nothing remains.
+        """
+        final = self.cancel_order(order.local_id)
+        if final.is_live:
+            log.warning(
+                "order %s: not repriced: its cancel is not confirmed yet (%s)",
+                final.local_id,
+                final.status.value,
+            )
+            return None
+        remaining = final.requested_base_size - final.cumulative_base_filled
+        if remaining <= 0 or final.status is OrderStatus.FILLED:
+            return None
+        buying = final.side.value == "buy"
+        action = RiskAdjustedAction(
+            pair=final.pair,
+            strategy_id=final.strategy_id,
+            action_type=ActionType.INCREASE if buying else ActionType.REDUCE,
+            current_base_size=Decimal(0) if buying else remaining,
+            target_base_size=remaining if buying else Decimal(0),
+            userref=final.userref,
+        )
+        plan = ExecutionPlan(
+            plan_id=f"{final.plan_id or 'adopted'}:reprice:{final.local_id}",
+            created_at=self._clock.now(),
+            actions=(action,),
+        )
+        return self.execute_plan(plan)
 
     @property
     def _trades_live(self) -> bool:
@@ -348,11 +489,15 @@ class ExecutionService:
         """Stop the dead-man switch refresher, disarm it, close what the service opened."""
         if self._closed:
             return
+        self._stop_supervision()
         self._closed = True
         if self._dead_man is not None:
             self._dead_man.stop(disarm=True)
             self._dead_man = None
+        if self._ledger is not None:
+            self._health(HealthKind.STOPPED, "the execution service stopped", {})
         self._release_resources()
+        self._bus.close()
 
     def abandon(self) -> None:
         """Drop the service as a killed process would: no exchange call, no disarming.
@@ -363,11 +508,13 @@ class ExecutionService:
         """
         if self._closed:
             return
+        self._stop_supervision()
         self._closed = True
         if self._dead_man is not None:
             self._dead_man.stop(disarm=False)
             self._dead_man = None
         self._release_resources()
+        self._bus.close()
 
     def _release_resources(self) -> None:
         self._claims.release(self.owner_id)
@@ -723,6 +870,36 @@ class ExecutionService:
                     self._send_cancel(order)
                 except KrakenAPIError as error:
                     log.warning("order %s: requested cancel failed: %s", order.local_id, error)
+
+
+class _ServiceOps:
+    """What the supervisor may do, through the service's own public operations."""
+
+    def __init__(self, service: ExecutionService) -> None:
+        self._service = service
+
+    def reconcile(self) -> ReconcileReport:
+        every = self._service.config.execution.reconcile_every_seconds or 60.0
+        # A scheduled pass reads ClosedOrders only as far back as a few periods (orders
+        # in doubt still widen it to their first send): the full day at start is enough.
+        look_back = timedelta(seconds=max(10 * every, 900.0))
+        return self._service.refresh_from_exchange(look_back=look_back)
+
+    def cached_live_orders(self) -> Sequence[LocalOrder]:
+        ledger = self._service._ledger  # noqa: SLF001 - the service's own helper
+        return ledger.cached_live() if ledger is not None else ()
+
+    def cancel(self, local_id: str) -> None:
+        self._service.cancel_order(local_id)
+
+    def reprice(self, order: LocalOrder, remaining: Decimal) -> None:  # noqa: ARG002
+        self._service.reprice(order)
+
+    def rest_counter(self) -> tuple[float, float]:
+        limiter = getattr(self._service._client, "limiter", None)  # noqa: SLF001
+        if limiter is None or not limiter.enabled:
+            return 0.0, 0.0
+        return float(limiter.rest_level()), float(limiter.rest_maximum)
 
 
 def _server_time_of(client: object) -> Callable[[], int] | None:

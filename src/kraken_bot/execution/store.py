@@ -168,6 +168,10 @@ class ExecutionStore(Protocol):
         """An order's audit trail, oldest first."""
         ...
 
+    def status_counts(self) -> dict[str, int]:
+        """How many orders are in each status (``krakked status``)."""
+        ...
+
     def close(self) -> None:
         """Release the store; later calls raise `StoreError`. Closing twice is fine."""
         ...

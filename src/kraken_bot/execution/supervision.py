@@ -31,10 +31,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from enum import StrEnum
 from typing import Final
 
-from kraken_bot.execution.models import OPEN_STATUSES, LocalOrder, OrderStatus
+from kraken_bot.execution.models import OPEN_STATUSES, LocalOrder, OrderStatus, UnfilledAction
 
 __all__ = [
     "CancelUnfilled",
@@ -47,13 +46,6 @@ __all__ = [
 ]
 
 _WORKING: Final = OPEN_STATUSES | {OrderStatus.SUBMITTED}
-
-
-class UnfilledAction(StrEnum):
-    """What happens to an order still open after the unfilled timeout."""
-
-    CANCEL = "cancel"
-    REPRICE = "reprice"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -89,6 +89,11 @@ class RateLimiter:
         with self._lock:
             return self._state
 
+    @property
+    def rest_maximum(self) -> float:
+        """The REST counter's maximum (0 when disabled)."""
+        return self._limits.rest.maximum if self._limits is not None else 0.0
+
     def rest_level(self) -> float:
         """The REST counter's level now (0 when disabled)."""
         if self._limits is None:

@@ -404,4 +404,5 @@ def test_every_field_has_exactly_one_rule_and_one_constructor_parameter():
 def test_the_dead_man_refresh_period_is_the_setting_or_derived_from_the_timeout():
     assert ExecutionConfig(dead_man_refresh_seconds=30).dead_man_refresh_period == 30.0
     assert ExecutionConfig(dead_man_switch_seconds=60).dead_man_refresh_period == 20.0
-    assert ExecutionConfig().dead_man_refresh_period == 120.0
+    assert ExecutionConfig().dead_man_refresh_period == 20.0  # Kraken: 60 s, every 15-30 s
+    assert ExecutionConfig(dead_man_switch_seconds=600).dead_man_refresh_period == 120.0
