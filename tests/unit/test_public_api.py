@@ -72,6 +72,7 @@ EXPECTED = [
     "OrderRejectedError",
     "PlanValidationError",
     "RateLimitError",
+    "RunRefusedError",
     "ServiceUnavailableError",
     "SigningKeyError",
     "StoreError",

@@ -10,14 +10,15 @@ an exit code (``errors``); output is rich for people and JSON for scripts
 from __future__ import annotations
 
 from importlib import metadata
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from kraken_bot.cli import execute_commands, inspect_commands
+from kraken_bot.cli import execute_commands, inspect_commands, run_commands
 from kraken_bot.cli.config_commands import config_app
 from kraken_bot.cli.errors import settings
-from kraken_bot.cli.logs import configure_logging, detach_logging
+from kraken_bot.cli.logs import LogFormat, configure_logging, detach_logging
 from kraken_bot.cli.sim_commands import sim_app
 
 __all__ = ["app", "main", "package_version"]
@@ -63,6 +64,21 @@ def global_options(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show the layer's log (INFO) on stderr.")
     ] = False,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(
+            "--log-format",
+            help="Log lines as text (UTC time, level, logger, message) or JSON (one object"
+            " per line).",
+            case_sensitive=False,
+        ),
+    ] = LogFormat.TEXT,
+    log_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--log-file", help="Append the log to this file instead of stderr.", dir_okay=False
+        ),
+    ] = None,
 ) -> None:
     """Krakked: execution and order management for the Kraken spot exchange.
 
@@ -70,12 +86,14 @@ def global_options(
     """
     settings.debug = debug
     settings.verbose = verbose or debug
-    configure_logging(verbose=verbose, debug=debug)
+    configure_logging(verbose=verbose, debug=debug, log_format=log_format, log_file=log_file)
     ctx.call_on_close(detach_logging)
 
 
 app.add_typer(sim_app, name="sim")
 app.command("run-once")(execute_commands.run_once)
+app.command("run")(run_commands.run)
+app.command("status")(run_commands.status)
 app.command("execute")(execute_commands.execute)
 app.command("orders")(inspect_commands.orders)
 app.command("executions")(inspect_commands.executions)

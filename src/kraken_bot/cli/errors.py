@@ -33,6 +33,7 @@ from kraken_bot.execution.exceptions import (
     NetworkError,
     NonceError,
     PlanValidationError,
+    RunRefusedError,
     ServiceUnavailableError,
     StoreError,
     UnknownOrderError,
@@ -80,6 +81,7 @@ def _network_hint(exc: BaseException) -> str:
 _Kinds = type[BaseException] | tuple[type[BaseException], ...]
 # First match wins: a subclass comes before its base.
 _CLASSES: tuple[tuple[_Kinds, ExitCode, Callable[[BaseException], str]], ...] = (
+    (RunRefusedError, ExitCode.IN_USE, lambda e: f"not started: {e}"),
     (LiveTradingRefusedError, ExitCode.LIVE_REFUSED, lambda e: f"live trading refused: {e}"),
     (ConfigValidationError, ExitCode.USAGE, lambda e: f"bad config: {e}"),
     (PlanValidationError, ExitCode.USAGE, lambda e: f"bad plan: {e}"),

@@ -16,5 +16,6 @@ class ExitCode(IntEnum):
     CREDENTIALS = 5  # API key/secret missing, or refused by Kraken
     LIVE_REFUSED = 6  # live mode asked for without all three opt-ins
     NOT_FOUND = 7  # no order with that id
+    IN_USE = 8  # another `krakked run` runs on this account (named by pid)
     INTERNAL = 70  # a bug: please report it with the output of --debug
     INTERRUPTED = 130  # stopped with Ctrl-C

@@ -81,6 +81,11 @@ class KrakenExecutionAdapter:
         self._config = config
 
     @property
+    def client(self) -> TradingClient:
+        """The REST client this adapter calls (for call observers and rate-limit figures)."""
+        return self._client
+
+    @property
     def validating(self) -> bool:
         """True unless every live opt-in is set: AddOrder then carries ``validate=true``."""
         return not self._config.sends_live_orders

@@ -41,6 +41,9 @@ them all::
     |                                  (``cancel_order``, ``cancel_all``); the order is
     |                                  flagged for reconciling
     +-- NotInitializedError            the service was used after ``close()``
+    +-- RunRefusedError                `krakked run` cannot start: another one runs on
+    |                                  the API key (names its pid), or the plan inbox
+    |                                  is not a usable directory
     +-- KrakenAPIError                 a Kraken call failed (`kraken_bot.kraken.errors`
     |   |                              classifies Kraken's error strings); any method
     |   |                              that talks to Kraken may raise it
@@ -100,6 +103,7 @@ __all__ = [
     "OrderRejectedError",
     "PlanValidationError",
     "RateLimitError",
+    "RunRefusedError",
     "ServiceUnavailableError",
     "StoreError",
     "TxidTakenError",
@@ -229,3 +233,7 @@ class CancelFailedError(ExecutionError):
 
 class NotInitializedError(ExecutionError):
     """The service was used after `close()`; create a new one."""
+
+
+class RunRefusedError(ExecutionError):
+    """`krakked run` cannot start: another one runs on this account, or the inbox is unusable."""

@@ -38,7 +38,7 @@ import json
 import logging
 import math
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
@@ -213,6 +213,9 @@ class KrakenRESTClient:
         self._timeout = (connect_timeout, read_timeout)
         self._public_headers = {"User-Agent": user_agent, "Accept": "application/json"}
         self._send_lock = threading.Lock()
+        self.call_observers: list[Callable[[str, float, str | None], None]] = []
+        """Told of every answered call: (endpoint, seconds, error class value or None);
+        metrics subscribe here. An observer must be quick and must not raise."""
 
     @classmethod
     def from_config(
@@ -404,13 +407,22 @@ class KrakenRESTClient:
             payload = None  # not JSON (or absurdly nested): unwrap_envelope reports it
         unwrapped = unwrap_envelope(payload, endpoint=endpoint, http_status=response.status)
         if is_successful(unwrapped):
-            if _LOG.isEnabledFor(logging.DEBUG):
-                elapsed = (self._clock.monotonic() - started) * 1000
-                _LOG.debug("%s: ok in %.1f ms", endpoint, elapsed)
+            if _LOG.isEnabledFor(logging.DEBUG) or self.call_observers:
+                elapsed = self._clock.monotonic() - started
+                _LOG.debug("%s: ok in %.1f ms", endpoint, elapsed * 1000)
+                self._observe(endpoint, elapsed, None)
             return unwrapped.unwrap()
         error = unwrapped.failure()
+        self._observe(endpoint, self._clock.monotonic() - started, error.error_class.value)
         _LOG.debug("%s: %s (%s)", endpoint, error.message, error.error_class.value)
         raise error
+
+    def _observe(self, endpoint: str, seconds: float, error: str | None) -> None:
+        for observer in self.call_observers:
+            try:
+                observer(endpoint, seconds, error)
+            except Exception:
+                _LOG.exception("a call observer raised")
 
     def _note_result(self, method: str, wire: dict[str, str], result: object) -> None:
         """Tell the limiter what the reply changed (orders placed or cancelled)."""
