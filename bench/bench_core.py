@@ -41,9 +41,9 @@ from kraken_bot.execution.models import (
     Side,
 )
 from kraken_bot.execution.planner import PlanningContext, plan_orders
+from kraken_bot.kraken.pairs import PairUniverse, parse_asset_pairs
+from kraken_bot.kraken.prices import PriceQuote
 from kraken_bot.kraken.types import parse_order_info
-from kraken_bot.market.pairs import PairUniverse, parse_asset_pairs
-from kraken_bot.market.prices import PriceQuote
 from kraken_bot.strategy.plan import ActionType, ExecutionPlan, RiskAdjustedAction
 
 ROOT = Path(__file__).resolve().parent.parent

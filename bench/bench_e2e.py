@@ -66,7 +66,7 @@ from kraken_bot.execution.ids import SeededIds
 from kraken_bot.execution.models import ExecutionMode, ExecutionResult, LocalOrder
 from kraken_bot.execution.oms import ExecutionService
 from kraken_bot.execution.store import SQLiteExecutionStore
-from kraken_bot.kraken.region import Tier
+from kraken_bot.region import Tier
 from kraken_bot.secret import Secret
 from kraken_bot.strategy.plan import ActionType, ExecutionPlan, RiskAdjustedAction
 from kraken_sim import Exchange, SimTransport, VirtualClock, WallClock, load_scenario, serve

@@ -41,7 +41,7 @@ from kraken_bot.execution.events import OrderUpdate, OrderUpdateKind, ServiceEve
 from kraken_bot.execution.ids import SeededIds
 from kraken_bot.execution.models import ExecutionMode, LocalOrder, OrderStatus, OrderType, Side
 from kraken_bot.execution.oms import ExecutionService
-from kraken_bot.kraken.region import Tier
+from kraken_bot.region import Tier
 from kraken_bot.secret import Secret
 from kraken_bot.strategy.plan import ActionType, ExecutionPlan, RiskAdjustedAction
 from kraken_sim import Exchange, SimTransport, VirtualClock, WallClock, load_scenario, serve

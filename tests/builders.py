@@ -47,10 +47,10 @@ from kraken_bot.execution.models import (
     Withdrawn,
 )
 from kraken_bot.execution.planner import PlanningContext
-from kraken_bot.kraken.region import US_CA
+from kraken_bot.kraken.pairs import PairMetadata, PairUniverse, parse_asset_pairs
+from kraken_bot.kraken.prices import PriceQuote
 from kraken_bot.kraken.types import KrakenOrderStatus, OrderInfo, to_json_text
-from kraken_bot.market.pairs import PairMetadata, PairUniverse, parse_asset_pairs
-from kraken_bot.market.prices import PriceQuote
+from kraken_bot.region import US_CA
 from kraken_bot.strategy.plan import ActionType, ExecutionPlan, RiskAdjustedAction
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)

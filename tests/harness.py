@@ -23,7 +23,7 @@ from kraken_bot.execution.exceptions import ClockOffsetError
 from kraken_bot.execution.ids import SeededIds
 from kraken_bot.execution.models import ExecutionMode
 from kraken_bot.execution.oms import ExecutionService
-from kraken_bot.kraken.region import Tier
+from kraken_bot.region import Tier
 from kraken_bot.secret import Secret
 from kraken_bot.strategy.plan import ActionType, ExecutionPlan, RiskAdjustedAction
 from kraken_sim import Exchange, FaultPlan, Quirks, SimTransport, VirtualClock, load_scenario

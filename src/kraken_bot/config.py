@@ -46,10 +46,11 @@ from pyrsistent.typing import PMap
 from returns.result import Failure, Result, Success
 
 from kraken_bot import _config_rules as rules
+from kraken_bot._enums import ExecutionMode, OrderType, TimeInForce, UnfilledAction
+from kraken_bot._errors import ConfigValidationError, LiveTradingRefusedError
+from kraken_bot._problems import ConfigProblem
 from kraken_bot._show import show
-from kraken_bot.execution.exceptions import ConfigValidationError, LiveTradingRefusedError
-from kraken_bot.execution.models import ExecutionMode, OrderType, TimeInForce, UnfilledAction
-from kraken_bot.kraken.region import REGIONS, US_CA, RegionProfile, Tier
+from kraken_bot.region import REGIONS, US_CA, RegionProfile, Tier
 from kraken_bot.secret import Secret
 
 DEFAULT_BASE_URL: Final = "https://api.kraken.com"
@@ -460,22 +461,6 @@ class AppConfig:
     def database_path(self) -> str:
         """The SQLite file this configuration's mode uses (`StorageConfig.path_for`)."""
         return self.storage.path_for(self.execution.mode)
-
-
-@dataclass(frozen=True, slots=True)
-class ConfigProblem:
-    """One problem, at a dotted key path.
-
-    ``refuses_live`` marks the live opt-in problem: a source with one is refused
-    with `LiveTradingRefusedError`, whatever else is wrong with it.
-    """
-
-    path: str
-    message: str
-    refuses_live: bool = False
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
 
 
 @dataclass(frozen=True, slots=True)

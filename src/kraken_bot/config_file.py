@@ -17,8 +17,8 @@ from pathlib import Path
 import yaml
 from returns.pipeline import is_successful
 
+from kraken_bot._errors import ConfigValidationError, LiveTradingRefusedError
 from kraken_bot.config import AppConfig, parse_app_config
-from kraken_bot.execution.exceptions import ConfigValidationError, LiveTradingRefusedError
 from kraken_bot.secret import Secret
 
 DEFAULT_CONFIG_NAME = "config.yaml"

@@ -56,8 +56,8 @@ from kraken_bot.execution.models import (
 )
 from kraken_bot.execution.planner import PlanningContext, plan_orders
 from kraken_bot.execution.router import has_limit_price, limit_price, price_cap
+from kraken_bot.kraken.pairs import PairMetadata, PairUniverse
 from kraken_bot.kraken.types import KrakenOrderStatus
-from kraken_bot.market.pairs import PairMetadata, PairUniverse
 from kraken_bot.strategy.plan import ActionType, ExecutionPlan, RiskAdjustedAction
 
 PAIRS = sorted(MIDS)

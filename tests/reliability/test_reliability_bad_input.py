@@ -71,8 +71,8 @@ from kraken_bot.execution.oms import ExecutionService
 from kraken_bot.kraken import types as kraken_types
 from kraken_bot.kraken.client import KrakenRESTClient
 from kraken_bot.kraken.orders import AddOrderRequest
-from kraken_bot.market.pairs import PAIR_EXAMPLE, PairUniverse, parse_asset_pairs
-from kraken_bot.market.prices import parse_ticker
+from kraken_bot.kraken.pairs import PAIR_EXAMPLE, PairUniverse, parse_asset_pairs
+from kraken_bot.kraken.prices import parse_ticker
 from kraken_bot.strategy.plan import (
     ExecutionPlan,
     parse_plan,

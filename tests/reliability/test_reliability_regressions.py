@@ -142,3 +142,46 @@ def test_an_order_lost_on_its_way_is_not_matched_to_an_identical_earlier_order(t
     assert step_violations(restarted.store, stack.exchange, stack.key) == []
     assert settled_violations(restarted.store, stack.exchange, stack.key) == []
     stack.close()
+
+
+def test_a_follow_up_cancel_that_fails_is_reported_by_reconciliation_not_raised(tmp_path):
+    """Found by the chaos campaign: a cancel asked for before the order's txid was known is
+    sent by the next reconciliation; when Kraken refuses it (here: the nonce, as when another
+    program uses the key), `refresh_from_exchange` raised `CancelFailedError` instead of
+    reporting it. It is now an error of the report, and the next pass sends it again."""
+    from tests.harness import sim_stack  # noqa: PLC0415
+
+    from kraken_sim import ScheduledFault  # noqa: PLC0415
+
+    hide = FaultPlan(
+        schedule=(
+            ScheduledFault(
+                endpoint="AddOrder", calls=(1,), kind="absent_from_open_orders", seconds=60.0
+            ),
+        )
+    )
+    stack = sim_stack(tmp_path, faults=hide, execution=live_config(max_slippage_bps=Decimal(0)))
+    service = stack.service()
+    assert stack.transport is not None
+    stack.transport.lose["AddOrder"] = 1
+    (order,) = service.execute_plan(plan("follow", action("XBTUSD", "0", "5"))).orders
+    assert order.kraken_order_id is None  # its answer was lost and it is not listed yet
+    refuse = FaultPlan(
+        rules=(
+            FaultRule(
+                endpoints=("CancelOrder",), kind="invalid_nonce", probability=1.0, phase="before"
+            ),
+        )
+    )
+    stack.exchange.set_faults(refuse)
+    with pytest.raises(Exception, match="Invalid nonce"):
+        service.cancel_order(order.local_id)
+    stack.clock.sleep(120)  # now listed: the reconciliation links it and follows the cancel up
+    report = service.refresh_from_exchange()
+    assert report.ok is False
+    assert any("CancelOrder" in error and order.local_id in error for error in report.errors)
+    assert service.get_order(order.local_id).kraken_order_id is not None
+    stack.exchange.set_faults("none")
+    assert service.refresh_from_exchange().ok
+    assert service.get_order(order.local_id).status is OrderStatus.CANCELED
+    stack.close()

@@ -30,7 +30,7 @@ from kraken_bot.execution.models import (
     TimeInForce,
 )
 from kraken_bot.execution.planner import plan_orders, usd_rate, usd_value
-from kraken_bot.kraken.region import RegionProfile
+from kraken_bot.region import RegionProfile
 from kraken_bot.strategy.plan import ActionType
 
 R = SkipReason

@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from kraken_bot.market.pairs import PairMetadata
+from kraken_bot.kraken.pairs import PairMetadata
 from kraken_bot.simulation.records import PlanShortfall, SimulationOutcome
 from kraken_sim import Trade
 

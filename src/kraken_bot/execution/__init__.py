@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from kraken_bot._errors import CredentialsError, ExecutionError
+    from kraken_bot._problems import ConfigProblem, PlanProblem
     from kraken_bot.config import (
         AppConfig,
-        ConfigProblem,
         ExecutionConfig,
         KrakenConfig,
         StorageConfig,
@@ -86,15 +86,14 @@ if TYPE_CHECKING:
     from kraken_bot.strategy.plan import (
         ActionType,
         ExecutionPlan,
-        PlanProblem,
         RiskAdjustedAction,
     )
 
 _HOMES: dict[str, tuple[str, ...]] = {
     "kraken_bot._errors": ("CredentialsError", "ExecutionError"),
+    "kraken_bot._problems": ("ConfigProblem", "PlanProblem"),
     "kraken_bot.config": (
         "AppConfig",
-        "ConfigProblem",
         "ExecutionConfig",
         "KrakenConfig",
         "StorageConfig",
@@ -147,7 +146,6 @@ _HOMES: dict[str, tuple[str, ...]] = {
     "kraken_bot.strategy.plan": (
         "ActionType",
         "ExecutionPlan",
-        "PlanProblem",
         "RiskAdjustedAction",
     ),
 }

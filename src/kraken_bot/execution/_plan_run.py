@@ -48,9 +48,9 @@ from kraken_bot.execution.models import (
 from kraken_bot.execution.planner import PlanningContext, plan_orders
 from kraken_bot.execution.scheduler import run_bounded
 from kraken_bot.kraken.errors import KrakenAPIError
+from kraken_bot.kraken.pairs import PairUniverse
+from kraken_bot.kraken.prices import PriceQuote
 from kraken_bot.market.api import MarketData, UnknownPairError
-from kraken_bot.market.pairs import PairUniverse
-from kraken_bot.market.prices import PriceQuote
 from kraken_bot.strategy.plan import ExecutionPlan
 
 log = logging.getLogger("kraken_bot.execution")

@@ -20,8 +20,8 @@ from returns.result import Result
 
 from kraken_bot.config import ExecutionConfig
 from kraken_bot.execution.models import LIVE_STATUSES, LocalOrder, OrderIntent, Side
-from kraken_bot.kraken.region import RegionProfile
-from kraken_bot.market.pairs import PairMetadata, PairUniverse, UnknownPair
+from kraken_bot.kraken.pairs import PairMetadata, PairUniverse, UnknownPair
+from kraken_bot.region import RegionProfile
 
 ZERO: Final = Decimal(0)
 

@@ -25,7 +25,7 @@ from kraken_bot.execution.router import (
     has_limit_price,
     limit_price,
 )
-from kraken_bot.market.pairs import PairMetadata
+from kraken_bot.kraken.pairs import PairMetadata
 
 _CENT: Final = Decimal("0.01")
 _WIDE: Final = Context(prec=60)

@@ -20,7 +20,7 @@ from kraken_bot.config import ExecutionConfig
 from kraken_bot.execution._planner_env import Env, Running, Working
 from kraken_bot.execution.models import ActionSkip, OrderType, Side, SkipReason
 from kraken_bot.execution.router import truncate_volume
-from kraken_bot.market.pairs import PairMetadata
+from kraken_bot.kraken.pairs import PairMetadata
 from kraken_bot.strategy.plan import ActionType, RiskAdjustedAction
 
 

@@ -47,8 +47,8 @@ from kraken_bot.execution.reconciliation import (
     is_local_id,
 )
 from kraken_bot.kraken.errors import AuthError, KrakenAPIError
+from kraken_bot.kraken.pairs import PairUniverse
 from kraken_bot.kraken.types import OrderInfo
-from kraken_bot.market.pairs import PairUniverse
 
 log = logging.getLogger("kraken_bot.execution")
 

@@ -49,6 +49,7 @@ from pyrsistent import pmap
 from pyrsistent.typing import PMap
 from returns.result import Failure, Result, Success
 
+from kraken_bot._problems import CodecProblem, listing
 from kraken_bot._show import show
 from kraken_bot.execution.models import (
     ActionSkip,
@@ -75,17 +76,6 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
-class CodecProblem:
-    """One problem at a path inside the decoded value (``orders[2].status``)."""
-
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
-
-
-@dataclass(frozen=True, slots=True)
 class CodecError:
     """Every problem found while decoding one record."""
 
@@ -93,10 +83,7 @@ class CodecError:
     problems: tuple[CodecProblem, ...]
 
     def __str__(self) -> str:
-        count = len(self.problems)
-        lines = [f"cannot decode {self.what}: {count} problem{'s' if count != 1 else ''}"]
-        lines += [f"  {p}" for p in self.problems]
-        return "\n".join(lines)
+        return listing(f"cannot decode {self.what}", self.problems)
 
 
 # ---------------------------------------------------------------- scalars

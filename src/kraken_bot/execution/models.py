@@ -28,45 +28,42 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Final
 
+from kraken_bot._enums import ExecutionMode, OrderType, Side, TimeInForce, UnfilledAction
 from kraken_bot.execution._frozendict import FrozenDict
 from kraken_bot.kraken.types import OrderInfo
 
-
-class ExecutionMode(StrEnum):
-    """How orders are executed: see the contract, section 7."""
-
-    LIVE = "live"
-    PAPER = "paper"
-    DRY_RUN = "dry_run"
-
-
-class UnfilledAction(StrEnum):
-    """What the always-on service does with an order still open after the unfilled timeout."""
-
-    CANCEL = "cancel"
-    REPRICE = "reprice"
-
-
-class Side(StrEnum):
-    """Order side."""
-
-    BUY = "buy"
-    SELL = "sell"
-
-
-class OrderType(StrEnum):
-    """Order types this layer places."""
-
-    MARKET = "market"
-    LIMIT = "limit"
-
-
-class TimeInForce(StrEnum):
-    """Kraken's ``timeinforce`` values."""
-
-    GTC = "GTC"
-    IOC = "IOC"
-    GTD = "GTD"
+__all__ = [
+    "BENIGN_SKIPS",
+    "LIVE_STATUSES",
+    "OPEN_STATUSES",
+    "TERMINAL_STATUSES",
+    "TRACKED_STATUSES",
+    "Acknowledged",
+    "ActionSkip",
+    "CancelConfirmed",
+    "CancelRequested",
+    "ExecutionMode",
+    "ExecutionResult",
+    "GaveUp",
+    "LocalOrder",
+    "NotFoundOnExchange",
+    "Observed",
+    "OrderEvent",
+    "OrderIntent",
+    "OrderStatus",
+    "OrderType",
+    "Rejected",
+    "SendAttempted",
+    "SendFailed",
+    "SendUnconfirmed",
+    "Side",
+    "Simulated",
+    "SkipReason",
+    "TimeInForce",
+    "UnfilledAction",
+    "Validated",
+    "Withdrawn",
+]
 
 
 class OrderStatus(StrEnum):

@@ -853,23 +853,28 @@ class ExecutionService:
             report = self._reconciler.reconcile(look_back=look_back)
             self._synced = self._synced or report.ok
             if self._mode is ExecutionMode.LIVE and self._submitter is not None:
-                self._follow_up_cancels(ledger)
+                report.errors.extend(self._follow_up_cancels(ledger))
         self.last_reconcile = report
         return report
 
-    def _follow_up_cancels(self, ledger: Ledger) -> None:
+    def _follow_up_cancels(self, ledger: Ledger) -> list[str]:
         """A cancel requested before the order's txid was known: send it now that it is.
 
-        (This process's own requests: another process follows up its own.)
+        (This process's own requests: another process follows up its own.) A cancel
+        that fails is reported in the reconciliation's errors and tried again on the
+        next pass; it never turns the reconciliation into an exception.
         """
+        errors: list[str] = []
         for order in ledger.cached_live():
             if order.cancel_requested_at is None or order.kraken_order_id is None:
                 continue
             if order.status in OPEN_STATUSES:
                 try:
                     self._send_cancel(order)
-                except KrakenAPIError as error:
+                except (KrakenAPIError, CancelFailedError) as error:
                     log.warning("order %s: requested cancel failed: %s", order.local_id, error)
+                    errors.append(f"CancelOrder for {order.local_id}: {error}")
+        return errors
 
 
 class _ServiceOps:

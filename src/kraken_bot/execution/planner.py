@@ -47,9 +47,9 @@ in `_planner_pricing`, and what they read or accumulate per plan in
 >>> from datetime import UTC, datetime
 >>> from decimal import Decimal
 >>> from kraken_bot.config import ExecutionConfig
->>> from kraken_bot.kraken.region import US_CA
->>> from kraken_bot.market.pairs import PAIR_EXAMPLE, PairUniverse
->>> from kraken_bot.market.prices import PriceQuote
+>>> from kraken_bot.region import US_CA
+>>> from kraken_bot.kraken.pairs import PAIR_EXAMPLE, PairUniverse
+>>> from kraken_bot.kraken.prices import PriceQuote
 >>> from kraken_bot.strategy.plan import ActionType, ExecutionPlan, RiskAdjustedAction
 >>> now = datetime(2026, 1, 1, tzinfo=UTC)
 >>> ctx = PlanningContext(universe=PairUniverse.of([PAIR_EXAMPLE]),
@@ -101,9 +101,9 @@ from kraken_bot.execution._planner_sizing import (
     resolve_pair,
 )
 from kraken_bot.execution.models import ActionSkip, LocalOrder, OrderIntent
-from kraken_bot.kraken.region import US_CA, RegionProfile
-from kraken_bot.market.pairs import PairMetadata, PairUniverse
-from kraken_bot.market.prices import PriceQuote
+from kraken_bot.kraken.pairs import PairMetadata, PairUniverse
+from kraken_bot.kraken.prices import PriceQuote
+from kraken_bot.region import US_CA, RegionProfile
 from kraken_bot.strategy.plan import ExecutionPlan
 
 __all__ = ["PlanningContext", "plan_orders", "usd_rate", "usd_value"]
@@ -149,7 +149,7 @@ def usd_rate(pair: PairMetadata, ctx: PlanningContext) -> Decimal | None:
 
     >>> from datetime import UTC, datetime
     >>> from kraken_bot.config import ExecutionConfig
-    >>> from kraken_bot.market.pairs import PAIR_EXAMPLE, PairUniverse
+    >>> from kraken_bot.kraken.pairs import PAIR_EXAMPLE, PairUniverse
     >>> ctx = PlanningContext(universe=PairUniverse.of([PAIR_EXAMPLE]), prices={},
     ...     config=ExecutionConfig(), now=datetime(2026, 1, 1, tzinfo=UTC))
     >>> usd_rate(PAIR_EXAMPLE, ctx)
@@ -166,7 +166,7 @@ def usd_value(amount_in_quote: Decimal, pair: PairMetadata, ctx: PlanningContext
 
     >>> from datetime import UTC, datetime
     >>> from kraken_bot.config import ExecutionConfig
-    >>> from kraken_bot.market.pairs import PAIR_EXAMPLE, PairUniverse
+    >>> from kraken_bot.kraken.pairs import PAIR_EXAMPLE, PairUniverse
     >>> ctx = PlanningContext(universe=PairUniverse.of([PAIR_EXAMPLE]), prices={},
     ...     config=ExecutionConfig(), now=datetime(2026, 1, 1, tzinfo=UTC))
     >>> usd_value(Decimal("12.5"), PAIR_EXAMPLE, ctx)
@@ -235,7 +235,7 @@ def plan_orders(
 
     >>> from datetime import UTC, datetime
     >>> from kraken_bot.config import ExecutionConfig
-    >>> from kraken_bot.market.pairs import PAIR_EXAMPLE, PairUniverse
+    >>> from kraken_bot.kraken.pairs import PAIR_EXAMPLE, PairUniverse
     >>> now = datetime(2026, 1, 1, tzinfo=UTC)
     >>> ctx = PlanningContext(universe=PairUniverse.of([PAIR_EXAMPLE]), prices={},
     ...     config=ExecutionConfig(), now=now)

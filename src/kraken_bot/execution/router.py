@@ -28,7 +28,7 @@ from typing import Final
 
 from kraken_bot.config import ExecutionConfig
 from kraken_bot.execution.models import OrderType, Side
-from kraken_bot.market.pairs import PairMetadata
+from kraken_bot.kraken.pairs import PairMetadata
 
 _WIDE: Final = Context(prec=60)
 _BPS: Final = Decimal(10_000)
@@ -75,7 +75,7 @@ def has_limit_price(side: Side, mid: Decimal, slippage_bps: Decimal, pair: PairM
     Sells always have one (any price above the cap will do); a buy has none
     only when its cap is below one tick.
 
-    >>> from kraken_bot.market.pairs import PAIR_EXAMPLE
+    >>> from kraken_bot.kraken.pairs import PAIR_EXAMPLE
     >>> has_limit_price(Side.BUY, Decimal("0.05"), Decimal(50), PAIR_EXAMPLE)
     False
     """
@@ -114,7 +114,7 @@ def limit_price(side: Side, mid: Decimal, slippage_bps: Decimal, pair: PairMetad
         ValueError: a programmer error: `has_limit_price` is false for these
             inputs (a buy whose cap is below one tick). The planner checks first.
 
-    >>> from kraken_bot.market.pairs import PAIR_EXAMPLE
+    >>> from kraken_bot.kraken.pairs import PAIR_EXAMPLE
     >>> limit_price(Side.BUY, Decimal("60000.05"), Decimal(50), PAIR_EXAMPLE)
     Decimal('60300.0')
     >>> limit_price(Side.SELL, Decimal("60000.05"), Decimal(50), PAIR_EXAMPLE)

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from kraken_bot.kraken.limiter import LimiterStats, RateLimiter
     from kraken_bot.kraken.nonce import NonceSource
     from kraken_bot.kraken.orders import AddOrderRequest
-    from kraken_bot.kraken.region import Tier
+    from kraken_bot.region import Tier
 
 _EXPORTS: dict[str, str] = {
     "KrakenRESTClient": "kraken_bot.kraken.client",
@@ -34,7 +34,7 @@ _EXPORTS: dict[str, str] = {
     "LimiterStats": "kraken_bot.kraken.limiter",
     "NonceSource": "kraken_bot.kraken.nonce",
     "AddOrderRequest": "kraken_bot.kraken.orders",
-    "Tier": "kraken_bot.kraken.region",
+    "Tier": "kraken_bot.region",
     "AuthError": "kraken_bot.kraken.errors",
     "ErrorClass": "kraken_bot.kraken.errors",
     "KrakenAPIError": "kraken_bot.kraken.errors",

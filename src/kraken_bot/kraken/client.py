@@ -64,8 +64,9 @@ from kraken_bot.kraken.errors import (
 from kraken_bot.kraken.limiter import RateLimiter
 from kraken_bot.kraken.nonce import NonceSource, nonce_file
 from kraken_bot.kraken.orders import AddOrderRequest
+from kraken_bot.kraken.pairs import PairUniverse, parse_asset_pairs
+from kraken_bot.kraken.prices import PriceQuote, parse_ticker
 from kraken_bot.kraken.ratelimit import Charge
-from kraken_bot.kraken.region import Tier
 from kraken_bot.kraken.signing import (
     ParamValue,
     decode_secret,
@@ -98,8 +99,7 @@ from kraken_bot.kraken.types import (
     parse_server_time,
     parse_system_status,
 )
-from kraken_bot.market.pairs import PairUniverse, parse_asset_pairs
-from kraken_bot.market.prices import PriceQuote, parse_ticker
+from kraken_bot.region import Tier
 from kraken_bot.secret import Secret
 
 _LOG: Final = logging.getLogger("kraken_bot.kraken")

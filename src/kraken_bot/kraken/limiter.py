@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from kraken_bot.clock import Clock
 from kraken_bot.kraken.errors import RateLimitError
 from kraken_bot.kraken.ratelimit import Charge, LimiterState, TierLimits, limits_for
-from kraken_bot.kraken.region import Tier
+from kraken_bot.region import Tier
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

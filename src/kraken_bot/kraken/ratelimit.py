@@ -59,7 +59,7 @@ from pyrsistent import pmap
 from pyrsistent.typing import PMap
 
 from kraken_bot.kraken.errors import RateLimitScope, rate_limit_scopes
-from kraken_bot.kraken.region import Tier
+from kraken_bot.region import Tier
 
 MARGIN: Final = 1e-3
 """Counter units kept free below each maximum (about a millisecond of decay)."""

@@ -9,8 +9,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from kraken_bot.market.pairs import PairMetadata, PairUniverse, parse_asset_pairs
-from kraken_bot.market.prices import PriceQuote, parse_ticker
+from kraken_bot.kraken.pairs import PairMetadata, PairUniverse, parse_asset_pairs
+from kraken_bot.kraken.prices import PriceQuote, parse_ticker
 
 if TYPE_CHECKING:
     from kraken_bot.market.api import (

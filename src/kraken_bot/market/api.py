@@ -22,8 +22,8 @@ from returns.pipeline import is_successful
 from kraken_bot._errors import ExecutionError
 from kraken_bot.clock import Clock
 from kraken_bot.kraken.errors import UnexpectedResponseError
-from kraken_bot.market.pairs import PairMetadata, PairUniverse
-from kraken_bot.market.prices import PriceQuote
+from kraken_bot.kraken.pairs import PairMetadata, PairUniverse
+from kraken_bot.kraken.prices import PriceQuote
 
 
 class UnknownPairError(ExecutionError, LookupError):
@@ -178,7 +178,7 @@ class MarketDataAPI:
 class StaticMarketData:
     """A fixed universe and fixed quotes: the `MarketData` fake for dry runs and tests.
 
-    >>> from kraken_bot.market.pairs import PAIR_EXAMPLE
+    >>> from kraken_bot.kraken.pairs import PAIR_EXAMPLE
     >>> from datetime import UTC, datetime
     >>> from decimal import Decimal
     >>> quote = PriceQuote(pair="XBTUSD", bid=Decimal(99), ask=Decimal(101), last=None,

@@ -18,7 +18,7 @@ from typing import Final
 from kraken_bot.execution._submit import SendStats
 from kraken_bot.execution.models import ExecutionResult, LocalOrder
 from kraken_bot.kraken.limiter import LimiterStats
-from kraken_bot.market.pairs import PairMetadata
+from kraken_bot.kraken.pairs import PairMetadata
 from kraken_bot.simulation.invariants import Violation
 from kraken_sim import JournalEntry, Order, Trade
 from kraken_sim.history import PriceHistory

@@ -66,10 +66,10 @@ from kraken_bot.execution.oms import ExecutionService
 from kraken_bot.execution.store import SQLiteExecutionStore
 from kraken_bot.kraken.client import KrakenRESTClient
 from kraken_bot.kraken.nonce import NonceSource
-from kraken_bot.kraken.region import Tier
+from kraken_bot.kraken.pairs import PairMetadata
 from kraken_bot.kraken.transport import HttpRequest, HttpResponse
 from kraken_bot.market.api import MarketDataAPI
-from kraken_bot.market.pairs import PairMetadata
+from kraken_bot.region import Tier
 from kraken_bot.secret import Secret
 from kraken_bot.simulation.invariants import check_invariants
 from kraken_bot.simulation.records import (

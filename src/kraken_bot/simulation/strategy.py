@@ -23,8 +23,8 @@ from typing import Final, Protocol, TypeVar
 
 from kraken_bot.clock import Clock
 from kraken_bot.kraken.errors import KrakenAPIError
+from kraken_bot.kraken.pairs import PairMetadata
 from kraken_bot.market.api import MarketData
-from kraken_bot.market.pairs import PairMetadata
 from kraken_bot.strategy.plan import ActionType, ExecutionPlan, RiskAdjustedAction
 
 __all__ = ["BalanceSource", "Holdings", "RebalancingStrategy", "action_type_for"]

@@ -47,8 +47,9 @@ from typing import Final
 
 from returns.result import Failure, Result, Success
 
+from kraken_bot._errors import PlanValidationError
+from kraken_bot._problems import PlanProblem, listing
 from kraken_bot._show import is_valid_text, show
-from kraken_bot.execution.exceptions import PlanValidationError
 
 MAX_SIZE: Final = Decimal("1e15")
 """Sizes above this are refused as input errors: no real holding is that large."""
@@ -140,17 +141,6 @@ class ExecutionPlan:
 
 
 @dataclass(frozen=True, slots=True)
-class PlanProblem:
-    """One problem at a path inside the plan (``actions[2].target_base_size``)."""
-
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
-
-
-@dataclass(frozen=True, slots=True)
 class PlanError:
     """Every problem found in a plan."""
 
@@ -159,20 +149,13 @@ class PlanError:
 
     def __str__(self) -> str:
         name = f"plan {self.plan_id}" if self.plan_id else "plan"
-        return _listing(name, self.problems)
-
-
-def _listing(name: str, problems: Sequence[PlanProblem]) -> str:
-    count = len(problems)
-    lines = [f"{name}: {count} problem{'s' if count != 1 else ''}"]
-    lines += [f"  {p}" for p in problems]
-    return "\n".join(lines)
+        return listing(name, self.problems)
 
 
 def _refusal(
     what: str | None, plan_id: str | None, problems: Sequence[PlanProblem]
 ) -> PlanValidationError:
-    message = _listing(what, problems) if what else str(PlanError(plan_id, tuple(problems)))
+    message = listing(what, problems) if what else str(PlanError(plan_id, tuple(problems)))
     return PlanValidationError(message, problems=problems, plan_id=plan_id)
 
 

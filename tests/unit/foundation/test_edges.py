@@ -10,12 +10,14 @@ import pytest
 from returns.pipeline import is_successful
 from tests.builders import an_order
 
-from kraken_bot.config import ConfigError, ConfigProblem, ExecutionConfig, parse_app_config
+from kraken_bot._problems import ConfigProblem
+from kraken_bot.config import ConfigError, ExecutionConfig, parse_app_config
 from kraken_bot.execution.codec import order_from_json, order_to_json
 from kraken_bot.execution.exceptions import ConfigValidationError, PlanValidationError
 from kraken_bot.execution.models import OrderType
+from kraken_bot.kraken.pairs import UnknownPair, parse_asset_pairs
+from kraken_bot.kraken.prices import parse_ticker
 from kraken_bot.kraken.ratelimit import LimiterState, limits_for
-from kraken_bot.kraken.region import Tier
 from kraken_bot.kraken.types import (
     parse_dead_man_switch,
     parse_ohlc,
@@ -24,8 +26,7 @@ from kraken_bot.kraken.types import (
     parse_server_time,
     parse_timestamp,
 )
-from kraken_bot.market.pairs import UnknownPair, parse_asset_pairs
-from kraken_bot.market.prices import parse_ticker
+from kraken_bot.region import Tier
 from kraken_bot.secret import Secret
 from kraken_bot.strategy.plan import (
     ActionType,

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from returns.pipeline import is_successful
 
+from kraken_bot.kraken.pairs import parse_asset_pairs, parse_pair
+from kraken_bot.kraken.prices import parse_ticker
 from kraken_bot.kraken.types import KrakenOrderStatus, parse_order_info, parse_order_map
-from kraken_bot.market.pairs import parse_asset_pairs, parse_pair
-from kraken_bot.market.prices import parse_ticker
 
 ROOT = Path(__file__).resolve().parents[3]
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

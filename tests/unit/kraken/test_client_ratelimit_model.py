@@ -18,7 +18,7 @@ from kraken_bot.kraken.ratelimit import (
     pair_key,
     rest_cost,
 )
-from kraken_bot.kraken.region import Tier
+from kraken_bot.region import Tier
 
 STARTER = limits_for(Tier.STARTER)
 

@@ -12,8 +12,8 @@ from kraken_bot.config import KrakenConfig
 from kraken_bot.kraken.client import KrakenRESTClient
 from kraken_bot.kraken.errors import KrakenAPIError
 from kraken_bot.kraken.orders import AddOrderRequest
-from kraken_bot.kraken.region import Tier
 from kraken_bot.kraken.signing import SigningKeyError
+from kraken_bot.region import Tier
 from kraken_bot.secret import Secret
 
 SECRET = "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="

@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 from tests.builders import asset_pairs_sample
 
-from kraken_bot.market.pairs import PairUniverse, parse_asset_pairs
-from kraken_bot.market.prices import PriceQuote
+from kraken_bot.kraken.pairs import PairUniverse, parse_asset_pairs
+from kraken_bot.kraken.prices import PriceQuote
 
 ASSET_PAIRS = asset_pairs_sample()
 

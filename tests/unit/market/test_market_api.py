@@ -13,8 +13,8 @@ from requests.adapters import BaseAdapter
 
 from kraken_bot.kraken.client import KrakenRESTClient
 from kraken_bot.kraken.errors import UnexpectedResponseError
+from kraken_bot.kraken.pairs import PairUniverse
 from kraken_bot.market.api import MarketData, MarketDataAPI, StaticMarketData, UnknownPairError
-from kraken_bot.market.pairs import PairUniverse
 
 
 @pytest.fixture

@@ -1,0 +1,50 @@
+"""Pure: the words configuration and orders share: modes, sides, order types, time in force.
+
+They live in this leaf module so that the configuration (which names the mode
+and the default order type) and the execution layer (which uses them on every
+order) need not import each other. Import them from `kraken_bot.execution`
+or `kraken_bot.execution.models`, the public paths.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = ["ExecutionMode", "OrderType", "Side", "TimeInForce", "UnfilledAction"]
+
+
+class ExecutionMode(StrEnum):
+    """How orders are executed: see the contract, section 7."""
+
+    LIVE = "live"
+    PAPER = "paper"
+    DRY_RUN = "dry_run"
+
+
+class UnfilledAction(StrEnum):
+    """What the always-on service does with an order still open after the unfilled timeout."""
+
+    CANCEL = "cancel"
+    REPRICE = "reprice"
+
+
+class Side(StrEnum):
+    """Order side."""
+
+    BUY = "buy"
+    SELL = "sell"
+
+
+class OrderType(StrEnum):
+    """Order types this layer places."""
+
+    MARKET = "market"
+    LIMIT = "limit"
+
+
+class TimeInForce(StrEnum):
+    """Kraken's ``timeinforce`` values."""
+
+    GTC = "GTC"
+    IOC = "IOC"
+    GTD = "GTD"
