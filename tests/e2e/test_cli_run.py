@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 from tests.e2e.test_cli_concurrency import QUIET_MARKET
-from tests.e2e.test_cli_serve import CLI, Server, read_announcement
+from tests.e2e.test_cli_serve import CLI, Server, krakked, running
 
 from kraken_bot.kraken.client import KrakenRESTClient
 
@@ -49,21 +49,8 @@ def plan_text(plan_id: str, target: str = "0.01") -> str:
 def quiet_server(tmp_path: Path) -> Iterator[Server]:
     scenario = tmp_path / "quiet.yaml"
     scenario.write_text(QUIET_MARKET)
-    process = subprocess.Popen(
-        [*CLI, "sim", "serve", "--port", "0", "--faults", "none", "--scenario", str(scenario)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        fields = read_announcement(process)
-        yield Server(process, fields["base_url"], fields["api_key"], fields["api_secret"])
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        for stream in (process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
+    with running("--scenario", str(scenario)) as (server, _):
+        yield server
 
 
 def free_port() -> int:
@@ -125,18 +112,6 @@ def drop(inbox: Path, name: str, text: str) -> None:
     temporary = inbox / f".{name}.tmp"
     temporary.write_text(text)
     temporary.replace(inbox / name)
-
-
-def krakked(server: Server, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *args],
-        cwd=cwd,
-        env=server.env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def resting_on_exchange(server: Server) -> int:
