@@ -55,7 +55,7 @@ def is_valid_text(text: str) -> bool:
     return True
 
 
-def _bounded(value: object, budget: int) -> str:
+def _bounded(value: object, budget: int) -> str:  # noqa: PLR0911 - one return per kind of value
     """At most about ``budget`` characters; every level down spends budget, so a value that
     contains itself (YAML anchors can build one in 20 bytes) still ends."""
     if budget <= 0:

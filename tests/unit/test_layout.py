@@ -60,39 +60,26 @@ def unit_graph() -> dict[str, dict[str, set[str]]]:
     return graph
 
 
+def reachable(graph: Mapping[str, Mapping[str, object]], start: str) -> set[str]:
+    seen: set[str] = set()
+    todo = list(graph.get(start, {}))
+    while todo:
+        node = todo.pop()
+        if node not in seen:
+            seen.add(node)
+            todo.extend(graph.get(node, {}))
+    return seen
+
+
 def cycles(graph: Mapping[str, Mapping[str, object]]) -> list[list[str]]:
-    """The strongly connected components with more than one unit (Tarjan)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    found: list[list[str]] = []
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for nxt in graph.get(node, {}):
-            if nxt not in index:
-                visit(nxt)
-                low[node] = min(low[node], low[nxt])
-            elif nxt in on_stack:
-                low[node] = min(low[node], index[nxt])
-        if low[node] == index[node]:
-            component = []
-            while True:
-                top = stack.pop()
-                on_stack.discard(top)
-                component.append(top)
-                if top == node:
-                    break
-            if len(component) > 1:
-                found.append(sorted(component))
-
-    for node in sorted(graph):
-        if node not in index:
-            visit(node)
-    return found
+    """The groups of units that reach one another (each a loop of imports)."""
+    reach = {node: reachable(graph, node) for node in graph}
+    groups = {
+        tuple(sorted(other for other in reach[node] if node in reach.get(other, set())))
+        for node in graph
+        if node in reach[node]
+    }
+    return sorted(list(group) for group in groups)
 
 
 def test_the_cycle_finder_finds_a_loop_and_accepts_a_ladder():

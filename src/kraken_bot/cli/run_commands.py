@@ -188,51 +188,70 @@ def status(
 
 
 def _print_status(report: dict[str, object], heartbeat: dict[str, object] | None) -> None:
-    def line(label: str, value: object) -> None:
-        out_console.print(f"{label:<16} {terminal_safe(str(value))}", highlight=False)
-
     state = "[green]healthy[/green]" if report["healthy"] else "[red]NOT HEALTHY[/red]"
     out_console.print(f"status           {state}", highlight=False)
-    for reason in report["reasons"]:  # type: ignore[attr-defined]
-        line("  why", reason)
     beat = heartbeat or {}
-    if beat:
-        line("process", f"pid {beat.get('pid')} since {beat.get('since')}")
-        line("heartbeat", beat.get("updated_at"))
-        line("mode", beat.get("mode"))
-        line("plans", f"{beat.get('plans_dir')} {beat.get('plans')}")
-        last = beat.get("last_plan") or {}
-        if isinstance(last, dict) and last:
-            line(
-                "last plan",
-                f"{last.get('plan_id')} ({last.get('file')}):"
-                f" {last.get('outcome')} at {last.get('at')}",
-            )
-        dead_man = beat.get("dead_man") or {}
-        if isinstance(dead_man, dict):
-            armed = dead_man.get("armed_until") if dead_man.get("enabled") else "off"
-            line(
-                "dead-man switch",
-                f"armed until {armed}, last refresh {dead_man.get('last_refresh')},"
-                f" failures {dead_man.get('failures')}",
-            )
-        recon = beat.get("last_reconcile") or {}
-        if isinstance(recon, dict):
-            line(
-                "reconciled", f"{recon.get('at')} ok={recon.get('ok')} {recon.get('errors') or ''}"
-            )
-    line("database", report["database"])
-    line("orders", report["counts"] or "none")
-    line("open orders", len(report["open_orders"]))  # type: ignore[arg-type]
-    for order in report["open_orders"]:  # type: ignore[attr-defined]
-        line(
+    lines = [("  why", reason) for reason in report["reasons"]]  # type: ignore[attr-defined]
+    lines += _process_lines(beat) if beat else []
+    lines += [
+        ("database", report["database"]),
+        ("orders", report["counts"] or "none"),
+        ("open orders", len(report["open_orders"])),  # type: ignore[arg-type]
+    ]
+    lines += [
+        (
             "",
-            f"{order['local_id']} {order['kraken_order_id']} {order['side']} {order['size']}"
-            f" {order['pair']} @ {order['price']} filled {order['filled']} ({order['status']})",
+            (
+                f"{o['local_id']} {o['kraken_order_id']} {o['side']} {o['size']}"
+                f" {o['pair']} @ {o['price']} filled {o['filled']} ({o['status']})"
+            ),
         )
+        for o in report["open_orders"]  # type: ignore[attr-defined]
+    ]
     errors = beat.get("last_errors") or []
     if isinstance(errors, list) and errors:
-        line("last errors", "")
-        for error in errors[-5:]:
-            if isinstance(error, dict):
-                line("", f"{error.get('at')} {error.get('error')}")
+        lines.append(("last errors", ""))
+        lines += [
+            ("", f"{e.get('at')} {e.get('error')}") for e in errors[-5:] if isinstance(e, dict)
+        ]
+    for label, value in lines:
+        out_console.print(f"{label:<16} {terminal_safe(str(value))}", highlight=False)
+
+
+def _process_lines(beat: dict[str, object]) -> list[tuple[str, object]]:
+    """What the heartbeat says of the process: pid, last plan, switch, reconciliation."""
+    lines: list[tuple[str, object]] = [
+        ("process", f"pid {beat.get('pid')} since {beat.get('since')}"),
+        ("heartbeat", beat.get("updated_at")),
+        ("mode", beat.get("mode")),
+        ("plans", f"{beat.get('plans_dir')} {beat.get('plans')}"),
+    ]
+    last = beat.get("last_plan") or {}
+    if isinstance(last, dict) and last:
+        lines.append(
+            (
+                "last plan",
+                (
+                    f"{last.get('plan_id')} ({last.get('file')}):"
+                    f" {last.get('outcome')} at {last.get('at')}"
+                ),
+            )
+        )
+    dead_man = beat.get("dead_man") or {}
+    if isinstance(dead_man, dict):
+        armed = dead_man.get("armed_until") if dead_man.get("enabled") else "off"
+        lines.append(
+            (
+                "dead-man switch",
+                (
+                    f"armed until {armed}, last refresh {dead_man.get('last_refresh')},"
+                    f" failures {dead_man.get('failures')}"
+                ),
+            )
+        )
+    recon = beat.get("last_reconcile") or {}
+    if isinstance(recon, dict):
+        lines.append(
+            ("reconciled", f"{recon.get('at')} ok={recon.get('ok')} {recon.get('errors') or ''}")
+        )
+    return lines

@@ -163,7 +163,9 @@ def _gave_up_problem(order: LocalOrder, event: GaveUp) -> str | None:
     return _absence_problem(order, event.deadline, "given up on")
 
 
-def broken_invariant(order: LocalOrder, event: OrderEvent) -> str | None:
+def broken_invariant(  # noqa: PLR0911 - a flat table: one check per event type
+    order: LocalOrder, event: OrderEvent
+) -> str | None:
     if isinstance(event, Observed):
         return _observation_problem(order, event.info)
     if isinstance(event, Acknowledged):

@@ -70,7 +70,9 @@ def rollback(conn: sqlite3.Connection) -> None:
             conn.execute("ROLLBACK")
 
 
-def describe(path: str, error: sqlite3.Error, doing: str, busy_timeout: float) -> str:
+def describe(  # noqa: PLR0911 - one sentence per SQLite error class
+    path: str, error: sqlite3.Error, doing: str, busy_timeout: float
+) -> str:
     """A `sqlite3.Error` met while ``doing`` something, in words naming the file."""
     code = getattr(error, "sqlite_errorcode", None)
     primary = code & 0xFF if isinstance(code, int) else None

@@ -220,7 +220,7 @@ class Submitter:
             return self.ledger.transition(order, unconfirmed), decision
         return self.ledger.transition(order, SendFailed(at=now, message=message)), decision
 
-    def _resolve_ambiguity(
+    def _resolve_ambiguity(  # noqa: PLR0911 - each way a lookup can end is its own return
         self, order: LocalOrder, decision: policy.LookUpFirst
     ) -> tuple[LocalOrder, bool]:
         """Wait out the deadline, look the order up. Returns (order, resend?)."""

@@ -102,7 +102,7 @@ class AddOrderRequest:
     oflags: tuple[str, ...] = ()
     deadline: datetime | None = None
 
-    def __post_init__(self) -> None:
+    def __post_init__(self) -> None:  # noqa: C901 - one check per field, all at construction
         if self.userref is not None and self.cl_ord_id is not None:
             raise ValueError(
                 "AddOrder takes userref or cl_ord_id, not both (Kraken refuses the pair)"

@@ -154,7 +154,9 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def parse_order_info(txid: str, obj: object) -> Result[OrderInfo, ResponseShapeError]:
+def parse_order_info(  # noqa: PLR0911 - one early Failure per malformed field
+    txid: str, obj: object
+) -> Result[OrderInfo, ResponseShapeError]:
     """Parse one order info object keyed by ``txid``."""
     what = f"order {txid}"
     if not isinstance(obj, Mapping):

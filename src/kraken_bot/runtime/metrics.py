@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from kraken_bot.config import AppConfig
 from kraken_bot.execution.events import HealthEvent, OrderUpdate, ServiceEvent
@@ -73,14 +74,8 @@ def serve_metrics(service: ExecutionService, config: AppConfig) -> Callable[[], 
     def on_event(event: ServiceEvent) -> None:
         if isinstance(event, HealthEvent):
             health.labels(event.kind.value).inc()
-            return
-        assert isinstance(event, OrderUpdate)
-        events.labels(event.kind.value).inc()
-        if event.fill_delta > 0:
-            order = event.order
-            fills.labels(order.pair, order.side.value).inc(float(event.fill_delta))
-            price = order.avg_fill_price or order.requested_price or Decimal(0)
-            notional.labels(order.pair).inc(float(event.fill_delta * price))
+        else:
+            _count_order_event(event, events=events, fills=fills, notional=notional)
 
     def on_call(endpoint: str, seconds: float, error: str | None) -> None:
         if error is None:
@@ -92,43 +87,7 @@ def serve_metrics(service: ExecutionService, config: AppConfig) -> Callable[[], 
         """Read at scrape time: the database, the limiter, the switch, the supervisor."""
 
         def collect(self) -> Iterator[GaugeMetricFamily]:
-            orders = GaugeMetricFamily("krakked_orders", "Orders by status", labels=["status"])
-            try:
-                counts = service.store.status_counts()
-            except Exception:
-                counts = {}
-            for status, count in sorted(counts.items()):
-                orders.add_metric([status], count)
-            yield orders
-            client = service.adapter.client if service.adapter is not None else None
-            limiter = getattr(client, "limiter", None)
-            if limiter is not None:
-                stats = limiter.stats
-                yield GaugeMetricFamily(
-                    "krakked_rate_limit_waits_total",
-                    "Calls that waited for budget",
-                    value=stats.waits,
-                )
-                yield GaugeMetricFamily(
-                    "krakked_rate_limit_wait_seconds_total",
-                    "Seconds waited for budget",
-                    value=stats.wait_seconds,
-                )
-            now = datetime.now(UTC)
-            dead_man = service.dead_man_switch
-            if dead_man is not None and dead_man.armed_until is not None:
-                yield GaugeMetricFamily(
-                    "krakked_dead_man_seconds_to_expiry",
-                    "Seconds until the dead-man switch fires",
-                    value=(dead_man.armed_until - now).total_seconds(),
-                )
-            supervisor = service.supervisor
-            if supervisor is not None and supervisor.last_reconcile_at is not None:
-                yield GaugeMetricFamily(
-                    "krakked_reconcile_lag_seconds",
-                    "Seconds since the last scheduled reconciliation",
-                    value=(service.clock.now() - supervisor.last_reconcile_at).total_seconds(),
-                )
+            yield from _live_families(service, GaugeMetricFamily)
 
     registry.register(_Live())
     subscription = service.subscribe(on_event, name="metrics")
@@ -149,3 +108,54 @@ def serve_metrics(service: ExecutionService, config: AppConfig) -> Callable[[], 
         thread.join(timeout=5)
 
     return stop
+
+
+def _count_order_event(event: OrderUpdate, *, events: Any, fills: Any, notional: Any) -> None:
+    events.labels(event.kind.value).inc()
+    if event.fill_delta > 0:
+        order = event.order
+        fills.labels(order.pair, order.side.value).inc(float(event.fill_delta))
+        price = order.avg_fill_price or order.requested_price or Decimal(0)
+        notional.labels(order.pair).inc(float(event.fill_delta * price))
+
+
+def _live_families(service: ExecutionService, family: Any) -> Iterator[Any]:
+    """The gauges read at scrape time (``family``: prometheus' GaugeMetricFamily)."""
+    orders = family("krakked_orders", "Orders by status", labels=["status"])
+    try:
+        counts = service.store.status_counts()
+    except Exception:
+        counts = {}  # a scrape never fails the process; the logs say what the store said
+    for status, count in sorted(counts.items()):
+        orders.add_metric([status], count)
+    yield orders
+    client = service.adapter.client if service.adapter is not None else None
+    limiter = getattr(client, "limiter", None)
+    if limiter is not None:
+        stats = limiter.stats
+        yield family(
+            "krakked_rate_limit_waits_total", "Calls that waited for budget", value=stats.waits
+        )
+        yield family(
+            "krakked_rate_limit_wait_seconds_total",
+            "Seconds waited for budget",
+            value=stats.wait_seconds,
+        )
+    yield from _timer_families(service, family)
+
+
+def _timer_families(service: ExecutionService, family: Any) -> Iterator[Any]:
+    dead_man = service.dead_man_switch
+    if dead_man is not None and dead_man.armed_until is not None:
+        yield family(
+            "krakked_dead_man_seconds_to_expiry",
+            "Seconds until the dead-man switch fires",
+            value=(dead_man.armed_until - datetime.now(UTC)).total_seconds(),
+        )
+    supervisor = service.supervisor
+    if supervisor is not None and supervisor.last_reconcile_at is not None:
+        yield family(
+            "krakked_reconcile_lag_seconds",
+            "Seconds since the last scheduled reconciliation",
+            value=(service.clock.now() - supervisor.last_reconcile_at).total_seconds(),
+        )
