@@ -10,12 +10,12 @@ from tests.builders import a_config, a_pair
 from kraken_bot.execution.models import OrderType, Side
 from kraken_bot.execution.router import (
     choose_order_type,
-    format_decimal,
     has_limit_price,
     limit_price,
     price_cap,
     truncate_volume,
 )
+from kraken_bot.kraken.orders import format_decimal
 
 D = Decimal
 

@@ -21,10 +21,10 @@ from kraken_bot.execution._planner_sizing import Sized, num
 from kraken_bot.execution.models import ActionSkip, OrderIntent, OrderType, SkipReason
 from kraken_bot.execution.router import (
     choose_order_type,
-    format_decimal,
     has_limit_price,
     limit_price,
 )
+from kraken_bot.kraken.orders import format_decimal
 from kraken_bot.kraken.pairs import PairMetadata
 
 _CENT: Final = Decimal("0.01")

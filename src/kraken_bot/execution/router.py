@@ -151,21 +151,3 @@ def choose_order_type(config: ExecutionConfig, notional_usd: Decimal) -> OrderTy
     if threshold is not None and notional_usd <= threshold:
         return OrderType.MARKET
     return OrderType.LIMIT
-
-
-def format_decimal(value: Decimal, places: int) -> str:
-    """Write ``value`` in fixed point with exactly ``places`` decimals, never exponent notation.
-
-    The value must already fit in ``places`` decimals (round it first):
-    formatting never changes a number that Kraken will receive.
-
-    Raises:
-        ValueError: a programmer error: ``value`` has more significant places.
-
-    >>> format_decimal(Decimal("1E-8"), 8), format_decimal(Decimal("60300"), 1)
-    ('0.00000001', '60300.0')
-    """
-    quantized = value.quantize(_step(places), rounding=ROUND_DOWN, context=_WIDE)
-    if quantized != value:
-        raise ValueError(f"{value} has more than {places} decimal places")
-    return f"{quantized:f}"

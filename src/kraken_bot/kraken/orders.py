@@ -32,21 +32,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Context, Decimal, InvalidOperation
 from typing import Final
 
 SIDES: Final = frozenset({"buy", "sell"})
 INT32_MIN: Final = -(2**31)
 INT32_MAX: Final = 2**31 - 1
+_WIDE: Final = Context(prec=60)
 
 
-def format_decimal(value: Decimal) -> str:
-    """A Decimal in plain notation, as Kraken expects (never an exponent).
+def format_decimal(value: Decimal, places: int | None = None) -> str:
+    """A Decimal in plain notation, as Kraken expects it (never an exponent): the one
+    formatter of numbers for the wire.
+
+    With ``places``, exactly that many decimals; the value must already fit (round it
+    first): formatting never changes a number that Kraken will receive.
+
+    Raises:
+        ValueError: a programmer error: ``value`` has more significant places.
 
     >>> format_decimal(Decimal("1E-8")), format_decimal(Decimal("37500.0"))
     ('0.00000001', '37500.0')
+    >>> format_decimal(Decimal("1E-8"), 8), format_decimal(Decimal("60300"), 1)
+    ('0.00000001', '60300.0')
     """
-    return format(value, "f")
+    if places is None:
+        return format(value, "f")
+    step = Decimal(1).scaleb(-places)
+    quantized = value.quantize(step, rounding=ROUND_DOWN, context=_WIDE)
+    if quantized != value:
+        raise ValueError(f"{value} has more than {places} decimal places")
+    return f"{quantized:f}"
 
 
 def format_deadline(deadline: datetime) -> str:
