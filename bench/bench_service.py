@@ -35,15 +35,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from kraken_bot.config import AppConfig, ExecutionConfig, KrakenConfig, StorageConfig
+from kraken_bot.config import AppConfig, ExecutionConfig
 from kraken_bot.execution._bus import EventBus
 from kraken_bot.execution.events import OrderUpdate, OrderUpdateKind, ServiceEvent
 from kraken_bot.execution.ids import SeededIds
 from kraken_bot.execution.models import ExecutionMode, LocalOrder, OrderStatus, OrderType, Side
 from kraken_bot.execution.oms import ExecutionService
-from kraken_bot.region import Tier
-from kraken_bot.secret import Secret
 from kraken_bot.strategy.plan import ActionType, ExecutionPlan, RiskAdjustedAction
+from kraken_bot.testing import account_config
 from kraken_sim import Exchange, SimTransport, VirtualClock, WallClock, load_scenario, serve
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -59,18 +58,12 @@ LIVE: Mapping[str, Any] = {
 
 def config_for(exchange: Exchange, directory: Path, base_url: str) -> AppConfig:
     """Live mode, every default of supervision, on a fresh account of ``exchange``."""
-    key, secret = exchange.create_account(dict(BALANCES))
-    return AppConfig(
+    return account_config(
+        exchange,
+        directory,
         execution=ExecutionConfig(**LIVE),
-        kraken=KrakenConfig(
-            base_url=base_url,
-            api_key=Secret(key),
-            api_secret=Secret(secret),
-            tier=Tier("unlimited"),
-            nonce_state_file=str(directory / "nonce.json"),
-            state_dir=str(directory / "state"),
-        ),
-        storage=StorageConfig(path=str(directory / "bench.db")),
+        balances=BALANCES,
+        base_url=base_url,
     )
 
 

@@ -18,14 +18,13 @@ from urllib.parse import parse_qsl
 
 import requests
 
-from kraken_bot.config import AppConfig, ExecutionConfig, KrakenConfig, StorageConfig
+from kraken_bot.config import AppConfig, ExecutionConfig
 from kraken_bot.execution.exceptions import ClockOffsetError
 from kraken_bot.execution.ids import SeededIds
 from kraken_bot.execution.models import ExecutionMode
 from kraken_bot.execution.oms import ExecutionService
-from kraken_bot.region import Tier
-from kraken_bot.secret import Secret
 from kraken_bot.strategy.plan import ActionType, ExecutionPlan, RiskAdjustedAction
+from kraken_bot.testing import account_config
 from kraken_sim import Exchange, FaultPlan, Quirks, SimTransport, VirtualClock, load_scenario
 
 SIM_URL = "http://kraken-sim.invalid"
@@ -213,20 +212,13 @@ def sim_stack(
     exchange = Exchange(
         load_scenario(None), seed=seed, clock=clock, faults=faults, tier=tier, quirks=quirks
     )
-    key, secret = exchange.create_account(dict(balances))
-    db_path = tmp_path / "execution.db"
-    config = AppConfig(
-        execution=execution or live_config(),
-        kraken=KrakenConfig(
-            base_url=SIM_URL,
-            api_key=Secret(key),
-            api_secret=Secret(secret),
-            tier=Tier(tier),
-            nonce_state_file=str(tmp_path / "nonce.json"),
-            state_dir=str(tmp_path / "state"),
-        ),
-        storage=StorageConfig(path=str(db_path)),
+    config = account_config(
+        exchange, tmp_path, execution=execution or live_config(), tier=tier, balances=balances
     )
+    assert config.kraken.api_key is not None
+    assert config.kraken.api_secret is not None
+    key, secret = config.kraken.api_key.reveal(), config.kraken.api_secret.reveal()
+    db_path = Path(config.storage.path or "")
     if strategies is not None:
         config = replace(config, strategies=strategies)
     return SimStack(

@@ -556,6 +556,11 @@ class ExecutionService:
         return self._submitter.adapter if self._submitter is not None else None
 
     @property
+    def closed(self) -> bool:
+        """True once `close` (or `abandon`) was called: the service does nothing more."""
+        return self._closed
+
+    @property
     def store(self) -> ExecutionStore:
         """The execution records (opened by `initialize`)."""
         return self._ledger_or_fail().store
