@@ -598,3 +598,18 @@ def test_a_corrupt_snapshot_is_quarantined_and_named_instead_of_stopping_reads(s
     with SQLiteExecutionStore(db) as again:
         assert list(again.quarantined()) == ["L-1"]
         assert [o.local_id for o in again.live_orders()] == ["L-2"]
+
+
+def test_a_store_in_memory_is_written_whole_to_a_file_that_reopens_as_a_store(tmp_path):
+    """What `krakked sim` does: replay in memory, then one consistent copy on disk."""
+    memory = SQLiteExecutionStore(":memory:")
+    memory.save_order(an_order(), event="created")
+    memory.save_result(a_result())
+    target = tmp_path / "copy.db"
+    target.write_text("an older file is replaced")
+    memory.backup_to(target)
+    memory.close()
+    with SQLiteExecutionStore(target) as copy:
+        assert copy.get_order(an_order().local_id) == an_order()
+        assert copy.journal_mode == "wal"
+    assert raw(target, "SELECT version FROM schema_version") == [(SCHEMA_VERSION,)]

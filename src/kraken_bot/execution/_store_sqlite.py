@@ -153,6 +153,30 @@ class SQLiteExecutionStore:
     ) -> None:
         self.close()
 
+    def backup_to(self, path: str | os.PathLike[str]) -> None:
+        """Copy the whole database, consistently, into the file ``path`` (replaced).
+
+        Safe while the store is in use: SQLite's online backup, under the store's lock,
+        into a temporary file beside ``path`` that then replaces it (with any journal it
+        had), so a reader never sees half a copy.
+        """
+        final = Path(path)
+        temporary = final.with_name(f".{final.name}.{os.getpid()}.backup")
+        with self._lock:
+            conn = self._connection()
+            try:
+                target = sqlite3.connect(temporary)
+                try:
+                    conn.backup(target)
+                finally:
+                    target.close()
+            except sqlite3.Error as error:
+                temporary.unlink(missing_ok=True)
+                raise self._error(error, f"backing up to {final}") from error
+            for suffix in ("-wal", "-shm", "-journal"):
+                final.with_name(final.name + suffix).unlink(missing_ok=True)
+            temporary.replace(final)
+
     def close(self) -> None:
         """Close the connection (SQLite checkpoints the WAL). Closing twice is fine."""
         with self._lock:

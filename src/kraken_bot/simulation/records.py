@@ -44,7 +44,7 @@ class SimulationSettings:
     """What to run.
 
     Attributes:
-        db_path: the SQLite file to write (replaced at the start of the run).
+        db_path: the SQLite file written (replaced) when the run ends; the run keeps it in memory.
         scenario: a scenario file; None runs the bundled default scenario.
         seed: seeds the exchange, the local ids and the strategy.
         faults: ``none``/``light``/``heavy`` or a fault file; None keeps the scenario's.

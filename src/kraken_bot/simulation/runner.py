@@ -39,7 +39,6 @@ measures it: ``sim_scale_ratio``).
 from __future__ import annotations
 
 import math
-import sqlite3
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -47,7 +46,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 from urllib.parse import parse_qsl, urlsplit
 
 from pyrsistent import pmap
@@ -110,7 +109,6 @@ DEFAULT_BALANCES: Final[Mapping[str, Decimal]] = {
 Progress = Callable[[ReplayProgress], None]
 _FINAL_PASSES: Final = 5
 _MAX_SAMPLES: Final = 5000
-_WAL_CHECKPOINT_PAGES: Final = 4_000
 
 
 class _RecordingTransport:
@@ -190,21 +188,7 @@ def simulation_config(
     )
 
 
-class _ReplayConnection(sqlite3.Connection):
-    """The replay database's connection: it checkpoints its WAL every `_WAL_CHECKPOINT_PAGES`.
-
-    Each checkpoint syncs the WAL and the database to disk. A month of replay writes about
-    two gigabytes of WAL frames (a dozen pages per transaction, fifteen transactions per
-    plan); at SQLite's default of a checkpoint every 1,000 pages that is over two thousand
-    checkpoints and twice as many fsyncs, which a busy disk makes slow. Every transaction
-    is still committed as the store commits it; only the checkpoints are rarer (the WAL
-    stays under ~16 MB, small enough to stay in the page cache), and the database is
-    replaced at every run anyway.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.execute(f"PRAGMA wal_autocheckpoint = {_WAL_CHECKPOINT_PAGES}")
+_IN_MEMORY: Final = ":memory:"
 
 
 def _fresh_database(path: Path) -> None:
@@ -276,9 +260,12 @@ class _Run:
         # The strategy and the planner read Ticker at the same instant: one call serves both.
         self.market = MarketDataAPI(self.client, clock=self.clock, quote_ttl_seconds=1.0)
         _fresh_database(settings.db_path)
-        self.store = SQLiteExecutionStore(
-            str(settings.db_path), connection_factory=_ReplayConnection
-        )
+        # The replay's records live in memory (the same SQL, the same store) and are
+        # written to settings.db_path once, at the end (`write_database`): a month of
+        # replay commits about 60,000 transactions, and in a file each one would cost
+        # a dozen pages of WAL and checkpoint writes, gigabytes in all, for a database
+        # that is replaced at the next run anyway.
+        self.store = SQLiteExecutionStore(_IN_MEMORY)
         self.service = ExecutionService(
             config=self.config,
             market_data=self.market,
@@ -468,7 +455,10 @@ def _run_simulation(
         )
     finally:
         run.service.close()
-        run.store.close()
-        run.client.close()
+        try:
+            run.store.backup_to(settings.db_path)
+        finally:
+            run.store.close()
+            run.client.close()
     outcome.wall_seconds = time.perf_counter() - wall_start
     return outcome
