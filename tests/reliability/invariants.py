@@ -53,6 +53,7 @@ from kraken_bot.execution.lifecycle import TRANSITIONS
 from kraken_bot.execution.models import LocalOrder, OrderStatus
 from kraken_bot.execution.store import ExecutionStore, OrderEventRecord
 from kraken_bot.simulation import invariants as simulation
+from kraken_bot.simulation.invariants import is_ours
 from kraken_sim import Exchange, Order
 from kraken_sim.orders import order_info
 
@@ -120,13 +121,6 @@ def tally(violations: Iterable[Violation]) -> dict[str, int]:
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def is_ours(order: Order, userrefs: Collection[int]) -> bool:
-    """An exchange order this layer placed: our client id, or one of our userrefs."""
-    if order.cl_ord_id is not None:
-        return is_local_id(order.cl_ord_id)
-    return order.userref is not None and order.userref in userrefs
 
 
 def rendered_avg_price(exchange: Exchange, order: Order) -> Decimal:

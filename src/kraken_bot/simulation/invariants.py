@@ -48,6 +48,7 @@ __all__ = [
     "check_invariants",
     "check_store",
     "expected_statuses",
+    "is_ours",
 ]
 
 DEFAULT_PRICE_TOLERANCE: Final = Decimal("0.0001")
@@ -112,7 +113,8 @@ def expected_statuses(exchange_order: Order) -> frozenset[OrderStatus]:
     return frozenset({OrderStatus.PARTIALLY_FILLED if filled else OrderStatus.OPEN})
 
 
-def _is_ours(order: Order, userrefs: Collection[int]) -> bool:
+def is_ours(order: Order, userrefs: Collection[int]) -> bool:
+    """An exchange order this layer placed: our client order id, or one of our userrefs."""
     if order.cl_ord_id is not None:
         return is_local_id(order.cl_ord_id)
     return order.userref is not None and order.userref in userrefs
@@ -152,7 +154,7 @@ def check_invariants(
     found: list[Violation] = []
     owned: dict[str, list[Order]] = defaultdict(list)
     for order in exchange_orders:
-        if not _is_ours(order, refs):
+        if not is_ours(order, refs):
             continue
         owner = _owner(order, by_txid, by_client_id)
         if owner is None:
