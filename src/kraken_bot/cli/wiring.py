@@ -30,7 +30,8 @@ from kraken_bot.clock import Clock, SystemClock
 from kraken_bot.config import AppConfig
 from kraken_bot.config_file import ConfigFileError, load_config, load_yaml_text
 from kraken_bot.execution._exchange_time import ExchangeClock
-from kraken_bot.execution.exceptions import KrakenAPIError, MissingCredentialsError, NetworkError
+from kraken_bot.execution._retry import retry_reads
+from kraken_bot.execution.exceptions import MissingCredentialsError, NetworkError
 from kraken_bot.execution.models import ExecutionMode
 from kraken_bot.execution.oms import ExecutionService
 from kraken_bot.execution.store import SQLiteExecutionStore
@@ -71,7 +72,7 @@ DbOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 EXAMPLE_PLAN: Final = "example_plan.yaml"
-_PREFLIGHT_ATTEMPTS: Final = 3
+_PREFLIGHT_WAITS: Final = (1.0, 2.0)
 _T = TypeVar("_T")
 
 
@@ -160,16 +161,13 @@ def _patiently(call: Callable[[], _T]) -> _T:
 
     An unreachable exchange (connection refused, DNS) fails at once: waiting will not help.
     """
-    for attempt in range(_PREFLIGHT_ATTEMPTS):
-        try:
-            return call()
-        except NetworkError:
-            raise
-        except KrakenAPIError as error:
-            if not error.transient or attempt == _PREFLIGHT_ATTEMPTS - 1:
-                raise
-            time.sleep(2.0**attempt)
-    raise AssertionError("unreachable: the loop returns or raises")
+    return retry_reads(
+        call,
+        sleep=time.sleep,
+        waits=_PREFLIGHT_WAITS,
+        what="preflight",
+        never_retry=(NetworkError,),
+    )
 
 
 @contextmanager

@@ -22,7 +22,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Final, Protocol, TypeVar
 
 from kraken_bot.clock import Clock
-from kraken_bot.kraken.errors import KrakenAPIError
+from kraken_bot.execution._retry import retry_reads
 from kraken_bot.kraken.pairs import PairMetadata
 from kraken_bot.market.api import MarketData
 from kraken_bot.strategy.plan import ActionType, ExecutionPlan, RiskAdjustedAction
@@ -31,7 +31,7 @@ __all__ = ["BalanceSource", "Holdings", "RebalancingStrategy", "action_type_for"
 
 STRATEGY_ID: Final = "sim_rebalance"
 _USD: Final = ("ZUSD", "USD")
-_READ_ATTEMPTS: Final = 6
+_READ_WAITS: Final = (1.0, 2.0, 4.0, 8.0, 16.0)
 _T = TypeVar("_T")
 
 
@@ -83,14 +83,7 @@ def action_type_for(current: Decimal, target: Decimal) -> ActionType:
 
 def read_with_retries(clock: Clock, call: Callable[[], _T]) -> _T:
     """A read, retried on transient Kraken errors 1, 2, 4, 8, 16 s apart (on ``clock``)."""
-    for attempt in range(_READ_ATTEMPTS):
-        try:
-            return call()
-        except KrakenAPIError as error:
-            if not error.transient or attempt == _READ_ATTEMPTS - 1:
-                raise
-            clock.sleep(2.0**attempt)
-    raise AssertionError("unreachable: the loop returns or raises")
+    return retry_reads(call, sleep=clock.sleep, waits=_READ_WAITS, what="strategy read")
 
 
 class RebalancingStrategy:
