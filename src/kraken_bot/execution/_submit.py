@@ -42,6 +42,7 @@ from kraken_bot.clock import Clock
 from kraken_bot.config import ExecutionConfig
 from kraken_bot.execution import policy
 from kraken_bot.execution._ledger import Ledger
+from kraken_bot.execution._retry import retry_transient
 from kraken_bot.execution.adapter import KrakenExecutionAdapter
 from kraken_bot.execution.models import (
     Acknowledged,
@@ -274,13 +275,16 @@ class Submitter:
         def taken(txid: str) -> bool:
             return txid != own and self.ledger.owns_txid(txid)
 
-        for retry in range(self.config.max_retries + 1):
+        def find() -> OrderInfo | None:
             try:
-                return self.adapter.find_order(order, taken=taken), True
+                return self.adapter.find_order(order, taken=taken)
             except KrakenAPIError as error:
                 self.stats.count_error(error)
-                if not error.transient or retry == self.config.max_retries:
-                    log.warning("order %s: lookup failed: %s", order.local_id, error)
-                    return None, False
-                self.clock.sleep(policy.backoff_seconds(retry + 1, self.config))
-        return None, False
+                raise
+
+        try:
+            what = f"order {order.local_id}: lookup"
+            return retry_transient(find, clock=self.clock, config=self.config, what=what), True
+        except KrakenAPIError as error:
+            log.warning("order %s: lookup failed: %s", order.local_id, error)
+            return None, False

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
 from kraken_bot.clock import Clock
+from kraken_bot.execution._retry import retry_reads
 from kraken_bot.execution.events import HealthKind
 from kraken_bot.kraken.errors import KrakenAPIError
 from kraken_bot.kraken.types import DeadManSwitchAck
@@ -100,15 +101,13 @@ class DeadManSwitch:
         doubling backoff; a permanent one, or the last transient one, raises
         `DeadManSwitchError`: a live service does not start unprotected.
         """
-        for attempt in range(self._arm_retries + 1):
-            try:
-                self._arm()
-                break
-            except KrakenAPIError as exc:
-                if not exc.transient or attempt == self._arm_retries:
-                    raise DeadManSwitchError(f"could not arm the dead-man switch: {exc}") from exc
-                log.warning("arming the dead-man switch failed (%s); retrying", exc)
-                self._clock.sleep(self._arm_backoff * 2**attempt)
+        waits = [self._arm_backoff * 2**attempt for attempt in range(self._arm_retries)]
+        try:
+            retry_reads(
+                self._arm, sleep=self._clock.sleep, waits=waits, what="arming the dead-man switch"
+            )
+        except KrakenAPIError as exc:
+            raise DeadManSwitchError(f"could not arm the dead-man switch: {exc}") from exc
         if self._background:
             self._thread = threading.Thread(target=self._run, name="dead-man-switch", daemon=True)
             self._thread.start()
