@@ -31,7 +31,6 @@ from kraken_bot.execution.oms import ExecutionService
 from kraken_bot.execution.store import SQLiteExecutionStore
 from kraken_bot.runtime.daemon import Daemon, RunLock
 from kraken_bot.runtime.health import heartbeat_path_for, verdict
-from kraken_bot.strategy.plan import ExecutionPlan
 
 __all__ = ["run", "status"]
 
@@ -71,16 +70,12 @@ def run(
         try:
             with open_service(app_config) as service:
                 extras = _attach_extras(service, app_config)
-                Daemon(service, config=app_config, plans_dir=plans, read_plan=_read_plan).run()
+                Daemon(service, config=app_config, plans_dir=plans, read_plan=load_plan).run()
         finally:  # after the service closed: its last events (stopped) reach the webhook
             for close in extras:
                 close()
     finally:
         lock.release()
-
-
-def _read_plan(path: Path) -> ExecutionPlan:
-    return load_plan(path)
 
 
 def _attach_extras(service: ExecutionService, config: AppConfig) -> list[Callable[[], None]]:
