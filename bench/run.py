@@ -28,7 +28,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE.parent / "bench-results"
 LINE = re.compile(r"^(?P<name>[a-z0-9_]+): (?P<value>-?[0-9.]+(?:e[-+]?[0-9]+)?) (?P<unit>\S+)$")
-ORDER = ("core", "client", "store", "sim", "replay", "e2e", "service")
+ORDER = ("core", "client", "store", "sim", "replay", "e2e", "service", "stream")
 
 # Targets of the release (issue 9, and the sim's own); a miss is reported, never fatal.
 TARGETS: Mapping[str, tuple[str, float]] = {
@@ -49,6 +49,8 @@ TARGETS: Mapping[str, tuple[str, float]] = {
     "scale_per_order_ratio_10k_vs_1k": ("<=", 1.5),
     "scale_userref_per_order_ratio_10k_vs_1k": ("<=", 1.5),
     "sim_scale_ratio": ("<=", 1.2),
+    "ws_fill_to_event_ms_p50": ("<=", 20.0),
+    "rest_calls_per_order_ratio": (">=", 3.0),
 }
 _COMPARE: Mapping[str, Callable[[float, float], bool]] = {">=": operator.ge, "<=": operator.le}
 

@@ -20,7 +20,7 @@ class Account:
 
     __slots__ = (
         "auth_failures", "balances", "closed", "closed_cl_ord_ids", "deadman_at", "key", "live",
-        "locked_until", "name", "nonces", "rest", "secret", "secret_b64", "trading",
+        "locked_until", "name", "nonces", "rest", "secret", "secret_b64", "trading", "ws_tokens",
     )  # fmt: skip
 
     def __init__(
@@ -40,3 +40,4 @@ class Account:
         self.closed_cl_ord_ids: set[str] = set()
         self.auth_failures = 0
         self.locked_until = 0.0
+        self.ws_tokens: dict[str, float] = {}  # WebSocket token -> when it expires unused

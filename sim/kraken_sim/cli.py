@@ -30,6 +30,7 @@ from kraken_sim.faults import PROFILES
 from kraken_sim.quirks import Quirks, quirk_override, with_overrides
 from kraken_sim.scenario import Scenario, ScenarioError, load_scenario
 from kraken_sim.server import SimServer
+from kraken_sim.ws import WsServer
 
 __all__ = ["build_serve_parser", "main", "run_serve"]
 
@@ -45,6 +46,12 @@ def build_serve_parser(prog: str = "python -m kraken_sim serve") -> argparse.Arg
         "--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)"
     )
     parser.add_argument("--port", type=int, default=0, help="TCP port (default: any free port)")
+    parser.add_argument(
+        "--ws-port",
+        type=int,
+        default=None,
+        help="also serve the WebSocket v2 private endpoint on this port (0: any free port)",
+    )
     parser.add_argument("--api-key", help="API key of the served account (default: generated)")
     parser.add_argument("--api-secret", help="base64 API secret (default: generated)")
     parser.add_argument("--scenario", type=Path, help="scenario YAML (default: the bundled one)")
@@ -87,15 +94,7 @@ def run_serve(
     out = out if out is not None else sys.stdout
     parser = build_serve_parser(prog)
     args = parser.parse_args(argv)
-    if (args.api_key is None) != (args.api_secret is None):
-        parser.error("--api-key and --api-secret go together")
-    if args.api_secret is not None:
-        try:
-            b64decode_secret(args.api_secret)
-        except ValueError:
-            parser.error("--api-secret must be base64")
-    if args.faults is not None and args.faults not in PROFILES and not Path(args.faults).is_file():
-        parser.error(f"--faults: {args.faults!r} is neither none/light/heavy nor a file")
+    _check(parser, args)
     try:
         scenario = load_scenario(args.scenario)
     except (OSError, ScenarioError) as exc:
@@ -122,10 +121,13 @@ def run_serve(
         server = SimServer(exchange, args.host, args.port)
     except (OSError, ValueError) as exc:
         parser.error(str(exc))
+    socket = _socket(parser, args, exchange, server)
     stop = stop if stop is not None else threading.Event()
     previous = _install_signal_handlers(stop)
     server.start()
     try:
+        if socket is not None:
+            out.write(f"ws_url: {socket.url}\n")
         _announce(out, server, exchange, args.clock, cli_key=args.api_key)
         while not stop.wait(0.2):
             pass
@@ -133,11 +135,43 @@ def run_serve(
         pass
     finally:
         server.close()
+        if socket is not None:
+            socket.close()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     out.write("kraken-sim stopped\n")
     out.flush()
     return 0
+
+
+def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if (args.api_key is None) != (args.api_secret is None):
+        parser.error("--api-key and --api-secret go together")
+    if args.api_secret is not None:
+        try:
+            b64decode_secret(args.api_secret)
+        except ValueError:
+            parser.error("--api-secret must be base64")
+    if args.faults is not None and args.faults not in PROFILES and not Path(args.faults).is_file():
+        parser.error(f"--faults: {args.faults!r} is neither none/light/heavy nor a file")
+
+
+def _socket(
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    exchange: Exchange,
+    server: SimServer,
+) -> WsServer | None:
+    """The WebSocket v2 front, started (``--ws-port``), or None."""
+    if args.ws_port is None:
+        return None
+    socket = WsServer(exchange, args.host, args.ws_port)
+    try:
+        socket.start()
+    except (OSError, RuntimeError) as exc:
+        server.server_close()
+        parser.error(f"--ws-port: {exc}")
+    return socket
 
 
 def _quirks(scenario: Scenario, overrides: Sequence[str]) -> Quirks:

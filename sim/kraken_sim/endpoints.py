@@ -2,7 +2,7 @@
 
 Public methods: Time, SystemStatus, Assets, AssetPairs, Ticker, OHLC, Depth.
 Private methods: Balance, BalanceEx, AddOrder, AddOrderBatch, CancelOrder, CancelOrderBatch,
-CancelAll, CancelAllOrdersAfter,
+CancelAll, CancelAllOrdersAfter, GetWebSocketsToken,
 OpenOrders, ClosedOrders, QueryOrders, TradesHistory, QueryTrades. ``TRADING`` lists the
 methods SystemStatus ``maintenance`` refuses.
 """
@@ -22,6 +22,7 @@ from kraken_sim.queries import (
     query_trades,
     trades_history,
 )
+from kraken_sim.tokens import get_websockets_token
 from kraken_sim.trading import (
     add_order,
     add_order_batch,
@@ -56,6 +57,7 @@ PRIVATE: Final[dict[str, Handler]] = {
     "QueryOrders": query_orders,
     "TradesHistory": trades_history,
     "QueryTrades": query_trades,
+    "GetWebSocketsToken": get_websockets_token,
 }
 TRADING: Final = frozenset(
     {

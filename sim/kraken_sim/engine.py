@@ -28,7 +28,7 @@ from __future__ import annotations
 import base64
 import heapq
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Final, Literal
@@ -52,7 +52,13 @@ from kraken_sim.ratelimit import TierLimits
 from kraken_sim.timeline import Timeline
 from kraken_sim.wire import ApiError
 
-__all__ = ["Engine"]
+__all__ = ["Engine", "OrderChange", "Watcher"]
+
+OrderChange = Literal["pending_new", "new", "trade", "filled", "canceled", "expired"]
+"""What happened to an order, in the words of Kraken's WebSocket ``exec_type``."""
+
+Watcher = Callable[[OrderChange, Order, "Trade | None"], None]
+"""Told of every order change, after it happened (the WebSocket side listens)."""
 
 _ID_ALPHABET: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _HUNDRED: Final = Decimal(100)
@@ -94,6 +100,12 @@ class Engine:
         self._books: dict[str, dict[str, None]] = {pair: {} for pair in markets}
         self._starts: list[tuple[float, int, str]] = []
         self._expiries: list[tuple[float, int, str]] = []
+        self.watchers: list[Watcher] = []
+        """Called with every order change (empty in replays: nothing is spent then)."""
+
+    def _tell(self, change: OrderChange, order: Order, trade: Trade | None = None) -> None:
+        for watcher in self.watchers:
+            watcher(change, order, trade)
 
     # ------------------------------------------------------------------ ids, balances
     def new_id(self, prefix: str) -> str:
@@ -187,6 +199,8 @@ class Engine:
         )
         self.orders[order.txid] = order
         account.live[order.txid] = None
+        if self.watchers:
+            self._tell("pending_new", order)
         if order.starttm > now:
             heapq.heappush(self._starts, (order.starttm, order.seq, order.txid))
             return order
@@ -194,6 +208,8 @@ class Engine:
 
     def _activate(self, order: Order, now: float) -> Order:
         order = self._store(replace(order, status="open"))
+        if self.watchers:
+            self._tell("new", order)
         if order.post_only and self.crosses_order(order, now):
             return self.close(order, now, "canceled", REASON_POST_ONLY)
         if order.timeinforce == "FOK" and not self._fok_fillable(order, now):
@@ -275,7 +291,7 @@ class Engine:
         )
         self.trades[trade.trade_txid] = trade
         self.account_trades.setdefault(order.account, Timeline()).append(trade.trade_txid, now)
-        return self._store(
+        order = self._store(
             replace(
                 order,
                 vol_exec=order.vol_exec + qty,
@@ -284,6 +300,9 @@ class Engine:
                 trades=(*order.trades, trade.trade_txid),
             )
         )
+        if self.watchers:
+            self._tell("trade", order, trade)
+        return order
 
     def _round(self, asset: str, amount: Decimal, rounding: str) -> Decimal:
         places = self.asset_decimals.get(asset, 10)
@@ -302,6 +321,11 @@ class Engine:
             account.closed_cl_ord_ids.add(order.cl_ord_id)
         self._books[order.pair].pop(order.txid, None)
         order = self._store(replace(order, status=status, closetm=now, reason=reason))
+        if self.watchers:
+            change: OrderChange = (
+                "filled" if status == "closed" else "expired" if status == "expired" else "canceled"
+            )
+            self._tell(change, order)
         if status == "closed" and order.close is not None:
             self._place_close(order, now)
         return order

@@ -22,9 +22,10 @@ the virtual clock has moved by the client's timeout; each front turns it into it
 from __future__ import annotations
 
 import collections
+import contextlib
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -251,6 +252,33 @@ class Exchange:
 
     def _now(self) -> float:
         return self.clock.now().timestamp()
+
+    # ------------------------------------------------------------------ the WebSocket front
+    @contextlib.contextmanager
+    def engine_settled(self) -> Iterator[Engine]:
+        """The engine settled to now and held under the exchange's lock for the block.
+
+        Engine watchers run under this lock too, so what the block reads and registers is
+        ordered with every order change (the WebSocket snapshot relies on it).
+        """
+        with self._lock:
+            self.engine.settle(self._now())
+            yield self.engine
+
+    def now(self) -> float:
+        """The exchange's time, in unix seconds."""
+        return self._now()
+
+    def private_call(self, account: Account, name: str, values: Mapping[str, object]) -> object:
+        """Run the private REST method ``name`` for an already authenticated account.
+
+        The WebSocket front's order methods go through here, so both fronts share the same
+        rules (funds, rate counters, client ids, maintenance). Raises :class:`ApiError`.
+        """
+        with self._lock:
+            now = self._now()
+            self.engine.settle(now)
+            return self._run_private(name, self._call(Params(values), now, account))
 
     # ------------------------------------------------------------------ the entry point
     def handle(

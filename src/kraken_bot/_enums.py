@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["ExecutionMode", "OrderType", "Side", "TimeInForce", "UnfilledAction"]
+__all__ = ["ExecutionMode", "OrderType", "Side", "StreamMode", "TimeInForce", "UnfilledAction"]
 
 
 class ExecutionMode(StrEnum):
@@ -19,6 +19,19 @@ class ExecutionMode(StrEnum):
     LIVE = "live"
     PAPER = "paper"
     DRY_RUN = "dry_run"
+
+
+class StreamMode(StrEnum):
+    """How the service learns of order changes (``kraken.stream``).
+
+    ``websocket``: Kraken's WebSocket v2 ``executions`` channel, REST reconciliation as the
+    backstop; ``poll``: REST reconciliation only; ``auto``: the socket in live mode when
+    its URL is known and the key may use it, else polling (with one warning).
+    """
+
+    AUTO = "auto"
+    WEBSOCKET = "websocket"
+    POLL = "poll"
 
 
 class UnfilledAction(StrEnum):

@@ -46,7 +46,7 @@ from pyrsistent.typing import PMap
 from returns.result import Failure, Result, Success
 
 from kraken_bot import _config_rules as rules
-from kraken_bot._enums import ExecutionMode, OrderType, TimeInForce, UnfilledAction
+from kraken_bot._enums import ExecutionMode, OrderType, StreamMode, TimeInForce, UnfilledAction
 from kraken_bot._errors import ConfigValidationError, LiveTradingRefusedError
 from kraken_bot._problems import ConfigProblem
 from kraken_bot._show import show
@@ -55,6 +55,8 @@ from kraken_bot.secret import Secret
 
 DEFAULT_BASE_URL: Final = "https://api.kraken.com"
 ENV_API_URL: Final = "KRAKEN_API_URL"
+ENV_WS_URL: Final = "KRAKEN_WS_URL"
+DEFAULT_WS_URL: Final = "wss://ws-auth.kraken.com/v2"
 ENV_API_KEY: Final = "KRAKEN_API_KEY"
 ENV_API_SECRET: Final = "KRAKEN_API_SECRET"  # noqa: S105 - the variable's name, not a secret
 
@@ -342,11 +344,28 @@ class KrakenConfig:
     read_timeout_seconds: float = 15.0
     nonce_state_file: str | None = None
     state_dir: str | None = None
+    stream: StreamMode = StreamMode.AUTO
+    ws_url: str | None = None
+    stream_backstop_seconds: float = 300.0
 
     @property
     def has_credentials(self) -> bool:
         """True when both key and secret are present."""
         return self.api_key is not None and self.api_secret is not None
+
+    @property
+    def websocket_url(self) -> str | None:
+        """Where the WebSocket v2 private endpoint is: ``ws_url``, else Kraken's own when
+        ``base_url`` is Kraken's, else None (a fake or proxy must name its socket).
+
+        >>> KrakenConfig().websocket_url
+        'wss://ws-auth.kraken.com/v2'
+        >>> KrakenConfig(base_url="http://127.0.0.1:8080").websocket_url is None
+        True
+        """
+        if self.ws_url is not None:
+            return self.ws_url
+        return DEFAULT_WS_URL if self.base_url == DEFAULT_BASE_URL else None
 
 
 DEFAULT_DATABASE: Final = "portfolio.db"
@@ -585,7 +604,19 @@ def _parse_kraken(section: _Section, env: Mapping[str, str]) -> KrakenConfig:
         read_timeout_seconds=section.read("read_timeout_seconds", rules.number(0.1, 600.0), 15.0),
         nonce_state_file=section.read("nonce_state_file", rules.text, None),
         state_dir=section.read("state_dir", rules.text, None),
+        stream=section.read("stream", rules.choice(StreamMode), StreamMode.AUTO),
+        ws_url=_ws_url(section, env),
+        stream_backstop_seconds=section.read(
+            "stream_backstop_seconds", rules.number(5.0, 86_400.0), 300.0
+        ),
     )
+
+
+def _ws_url(section: _Section, env: Mapping[str, str]) -> str | None:
+    url = env.get(ENV_WS_URL) or section.read("ws_url", rules.text, None)
+    if url is not None and not url.startswith(("ws://", "wss://")):
+        section.problem("ws_url", f"expected a ws(s) URL, got {show(url)}")
+    return url
 
 
 def _parse_region(raw: object, problems: list[ConfigProblem]) -> RegionProfile:

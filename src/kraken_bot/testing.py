@@ -30,6 +30,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Literal, Self
 
+from kraken_bot._enums import StreamMode
 from kraken_bot.config import AppConfig, ExecutionConfig, KrakenConfig, StorageConfig
 from kraken_bot.execution.ids import SeededIds
 from kraken_bot.execution.models import ExecutionMode
@@ -38,6 +39,7 @@ from kraken_bot.region import Tier
 from kraken_bot.secret import Secret
 from kraken_bot.simulation.invariants import Violation, check_invariants
 from kraken_sim import Exchange, FaultPlan, SimTransport, VirtualClock, load_scenario
+from kraken_sim.ws import WsFaults, WsServer
 
 __all__ = ["DEFAULT_BALANCES", "FAKE_URL", "START", "FakeKraken", "account_config", "live"]
 
@@ -107,6 +109,7 @@ class FakeKraken:
         balances: Mapping[str, Decimal] = DEFAULT_BALANCES,
         execution: ExecutionConfig | None = None,
         start: datetime = START,
+        websocket: bool | WsFaults = False,
     ) -> None:
         self.clock = VirtualClock(start=start)
         self.exchange = Exchange(
@@ -115,6 +118,17 @@ class FakeKraken:
         self.config = account_config(
             self.exchange, directory, execution=execution, tier=tier, balances=balances
         )
+        self.ws: WsServer | None = None
+        """The fake's WebSocket v2 endpoint (``websocket=True``, or the faults to inject)."""
+        if websocket is not False:
+            self.ws = WsServer(
+                self.exchange, faults=websocket if isinstance(websocket, WsFaults) else None
+            )
+            self.ws.start()
+            self.config = replace(
+                self.config,
+                kraken=replace(self.config.kraken, stream=StreamMode.WEBSOCKET, ws_url=self.ws.url),
+            )
         api_key = self.config.kraken.api_key
         assert api_key is not None
         self.key = api_key.reveal()
@@ -163,9 +177,11 @@ class FakeKraken:
         return check_invariants(local, self.exchange.orders(self.key))
 
     def close(self) -> None:
-        """Close every service made here."""
+        """Close every service made here (and the WebSocket endpoint)."""
         for service in self.services:
             service.close()
+        if self.ws is not None:
+            self.ws.close()
 
     def __enter__(self) -> Self:
         return self

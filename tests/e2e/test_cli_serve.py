@@ -41,7 +41,7 @@ def read_announcement(process: subprocess.Popen[str]) -> dict[str, str]:
     fields: dict[str, str] = {}
     for line in process.stdout:
         name, _, value = line.strip().partition(": ")
-        if value and name in {"base_url", "api_key", "api_secret"}:
+        if value and name in {"base_url", "api_key", "api_secret", "ws_url"}:
             fields[name] = value
         if line.startswith("scenario: "):
             fields["ids"] = line.split("ids: ", 1)[1].strip()
@@ -173,3 +173,60 @@ def test_serve_stops_cleanly_on_ctrl_c(server):
     assert server.process.wait(timeout=10) == 0
     assert server.process.stdout is not None
     assert "kraken-sim stopped" in server.process.stdout.read()
+
+
+def test_serve_with_a_ws_port_streams_fills_to_a_live_service(tmp_path):
+    """`--ws-port` serves the WebSocket v2 endpoint beside HTTP on the same engine: a live
+    service pointed at both hears its market order's fill on the executions stream."""
+    from datetime import UTC, datetime  # noqa: PLC0415
+    from decimal import Decimal  # noqa: PLC0415
+
+    from kraken_bot._enums import StreamMode  # noqa: PLC0415
+    from kraken_bot.config import AppConfig, KrakenConfig, StorageConfig  # noqa: PLC0415
+    from kraken_bot.execution import (  # noqa: PLC0415
+        ActionType,
+        ExecutionPlan,
+        ExecutionService,
+        OrderStatus,
+        RiskAdjustedAction,
+    )
+    from kraken_bot.region import Tier  # noqa: PLC0415
+    from kraken_bot.secret import Secret  # noqa: PLC0415
+    from kraken_bot.testing import live  # noqa: PLC0415
+
+    with running("--ws-port", "0") as (server, fields):
+        assert fields["ws_url"].startswith("ws://127.0.0.1:")
+        config = AppConfig(
+            execution=live(default_order_type="market"),
+            kraken=KrakenConfig(
+                base_url=server.url,
+                api_key=Secret(server.key),
+                api_secret=Secret(server.secret),
+                tier=Tier.UNLIMITED,
+                stream=StreamMode.WEBSOCKET,
+                ws_url=fields["ws_url"],
+                nonce_state_file=str(tmp_path / "nonce.json"),
+                state_dir=str(tmp_path / "state"),
+            ),
+            storage=StorageConfig(path=str(tmp_path / "execution.db")),
+        )
+        with ExecutionService.from_config(config) as service:
+            assert service.stream is not None
+            assert service.stream.stream.wait_subscribed(10)
+            plan = ExecutionPlan(
+                plan_id="ws-1",
+                created_at=datetime.now(UTC),
+                actions=(
+                    RiskAdjustedAction(
+                        pair="XBTUSD",
+                        strategy_id="s",
+                        action_type=ActionType.INCREASE,
+                        current_base_size=Decimal(0),
+                        target_base_size=Decimal("0.01"),
+                    ),
+                ),
+            )
+            (order,) = service.execute_plan(plan).orders
+            assert service.stream.consumer.wait_idle()
+            assert service.get_order(order.local_id).status is OrderStatus.FILLED
+            assert service.stream.stream.stats.reports >= 4

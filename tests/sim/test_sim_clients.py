@@ -10,10 +10,12 @@ records. Only loopback is reachable: any other host goes to a dead proxy.
 
 from __future__ import annotations
 
+import asyncio
 import base64
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import ccxt
 import pytest
@@ -23,9 +25,10 @@ from kraken.exceptions import (
     KrakenInvalidSignatureError,
     KrakenUnknownOrderError,
 )
-from kraken.spot import Market, Trade, User
+from kraken.spot import Market, SpotWSClient, Trade, User
 
 from kraken_sim import Exchange, WallClock, load_scenario, serve
+from kraken_sim.ws import serve_ws
 
 pytestmark = pytest.mark.http
 
@@ -135,6 +138,84 @@ def test_python_kraken_sdk_sees_a_replayed_nonce_as_an_invalid_nonce(served):
     with pytest.raises(KrakenInvalidNonceError):
         user.get_balances()
     assert served.private_calls() == ["BalanceEx", "BalanceEx"]
+
+
+def test_python_kraken_sdk_websocket_client_hears_executions_and_places_an_order(served):
+    """The SDK's own WebSocket v2 client against the fake's socket: token from REST,
+    the executions subscription (ack, snapshot, updates with sequence numbers), and
+    add_order over the socket; the order's life is then reported on the channel."""
+    with serve_ws(served.exchange) as socket:
+        messages = asyncio.run(_sdk_session(served, socket.url.removesuffix("/v2")))
+    acks = [m for m in messages if m.get("method") == "subscribe"]
+    assert acks
+    assert acks[0]["success"] is True
+    assert acks[0]["result"]["channel"] == "executions"
+    executions = [m for m in messages if m.get("channel") == "executions"]
+    assert executions[0]["type"] == "snapshot"
+    sequences = [m["sequence"] for m in executions]
+    assert sequences == list(range(1, len(sequences) + 1))
+    (placed,) = [m for m in messages if m.get("method") == "add_order"]
+    assert placed["success"] is True
+    assert placed["result"]["cl_ord_id"] == "sdk-ws-1"
+    txid = placed["result"]["order_id"]
+    reports = [r for m in executions for r in m["data"] if r["order_id"] == txid]
+    assert [r["exec_type"] for r in reports] == ["pending_new", "new", "trade", "filled"]
+    assert reports[0]["symbol"] == "BTC/USD"
+    assert served.statuses() == {txid: "closed"}
+    assert "GetWebSocketsToken" in served.private_calls()
+
+
+async def _sdk_session(served: Served, auth_ws_url: str) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = []
+
+    async def on_message(message: object) -> None:
+        if isinstance(message, dict):
+            messages.append(message)
+
+    client = SpotWSClient(
+        key=served.key,
+        secret=served.secret,
+        callback=on_message,
+        no_public=True,
+        rest_url=served.url,
+        auth_ws_url=auth_ws_url,
+    )
+    await client.start()
+    try:
+        await client.subscribe(params={"channel": "executions", "snap_orders": True})
+        await _until(lambda: any(m.get("channel") == "executions" for m in messages))
+        await client.send_message(
+            {
+                "method": "add_order",
+                "params": {
+                    "order_type": "market",
+                    "side": "buy",
+                    "order_qty": 0.001,
+                    "symbol": "BTC/USD",
+                    "cl_ord_id": "sdk-ws-1",
+                },
+            }
+        )
+        await _until(
+            lambda: any(
+                r.get("exec_type") == "filled"
+                for m in messages
+                if m.get("channel") == "executions"
+                for r in m["data"]
+            )
+        )
+    finally:
+        await client.close()
+    return messages
+
+
+async def _until(condition: Callable[[], bool], within: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("the WebSocket did not deliver in time")
+        await asyncio.sleep(0.01)
 
 
 # ---------------------------------------------------------------- ccxt

@@ -294,6 +294,14 @@ def sim_run(  # noqa: PLR0917 - typer maps each parameter to an option
 @reports_errors
 def sim_serve(  # noqa: PLR0917 - typer maps each parameter to an option
     port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1 (0: any free port).")] = 0,
+    ws_port: Annotated[
+        int | None,
+        typer.Option(
+            help="Also serve Kraken's WebSocket v2 private endpoint (executions, order"
+            " methods) on this port (0: any free port); point kraken.ws_url at the printed"
+            " ws_url."
+        ),
+    ] = None,
     api_key: Annotated[str | None, typer.Option(help="API key of the served account.")] = None,
     api_secret: Annotated[str | None, typer.Option(help="Its base64 API secret.")] = None,
     scenario: Annotated[
@@ -336,6 +344,8 @@ def sim_serve(  # noqa: PLR0917 - typer maps each parameter to an option
     from kraken_sim.cli import run_serve  # noqa: PLC0415 - the server is only needed here
 
     argv = ["--port", str(port), "--seed", str(seed), "--clock", clock.value]
+    if ws_port is not None:
+        argv += ["--ws-port", str(ws_port)]
     options = {
         "--api-key": api_key,
         "--api-secret": api_secret,

@@ -141,8 +141,20 @@ class Ledger:
         exchange id, evidence that no longer holds) leaves the order as it is, is
         logged, and is counted in `transition_failures`.
         """
-        event_kind = lifecycle.event_kind(event)
-        kind = event_kind.value
+        return self.apply_decided(local_id, lambda _order: event, detail)
+
+    def apply_decided(
+        self,
+        local_id: str,
+        decide: Callable[[LocalOrder], OrderEvent | None],
+        detail: str | None = None,
+    ) -> Applied:
+        """Like `apply`, with the event decided from the order's current version.
+
+        ``decide`` (pure) runs again on each fresh version after a write conflict; when
+        it returns None (nothing to fold any more) the order is left as it is, and no
+        failure is counted: the stream uses this, its news may already be old.
+        """
         with self._lock:
             fresh = False
             for _ in range(_CONFLICT_RETRIES):
@@ -150,6 +162,11 @@ class Ledger:
                 if current is None:
                     raise StoreError(f"order {local_id} is not in the execution records")
                 order, version = current
+                event = decide(order)
+                if event is None:
+                    return Applied(order, accepted=True)
+                event_kind = lifecycle.event_kind(event)
+                kind = event_kind.value
                 result = lifecycle.apply(order, event)
                 if not is_successful(result):
                     return self._refused(order, result.failure())

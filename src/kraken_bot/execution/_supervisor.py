@@ -76,6 +76,8 @@ class SupervisionSettings:
     unfilled_timeout: timedelta | None
     unfilled_action: UnfilledAction
     budget_fraction: float = 0.5
+    backstop_every: timedelta | None = None
+    """While the executions stream is up, reconcile this often instead (the backstop)."""
 
 
 class Supervisor:
@@ -89,8 +91,10 @@ class Supervisor:
         settings: SupervisionSettings,
         publish: Callable[[Sequence[ServiceEvent]], None],
         started_at: datetime | None = None,
+        streaming: Callable[[], bool] | None = None,
     ) -> None:
         self._ops = ops
+        self._streaming = streaming or (lambda: False)
         self._clock = clock
         self._settings = settings
         self._publish = publish
@@ -113,17 +117,28 @@ class Supervisor:
         finally:
             self._running.release()
 
+    def _every(self) -> timedelta | None:
+        every = self._settings.reconcile_every
+        backstop = self._settings.backstop_every
+        if every is not None and backstop is not None and self._streaming():
+            return max(every, backstop)
+        return every
+
     def next_reconcile_at(self) -> datetime | None:
         """When the next scheduled reconciliation is due (None: not scheduled)."""
-        every = self._settings.reconcile_every
+        every = self._every()
         if every is None:
             return None
         return (
             self._clock.now() if self.last_reconcile_at is None else self.last_reconcile_at + every
         )
 
+    def note_reconciled(self, at: datetime) -> None:
+        """A reconciliation ran outside the schedule (the stream's resync): restart it."""
+        self.last_reconcile_at = at
+
     def _reconcile_if_due(self, now: datetime) -> None:
-        every = self._settings.reconcile_every
+        every = self._every()
         if every is None:
             return
         level, maximum = self._ops.rest_counter()

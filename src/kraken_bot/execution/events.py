@@ -78,6 +78,8 @@ class HealthKind(StrEnum):
     RECONCILE_FAILED = "reconcile_failed"
     RATE_LIMIT_PRESSURE = "rate_limit_pressure"
     UNKNOWN_ORDERS = "unknown_orders"
+    STREAM_DOWN = "stream_down"
+    STREAM_UNAVAILABLE = "stream_unavailable"
     STOPPED = "stopped"
 
 

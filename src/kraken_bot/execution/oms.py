@@ -55,6 +55,7 @@ from kraken_bot.execution._ledger import Ledger
 from kraken_bot.execution._plan_run import PlanRunner
 from kraken_bot.execution._reconcile import Reconciler, ReconcileReport
 from kraken_bot.execution._retry import retry_transient
+from kraken_bot.execution._stream import ServiceStream, open_stream
 from kraken_bot.execution._submit import SendStats, Submitter
 from kraken_bot.execution._supervisor import SupervisionSettings, Supervisor
 from kraken_bot.execution.adapter import KrakenExecutionAdapter, TradingClient
@@ -83,6 +84,7 @@ from kraken_bot.execution.models import (
 from kraken_bot.execution.reconciliation import NEVER_SENT_MESSAGE
 from kraken_bot.execution.scheduler import DeadManSwitch
 from kraken_bot.execution.store import ExecutionStore, SQLiteExecutionStore
+from kraken_bot.execution.streaming import stream_wanted
 from kraken_bot.kraken.errors import KrakenAPIError, OrderRejectedError, is_not_open
 from kraken_bot.kraken.nonce import key_fingerprint, state_dir_for
 from kraken_bot.market.api import MarketData
@@ -169,6 +171,7 @@ class ExecutionService:
         self._supervisor: Supervisor | None = None
         self._supervising = threading.Event()
         self._supervise_thread: threading.Thread | None = None
+        self._stream: ServiceStream | None = None
 
     @classmethod
     def from_config(
@@ -260,6 +263,7 @@ class ExecutionService:
             dead_man.start()  # a live service without its switch must not trade
             self._dead_man = dead_man
         self._start_supervision()
+        self._start_stream()
 
     # ------------------------------------------------------------------ always on
 
@@ -281,15 +285,69 @@ class ExecutionService:
                 reconcile_every=timedelta(seconds=every) if every is not None else None,
                 unfilled_timeout=timedelta(seconds=timeout) if timeout is not None else None,
                 unfilled_action=self._exec.unfilled_action,
+                backstop_every=timedelta(seconds=self.config.kraken.stream_backstop_seconds),
             ),
             publish=self._bus.publish,
             started_at=self._clock.now(),
+            streaming=lambda: self._stream is not None and self._stream.up,
         )
         if self._background:
             self._supervising.clear()
             thread = threading.Thread(target=self._supervise_loop, name="supervisor", daemon=True)
             self._supervise_thread = thread
             thread.start()
+
+    def _start_stream(self) -> None:
+        """Learn of fills from Kraken's executions stream (``kraken.stream``), REST as the
+        backstop. Only a live, trading service streams; see `stream_wanted`."""
+        kraken = self.config.kraken
+        url = kraken.websocket_url
+        wanted, warning = stream_wanted(
+            kraken.stream, mode=self._mode, url=url, observer=self._observer
+        )
+        get_token = getattr(self._client, "websockets_token", None)
+        reconciler, ledger = self._reconciler, self._ledger
+        if warning is None and wanted and get_token is None:
+            warning = "this client cannot fetch a WebSocket token: polling"
+        if not wanted or url is None or get_token is None or reconciler is None or ledger is None:
+            if warning is not None:
+                log.warning("%s", warning)
+                self._health(HealthKind.STREAM_UNAVAILABLE, warning, {})
+            return
+        opened = open_stream(
+            url,
+            get_token=get_token,
+            ledger=ledger,
+            clock=self._clock,
+            reconcile=self._stream_resync,
+            refresh=lambda orders: reconciler.refresh_orders(orders, ReconcileReport()),
+            on_down=lambda reason: self._health(
+                HealthKind.STREAM_DOWN,
+                f"the executions stream is down ({reason}); polling until it is back",
+                {},
+            ),
+        )
+        if isinstance(opened, str):
+            log.warning("%s", opened)
+            self._health(HealthKind.STREAM_UNAVAILABLE, opened, {})
+            return
+        self._stream = opened
+
+    def _stream_resync(self, reason: str) -> None:
+        """After each (re)connection's snapshot or a gap: one full REST reconciliation."""
+        if self._closed:
+            return
+        report = self.refresh_from_exchange()
+        supervisor = self._supervisor
+        if supervisor is not None:
+            supervisor.note_reconciled(self._clock.now())
+        if not report.ok:
+            log.warning("reconciliation after the stream's %s failed: %s", reason, report.errors)
+
+    @property
+    def stream(self) -> ServiceStream | None:
+        """The executions stream (None when polling)."""
+        return self._stream
 
     def _supervise_loop(self) -> None:
         while not self._supervising.wait(1.0):
@@ -299,6 +357,9 @@ class ExecutionService:
                 log.exception("supervision tick failed")
 
     def _stop_supervision(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.close()
         self._supervising.set()
         thread = self._supervise_thread
         if thread is not None and thread is not threading.current_thread():
@@ -340,6 +401,14 @@ class ExecutionService:
         return self._bus.stream()
 
     def _order_changed(self, before: LocalOrder | None, after: LocalOrder) -> None:
+        stream = self._stream
+        txid = after.kraken_order_id
+        if (
+            stream is not None
+            and txid is not None
+            and (before is None or before.kraken_order_id != txid)
+        ):
+            stream.linked(txid)
         updates = order_updates(before, after)
         if updates:
             self._bus.publish(updates)

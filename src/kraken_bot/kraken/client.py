@@ -479,6 +479,20 @@ class KrakenRESTClient:
         """Kraken's ``Balance``: asset id to amount (a dict that also keeps ``raw``)."""
         return _expect(parse_balance(self.private("Balance")), "Balance")
 
+    def websockets_token(self) -> str:
+        """``GetWebSocketsToken``: a token for the WebSocket v2 private endpoint.
+
+        Used within 15 minutes it stays good while its subscription lasts; fetch one
+        per connection. It is a credential: never logged or stored.
+        """
+        result = self.private("GetWebSocketsToken")
+        token = result.get("token") if isinstance(result, dict) else None
+        if not isinstance(token, str) or not token:
+            raise UnexpectedResponseError(
+                "GetWebSocketsToken: no token in the result", endpoint="GetWebSocketsToken"
+            )
+        return token
+
     def add_order(self, req: AddOrderRequest) -> AddOrderAck:
         """Place (or, with ``validate``, only validate) one order."""
         result = self._private("AddOrder", list(req.to_params().items()))

@@ -1,0 +1,203 @@
+"""The executions stream (Kraken WebSocket v2) against the fake's socket, through the real
+clients: fills reach the ledger and the event stream without polling; what the socket loses
+(a dropped message, a gap, a cut connection, a fill reported only over REST) is repaired by
+REST reconciliation, and nothing is lost or duplicated."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+
+from kraken_bot.execution import (
+    ActionType,
+    ExecutionPlan,
+    ExecutionService,
+    OrderStatus,
+    RiskAdjustedAction,
+)
+from kraken_bot.execution._stream import ServiceStream
+from kraken_bot.execution.events import HealthEvent, HealthKind, OrderUpdate, OrderUpdateKind
+from kraken_bot.testing import FakeKraken
+from kraken_sim.ws import WsFaults
+
+POLLING = {"QueryOrders", "OpenOrders", "ClosedOrders"}
+
+
+def plan(plan_id: str, at: datetime, *targets: tuple[str, str]) -> ExecutionPlan:
+    return ExecutionPlan(
+        plan_id=plan_id,
+        created_at=at,
+        actions=tuple(
+            RiskAdjustedAction(
+                pair=pair,
+                strategy_id="s",
+                action_type=ActionType.INCREASE,
+                current_base_size=Decimal(0),
+                target_base_size=Decimal(target),
+            )
+            for pair, target in targets
+        ),
+    )
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
+
+
+def rest_calls(kraken: FakeKraken, names: set[str]) -> int:
+    return sum(1 for entry in kraken.exchange.journal if entry.endpoint in names)
+
+
+def settle(kraken: FakeKraken, seconds: float) -> None:
+    """Let virtual time pass on the exchange only: no service supervises meanwhile."""
+    for _ in range(int(seconds)):
+        kraken.clock.sleep(1.0)
+        kraken.exchange.settle()
+
+
+def statuses(service, result) -> set[OrderStatus]:
+    return {service.get_order(o.local_id).status for o in result.orders}
+
+
+def stream_of(service: ExecutionService) -> ServiceStream:
+    assert service.stream is not None
+    return service.stream
+
+
+def streaming(service, resyncs: int = 1) -> None:
+    """The stream is subscribed and its first resync (a REST reconciliation) is done."""
+    assert service.stream is not None
+    assert stream_of(service).stream.wait_subscribed(10)
+    assert wait_for(lambda: stream_of(service).consumer.counts.resyncs >= resyncs)
+    assert stream_of(service).consumer.wait_idle()
+
+
+def all_final(service, result) -> bool:
+    return statuses(service, result) <= {OrderStatus.FILLED, OrderStatus.CANCELED}
+
+
+def agrees_with_exchange(kraken, service, result) -> None:
+    exchange = {o.txid: o for o in kraken.exchange.orders(kraken.key)}
+    for order in result.orders:
+        local = service.get_order(order.local_id)
+        theirs = exchange[local.kraken_order_id]
+        assert local.cumulative_base_filled == theirs.vol_exec, local.local_id
+        assert local.fee == theirs.fee, local.local_id
+
+
+def test_fills_reach_the_ledger_and_subscribers_over_the_socket_without_polling(tmp_path):
+    with FakeKraken(tmp_path, websocket=True) as kraken:
+        service = kraken.service(max_slippage_bps=Decimal(0), reconcile_every_seconds=None)
+        streaming(service)
+        events = service.events()
+        result = service.execute_plan(plan("p1", kraken.clock.now(), ("XBTUSD", "0.5")))
+        assert result.success
+        polled = rest_calls(kraken, POLLING)
+        settle(kraken, 900)
+        (order,) = result.orders
+        assert wait_for(lambda: service.get_order(order.local_id).status is OrderStatus.FILLED)
+        assert rest_calls(kraken, POLLING) == polled  # learned from the socket alone
+        filled = service.get_order(order.local_id)
+        on_exchange = {o.txid: o for o in kraken.exchange.orders(kraken.key)}[
+            str(filled.kraken_order_id)
+        ]
+        assert filled.cumulative_base_filled == on_exchange.vol_exec
+        assert filled.fee == on_exchange.fee
+        assert filled.cost == on_exchange.cost
+        kinds = []
+        while (event := events.get(timeout=1)) is not None:
+            if isinstance(event, OrderUpdate):
+                kinds.append(event.kind)
+            if OrderUpdateKind.FILLED in kinds:
+                break
+        assert OrderUpdateKind.FILLED in kinds
+        assert stream_of(service).consumer.counts.folded >= 1
+        assert kraken.violations(service) == []
+
+
+PAIRS = (("XBTUSD", "0.5"), ("ETHUSD", "5"), ("SOLUSD", "50"))
+
+
+def test_a_lost_update_shows_as_a_gap_and_rest_reconciliation_repairs_it(tmp_path):
+    with FakeKraken(tmp_path, websocket=WsFaults(drop=0.3)) as kraken:
+        service = kraken.service(max_slippage_bps=Decimal(0), reconcile_every_seconds=None)
+        streaming(service)
+        result = service.execute_plan(plan("p1", kraken.clock.now(), *PAIRS))
+        settle(kraken, 1800)
+        assert wait_for(lambda: all_final(service, result))
+        assert kraken.ws is not None
+        assert kraken.ws.faults_injected.get("drop", 0) > 0
+        assert stream_of(service).stream.stats.gaps > 0
+        assert stream_of(service).consumer.counts.resyncs > 1
+        agrees_with_exchange(kraken, service, result)
+        assert kraken.violations(service) == []
+
+
+def test_a_fill_reported_only_over_rest_is_found_by_the_backstop(tmp_path):
+    """No gap to see: only the scheduled reconciliation (the backstop) can find it."""
+    with FakeKraken(tmp_path, websocket=WsFaults(silent_drop=1.0)) as kraken:
+        service = kraken.service(max_slippage_bps=Decimal(0), reconcile_every_seconds=30)
+        streaming(service)
+        result = service.execute_plan(plan("p1", kraken.clock.now(), ("XBTUSD", "0.5")))
+        settle(kraken, 900)
+        stream_of(service).consumer.wait_idle()
+        assert not all_final(service, result)  # the socket never told
+        kraken.advance(kraken_backstop(service) + 5)  # the supervisor's backstop pass
+        assert all_final(service, result)
+        agrees_with_exchange(kraken, service, result)
+        assert kraken.violations(service) == []
+
+
+def kraken_backstop(service: ExecutionService) -> float:
+    return service.config.kraken.stream_backstop_seconds
+
+
+def test_a_connection_cut_in_the_middle_of_a_plan_reconnects_and_reconciles(tmp_path):
+    with FakeKraken(tmp_path, websocket=True) as kraken:
+        service = kraken.service(max_slippage_bps=Decimal(0), reconcile_every_seconds=None)
+        streaming(service)
+        health = service.events()
+        result = service.execute_plan(plan("p1", kraken.clock.now(), *PAIRS))
+        assert kraken.ws is not None
+        kraken.ws.disconnect_all()
+        settle(kraken, 1800)  # fills happen while the socket is down or reconnecting
+        assert wait_for(lambda: stream_of(service).stream.stats.connects >= 2)
+        assert wait_for(lambda: all_final(service, result))
+        agrees_with_exchange(kraken, service, result)
+        assert kraken.violations(service) == []
+        kinds = []
+        while (event := health.get(timeout=0)) is not None:
+            if isinstance(event, HealthEvent):
+                kinds.append(event.kind)
+        assert HealthKind.STREAM_DOWN in kinds
+
+
+def test_websocket_without_a_known_url_polls_and_says_so(tmp_path):
+    from dataclasses import replace  # noqa: PLC0415
+
+    from kraken_bot._enums import StreamMode  # noqa: PLC0415
+
+    with FakeKraken(tmp_path) as kraken:
+        kraken.config = replace(
+            kraken.config, kraken=replace(kraken.config.kraken, stream=StreamMode.WEBSOCKET)
+        )
+        service = kraken.service(initialize=False)
+        events = service.events()
+        service.initialize()
+        assert service.stream is None
+        event = events.get(timeout=1)
+        assert isinstance(event, HealthEvent)
+        assert event.kind is HealthKind.STREAM_UNAVAILABLE
+        assert "kraken.ws_url" in event.message
+
+
+def test_paper_mode_never_streams(tmp_path):
+    with FakeKraken(tmp_path, websocket=True) as kraken:
+        assert kraken.service(mode="paper", validate_only=True).stream is None
