@@ -167,9 +167,7 @@ def rest_calls_per_order(
                     if service.stream is not None:
                         service.stream.consumer.wait_idle()
                 calls = _calls(exchange, key.reveal()) - start_calls
-                filled = sum(
-                    service.get_order(o).status is OrderStatus.FILLED for o in orders
-                )
+                filled = sum(service.get_order(o).status is OrderStatus.FILLED for o in orders)
             finally:
                 service.close()
     finally:

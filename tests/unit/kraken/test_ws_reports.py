@@ -42,7 +42,9 @@ def test_frames_of_each_kind_parse():
     pong = parse_frame('{"method":"pong","req_id":4,"time_in":"x","time_out":"y"}').unwrap()
     assert pong == MethodReply(method="pong", req_id=4, success=True, error=None, result=None)
     refused = parse_frame('{"method":"subscribe","success":false,"error":"EAPI:Invalid token"}')
-    assert refused.unwrap().error == "EAPI:Invalid token"
+    reply = refused.unwrap()
+    assert isinstance(reply, MethodReply)
+    assert reply.error == "EAPI:Invalid token"
     assert parse_frame('{"channel":"book","data":[]}').unwrap() is None
 
 
@@ -58,7 +60,9 @@ def test_numbers_are_read_as_decimals_from_the_json_text():
             "fees": [{"asset": "USD", "qty": 0.00012345678901}],
         }
     )
-    (report,) = parse_frame(text).unwrap().reports
+    parsed = parse_frame(text).unwrap()
+    assert isinstance(parsed, ExecutionsFrame)
+    (report,) = parsed.reports
     assert report.last_qty == Decimal("0.1")
     assert report.cum_qty == Decimal("0.30000000000000004")
     assert report.fee == Decimal("0.00012345678901")
