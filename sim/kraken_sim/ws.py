@@ -76,12 +76,15 @@ class WsFaults:
             reported only over REST).
         disconnect: the connection drops instead of sending the update.
         delay: seconds to wait before each update.
+        lost_reply: an order method (add_order, cancel_order) runs but its response is
+            never sent (the client cannot tell whether it took effect).
     """
 
     drop: float = 0.0
     silent_drop: float = 0.0
     disconnect: float = 0.0
     delay: float = 0.0
+    lost_reply: float = 0.0
 
 
 def _stamp(moment: float) -> str:
@@ -295,6 +298,12 @@ class WsServer:
             self.faults_injected[chosen] = self.faults_injected.get(chosen, 0) + 1
         return chosen
 
+    def _lose_reply(self) -> bool:
+        if not self.faults.lost_reply or self._random.random() >= self.faults.lost_reply:
+            return False
+        self.faults_injected["lost_reply"] = self.faults_injected.get("lost_reply", 0) + 1
+        return True
+
     async def _send(self, ws: ServerConnection, frame: Mapping[str, Any]) -> None:
         with contextlib.suppress(ConnectionClosed):
             await ws.send(json.dumps(frame, separators=(",", ":")))
@@ -334,6 +343,8 @@ class WsServer:
             return
         params = params if isinstance(params, dict) else {}
         for reply in self._private(connection, method, params, (req_id, time_in)):
+            if method in {"add_order", "cancel_order"} and self._lose_reply():
+                continue
             self._reply(connection, {"method": method, **reply}, req_id, time_in)
 
     def _reply(
@@ -622,8 +633,11 @@ def _add_order_values(pair: str, params: Mapping[str, Any]) -> dict[str, object]
         values["price"] = _text(params["limit_price"])
     if isinstance(params.get("time_in_force"), str):
         values["timeinforce"] = params["time_in_force"].upper()
-    if params.get("post_only") is True:
-        values["oflags"] = "post"
+    flags = [flag for flag, on in (("post", params.get("post_only") is True),
+             ("fciq", params.get("fee_preference") == "quote"),
+             ("fcib", params.get("fee_preference") == "base")) if on]  # fmt: skip
+    if flags:
+        values["oflags"] = ",".join(flags)
     for ours, theirs in (("cl_ord_id", "cl_ord_id"), ("order_userref", "userref")):
         if params.get(ours) is not None:
             values[theirs] = str(params[ours])

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["ExecutionMode", "OrderType", "Side", "StreamMode", "TimeInForce", "UnfilledAction"]
+__all__ = [
+    "ExecutionMode",
+    "OrderTransport",
+    "OrderType",
+    "Side",
+    "StreamMode",
+    "TimeInForce",
+    "UnfilledAction",
+]
 
 
 class ExecutionMode(StrEnum):
@@ -32,6 +40,17 @@ class StreamMode(StrEnum):
     AUTO = "auto"
     WEBSOCKET = "websocket"
     POLL = "poll"
+
+
+class OrderTransport(StrEnum):
+    """How orders are placed and canceled (``kraken.order_transport``).
+
+    ``websocket`` needs the executions stream: orders go over its connection while it is
+    up, over REST otherwise; ``rest`` always uses REST.
+    """
+
+    REST = "rest"
+    WEBSOCKET = "websocket"
 
 
 class UnfilledAction(StrEnum):

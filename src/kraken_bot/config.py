@@ -46,7 +46,14 @@ from pyrsistent.typing import PMap
 from returns.result import Failure, Result, Success
 
 from kraken_bot import _config_rules as rules
-from kraken_bot._enums import ExecutionMode, OrderType, StreamMode, TimeInForce, UnfilledAction
+from kraken_bot._enums import (
+    ExecutionMode,
+    OrderTransport,
+    OrderType,
+    StreamMode,
+    TimeInForce,
+    UnfilledAction,
+)
 from kraken_bot._errors import ConfigValidationError, LiveTradingRefusedError
 from kraken_bot._problems import ConfigProblem
 from kraken_bot._show import show
@@ -347,6 +354,8 @@ class KrakenConfig:
     stream: StreamMode = StreamMode.AUTO
     ws_url: str | None = None
     stream_backstop_seconds: float = 300.0
+    order_transport: OrderTransport = OrderTransport.REST
+    ws_request_timeout_seconds: float = 5.0
 
     @property
     def has_credentials(self) -> bool:
@@ -608,6 +617,12 @@ def _parse_kraken(section: _Section, env: Mapping[str, str]) -> KrakenConfig:
         ws_url=_ws_url(section, env),
         stream_backstop_seconds=section.read(
             "stream_backstop_seconds", rules.number(5.0, 86_400.0), 300.0
+        ),
+        order_transport=section.read(
+            "order_transport", rules.choice(OrderTransport), OrderTransport.REST
+        ),
+        ws_request_timeout_seconds=section.read(
+            "ws_request_timeout_seconds", rules.number(0.1, 60.0), 5.0
         ),
     )
 

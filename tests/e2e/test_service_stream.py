@@ -201,3 +201,67 @@ def test_websocket_without_a_known_url_polls_and_says_so(tmp_path):
 def test_paper_mode_never_streams(tmp_path):
     with FakeKraken(tmp_path, websocket=True) as kraken:
         assert kraken.service(mode="paper", validate_only=True).stream is None
+
+
+def socket_orders(kraken: FakeKraken, **execution: object) -> ExecutionService:
+    from dataclasses import replace  # noqa: PLC0415
+
+    from kraken_bot._enums import OrderTransport  # noqa: PLC0415
+
+    kraken.config = replace(
+        kraken.config,
+        kraken=replace(
+            kraken.config.kraken,
+            order_transport=OrderTransport.WEBSOCKET,
+            ws_request_timeout_seconds=0.5,
+        ),
+    )
+    service = kraken.service(initialize=False, **execution)
+    service.initialize()
+    streaming(service)
+    return service
+
+
+def test_orders_go_over_the_socket_and_their_fills_come_back_on_it(tmp_path):
+    with FakeKraken(tmp_path, websocket=True) as kraken:
+        service = socket_orders(kraken, max_slippage_bps=Decimal(0), reconcile_every_seconds=None)
+        result = service.execute_plan(plan("p1", kraken.clock.now(), *PAIRS))
+        assert result.success
+        assert rest_calls(kraken, {"AddOrder"}) == 0  # every order went over the socket
+        settle(kraken, 1800)
+        assert wait_for(lambda: all_final(service, result))
+        agrees_with_exchange(kraken, service, result)
+        assert kraken.violations(service) == []
+        assert len(kraken.exchange.orders(kraken.key)) == len(PAIRS)
+
+
+def test_orders_whose_socket_answers_are_lost_are_looked_up_never_duplicated(tmp_path):
+    """Every add_order runs on the exchange but half the answers never come back: the
+    service looks each such order up over REST by its client id (as for a lost REST
+    answer) and links it; nothing is sent twice."""
+    with FakeKraken(tmp_path, websocket=WsFaults(lost_reply=0.5)) as kraken:
+        service = socket_orders(kraken, max_slippage_bps=Decimal(0), reconcile_every_seconds=None)
+        results = [
+            service.execute_plan(plan(f"p{i}", kraken.clock.now(), *PAIRS)) for i in range(4)
+        ]
+        assert kraken.ws is not None
+        assert kraken.ws.faults_injected.get("lost_reply", 0) > 0
+        assert service.stats.ambiguous > 0
+        settle(kraken, 1800)
+        kraken.advance(60)
+        ours = kraken.exchange.orders(kraken.key)
+        txids = [service.get_order(o.local_id).kraken_order_id for r in results for o in r.orders]
+        assert len(ours) == len(set(txids)) == len(txids)  # one exchange order per local one
+        assert kraken.violations(service) == []
+
+
+def test_orders_fall_back_to_rest_while_the_socket_is_down(tmp_path):
+    with FakeKraken(tmp_path, websocket=True) as kraken:
+        service = socket_orders(kraken, max_slippage_bps=Decimal(0), reconcile_every_seconds=None)
+        assert kraken.ws is not None
+        kraken.ws.close()  # the socket is gone for good
+        assert wait_for(lambda: not stream_of(service).up)
+        result = service.execute_plan(plan("p1", kraken.clock.now(), ("XBTUSD", "0.5")))
+        assert result.success
+        assert rest_calls(kraken, {"AddOrder"}) == 1
+        assert kraken.violations(service) == []

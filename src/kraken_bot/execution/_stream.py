@@ -193,6 +193,10 @@ class ServiceStream:
         """A local order was just linked to ``txid``."""
         self.consumer.linked(txid)
 
+    def start(self) -> None:
+        """Connect and subscribe (in the stream's own thread)."""
+        self.stream.start()
+
     def close(self) -> None:
         """Stop the socket, then the consumer."""
         self.stream.close()
@@ -209,7 +213,8 @@ def open_stream(
     refresh: Callable[[Sequence[LocalOrder]], None],
     on_down: Callable[[str], None],
 ) -> ServiceStream | str:
-    """Start streaming, or say why not (the key may not use the WebSocket API).
+    """Build the stream (`ServiceStream.start` connects), or say why not (the key may
+    not use the WebSocket API).
 
     The first token is fetched here, synchronously: a key without the WebSocket
     permission is refused now, once, and the service polls instead. A transient
@@ -234,5 +239,4 @@ def open_stream(
         on_resync=consumer.resync,
         on_down=on_down,
     )
-    stream.start()
     return ServiceStream(stream, consumer)

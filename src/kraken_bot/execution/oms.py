@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Self, TypeVar
 
 from returns.pipeline import is_successful
 
+from kraken_bot._enums import OrderTransport
 from kraken_bot.clock import Clock, SystemClock
 from kraken_bot.config import AppConfig, ConfigError
 from kraken_bot.execution._bus import Callback, EventBus, EventStream, Subscription
@@ -240,6 +241,7 @@ class ExecutionService:
         )
         ledger.load()
         self._ledger = ledger
+        self._stream = self._open_stream(ledger)
         self._build_workers(ledger)
         if self._mode is ExecutionMode.DRY_RUN:
             self._settle_leftovers_offline(ledger)
@@ -263,7 +265,8 @@ class ExecutionService:
             dead_man.start()  # a live service without its switch must not trade
             self._dead_man = dead_man
         self._start_supervision()
-        self._start_stream()
+        if self._stream is not None:
+            self._stream.start()
 
     # ------------------------------------------------------------------ always on
 
@@ -297,30 +300,30 @@ class ExecutionService:
             self._supervise_thread = thread
             thread.start()
 
-    def _start_stream(self) -> None:
-        """Learn of fills from Kraken's executions stream (``kraken.stream``), REST as the
-        backstop. Only a live, trading service streams; see `stream_wanted`."""
+    def _open_stream(self, ledger: Ledger) -> ServiceStream | None:
+        """Kraken's executions stream (``kraken.stream``), REST as the backstop; built
+        before the workers (orders may go over its socket), started after supervision.
+        Only a live, trading service streams; see `stream_wanted`."""
         kraken = self.config.kraken
         url = kraken.websocket_url
         wanted, warning = stream_wanted(
             kraken.stream, mode=self._mode, url=url, observer=self._observer
         )
         get_token = getattr(self._client, "websockets_token", None)
-        reconciler, ledger = self._reconciler, self._ledger
         if warning is None and wanted and get_token is None:
             warning = "this client cannot fetch a WebSocket token: polling"
-        if not wanted or url is None or get_token is None or reconciler is None or ledger is None:
+        if not wanted or url is None or get_token is None:
             if warning is not None:
                 log.warning("%s", warning)
                 self._health(HealthKind.STREAM_UNAVAILABLE, warning, {})
-            return
+            return None
         opened = open_stream(
             url,
             get_token=get_token,
             ledger=ledger,
             clock=self._clock,
             reconcile=self._stream_resync,
-            refresh=lambda orders: reconciler.refresh_orders(orders, ReconcileReport()),
+            refresh=self._stream_refresh,
             on_down=lambda reason: self._health(
                 HealthKind.STREAM_DOWN,
                 f"the executions stream is down ({reason}); polling until it is back",
@@ -330,8 +333,13 @@ class ExecutionService:
         if isinstance(opened, str):
             log.warning("%s", opened)
             self._health(HealthKind.STREAM_UNAVAILABLE, opened, {})
-            return
-        self._stream = opened
+            return None
+        return opened
+
+    def _stream_refresh(self, orders: Sequence[LocalOrder]) -> None:
+        reconciler = self._reconciler
+        if reconciler is not None and not self._closed:
+            reconciler.refresh_orders(orders, ReconcileReport())
 
     def _stream_resync(self, reason: str) -> None:
         """After each (re)connection's snapshot or a gap: one full REST reconciliation."""
@@ -535,7 +543,21 @@ class ExecutionService:
         # dry_run: no adapter at all, so no code path can reach Kraken's private endpoints.
         if self._client is None or self._mode is ExecutionMode.DRY_RUN:
             return
-        adapter = KrakenExecutionAdapter(self._client, self._exec)
+        client: TradingClient = self._client
+        if (
+            self._stream is not None
+            and self.config.kraken.order_transport is OrderTransport.WEBSOCKET
+        ):
+            from kraken_bot.kraken.client import KrakenRESTClient  # noqa: PLC0415
+            from kraken_bot.kraken.ws_orders import SocketOrders  # noqa: PLC0415
+
+            if isinstance(self._client, KrakenRESTClient):
+                client = SocketOrders(
+                    self._client,
+                    self._stream.stream,
+                    timeout=self.config.kraken.ws_request_timeout_seconds,
+                )
+        adapter = KrakenExecutionAdapter(client, self._exec)
         self._submitter = Submitter(adapter, ledger, self._clock, self._exec, self.stats)
         userrefs = {
             s.userref: name for name, s in self.config.strategies.items() if s.userref is not None
@@ -586,6 +608,9 @@ class ExecutionService:
         self._bus.close()
 
     def _release_resources(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.close()
         self._claims.release(self.owner_id)
         self.lease.release()
         if self._owns_store and self._store is not None:

@@ -32,7 +32,7 @@ from returns.result import Failure
 from websockets.exceptions import ConnectionClosed, WebSocketException
 from websockets.sync.client import connect as ws_connect
 
-from kraken_bot.kraken.errors import KrakenAPIError
+from kraken_bot.kraken.errors import KrakenAPIError, NetworkError
 from kraken_bot.kraken.ws_reports import (
     ExecutionsFrame,
     Heartbeat,
@@ -44,6 +44,8 @@ from kraken_bot.kraken.ws_reports import (
 __all__ = ["ExecutionsStream", "StreamStats", "WsConnection"]
 
 log = logging.getLogger("kraken_bot.kraken.ws")
+
+_ENDPOINTS = {"add_order": "AddOrder", "cancel_order": "CancelOrder", "cancel_all": "CancelAll"}
 
 
 class WsConnection(Protocol):
@@ -67,6 +69,16 @@ Connect = Callable[[str], AbstractContextManager[WsConnection]]
 
 def _default_connect(url: str) -> AbstractContextManager[WsConnection]:
     return ws_connect(url, open_timeout=10, close_timeout=2, ping_interval=None, max_size=2**24)
+
+
+class _Waiter:
+    """One request waiting for its response (None: the connection ended first)."""
+
+    __slots__ = ("done", "reply")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.reply: MethodReply | None = None
 
 
 @dataclass(slots=True)
@@ -115,6 +127,9 @@ class ExecutionsStream:
         self._ws_lock = threading.Lock()
         self._subscribed = threading.Event()
         self._req_id = 0
+        self._send_lock = threading.Lock()
+        self._token: str | None = None
+        self._waiters: dict[int, _Waiter] = {}
         self.stats = StreamStats()
         self.last_error: str | None = None
 
@@ -174,6 +189,7 @@ class ExecutionsStream:
             with self._connect(self.url) as ws:
                 with self._ws_lock:
                     self._ws = ws
+                    self._token = token
                 self.stats.connects += 1
                 self._send(
                     ws,
@@ -196,6 +212,10 @@ class ExecutionsStream:
         finally:
             with self._ws_lock:
                 self._ws = None
+                self._token = None
+                waiting, self._waiters = self._waiters, {}
+            for waiter in waiting.values():
+                waiter.done.set()  # no reply: the caller treats the outcome as unknown
 
     def _read(self, ws: WsConnection) -> str:
         last_heard = last_ping = time.monotonic()
@@ -229,6 +249,13 @@ class ExecutionsStream:
         return ""
 
     def _on_reply(self, reply: MethodReply) -> str | None:
+        if reply.req_id is not None:
+            with self._ws_lock:
+                waiter = self._waiters.pop(reply.req_id, None)
+            if waiter is not None:
+                waiter.reply = reply
+                waiter.done.set()
+                return None
         if reply.method == "subscribe":
             if not reply.success:
                 return f"subscribe refused: {reply.error}"
@@ -249,9 +276,60 @@ class ExecutionsStream:
             self._on_resync(f"sequence gap: {last} then {frame.sequence}")
         return frame.sequence
 
-    def _send(self, ws: WsConnection, method: str, params: dict[str, Any] | None) -> None:
-        self._req_id += 1
-        message: dict[str, Any] = {"method": method, "req_id": self._req_id}
+    def _next_id(self) -> int:
+        with self._send_lock:
+            self._req_id += 1
+            return self._req_id
+
+    def _send(
+        self,
+        ws: WsConnection,
+        method: str,
+        params: dict[str, Any] | None,
+        req_id: int | None = None,
+    ) -> None:
+        message: dict[str, Any] = {"method": method, "req_id": req_id or self._next_id()}
         if params is not None:
             message["params"] = params
-        ws.send(json.dumps(message))
+        with self._send_lock:
+            ws.send(json.dumps(message))
+
+    # ------------------------------------------------------------------ requests
+    def request(self, method: str, params: dict[str, Any], *, timeout: float) -> MethodReply:
+        """Send a private request on the subscribed connection and wait for its response.
+
+        Raises `NetworkError`: not sent (``may_have_reached`` false) when the stream is not
+        subscribed; outcome unknown (``may_have_reached`` true) when the send failed midway,
+        the connection ended, or no response came within ``timeout`` seconds.
+        """
+        endpoint = _ENDPOINTS.get(method, method)
+        with self._ws_lock:
+            ws, token = self._ws, self._token
+            if ws is None or token is None or not self._subscribed.is_set():
+                raise NetworkError(
+                    "the WebSocket is not connected", may_have_reached=False, endpoint=endpoint
+                )
+            waiter = _Waiter()
+            req_id = self._next_id()
+            self._waiters[req_id] = waiter
+        try:
+            self._send(ws, method, {**params, "token": token}, req_id)
+        except (OSError, WebSocketException) as error:
+            with self._ws_lock:
+                self._waiters.pop(req_id, None)
+            raise NetworkError(
+                f"the WebSocket failed while sending {method}: {type(error).__name__}",
+                may_have_reached=True,
+                endpoint=endpoint,
+            ) from None
+        answered = waiter.done.wait(timeout)
+        with self._ws_lock:
+            self._waiters.pop(req_id, None)
+        if not answered or waiter.reply is None:
+            raise NetworkError(
+                f"no answer to {method} on the WebSocket"
+                + (f" within {timeout:g} s" if not answered else " (the connection ended)"),
+                may_have_reached=True,
+                endpoint=endpoint,
+            )
+        return waiter.reply

@@ -401,3 +401,63 @@ def trail_info(trail: OrderTrail, *, volume: Decimal, pair: str) -> OrderInfo | 
             }
         ),
     )
+
+
+# ---------------------------------------------------------------- order requests
+
+_SOCKET_TIME_IN_FORCE: Final = {None: None, "GTC": "gtc", "IOC": "ioc"}
+
+
+def _number(name: str, text: str) -> float:
+    """A decimal string as the JSON number v2 wants, refused when a float would change it."""
+    value = float(text)
+    if Decimal(repr(value)) != Decimal(text):
+        raise ValueError(f"{name} {text} has more digits than a JSON number carries exactly")
+    return value
+
+
+def add_order_params(
+    request_pair_symbol: str,
+    *,
+    side: str,
+    ordertype: str,
+    volume: str,
+    price: str | None,
+    timeinforce: str | None,
+    oflags: tuple[str, ...],
+    cl_ord_id: str | None,
+    userref: int | None,
+    deadline: datetime | None,
+) -> dict[str, Any] | None:
+    """The v2 ``add_order`` params for one AddOrder, or None when the socket cannot carry
+    it exactly (GTD or FOK time in force, a flag other than ``post``/``fciq``).
+
+    >>> add_order_params("BTC/USD", side="buy", ordertype="limit", volume="0.01000000",
+    ...     price="60000.1", timeinforce=None, oflags=("post",), cl_ord_id="L1", userref=None,
+    ...     deadline=None)
+    {'order_type': 'limit', 'side': 'buy', 'order_qty': 0.01, 'symbol': 'BTC/USD', \
+'limit_price': 60000.1, 'post_only': True, 'cl_ord_id': 'L1'}
+    """
+    if timeinforce not in _SOCKET_TIME_IN_FORCE or set(oflags) - {"post", "fciq"}:
+        return None
+    params: dict[str, Any] = {
+        "order_type": ordertype,
+        "side": side,
+        "order_qty": _number("volume", volume),
+        "symbol": request_pair_symbol,
+    }
+    if price is not None:
+        params["limit_price"] = _number("price", price)
+    if timeinforce is not None:
+        params["time_in_force"] = _SOCKET_TIME_IN_FORCE[timeinforce]
+    if "post" in oflags:
+        params["post_only"] = True
+    if "fciq" in oflags:
+        params["fee_preference"] = "quote"
+    if cl_ord_id is not None:
+        params["cl_ord_id"] = cl_ord_id
+    if userref is not None:
+        params["order_userref"] = userref
+    if deadline is not None:
+        params["deadline"] = deadline.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return params
