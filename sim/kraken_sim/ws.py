@@ -198,9 +198,14 @@ class WsServer:
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def _shutdown(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
+        """Stop listening and drop every connection at once (no close handshake to wait
+        for: a stopped exchange does not say goodbye)."""
+        if self._server is None:
+            return
+        self._server.close(close_connections=False)  # stops listening at once
+        for connection in list(self._connections):
+            connection.ws.transport.abort()
+        # Handlers still running are cancelled when the loop stops (`_run`).
 
     # ------------------------------------------------------------------ one connection
     async def _serve(self, ws: ServerConnection) -> None:

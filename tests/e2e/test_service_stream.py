@@ -265,3 +265,14 @@ def test_orders_fall_back_to_rest_while_the_socket_is_down(tmp_path):
         assert result.success
         assert rest_calls(kraken, {"AddOrder"}) == 1
         assert kraken.violations(service) == []
+
+
+def test_cancel_all_goes_over_the_socket(tmp_path):
+    with FakeKraken(tmp_path, websocket=True) as kraken:
+        service = socket_orders(kraken, max_slippage_bps=Decimal(0))  # buys at the mid rest
+        result = service.execute_plan(plan("p1", kraken.clock.now(), *PAIRS))
+        assert {o.status for o in result.orders} == {OrderStatus.OPEN}
+        service.cancel_all()
+        assert rest_calls(kraken, {"CancelAll", "CancelOrder"}) == 0
+        assert wait_for(lambda: statuses(service, result) == {OrderStatus.CANCELED})
+        assert kraken.violations(service) == []

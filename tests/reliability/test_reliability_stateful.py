@@ -26,6 +26,7 @@ the ``chaos`` profile with ``KRAKKED_CHAOS=1`` runs a much longer one.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import shutil
 import tempfile
@@ -62,6 +63,7 @@ from tests.reliability.invariants import (
 from tests.reliability.quirk_matrix import COVERING_ROWS, quirks_of, tally_key
 from tests.reliability.stack import Crash, LossyStack, lossy_stack
 
+from kraken_bot._enums import OrderTransport, StreamMode
 from kraken_bot.config import ExecutionConfig, StorageConfig, StrategyConfig
 from kraken_bot.execution.exceptions import CancelFailedError, KrakenAPIError
 from kraken_bot.execution.models import ExecutionMode, OrderType, TimeInForce
@@ -69,6 +71,7 @@ from kraken_bot.execution.oms import ExecutionService
 from kraken_bot.strategy.plan import ActionType, ExecutionPlan, RiskAdjustedAction
 from kraken_sim import FaultPlan, FaultRule, ScheduledFault
 from kraken_sim.faults import FaultKind
+from kraken_sim.ws import WsFaults, WsServer
 
 KINDS: Final[tuple[FaultKind, ...]] = get_args(FaultKind)
 PAIRS: Final = ("XBTUSD", "ETHUSD", "SOLUSD", "ETHXBT")
@@ -110,6 +113,10 @@ SCHEDULED_ENDPOINTS: Final = (
 PHASES: Final = ("before", "after", "either")
 CLOCK_OFFSETS: Final = (0.0, 0.0, -30.0, -12.5, -3.0, 2.0, 12.0, 30.0)
 """Seconds the host's clock is from the exchange's (the service measures and corrects)."""
+SOCKETS: Final = ("off", "off", "stream", "orders", "faulty")
+"""The WebSocket in a scenario: none (REST polling), the executions stream, the stream with
+orders over the socket too, or both on a socket that loses, drops and cuts."""
+SOCKET_FAULTS: Final = WsFaults(drop=0.1, silent_drop=0.05, disconnect=0.03, lost_reply=0.1)
 CALLER_KINDS: Final = ("cancel_one", "cancel_all", "reconcile")
 SECOND_PROCESS_KINDS: Final = ("reconcile", "cancel_one", "cancel_all", "run_once")
 
@@ -204,10 +211,12 @@ class ServiceMachine(RuleBasedStateMachine):
         super().__init__()
         self.tmp = Path(tempfile.mkdtemp(prefix="krakked-machine-"))
         self.stack: LossyStack | None = None
+        self.socket: WsServer | None = None
         self.service_: ExecutionService | None = None
         self.known_plans: dict[str, ExecutionPlan] = {}
         self.crash_plans: dict[str, ExecutionPlan] = {}
         self.lost_plans: set[str] = set()
+        self.refused_plans: set[str] = set()
         self.database_lost = False
         self.awaiting_adoption = False
         self.concurrent_plans: set[str] = set()
@@ -277,8 +286,11 @@ class ServiceMachine(RuleBasedStateMachine):
         execution=execution_settings,
         offset=st.sampled_from(CLOCK_OFFSETS),
         quirk_row=st.integers(0, len(COVERING_ROWS) - 1),
+        socket=st.sampled_from(SOCKETS),
     )
-    def start(self, seed: int, execution: dict[str, Any], offset: float, quirk_row: int) -> None:
+    def start(
+        self, seed: int, execution: dict[str, Any], offset: float, quirk_row: int, socket: str
+    ) -> None:
         if execution["default_order_type"] is OrderType.MARKET:
             execution = {**execution, "post_only": False}  # post-only needs limit orders
         self.quirks = COVERING_ROWS[quirk_row]
@@ -293,7 +305,29 @@ class ServiceMachine(RuleBasedStateMachine):
         self.stack.host_offset = offset
         self.stack.clock_may_step = True  # step_host_clock may move it later
         self.offsets.add(offset)
+        if socket != "off":
+            self._open_socket(socket)
         self.service_ = self.stack.service()
+
+    def _open_socket(self, kind: str) -> None:
+        """Serve the fake's WebSocket and point every service of the scenario at it."""
+        stack = self.sim
+        self.socket = WsServer(
+            stack.exchange, faults=SOCKET_FAULTS if kind == "faulty" else None, seed=7
+        )
+        self.socket.start()
+        transport = OrderTransport.REST if kind == "stream" else OrderTransport.WEBSOCKET
+        stack.config = replace(
+            stack.config,
+            kraken=replace(
+                stack.config.kraken,
+                stream=StreamMode.WEBSOCKET,
+                ws_url=self.socket.url,
+                order_transport=transport,
+                ws_request_timeout_seconds=0.3,
+            ),
+        )
+        self._count(f"socket_{kind}")
 
     # ------------------------------------------------------------ rules
 
@@ -316,6 +350,11 @@ class ServiceMachine(RuleBasedStateMachine):
         result = self.service.execute_plan(plan)
         assert result.plan_id == plan_id
         assert not result.replayed
+        if self.service.get_execution_as_recorded(plan_id) is None:
+            # Refused before anything was sent (the exchange's orders could not be read
+            # since the start): not recorded, so running it again is a first run.
+            assert not any(o.kraken_order_id for o in result.orders)
+            self.refused_plans.add(plan_id)
         self._count("plans")
         return plan_id
 
@@ -355,6 +394,10 @@ class ServiceMachine(RuleBasedStateMachine):
         result = self.service.execute_plan(self.known_plans[plan_id])
         if plan_id in self.lost_plans:
             return  # its database was lost: it runs again, netted against what was adopted
+        if plan_id in self.refused_plans:
+            if self.service.get_execution_as_recorded(plan_id) is not None:
+                self.refused_plans.discard(plan_id)  # this first run went through
+            return
         assert result.replayed
         assert len(self.sim.private_calls("AddOrder")) == before
         self._count("replays")
@@ -581,18 +624,22 @@ class ServiceMachine(RuleBasedStateMachine):
             return
         self.steps += 1
         self._count("steps")
-        memory = [
-            *self.service.get_open_orders(include_in_flight=True),
-            *self.service.get_unknown_orders(),
-        ]
-        found = step_violations(
-            self.service.store,
-            self.sim.exchange,
-            self.sim.key,
-            memory_live=memory,
-            allow_adopted=self.database_lost,
-            awaiting_adoption=self.awaiting_adoption,
-        )
+        stream = self.service.stream
+        # The stream folds in its own thread: the check reads memory, then the database,
+        # with the stream held still in between (what it queued meanwhile waits).
+        with stream.consumer.held() if stream is not None else contextlib.nullcontext():
+            memory = [
+                *self.service.get_open_orders(include_in_flight=True),
+                *self.service.get_unknown_orders(),
+            ]
+            found = step_violations(
+                self.service.store,
+                self.sim.exchange,
+                self.sim.key,
+                memory_live=memory,
+                allow_adopted=self.database_lost,
+                awaiting_adoption=self.awaiting_adoption,
+            )
         self._fail_on(found, f"after step {self.steps}")
 
     # ------------------------------------------------------------ the end
@@ -623,6 +670,10 @@ class ServiceMachine(RuleBasedStateMachine):
                     self.figures.add(tally_key(setting, value))
                 self.figures.add_faults(self.sim.exchange.fault_counts())
                 self.figures.add_faults({"client_lost_response": self.sim.loss.lost})
+                if self.socket is not None:
+                    self.figures.add_faults(
+                        {f"ws_{k}": n for k, n in self.socket.faults_injected.items()}
+                    )
                 self.figures.add("exchange_orders", len(self.sim.exchange_orders()))
             self._settle()
             self._fail_on(
@@ -650,6 +701,8 @@ class ServiceMachine(RuleBasedStateMachine):
         finally:
             if self.stack is not None:
                 self.stack.close()
+            if self.socket is not None:
+                self.socket.close()
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 

@@ -24,7 +24,8 @@ import logging
 import queue
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Final
 
@@ -76,6 +77,7 @@ class StreamConsumer:
         self._thread = threading.Thread(target=self._run, name="executions-consumer", daemon=True)
         self._idle = threading.Condition()
         self._pending = 0
+        self._busy = threading.Lock()  # held while one item is handled
         self.counts = StreamCounts()
         self._thread.start()
 
@@ -103,6 +105,13 @@ class StreamConsumer:
         with self._idle:
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Nothing is folded from the stream during the block (what was already queued
+        waits): for a check that reads the ledger twice and needs it to stand still."""
+        with self._busy:
+            yield
+
     def _put(self, kind: str, item: ExecutionsFrame | str | None) -> None:
         with self._idle:
             self._pending += 1
@@ -115,7 +124,8 @@ class StreamConsumer:
             try:
                 if kind == "stop":
                     return
-                self._handle(kind, item)
+                with self._busy:
+                    self._handle(kind, item)
             except (ExecutionError, KrakenAPIError) as error:
                 log.warning("executions stream: %s failed: %s", kind, error)
             except Exception:  # the worker outlives any one failure; REST repairs it

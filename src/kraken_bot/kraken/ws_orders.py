@@ -1,11 +1,11 @@
 """Shell: a trading client that places and cancels orders over the WebSocket when it can.
 
 `SocketOrders` has the interface of the REST client the execution adapter uses
-(`kraken_bot.execution.adapter.TradingClient`). ``add_order`` and ``cancel_order`` go
-over the executions stream's connection (``kraken.order_transport: websocket``) while
-it is subscribed; everything else, and these two whenever the socket is down or cannot
-carry a request exactly (GTD or FOK, a validate-only order, a cancel by userref), goes
-over REST. Both paths raise the same typed errors, so the service's rules do not
+(`kraken_bot.execution.adapter.TradingClient`). ``add_order``, ``cancel_order`` and
+``cancel_all`` go over the executions stream's connection (``kraken.order_transport:
+websocket``) while it is subscribed; everything else, and these three whenever the socket
+is down or cannot carry a request exactly (GTD or FOK, a validate-only order, a cancel by
+userref), go over REST. Both paths raise the same typed errors, so the service's rules do not
 change with the transport: the order was written ahead of the send; a refusal is
 Kraken's error string parsed by `kraken_bot.kraken.errors`; a request sent without an
 answer (a timeout, a cut connection) is `NetworkError` with ``may_have_reached`` set,
@@ -85,6 +85,18 @@ class SocketOrders:
         reply = self._ask("cancel_order", params, "CancelOrder")
         return CancelAck(count=1, pending=False, raw=to_json_text(reply.result))
 
+    def cancel_all(self) -> CancelAck:
+        """CancelAll over the socket when it is up, else REST."""
+        if not self._stream.subscribed:
+            return self._rest.cancel_all()
+        reply = self._ask("cancel_all", {}, "CancelAll")
+        count = reply.result.get("count") if isinstance(reply.result, dict) else None
+        return CancelAck(
+            count=count if isinstance(count, int) else 0,
+            pending=False,
+            raw=to_json_text(reply.result),
+        )
+
     def _ask(self, method: str, params: dict[str, object], endpoint: str) -> MethodReply:
         reply = self._stream.request(method, params, timeout=self._timeout)
         self.sent_over_socket += 1
@@ -117,9 +129,6 @@ class SocketOrders:
             return self._pairs
 
     # ------------------------------------------------------------------ over REST
-    def cancel_all(self) -> CancelAck:
-        """CancelAll (REST)."""
-        return self._rest.cancel_all()
 
     def cancel_all_orders_after(self, timeout: int) -> DeadManSwitchAck:
         """The dead-man switch (REST only: one timer, armed from one place)."""
