@@ -53,6 +53,21 @@ def test_the_end_to_end_benchmark_prints_every_figure_at_tiny_sizes(capsys):
     assert not report.limits.serial.refusals
 
 
+@pytest.mark.http
+def test_the_stream_benchmark_counts_fewer_rest_calls_with_the_socket():
+    """Behaviour, not speed: at tiny sizes (virtual time) the socket saves REST calls, and the
+    orders still fill either way."""
+    sys.path.insert(0, str(BENCH))  # bench_stream imports its sibling bench_service
+    try:
+        bench = load("bench_stream")
+    finally:
+        sys.path.remove(str(BENCH))
+    with_socket, filled_ws = bench.rest_calls_per_order(websocket=True, plans=2, every=600)
+    polling, filled_poll = bench.rest_calls_per_order(websocket=False, plans=2, every=600)
+    assert filled_ws == filled_poll > 0
+    assert with_socket < polling
+
+
 def test_the_runner_collects_figures_merges_results_and_flags_a_broken_script(
     tmp_path, monkeypatch, capsys
 ):
