@@ -20,7 +20,8 @@ class Account:
 
     __slots__ = (
         "auth_failures", "balances", "closed", "closed_cl_ord_ids", "deadman_at", "key", "live",
-        "locked_until", "name", "nonces", "rest", "secret", "secret_b64", "trading", "ws_tokens",
+        "locked_until", "name", "nonces", "rest", "secret", "secret_b64", "trading", "ws_allowed",
+        "ws_tokens",
     )  # fmt: skip
 
     def __init__(
@@ -41,3 +42,4 @@ class Account:
         self.auth_failures = 0
         self.locked_until = 0.0
         self.ws_tokens: dict[str, float] = {}  # WebSocket token -> when it expires unused
+        self.ws_allowed = True  # the key's "WebSocket interface" permission

@@ -1,8 +1,9 @@
 """REST ``GetWebSocketsToken``: the token a WebSocket v2 client puts in its private requests.
 
-A token is good for 900 seconds from its issue; once a private subscription uses it, it stays
-good while that subscription lasts (`kraken_sim.ws`). Tokens are random, not seeded: nothing
-in a replay depends on them.
+A key without the WebSocket permission (``Account.ws_allowed`` false) is refused with
+``EGeneral:Permission denied``. A token is good for 900 seconds from its issue; once a
+private subscription uses it, it stays good while that subscription lasts (`kraken_sim.ws`).
+Tokens are random, not seeded: nothing in a replay depends on them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Final
 
 from kraken_sim.account import Account
 from kraken_sim.call import Call
+from kraken_sim.wire import ApiError
 
 __all__ = ["TOKEN_LIFETIME", "get_websockets_token", "token_owner"]
 
@@ -20,6 +22,8 @@ TOKEN_LIFETIME: Final = 900
 
 def get_websockets_token(call: Call) -> object:
     account = call.require_account()
+    if not account.ws_allowed:
+        raise ApiError("EGeneral:Permission denied")
     for token, expires in list(account.ws_tokens.items()):
         if expires < call.now:
             del account.ws_tokens[token]

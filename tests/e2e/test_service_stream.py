@@ -276,3 +276,22 @@ def test_cancel_all_goes_over_the_socket(tmp_path):
         assert rest_calls(kraken, {"CancelAll", "CancelOrder"}) == 0
         assert wait_for(lambda: statuses(service, result) == {OrderStatus.CANCELED})
         assert kraken.violations(service) == []
+
+
+def test_a_key_without_the_websocket_permission_polls_with_one_warning(tmp_path, caplog):
+    with FakeKraken(tmp_path, websocket=True) as kraken:
+        kraken.exchange.engine.accounts[kraken.key].ws_allowed = False
+        service = kraken.service(initialize=False, reconcile_every_seconds=30)
+        events = service.events()
+        service.initialize()
+        assert service.stream is None
+        event = events.get(timeout=1)
+        assert isinstance(event, HealthEvent)
+        assert event.kind is HealthKind.STREAM_UNAVAILABLE
+        assert "Permission denied" in event.message
+        warnings = [r for r in caplog.records if "WebSocket" in r.getMessage()]
+        assert len(warnings) == 1
+        result = service.execute_plan(plan("p1", kraken.clock.now(), ("XBTUSD", "0.5")))
+        kraken.advance(900)  # polling finds the fill
+        assert all_final(service, result)
+        assert kraken.violations(service) == []
