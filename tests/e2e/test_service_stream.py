@@ -295,3 +295,31 @@ def test_a_key_without_the_websocket_permission_polls_with_one_warning(tmp_path,
         kraken.advance(900)  # polling finds the fill
         assert all_final(service, result)
         assert kraken.violations(service) == []
+
+
+def test_only_the_long_running_command_streams_when_the_stream_is_auto(tmp_path):
+    """`krakked run` streams; a one-shot command (execute, run-once) polls unless the
+    configuration asks for the socket explicitly."""
+    from dataclasses import replace  # noqa: PLC0415
+
+    from kraken_bot._enums import StreamMode  # noqa: PLC0415
+    from kraken_bot.cli.wiring import open_service  # noqa: PLC0415
+    from kraken_sim import Exchange, WallClock, load_scenario, serve  # noqa: PLC0415
+    from kraken_sim.ws import serve_ws  # noqa: PLC0415
+
+    exchange = Exchange(load_scenario(None), seed=5, clock=WallClock(), faults="none")
+    with serve(exchange) as server, serve_ws(exchange) as socket:
+        from kraken_bot.testing import account_config  # noqa: PLC0415
+
+        config = account_config(exchange, tmp_path, base_url=server.base_url)
+        config = replace(
+            config,
+            kraken=replace(config.kraken, stream=StreamMode.AUTO, ws_url=socket.url),
+        )
+        with open_service(config) as one_shot:
+            assert one_shot.stream is None
+        with open_service(config, long_running=True) as daemon:
+            assert daemon.stream is not None
+        explicit = replace(config, kraken=replace(config.kraken, stream=StreamMode.WEBSOCKET))
+        with open_service(explicit) as asked:
+            assert asked.stream is not None

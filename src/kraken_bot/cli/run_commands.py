@@ -68,7 +68,7 @@ def run(
         print_banner(app_config, to_stderr=True)
         extras: list[Callable[[], None]] = []
         try:
-            with open_service(app_config) as service:
+            with open_service(app_config, long_running=True) as service:
                 extras = _attach_extras(service, app_config)
                 Daemon(service, config=app_config, plans_dir=plans, read_plan=load_plan).run()
         finally:  # after the service closed: its last events (stopped) reach the webhook

@@ -23,6 +23,7 @@ import typer
 from returns.pipeline import is_successful
 
 import kraken_bot
+from kraken_bot._enums import StreamMode
 from kraken_bot.cli.errors import CliError
 from kraken_bot.cli.exit_codes import ExitCode
 from kraken_bot.cli.output import err_console, terminal_safe
@@ -171,12 +172,19 @@ def _patiently(call: Callable[[], _T]) -> _T:
 
 
 @contextmanager
-def open_service(config: AppConfig, *, observer: bool = False) -> Iterator[ExecutionService]:
+def open_service(
+    config: AppConfig, *, observer: bool = False, long_running: bool = False
+) -> Iterator[ExecutionService]:
     """An initialized service: the database first, then the exchange, then the service.
 
     ``observer`` services (cancel, reconcile) never take the account's live-trading
     lease and never touch the dead-man switch, so they run beside a live bot.
+    Only a ``long_running`` one (`krakked run`) streams executions when
+    ``kraken.stream`` is ``auto``: a one-shot command would open a socket (and spend a
+    token call) for its few seconds. An explicit ``websocket`` is kept.
     """
+    if not long_running and config.kraken.stream is StreamMode.AUTO:
+        config = replace(config, kraken=replace(config.kraken, stream=StreamMode.POLL))
     store = SQLiteExecutionStore(config.database_path)
     try:
         clock = ExchangeClock(SystemClock())
