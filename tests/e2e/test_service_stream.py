@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
+from kraken_bot._enums import OrderTransport, StreamMode
+from kraken_bot.cli.wiring import open_service
 from kraken_bot.execution import (
     ActionType,
     ExecutionPlan,
@@ -19,8 +22,9 @@ from kraken_bot.execution import (
 )
 from kraken_bot.execution._stream import ServiceStream
 from kraken_bot.execution.events import HealthEvent, HealthKind, OrderUpdate, OrderUpdateKind
-from kraken_bot.testing import FakeKraken
-from kraken_sim.ws import WsFaults
+from kraken_bot.testing import FakeKraken, account_config
+from kraken_sim import Exchange, WallClock, load_scenario, serve
+from kraken_sim.ws import WsFaults, serve_ws
 
 POLLING = {"QueryOrders", "OpenOrders", "ClosedOrders"}
 
@@ -77,6 +81,17 @@ def streaming(service, resyncs: int = 1) -> None:
     assert stream_of(service).stream.wait_subscribed(10)
     assert wait_for(lambda: stream_of(service).consumer.counts.resyncs >= resyncs)
     assert stream_of(service).consumer.wait_idle()
+
+
+def polling_start(service: ExecutionService) -> HealthEvent:
+    """Initialize ``service``; it must poll, and say why in its first event."""
+    events = service.events()
+    service.initialize()
+    assert service.stream is None
+    event = events.get(timeout=1)
+    assert isinstance(event, HealthEvent)
+    assert event.kind is HealthKind.STREAM_UNAVAILABLE
+    return event
 
 
 def all_final(service, result) -> bool:
@@ -180,21 +195,12 @@ def test_a_connection_cut_in_the_middle_of_a_plan_reconnects_and_reconciles(tmp_
 
 
 def test_websocket_without_a_known_url_polls_and_says_so(tmp_path):
-    from dataclasses import replace  # noqa: PLC0415
-
-    from kraken_bot._enums import StreamMode  # noqa: PLC0415
 
     with FakeKraken(tmp_path) as kraken:
         kraken.config = replace(
             kraken.config, kraken=replace(kraken.config.kraken, stream=StreamMode.WEBSOCKET)
         )
-        service = kraken.service(initialize=False)
-        events = service.events()
-        service.initialize()
-        assert service.stream is None
-        event = events.get(timeout=1)
-        assert isinstance(event, HealthEvent)
-        assert event.kind is HealthKind.STREAM_UNAVAILABLE
+        event = polling_start(kraken.service(initialize=False))
         assert "kraken.ws_url" in event.message
 
 
@@ -204,9 +210,6 @@ def test_paper_mode_never_streams(tmp_path):
 
 
 def socket_orders(kraken: FakeKraken, **execution: object) -> ExecutionService:
-    from dataclasses import replace  # noqa: PLC0415
-
-    from kraken_bot._enums import OrderTransport  # noqa: PLC0415
 
     kraken.config = replace(
         kraken.config,
@@ -282,13 +285,7 @@ def test_a_key_without_the_websocket_permission_polls_with_one_warning(tmp_path,
     with FakeKraken(tmp_path, websocket=True) as kraken:
         kraken.exchange.engine.accounts[kraken.key].ws_allowed = False
         service = kraken.service(initialize=False, reconcile_every_seconds=30)
-        events = service.events()
-        service.initialize()
-        assert service.stream is None
-        event = events.get(timeout=1)
-        assert isinstance(event, HealthEvent)
-        assert event.kind is HealthKind.STREAM_UNAVAILABLE
-        assert "Permission denied" in event.message
+        assert "Permission denied" in polling_start(service).message
         warnings = [r for r in caplog.records if "WebSocket" in r.getMessage()]
         assert len(warnings) == 1
         result = service.execute_plan(plan("p1", kraken.clock.now(), ("XBTUSD", "0.5")))
@@ -300,17 +297,9 @@ def test_a_key_without_the_websocket_permission_polls_with_one_warning(tmp_path,
 def test_only_the_long_running_command_streams_when_the_stream_is_auto(tmp_path):
     """`krakked run` streams; a one-shot command (execute, run-once) polls unless the
     configuration asks for the socket explicitly."""
-    from dataclasses import replace  # noqa: PLC0415
-
-    from kraken_bot._enums import StreamMode  # noqa: PLC0415
-    from kraken_bot.cli.wiring import open_service  # noqa: PLC0415
-    from kraken_sim import Exchange, WallClock, load_scenario, serve  # noqa: PLC0415
-    from kraken_sim.ws import serve_ws  # noqa: PLC0415
 
     exchange = Exchange(load_scenario(None), seed=5, clock=WallClock(), faults="none")
     with serve(exchange) as server, serve_ws(exchange) as socket:
-        from kraken_bot.testing import account_config  # noqa: PLC0415
-
         config = account_config(exchange, tmp_path, base_url=server.base_url)
         config = replace(
             config,
