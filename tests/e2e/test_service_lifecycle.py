@@ -37,6 +37,14 @@ def test_dead_man_switch_is_armed_refreshed_and_fires_when_refreshes_stop(tmp_pa
     service = stack.service()
     arms = stack.private_calls("CancelAllOrdersAfter")
     assert len(arms) == 1
+    assert service.seconds_until_due() == pytest.approx(20)  # the next refresh
+    stack.clock.advance(5)
+    assert service.seconds_until_due() == pytest.approx(15)
+    stack.clock.advance(15)
+    assert service.seconds_until_due() == 0  # due now: the next tick refreshes
+    service.tick()
+    assert len(stack.private_calls("CancelAllOrdersAfter")) == 2
+    assert service.seconds_until_due() == pytest.approx(20)
     service.execute_plan(plan("dms", action("XBTUSD", "0", "0.5")))
     stack.exchange.set_price("XXBTZUSD", Decimal(70000))  # the market runs away: our bid rests
     for _ in range(6):  # two minutes of service activity: refreshed every 20 s

@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 from kraken_bot.execution.models import OrderStatus
-from kraken_bot.simulation.runner import SimulationSettings, run_simulation
+from kraken_bot.simulation.runner import SimulationSettings, _Run, run_simulation
 from kraken_bot.simulation.summary import summarize
 
 REQUIRED_KEYS = {
@@ -67,6 +67,24 @@ def test_the_same_seed_gives_the_same_summary(tmp_path):
     )
     assert comparable(first.to_json()) == comparable(second.to_json())
     assert comparable(first.to_json()) != comparable(third.to_json())
+
+
+@pytest.mark.parametrize("samples", [False, True])
+def test_passing_over_idle_steps_changes_nothing(tmp_path, monkeypatch, samples):
+    """The runner moves time past steps where the service has nothing due in one go; a
+    tick at every step (as the runner once did) must give the very same run."""
+    settings = {"plans": 6, "faults": "heavy", "samples": samples}
+    jumping = run_simulation(SimulationSettings(db_path=tmp_path / "a.db", **settings))
+    monkeypatch.setattr(_Run, "_steps_until_due", lambda _self, _step: 1)
+    stepping = run_simulation(SimulationSettings(db_path=tmp_path / "b.db", **settings))
+    assert comparable(summarize(jumping).to_json()) == comparable(summarize(stepping).to_json())
+    assert jumping.samples == stepping.samples
+    assert [o.updated_at for o in jumping.orders] == [o.updated_at for o in stepping.orders]
+    # Every request (dead-man refreshes included) at the same virtual moment.
+    assert [(e.time, e.endpoint) for e in jumping.journal] == [
+        (e.time, e.endpoint) for e in stepping.journal
+    ]
+    assert any(e.endpoint == "CancelAllOrdersAfter" for e in jumping.journal)
 
 
 def test_the_database_is_replaced_at_the_start_of_each_run(tmp_path):

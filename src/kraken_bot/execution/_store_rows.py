@@ -102,8 +102,10 @@ QUARANTINE_BROKEN_JSON: Final = (
 )
 """Set aside, at opening, every row whose exact record is not even JSON (one scan)."""
 QUARANTINED: Final = (
-    "SELECT local_id, quarantine FROM execution_orders WHERE quarantine IS NOT NULL ORDER BY rowid"
+    "SELECT rowid, local_id, quarantine FROM execution_orders WHERE quarantine IS NOT NULL"
 )
+"""Quarantined rows as (rowid, id, reason); no ORDER BY, so SQLite reads the partial index
+(sorting by rowid would make it scan the whole table): the caller sorts."""
 INSERT_EVENT: Final = (
     "INSERT INTO execution_order_events (local_id, at, at_iso, status, event, detail)"
     " VALUES (?, ?, ?, ?, ?, ?)"

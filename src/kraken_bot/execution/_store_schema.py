@@ -120,6 +120,11 @@ _CREATE_INDEXES: Final = (
     "CREATE INDEX IF NOT EXISTS execution_orders_created_at ON execution_orders (created_at)",
     "CREATE INDEX IF NOT EXISTS execution_results_started_at ON execution_results (started_at)",
     "CREATE INDEX IF NOT EXISTS execution_events_local_id ON execution_order_events (local_id)",
+    # Quarantined rows are few (usually none); every reconciliation lists them.
+    (
+        "CREATE INDEX IF NOT EXISTS execution_orders_quarantined ON execution_orders (quarantine)"
+        " WHERE quarantine IS NOT NULL"
+    ),
 )
 CREATE_STATEMENTS: Final = (*_CREATE_TABLES, *_CREATE_INDEXES)
 """The DDL the store applies (idempotent): tables, then (after ALTERs) indexes."""

@@ -272,7 +272,8 @@ class SQLiteExecutionStore:
     def quarantined(self) -> dict[str, str]:
         """Rows that could not be read back: local id -> why (this store's and earlier ones)."""
         rows = self._rows("reading quarantined orders", QUARANTINED, ())
-        found = {str(local_id): str(reason) for local_id, reason in rows}
+        rows.sort(key=lambda row: int(str(row[0])))
+        found = {str(local_id): str(reason) for _, local_id, reason in rows}
         with self._lock:
             return {**self._quarantined, **found}
 

@@ -698,6 +698,23 @@ class ExecutionService:
         if due is not None and (self._clock.monotonic() >= due or self._clock.stepped):
             self._measure_clock(initial=False)
 
+    def seconds_until_due(self) -> float | None:
+        """Seconds until `tick` has work to do (0: now); None when it never will.
+
+        A caller that drives time itself (the simulation) may let this long pass without
+        calling `tick`: nothing would have happened in between.
+        """
+        if self._clock.stepped:
+            return 0.0
+        waits: list[float] = []
+        if self._dead_man is not None:
+            dead_man = self._dead_man.seconds_until_due()
+            if dead_man is not None:
+                waits.append(dead_man)
+        if self._next_clock_sync is not None:
+            waits.append(max(0.0, self._next_clock_sync - self._clock.monotonic()))
+        return min(waits, default=None)
+
     # ------------------------------------------------------------------ execute
 
     def execute_plan(self, plan: ExecutionPlan) -> ExecutionResult:

@@ -124,6 +124,13 @@ class DeadManSwitch:
             except KrakenAPIError as exc:
                 self._refresh_failed(exc)
 
+    def seconds_until_due(self) -> float | None:
+        """Seconds until `tick` has work (0: now); None when nothing is scheduled (stopped)."""
+        with self._lock:
+            if self._stop.is_set() or self._next_due is None:
+                return None
+            return max(0.0, (self._next_due - self._clock.now()).total_seconds())
+
     def stop(self, *, disarm: bool = True) -> None:
         """Stop refreshing (joining the thread), then disarm the switch on Kraken."""
         self._stop.set()
