@@ -13,9 +13,9 @@ bar leaves no rounding behind: the rolling answer is the from-scratch answer, to
 >>> bars = {0: (Decimal("10"), Decimal("1"), 2), 1: (Decimal("12"), Decimal("3"), 1),
 ...         2: (Decimal("11"), Decimal("1"), 4)}
 >>> window = RollingWindow()
->>> window.stats(bars.__getitem__, 0, 1) == stats_over(bars.__getitem__, 0, 1)
+>>> window.stats(costed(bars.__getitem__), 0, 1) == stats_over(bars.__getitem__, 0, 1)
 True
->>> s = window.stats(bars.__getitem__, 1, 2)
+>>> s = window.stats(costed(bars.__getitem__), 1, 2)
 >>> s.open, s.high, s.low, s.close, s.vwap, s.volume, s.count
 (Decimal('12'), Decimal('12'), Decimal('11'), Decimal('11'), Decimal('11.75'), Decimal('4'), 5)
 """
@@ -28,12 +28,19 @@ from dataclasses import dataclass
 from decimal import Context, Decimal
 from typing import Final
 
-__all__ = ["Bar", "BarSource", "BarStats", "RollingWindow", "stats_over"]
+__all__ = [
+    "Bar", "BarSource", "BarStats", "CostedBar", "CostedSource", "RollingWindow", "costed",
+    "stats_over",
+]  # fmt: skip
 
 Bar = tuple[Decimal, Decimal, int]
 """(trade price, volume, trade count) of one step."""
 BarSource = Callable[[int], Bar]
 """The bar of a step index."""
+CostedBar = tuple[Decimal, Decimal, int, Decimal]
+"""A bar and its notional (price x volume, exact)."""
+CostedSource = Callable[[int], CostedBar]
+"""The costed bar of a step index (see `costed`)."""
 
 _EXACT: Final = Context(prec=80)
 _ZERO: Final = Decimal(0)
@@ -79,6 +86,22 @@ def stats_over(bar: BarSource, first: int, last: int) -> BarStats:
     return _finish(prices[0], (max(prices), min(prices)), prices[-1], sums)
 
 
+def costed(bar: BarSource) -> CostedSource:
+    """``bar`` with each step's notional, each step computed once (Ticker's two windows
+    read the same new steps)."""
+    seen: dict[int, CostedBar] = {}
+    multiply = _EXACT.multiply
+
+    def source(index: int) -> CostedBar:
+        found = seen.get(index)
+        if found is None:
+            price, size, trades = bar(index)
+            found = seen[index] = (price, size, trades, multiply(price, size))
+        return found
+
+    return source
+
+
 class RollingWindow:
     """The aggregates of a range of steps that mostly moves forward (see the module docstring).
 
@@ -103,7 +126,7 @@ class RollingWindow:
         self._highs: deque[tuple[int, Decimal]] = deque()
         self._lows: deque[tuple[int, Decimal]] = deque()
 
-    def stats(self, bar: BarSource, first: int, last: int) -> BarStats:
+    def stats(self, bar: CostedSource, first: int, last: int) -> BarStats:
         """The aggregates of steps ``first`` to ``last``, as `stats_over` computes them."""
         first = min(first, last)
         if first < self._first or last < self._last or first > self._last:
@@ -129,15 +152,15 @@ class RollingWindow:
         self._highs.clear()
         self._lows.clear()
 
-    def _push(self, bar: BarSource, first: int, last: int) -> None:
+    def _push(self, bar: CostedSource, first: int, last: int) -> None:
         """Fold steps ``first`` to ``last`` in (one tight loop: Ticker calls it per request)."""
-        add, multiply = _EXACT.add, _EXACT.multiply
+        add = _EXACT.add
         keep, highs, lows = self._bars.append, self._highs, self._lows
         volume, notional, count = self._volume, self._notional, self._count
         for index in range(first, last + 1):
-            price, size, trades = bar(index)
-            cost = multiply(price, size)
-            keep((price, size, trades, cost))
+            step = bar(index)
+            price, size, trades, cost = step
+            keep(step)
             volume = add(volume, size)
             notional = add(notional, cost)
             count += trades

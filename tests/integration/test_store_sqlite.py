@@ -416,12 +416,13 @@ def test_writes_use_one_immediate_transaction_and_a_constant_upsert(recording):
         ("orders_for_plan", "USING INDEX execution_orders_plan_id"),
         ("events_for", "USING INDEX execution_events_local_id"),
         ("get_order", "USING INDEX sqlite_autoindex_execution_orders_1"),
+        ("quarantined", "USING INDEX execution_orders_quarantined"),
     ],
 )
 def test_lookups_search_an_index_instead_of_scanning(recording, db, call, expected):
     RecordingConnection.statements = []
     method = getattr(recording, call)
-    if call == "live_orders":
+    if call in ("live_orders", "quarantined"):
         method()
     else:
         method("x")

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kraken_sim import Exchange, NoResponse, VirtualClock, load_scenario
 
@@ -178,3 +180,23 @@ def test_the_history_does_not_depend_on_when_it_is_first_read():
         return json.loads(body)["result"]["XXBTZUSD"][0]
 
     assert first_ohlc_row(read_late=True) == first_ohlc_row(read_late=False)
+
+
+@given(
+    value=st.floats(min_value=1e-9, max_value=1e9, allow_nan=False, allow_infinity=False),
+    places=st.integers(min_value=0, max_value=12),
+)
+def test_the_walks_fast_rounding_is_decimal_quantize(value, places):
+    """The walk writes its mids and volumes with "%.*f" (see `PricePath._extend_walk`): the
+    same digits and exponent as ``Decimal(value).quantize`` (half-even on the exact value)."""
+    fast = Decimal("%.*f" % (places, value))  # noqa: UP031 - the form the walk uses
+    exact = Decimal(value).quantize(Decimal(1).scaleb(-places))
+    assert str(fast) == str(exact)
+
+
+@pytest.mark.parametrize("places", [0, 1, 2, 3])
+def test_the_walks_fast_rounding_breaks_exact_ties_to_even(places):
+    for k in range(2000):
+        tie = (k + 0.5) / 10**places if places == 0 else (2 * k + 1) / 2 ** (places + 1)
+        fast = Decimal("%.*f" % (places, tie))  # noqa: UP031
+        assert str(fast) == str(Decimal(tie).quantize(Decimal(1).scaleb(-places)))

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from kraken_sim import Exchange, VirtualClock, load_scenario
 from kraken_sim._fixtures import fixture_path
-from kraken_sim.bars import RollingWindow, stats_over
+from kraken_sim.bars import RollingWindow, costed, stats_over
 from kraken_sim.history import read_price_file, with_price_history
 from kraken_sim.market import PricePath
 from kraken_sim.replay import BarReplay, OhlcBar
@@ -114,9 +114,10 @@ def test_the_exchange_ohlc_at_the_files_interval_gives_the_file_back():
 def test_a_rolling_window_answers_what_a_fold_from_scratch_answers(queries):
     path = _walk_path()
     window = RollingWindow()
+    source = costed(path.bar)
     for last, width in queries:
         first = max(last - width, path.first_index())
-        assert window.stats(path.bar, first, last) == stats_over(path.bar, first, last)
+        assert window.stats(source, first, last) == stats_over(path.bar, first, last)
 
 
 def test_a_ticker_a_day_in_folds_only_the_steps_since_the_last_one(exchange, kraken):
