@@ -140,8 +140,12 @@ def fmt_decimal(value: Decimal, places: int, rounding: str = ROUND_HALF_EVEN) ->
     >>> fmt_decimal(Decimal("37500"), 1), fmt_decimal(Decimal("0.123456789"), 8)
     ('37500.0', '0.12345679')
     """
-    quantum = Decimal(1).scaleb(-places)
+    quantum = _QUANTA[places] if 0 <= places < len(_QUANTA) else Decimal(1).scaleb(-places)
     return f"{value.quantize(quantum, rounding=rounding):f}"
+
+
+_QUANTA: Final = tuple(Decimal(1).scaleb(-places) for places in range(19))
+"""1, 0.1, ... 1E-18: `fmt_decimal`'s quanta, made once."""
 
 
 def truncate(value: Decimal, places: int) -> Decimal:

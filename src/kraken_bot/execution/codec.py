@@ -108,6 +108,8 @@ def encode_datetime(value: datetime) -> str:
     >>> encode_datetime(datetime(2026, 1, 2, 5, 0, tzinfo=timezone(timedelta(hours=2))))
     '2026-01-02T03:00:00.000000+00:00'
     """
+    if value.tzinfo is UTC:  # the usual case, without a conversion
+        return value.isoformat(timespec="microseconds")
     if value.utcoffset() is None:
         raise ValueError(f"naive datetime {value!r}: execution records hold UTC times")
     return value.astimezone(UTC).isoformat(timespec="microseconds")
