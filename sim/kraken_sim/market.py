@@ -25,7 +25,7 @@ import random
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from typing import Any, Final
 
 from kraken_sim.bars import RollingWindow, costed, stats_over
@@ -258,13 +258,15 @@ class PricePath:
 
     def _on_tick(self, price: Decimal) -> Decimal:
         tick = self.meta.tick_size
-        return (price / tick).to_integral_value() * tick
+        return (price / tick).to_integral_value(ROUND_HALF_EVEN) * tick
 
     def _quantize_mid(self, value: float) -> Decimal:
-        return Decimal(value).quantize(self._mid_quantum)
+        return Decimal(value).quantize(self._mid_quantum, ROUND_HALF_EVEN)
 
     def _draw_volume(self, rng: random.Random) -> tuple[Decimal, int]:
-        volume = Decimal(self._step_volume * rng.uniform(0.2, 1.8)).quantize(_VOLUME_QUANTUM)
+        volume = Decimal(self._step_volume * rng.uniform(0.2, 1.8)).quantize(
+            _VOLUME_QUANTUM, ROUND_HALF_EVEN
+        )
         return volume, rng.randint(1, 25)
 
     def _generate_history(self) -> list[tuple[Decimal, Decimal, int]]:
@@ -277,7 +279,7 @@ class PricePath:
                 past.append(self._replay.step_at(self.time_of(-offset)))
                 continue
             if self._derive is not None:
-                mid = self._derive(-offset).quantize(self._mid_quantum)
+                mid = self._derive(-offset).quantize(self._mid_quantum, ROUND_HALF_EVEN)
             elif self._spec.points:
                 mid = self._explicit(-offset)
             else:
@@ -301,7 +303,7 @@ class PricePath:
             return points[-1][1]
         (t0, m0), (t1, m1) = points[after - 1], points[after]
         share = Decimal(repr((t - t0) / (t1 - t0))) if t1 > t0 else Decimal(1)
-        return (m0 + (m1 - m0) * share).quantize(self._mid_quantum)
+        return (m0 + (m1 - m0) * share).quantize(self._mid_quantum, ROUND_HALF_EVEN)
 
     def _extend(self, index: int) -> None:
         if self._replay is None and self._derive is None and not self._spec.points:
@@ -316,7 +318,7 @@ class PricePath:
                 self._counts.append(count)
                 continue
             if self._derive is not None:
-                self._mids.append(self._derive(n).quantize(self._mid_quantum))
+                self._mids.append(self._derive(n).quantize(self._mid_quantum, ROUND_HALF_EVEN))
             elif self._spec.points:
                 self._mids.append(self._explicit(n))
             else:

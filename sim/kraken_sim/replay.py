@@ -40,7 +40,7 @@ import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 from typing import Final
 
 __all__ = ["BarReplay", "OhlcBar", "StepRow"]
@@ -141,7 +141,7 @@ class BarReplay:
                 share = (k - a) / (b - a)
                 line = float(price_a) + (float(price_b) - float(price_a)) * share
                 bridge = walk[k - a] - share * walk[-1]
-                mid = Decimal(line + bridge).quantize(self._quantum)
+                mid = Decimal(line + bridge).quantize(self._quantum, ROUND_HALF_EVEN)
                 mids.append(min(max(mid, bar.low), bar.high))
         mids.append(anchors[-1][1])
         return mids

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import urllib.parse
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
 
 import pytest
 from hypothesis import given
@@ -84,6 +84,16 @@ def session_bytes(seed, faults="light", id_salt=None):
 def test_two_runs_with_the_same_seed_give_identical_bytes():
     first, second = session_bytes(11), session_bytes(11)
     assert first == second
+
+
+@pytest.mark.parametrize("rounding", [ROUND_HALF_UP, ROUND_DOWN])
+def test_the_fake_does_not_follow_the_threads_decimal_context(rounding):
+    """A library in the same process may change the thread's decimal context (ccxt sets its
+    rounding to half-up): the same seed still gives the same bytes."""
+    plain = session_bytes(11)
+    with localcontext() as context:
+        context.rounding = rounding
+        assert session_bytes(11) == plain
 
 
 def test_an_id_salt_changes_the_ids_and_nothing_else():
@@ -188,9 +198,11 @@ def test_the_history_does_not_depend_on_when_it_is_first_read():
 )
 def test_the_walks_fast_rounding_is_decimal_quantize(value, places):
     """The walk writes its mids and volumes with "%.*f" (see `PricePath._extend_walk`): the
-    same digits and exponent as ``Decimal(value).quantize`` (half-even on the exact value)."""
+    same digits and exponent as ``Decimal(value).quantize`` half-even on the exact value, and
+    unlike ``quantize`` it does not follow the thread's decimal context (ccxt, run in the same
+    process by other tests, sets that context's rounding to half-up)."""
     fast = Decimal("%.*f" % (places, value))  # noqa: UP031 - the form the walk uses
-    exact = Decimal(value).quantize(Decimal(1).scaleb(-places))
+    exact = Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
     assert str(fast) == str(exact)
 
 
@@ -199,4 +211,5 @@ def test_the_walks_fast_rounding_breaks_exact_ties_to_even(places):
     for k in range(2000):
         tie = (k + 0.5) / 10**places if places == 0 else (2 * k + 1) / 2 ** (places + 1)
         fast = Decimal("%.*f" % (places, tie))  # noqa: UP031
-        assert str(fast) == str(Decimal(tie).quantize(Decimal(1).scaleb(-places)))
+        even = Decimal(tie).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+        assert str(fast) == str(even)
