@@ -34,7 +34,7 @@ from kraken_sim.orders import OrderType, Side, TimeInForce
 from kraken_sim.quirks import REDUCE_ONLY_IGNORE, Quirks
 from kraken_sim.wire import ApiError, Params, decimal_places, invalid, parse_decimal, truncate
 
-__all__ = ["OrderRequest", "parse_add_order", "valid_cl_ord_id"]
+__all__ = ["OrderRequest", "check_deadline", "parse_add_order", "valid_cl_ord_id"]
 
 _UUID_RE: Final = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -108,7 +108,7 @@ def parse_add_order(
         raise invalid("expiretm")
     userref, cl_ord_id = _identity(params, quirks)
     close = _close(params, meta, quirks, cl_ord_id=cl_ord_id)
-    _deadline(params, now)
+    check_deadline(params, now)
     validate = _validate(params, quirks)
     if vol < meta.ordermin:
         raise ApiError("EOrder:Order minimum not met")
@@ -243,7 +243,9 @@ def _close(
     return ordertype, price, ""
 
 
-def _deadline(params: Params, now: float) -> None:
+def check_deadline(params: Params, now: float) -> None:
+    """A ``deadline`` parameter: RFC 3339, not past (``EService:Deadline elapsed``), at most
+    60 s ahead."""
     text = params.text("deadline")
     if text is None:
         return

@@ -1,8 +1,8 @@
 """The route tables: Kraken method name -> handler, for ``/0/public/`` and ``/0/private/``.
 
 Public methods: Time, SystemStatus, Assets, AssetPairs, Ticker, OHLC, Depth.
-Private methods: Balance, BalanceEx, AddOrder, AddOrderBatch, CancelOrder, CancelOrderBatch,
-CancelAll, CancelAllOrdersAfter, GetWebSocketsToken,
+Private methods: Balance, BalanceEx, AddOrder, AddOrderBatch, AmendOrder, CancelOrder,
+CancelOrderBatch, CancelAll, CancelAllOrdersAfter, GetWebSocketsToken,
 OpenOrders, ClosedOrders, QueryOrders, TradesHistory, QueryTrades. ``TRADING`` lists the
 methods SystemStatus ``maintenance`` refuses.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from kraken_sim.amend import amend_order
 from kraken_sim.call import Call, Handler
 from kraken_sim.public import asset_pairs, assets, depth, ohlc, system_status, ticker, time_
 from kraken_sim.queries import (
@@ -48,6 +49,7 @@ PRIVATE: Final[dict[str, Handler]] = {
     "BalanceEx": balance_ex,
     "AddOrder": add_order,
     "AddOrderBatch": add_order_batch,
+    "AmendOrder": amend_order,
     "CancelOrder": cancel_order,
     "CancelOrderBatch": cancel_order_batch,
     "CancelAll": cancel_all,
@@ -63,6 +65,7 @@ TRADING: Final = frozenset(
     {
         "AddOrder",
         "AddOrderBatch",
+        "AmendOrder",
         "CancelOrder",
         "CancelOrderBatch",
         "CancelAll",

@@ -37,6 +37,7 @@ from kraken_sim.account import Account
 from kraken_sim.addorder import OrderRequest
 from kraken_sim.market import PairMeta, PricePath
 from kraken_sim.orders import (
+    REASON_AMENDED_BELOW_FILLED,
     REASON_DEADMAN,
     REASON_EXPIRED,
     REASON_FOK,
@@ -133,11 +134,12 @@ class Engine:
         held: dict[str, Decimal] = {}
         for txid in account.live:
             order = self.orders[txid]
-            asset, amount = self._hold_of(order)
+            asset, amount = self.hold_of(order)
             held[asset] = held.get(asset, ZERO) + amount
         return held
 
-    def _hold_of(self, order: Order) -> tuple[str, Decimal]:
+    def hold_of(self, order: Order) -> tuple[str, Decimal]:
+        """The asset ``order`` holds and how much of it (its remaining cost for a buy)."""
         meta = self.markets[order.pair].meta
         if order.side == "sell":
             return meta.base, order.remaining
@@ -356,6 +358,44 @@ class Engine:
         except ApiError:
             return
         self.place(account, request, now)
+
+    # ------------------------------------------------------------------ amending
+    def amend(self, order: Order, *, price: Decimal | None, vol: Decimal, now: float) -> Order:
+        """Change a live limit order in place (checked by the caller), keeping its txid.
+
+        A new price or a larger quantity sends it to the back of the queue; a smaller one
+        keeps its place. A quantity at or below what has filled cancels the rest. A new price
+        that is marketable takes what the book offers at once, as a new order would.
+        """
+        if vol <= order.vol_exec:
+            order = self._store(replace(order, amendtm=now))
+            return self.close(order, now, "canceled", REASON_AMENDED_BELOW_FILLED)
+        repriced = price != order.price
+        requeue = repriced or vol > order.vol
+        seq = order.seq
+        if requeue:
+            self._seq += 1
+            seq = self._seq
+        order = self._store(replace(order, price=price, vol=vol, seq=seq, amendtm=now))
+        if order.status != "open":
+            return order
+        book = self._books[order.pair]
+        if requeue and order.txid in book:
+            del book[order.txid]
+            book[order.txid] = None
+        if not repriced or not self.crosses_order(order, now):
+            return order  # resting orders fill as makers (see `_match_pair`)
+        for fill_price, qty in self._taker_fills(
+            order.pair, order.side, order.remaining, order.price, now
+        ):
+            order = self._fill(order, fill_price, qty, now, maker=False)
+        if order.remaining <= 0:
+            return self.close(order, now, "closed", None)
+        return order
+
+    def hold_after(self, order: Order, *, price: Decimal | None, vol: Decimal) -> Decimal:
+        """What ``order`` would hold (in the asset of `hold_of`) with this price and volume."""
+        return self.hold_of(replace(order, price=price, vol=vol))[1]
 
     # ------------------------------------------------------------------ cancelling
     def cancel(self, order: Order, now: float, reason: str) -> Order:

@@ -28,6 +28,7 @@ from kraken_sim.market import PairMeta
 from kraken_sim.wire import fmt_decimal
 
 __all__ = [
+    "REASON_AMENDED_BELOW_FILLED",
     "REASON_DEADMAN",
     "REASON_EXPIRED",
     "REASON_FOK",
@@ -49,6 +50,8 @@ OrderStatus = Literal["pending", "open", "closed", "canceled", "expired"]
 TimeInForce = Literal["GTC", "IOC", "GTD", "FOK"]
 
 REASON_USER: Final = "User requested"
+REASON_AMENDED_BELOW_FILLED: Final = "Order quantity amended below the filled quantity"
+"""UNCONFIRMED wording: Kraken says only that the rest is cancelled (kraken-ws.md 7.1)."""
 REASON_DEADMAN: Final = "Cancel all orders after timeout"
 REASON_EXPIRED: Final = "Order expired"
 REASON_IOC: Final = "Immediate or cancel"
@@ -86,6 +89,8 @@ class Order:
     close: tuple[str, str, str] | None = None
     trades: tuple[str, ...] = ()
     hidden_until: float = 0.0
+    amendtm: float = 0.0
+    """When the order was last amended (0: never); its age for the next amend counts from it."""
 
     @property
     def remaining(self) -> Decimal:

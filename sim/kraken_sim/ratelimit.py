@@ -112,6 +112,22 @@ def cancel_penalty(age_s: float) -> int:
     return 0
 
 
+_AMEND_PENALTIES: Final = ((5.0, 3), (10.0, 2), (15.0, 1))
+
+
+def amend_cost(age_s: float) -> int:
+    """Trading-counter cost of amending an order ``age_s`` seconds after it was placed or last
+    amended: +1, plus 3/2/1 when younger than 5/10/15 s (kraken-ws.md section 6).
+
+    >>> amend_cost(1), amend_cost(7), amend_cost(12), amend_cost(60)
+    (4, 3, 2, 1)
+    """
+    for limit, cost in _AMEND_PENALTIES:
+        if age_s < limit:
+            return 1 + cost
+    return 1
+
+
 class DecayingCounter:
     """A counter that decays linearly with time and refuses additions past its maximum."""
 

@@ -31,6 +31,8 @@ __all__ = [
     "cancel_all_orders_after",
     "cancel_order",
     "cancel_order_batch",
+    "find_live_order",
+    "trading_counter",
 ]
 
 _USERREF_RE: Final = re.compile(r"^-?\d+$")
@@ -39,7 +41,7 @@ _USERREF_RE: Final = re.compile(r"^-?\d+$")
 def add_order(call: Call) -> object:
     account = call.require_account()
     path = call.venue.pair(call.params.text("pair", required=True) or "")
-    _trading_counter(call, account, path.meta.pair_id, 1)
+    trading_counter(call, account, path.meta.pair_id, 1)
     _market_open(call, path.meta)
     request = _parse(call, call.params, path)
     _account_checks(call, account, request)
@@ -62,7 +64,7 @@ def add_order_batch(call: Call) -> object:
         raise invalid("orders")
     if not all(isinstance(row, Mapping) for row in rows):
         raise invalid("orders")
-    _trading_counter(call, account, path.meta.pair_id, len(rows) / 2)
+    trading_counter(call, account, path.meta.pair_id, len(rows) / 2)
     _market_open(call, path.meta)
     shared = {k: call.params.raw(k) for k in ("deadline", "validate") if k in call.params}
     requests = [_parse(call, Params({**row, **shared, "pair": pair_name}), path) for row in rows]
@@ -134,7 +136,8 @@ def _counter(call: Call, account: Account, pair_id: str) -> DecayingCounter | No
     return counter
 
 
-def _trading_counter(call: Call, account: Account, pair_id: str, cost: float) -> None:
+def trading_counter(call: Call, account: Account, pair_id: str, cost: float) -> None:
+    """Charge the pair's trading counter, or refuse with ``EOrder:Rate limit exceeded``."""
     counter = _counter(call, account, pair_id)
     if counter is not None and cost > 0 and not counter.try_add(cost, now=call.now):
         raise ApiError("EOrder:Rate limit exceeded")
@@ -155,16 +158,15 @@ def cancel_order(call: Call) -> object:
             engine.cancel(order, call.now, REASON_USER)
         count: int = len(group)
     else:
-        order = _find_for_cancel(call, account, txid, cl_ord_id)
+        order = find_live_order(call, account, txid, cl_ord_id)
         _charge_cancel(call, account, order, force=False)
         engine.cancel(order, call.now, REASON_USER)
         count = 1
     return {"count": str(count) if quirks.cancel_count_as_string else count, "pending": False}
 
 
-def _find_for_cancel(
-    call: Call, account: Account, txid: str | None, cl_ord_id: str | None
-) -> Order:
+def find_live_order(call: Call, account: Account, txid: str | None, cl_ord_id: str | None) -> Order:
+    """The account's live order by txid or cl_ord_id, or the quirk's unknown / not-open error."""
     engine, quirks = call.engine, call.quirks
     if cl_ord_id is not None:
         mine = [engine.orders[t] for t in account.live if engine.orders[t].cl_ord_id == cl_ord_id]
@@ -183,7 +185,7 @@ def _find_for_cancel(
 def _charge_cancel(call: Call, account: Account, order: Order, *, force: bool) -> None:
     penalty = cancel_penalty(call.now - order.opentm)
     if not force:
-        _trading_counter(call, account, order.pair, penalty)
+        trading_counter(call, account, order.pair, penalty)
         return
     counter = _counter(call, account, order.pair)
     if counter is not None and penalty:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     )
     from kraken_bot.kraken.limiter import LimiterStats, RateLimiter
     from kraken_bot.kraken.nonce import NonceSource
-    from kraken_bot.kraken.orders import AddOrderRequest
+    from kraken_bot.kraken.orders import AddOrderRequest, AmendOrderRequest
     from kraken_bot.region import Tier
 
 _EXPORTS: dict[str, str] = {
@@ -34,6 +34,7 @@ _EXPORTS: dict[str, str] = {
     "LimiterStats": "kraken_bot.kraken.limiter",
     "NonceSource": "kraken_bot.kraken.nonce",
     "AddOrderRequest": "kraken_bot.kraken.orders",
+    "AmendOrderRequest": "kraken_bot.kraken.orders",
     "Tier": "kraken_bot.region",
     "AuthError": "kraken_bot.kraken.errors",
     "ErrorClass": "kraken_bot.kraken.errors",
@@ -48,6 +49,7 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [
     "AddOrderRequest",
+    "AmendOrderRequest",
     "AuthError",
     "ErrorClass",
     "KrakenAPIError",

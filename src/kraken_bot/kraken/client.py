@@ -63,7 +63,7 @@ from kraken_bot.kraken.errors import (
 )
 from kraken_bot.kraken.limiter import RateLimiter
 from kraken_bot.kraken.nonce import NonceSource, nonce_file
-from kraken_bot.kraken.orders import AddOrderRequest
+from kraken_bot.kraken.orders import AddOrderRequest, AmendOrderRequest
 from kraken_bot.kraken.pairs import PairUniverse, parse_asset_pairs
 from kraken_bot.kraken.prices import PriceQuote, parse_ticker
 from kraken_bot.kraken.ratelimit import Charge
@@ -77,6 +77,7 @@ from kraken_bot.kraken.signing import (
 from kraken_bot.kraken.transport import HttpRequest, HttpResponse, RequestsTransport, Transport
 from kraken_bot.kraken.types import (
     AddOrderAck,
+    AmendAck,
     AssetInfo,
     Balances,
     CancelAck,
@@ -88,6 +89,7 @@ from kraken_bot.kraken.types import (
     ServerTime,
     SystemStatus,
     parse_add_order,
+    parse_amend,
     parse_assets,
     parse_balance,
     parse_cancel,
@@ -438,6 +440,8 @@ class KrakenRESTClient:
                 )
         elif method == "CancelOrder":
             self._limiter.record_cancelled(wire)
+        elif method == "AmendOrder":
+            self._limiter.record_amended(wire)
         elif method == "CancelAll":
             self._limiter.record_cancelled({})
 
@@ -524,6 +528,15 @@ class KrakenRESTClient:
             fields = [("cl_ord_id", cl_ord_id)]
         result = self._private("CancelOrder", fields, pair_hint=pair)
         return _expect(parse_cancel("CancelOrder", result), "CancelOrder")
+
+    def amend_order(self, req: AmendOrderRequest, *, pair: str | None = None) -> AmendAck:
+        """Change a live limit order's price and/or quantity in place (AmendOrder).
+
+        The order keeps its txid and cl_ord_id. ``pair`` is a hint for the rate limiter
+        only (not sent), as for `cancel_order`.
+        """
+        result = self._private("AmendOrder", list(req.to_params().items()), pair_hint=pair)
+        return _expect(parse_amend(result), "AmendOrder")
 
     def cancel_all(self) -> CancelAck:
         """Cancel every open order of the account."""

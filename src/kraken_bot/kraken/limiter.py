@@ -177,6 +177,13 @@ class RateLimiter:
         with self._lock:
             self._state = self._state.forget_cancelled(params)
 
+    def record_amended(self, params: Mapping[str, str]) -> None:
+        """An AmendOrder succeeded: the amended order counts as new for the age penalties."""
+        if self._limits is None:
+            return
+        with self._lock:
+            self._state = self._state.note_amended(params, now=self._clock.monotonic())
+
     def record_rate_limited(self, error: RateLimitError, charge: Charge) -> None:
         """Kraken refused a call for a rate limit: fill the counters it names."""
         with self._lock:

@@ -185,3 +185,56 @@ class AddOrderRequest:
         if not 2 <= seconds <= 60:
             raise ValueError("Kraken accepts a deadline 2 to 60 seconds ahead")
         return replace(self, deadline=now + timedelta(seconds=seconds))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AmendOrderRequest:
+    """One AmendOrder call: a new limit price and/or quantity for a live limit order.
+
+    Attributes:
+        txid: the order's Kraken id; or
+        cl_ord_id: its client order id (exactly one of the two).
+        limit_price: the new limit price, an exact decimal string on the pair's tick.
+        order_qty: the new quantity (base), an exact decimal string; at or below what has
+            filled, Kraken cancels the rest.
+        post_only: refuse the amend if the new price would take liquidity.
+        deadline: when Kraken must drop the request if not yet processed (2-60 s ahead).
+    """
+
+    txid: str | None = None
+    cl_ord_id: str | None = None
+    limit_price: str | None = None
+    order_qty: str | None = None
+    post_only: bool = False
+    deadline: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if (self.txid is None) == (self.cl_ord_id is None):
+            raise ValueError("AmendOrder takes exactly one of txid and cl_ord_id")
+        if not (self.txid or self.cl_ord_id):
+            raise ValueError("AmendOrder needs a non-empty txid or cl_ord_id")
+        if self.limit_price is None and self.order_qty is None:
+            raise ValueError("AmendOrder needs a new limit_price or order_qty")
+        if self.limit_price is not None:
+            _check_decimal_text("limit_price", self.limit_price)
+        if self.order_qty is not None:
+            _check_decimal_text("order_qty", self.order_qty)
+        if self.deadline is not None and self.deadline.utcoffset() is None:
+            raise ValueError("deadline must be timezone-aware")
+
+    def to_params(self) -> dict[str, str]:
+        """The wire parameters, in a stable order; absent fields are omitted."""
+        params: dict[str, str] = {}
+        if self.txid is not None:
+            params["txid"] = self.txid
+        if self.cl_ord_id is not None:
+            params["cl_ord_id"] = self.cl_ord_id
+        if self.limit_price is not None:
+            params["limit_price"] = self.limit_price
+        if self.order_qty is not None:
+            params["order_qty"] = self.order_qty
+        if self.post_only:
+            params["post_only"] = "true"
+        if self.deadline is not None:
+            params["deadline"] = format_deadline(self.deadline)
+        return params

@@ -108,6 +108,7 @@ REST_COSTS: Final[Mapping[str, int]] = {
     "TradesHistory": 2,
     "ClosedOrders": 2,  # documented as 1; 2 until confirmed (see the module docstring)
     "AddOrder": 0,
+    "AmendOrder": 0,  # not named by Kraken; ccxt weights it 0 like AddOrder (UNCONFIRMED)
     "CancelOrder": 0,
 }
 
@@ -115,6 +116,9 @@ REST_COSTS: Final[Mapping[str, int]] = {
 _CANCEL_PENALTIES: Final = ((5.0, 8), (10.0, 6), (15.0, 5), (45.0, 4), (90.0, 2), (300.0, 1))
 
 ADD_ORDER_COST: Final = 1
+
+# (age below, penalty): AmendOrder's age-dependent part, on top of a fixed 1.
+_AMEND_PENALTIES: Final = ((5.0, 3), (10.0, 2), (15.0, 1))
 
 
 def limits_for(tier: Tier) -> TierLimits:
@@ -141,6 +145,21 @@ def cancel_penalty(age_seconds: float | None) -> int:
         if age_seconds < below:
             return penalty
     return 0
+
+
+def amend_cost(age_seconds: float | None) -> int:
+    """Trading-counter cost of amending an order this old since placed or last amended
+    (None: unknown, the worst): 1, plus 3/2/1 below 5/10/15 s.
+
+    >>> amend_cost(None), amend_cost(6.0), amend_cost(20.0)
+    (4, 3, 1)
+    """
+    if age_seconds is None:
+        return 1 + _AMEND_PENALTIES[0][1]
+    for below, penalty in _AMEND_PENALTIES:
+        if age_seconds < below:
+            return 1 + penalty
+    return 1
 
 
 def pair_key(name: str) -> str:
@@ -261,7 +280,19 @@ class LimiterState:
             trading = ((pair_key(params["pair"]), float(ADD_ORDER_COST)),)
         elif method == "CancelOrder":
             trading = self._cancel_costs(params, now, pair_hint)
+        elif method == "AmendOrder":
+            trading = self._amend_costs(params, now, pair_hint)
         return Charge(rest=float(rest_cost(method)), trading=trading)
+
+    def _amend_costs(
+        self, params: Mapping[str, str], now: float, pair_hint: str | None
+    ) -> tuple[tuple[str, float], ...]:
+        targets = self._cancelled_orders(params)  # the same lookup: one txid or cl_ord_id
+        if not targets:
+            pairs = [pair_key(pair_hint)] if pair_hint else list(self.trading)
+            return tuple((pair, float(amend_cost(None))) for pair in sorted(pairs))
+        order = targets[0]
+        return ((order.pair, float(amend_cost(now - order.placed_at))),)
 
     def _cancelled_orders(self, params: Mapping[str, str]) -> list[PlacedOrder] | None:
         """The remembered orders a CancelOrder targets; None when it targets unknown ones."""
@@ -333,6 +364,14 @@ class LimiterState:
         orders = self.orders
         for order in targets:
             orders = orders.discard(order.txid)
+        return replace(self, orders=orders)
+
+    def note_amended(self, params: Mapping[str, str], *, now: float) -> LimiterState:
+        """An AmendOrder succeeded: the order's age (for the next amend or cancel) restarts."""
+        targets = self._cancelled_orders(params) or []
+        orders = self.orders
+        for order in targets[:1]:
+            orders = orders.set(order.txid, replace(order, placed_at=now))
         return replace(self, orders=orders)
 
     def snap(

@@ -92,6 +92,14 @@ class AddOrderAck:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AmendAck:
+    """AmendOrder result: the id of this amend (the order keeps its own ids)."""
+
+    amend_id: str
+    raw: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CancelAck:
     """CancelOrder/CancelAll result."""
 
@@ -490,6 +498,16 @@ def parse_cancel(what: str, result: object) -> Result[CancelAck, ResponseShapeEr
             count=count, pending=pending is True or pending == "true", raw=to_json_text(result)
         )
     )
+
+
+def parse_amend(result: object) -> Result[AmendAck, ResponseShapeError]:
+    """Parse ``AmendOrder``'s result (``{"amend_id": ...}``)."""
+    if not isinstance(result, Mapping):
+        return Failure(ResponseShapeError("AmendOrder", "result is not an object"))
+    amend_id = result.get("amend_id")
+    if not isinstance(amend_id, str) or not amend_id or not is_valid_text(amend_id):
+        return Failure(ResponseShapeError("AmendOrder", "amend_id missing or not text"))
+    return Success(AmendAck(amend_id=amend_id, raw=to_json_text(result)))
 
 
 def parse_dead_man_switch(result: object) -> Result[DeadManSwitchAck, ResponseShapeError]:
