@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -115,3 +115,20 @@ def test_injected_faults_arrive_as_typed_errors(sim_clock):
     assert busy.value.errors == ("EService:Busy",)
     (placed,) = client.open_orders(userref=5)  # the lost answer's order exists
     assert placed.userref == 5
+
+
+def test_depth_gives_the_top_of_book_the_ticker_shows_with_its_read_time(sim_clock):
+    _, client = connect(sim_clock)
+    with client:
+        sim_clock.advance(125)
+        book = client.depth("XBTUSD", count=5)
+        (quote,) = client.ticker(["XBTUSD"]).values()
+        assert (book.pair, len(book.bids), len(book.asks)) == ("XXBTZUSD", 5, 5)
+        assert (book.top().bid, book.top().ask) == (quote.bid, quote.ask)
+        assert sim_clock.now() - book.at <= timedelta(seconds=2)  # the public limiter waits
+        assert [level.price for level in book.bids] == sorted(
+            (level.price for level in book.bids), reverse=True
+        )
+        assert book.bids[0].price < book.asks[0].price
+        with pytest.raises(ValueError, match="count"):
+            client.depth("XBTUSD", count=0)

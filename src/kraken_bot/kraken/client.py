@@ -65,7 +65,7 @@ from kraken_bot.kraken.limiter import RateLimiter
 from kraken_bot.kraken.nonce import NonceSource, nonce_file
 from kraken_bot.kraken.orders import AddOrderRequest, AmendOrderRequest
 from kraken_bot.kraken.pairs import PairUniverse, parse_asset_pairs
-from kraken_bot.kraken.prices import PriceQuote, parse_ticker
+from kraken_bot.kraken.prices import OrderBook, PriceQuote, parse_depth, parse_ticker
 from kraken_bot.kraken.ratelimit import Charge
 from kraken_bot.kraken.signing import (
     ParamValue,
@@ -469,6 +469,13 @@ class KrakenRESTClient:
         """Kraken's ``Ticker``, keyed by pair id as Kraken answers (empty ``pairs``: all)."""
         result = self.public("Ticker", pair=list(pairs) if pairs else None)
         return _expect(parse_ticker(result, read_at=self._clock.now()), "Ticker")
+
+    def depth(self, pair: str, count: int = 10) -> OrderBook:
+        """Kraken's ``Depth`` for one pair (``count`` levels a side, 1 to 500)."""
+        if isinstance(count, bool) or not 1 <= count <= 500:
+            raise ValueError(f"count must be 1 to 500, got {count}")
+        result = self.public("Depth", pair=pair, count=count)
+        return _expect(parse_depth(result, read_at=self._clock.now()), "Depth")
 
     def ohlc(self, pair: str, interval: int = 1, since: int | None = None) -> OHLCSeries:
         """Kraken's ``OHLC`` (at most 720 rows; the last still forming)."""
