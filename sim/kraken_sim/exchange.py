@@ -232,6 +232,14 @@ class Exchange:
             path = self.venue.pair(pair)
             path.pinned = None if mid is None else Decimal(mid)
 
+    def amend(self, txid: str, *, price: Decimal | str | None = None, vol: Decimal | str) -> None:
+        """Amend a live order directly, as another program on the account would (tests)."""
+        with self._lock:
+            self.engine.settle(self._now())
+            order = self.engine.orders[txid]
+            new_price = order.price if price is None else Decimal(price)
+            self.engine.amend(order, price=new_price, vol=Decimal(vol), now=self._now())
+
     def touch(self, pair: str) -> Touch:
         """The current best bid/ask of a pair."""
         with self._lock:

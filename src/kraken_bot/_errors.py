@@ -15,6 +15,7 @@ from kraken_bot._problems import ConfigProblem, PlanProblem
 
 __all__ = [
     "AccountInUseError",
+    "AmendRefusedError",
     "CancelFailedError",
     "ClockOffsetError",
     "ConfigValidationError",
@@ -154,6 +155,13 @@ class UnknownOrderError(ExecutionError, LookupError):
 
     Raised by ``ExecutionService.get_order`` and ``cancel_order``.
     """
+
+
+class AmendRefusedError(ExecutionError, ValueError):
+    """An amend was refused before it was sent: the order cannot be amended (not live, no
+    Kraken txid, not a limit order, not in live mode) or the new price or size is not valid
+    for it (off the tick, above the requested size, below what has filled). Raised by
+    ``ExecutionService.amend_order``; nothing was sent."""
 
 
 class CancelFailedError(ExecutionError):

@@ -496,3 +496,27 @@ def test_apply_rebinds_never_mutates():
     assert order.attempts == 0
     assert after.attempts == 1
     assert replace(after, attempts=0, raw_request=order.raw_request, first_sent_at=None) == order
+
+
+def test_kraken_reporting_an_amended_price_and_smaller_volume_updates_the_order():
+    """An amend (by this process, another, or one that died before writing it) shows in
+    the next report of the same txid: the exchange's price and smaller size are taken."""
+    order = an_order_in(S.PARTIALLY_FILLED)
+    report = observed(
+        volume="0.06", volume_executed="0.04", limit_price=Decimal("60100.0"), avg_price=None
+    )
+    updated = apply(order, report).unwrap()
+    assert (updated.requested_price, updated.requested_base_size) == (
+        Decimal("60100.0"),
+        Decimal("0.06"),
+    )
+    assert updated.cumulative_base_filled == Decimal("0.04")
+
+
+def test_a_report_of_another_size_on_a_market_order_or_another_txid_changes_nothing():
+    market = an_order_in(S.OPEN, order_type=OrderType.MARKET, requested_price=None)
+    same = apply(market, observed(volume="0.05", order_type="market", limit_price=None))
+    assert same.unwrap().requested_base_size == market.requested_base_size
+    unsent = an_order_in(S.SUBMITTED, kraken_order_id=None)
+    found = apply(unsent, observed(limit_price=Decimal("60100.0"))).unwrap()
+    assert found.requested_price == unsent.requested_price  # first sight: not an amend

@@ -53,6 +53,7 @@ EXPECTED = [
     "TimeInForce",
     # errors
     "AccountInUseError",
+    "AmendRefusedError",
     "AuthError",
     "CancelFailedError",
     "ClockOffsetError",

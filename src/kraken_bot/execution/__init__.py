@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from kraken_bot.execution.adapter import KrakenExecutionAdapter, LiveOrderRefusedError
     from kraken_bot.execution.exceptions import (
         AccountInUseError,
+        AmendRefusedError,
         CancelFailedError,
         ClockOffsetError,
         ConfigValidationError,
@@ -104,6 +105,7 @@ _HOMES: dict[str, tuple[str, ...]] = {
     "kraken_bot.execution.adapter": ("KrakenExecutionAdapter", "LiveOrderRefusedError"),
     "kraken_bot.execution.exceptions": (
         "AccountInUseError",
+        "AmendRefusedError",
         "CancelFailedError",
         "ClockOffsetError",
         "ConfigValidationError",
@@ -155,6 +157,7 @@ __all__ = [
     "AccountInUseError",
     "ActionSkip",
     "ActionType",
+    "AmendRefusedError",
     "AppConfig",
     "AuthError",
     "CancelFailedError",

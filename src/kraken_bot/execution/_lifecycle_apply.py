@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, Final
 
 from kraken_bot.execution.models import (
@@ -28,6 +29,7 @@ from kraken_bot.execution.models import (
     Observed,
     OrderEvent,
     OrderStatus,
+    OrderType,
     Rejected,
     SendAttempted,
     SendFailed,
@@ -118,12 +120,33 @@ def _observation_problem(order: LocalOrder, info: OrderInfo) -> str | None:
             f"vol_exec {info.volume_executed} is below the known fill"
             f" {order.cumulative_base_filled} (stale observation)"
         )
-    if info.volume_executed > order.requested_base_size:
+    if info.volume_executed > _requested_size(order, info):
         return (
             f"vol_exec {info.volume_executed} exceeds the requested"
             f" volume {order.requested_base_size}"
         )
     return None
+
+
+def _amended(order: LocalOrder, info: OrderInfo) -> bool:
+    """Kraken's report of this very order (by txid) shows another limit price or volume:
+    it was amended (by this process, another one, or one that died before writing it)."""
+    return (
+        order.kraken_order_id == info.txid
+        and order.order_type is OrderType.LIMIT
+        and info.limit_price is not None
+        and info.volume > 0
+        and (info.limit_price != order.requested_price or info.volume != order.requested_base_size)
+    )
+
+
+def _requested_size(order: LocalOrder, info: OrderInfo) -> Decimal:
+    """The order's size after folding ``info``: Kraken's smaller volume once it was amended
+    down. A larger one is never taken: this layer only ever amends an order down (a plan's
+    delta is the most it sends), so a larger volume is a misreading, refused as before."""
+    if _amended(order, info) and info.volume < order.requested_base_size:
+        return max(info.volume, info.volume_executed)
+    return order.requested_base_size
 
 
 def _send_problem(order: LocalOrder, event: SendAttempted) -> str | None:
@@ -273,10 +296,13 @@ def _on_observed(
     order: LocalOrder, event: Observed, status: OrderStatus, at: datetime
 ) -> LocalOrder:
     info = event.info
+    amended = _amended(order, info)
     return replace(
         order,
         status=status,
         updated_at=at,
+        requested_base_size=_requested_size(order, info),
+        requested_price=info.limit_price if amended else order.requested_price,
         kraken_order_id=info.txid,
         cumulative_base_filled=info.volume_executed,
         avg_fill_price=info.avg_price or order.avg_fill_price,

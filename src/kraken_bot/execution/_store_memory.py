@@ -245,6 +245,22 @@ class InMemoryExecutionStore:
         rows.sort(key=lambda item: (item[1].started_at, item[0]))
         return [result for _, result in reversed(rows[-limit:])] if limit else []
 
+    def note_event(
+        self, order: LocalOrder, event: str, detail: str | None, *, at: datetime
+    ) -> None:
+        """`ExecutionStore.note_event`."""
+        with self._lock:
+            self._next_event += 1
+            record = OrderEventRecord(
+                id=self._next_event,
+                local_id=order.local_id,
+                at=at,
+                status=order.status,
+                event=event,
+                detail=detail,
+            )
+            self._events.setdefault(order.local_id, []).append(record)
+
     def events_for(self, local_id: str) -> list[OrderEventRecord]:
         """An order's audit trail, oldest first."""
         with self._lock:

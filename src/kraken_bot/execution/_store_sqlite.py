@@ -17,6 +17,8 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Literal, Self, TypeAlias
@@ -331,6 +333,17 @@ class SQLiteExecutionStore:
 
         self._write(f"saving order {order.local_id}", work)
         return written[0] if written else None
+
+    def note_event(
+        self, order: LocalOrder, event: str, detail: str | None, *, at: datetime
+    ) -> None:
+        """One audit row for ``order`` as it stands, in its own transaction."""
+        audit = event_row(replace(order, updated_at=at), event, detail)
+
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute(INSERT_EVENT, audit)
+
+        self._write(f"recording {event} of order {order.local_id}", work)
 
     def adopt_order(
         self, order: LocalOrder, *, event: str | None = None, detail: str | None = None

@@ -22,9 +22,10 @@ from kraken_bot.config import ExecutionConfig
 from kraken_bot.execution import lifecycle
 from kraken_bot.execution.exceptions import LiveTradingRefusedError
 from kraken_bot.execution.models import LocalOrder, OrderType, TimeInForce
-from kraken_bot.kraken.orders import AddOrderRequest, format_decimal
+from kraken_bot.kraken.orders import AddOrderRequest, AmendOrderRequest, format_decimal
 from kraken_bot.kraken.types import (
     AddOrderAck,
+    AmendAck,
     CancelAck,
     DeadManSwitchAck,
     OrderInfo,
@@ -41,6 +42,7 @@ class TradingClient(Protocol):
     """The slice of `KrakenRESTClient` the adapter uses."""
 
     def add_order(self, req: AddOrderRequest) -> AddOrderAck: ...
+    def amend_order(self, req: AmendOrderRequest, *, pair: str | None = None) -> AmendAck: ...
     def cancel_order(
         self, *, txid: str | None = None, userref: int | None = None, cl_ord_id: str | None = None
     ) -> CancelAck: ...
@@ -137,6 +139,27 @@ class KrakenExecutionAdapter:
         raise ValueError(
             f"order {order.local_id} has neither a Kraken txid nor a client order id to cancel by"
         )
+
+    def amend_order(
+        self,
+        order: LocalOrder,
+        *,
+        price_text: str | None,
+        size_text: str | None,
+        post_only: bool,
+        deadline: datetime,
+    ) -> AmendAck:
+        """AmendOrder for an order Kraken knows (by txid): new wire price and/or size."""
+        if order.kraken_order_id is None:
+            raise ValueError(f"order {order.local_id} has no Kraken txid: it cannot be amended")
+        request = AmendOrderRequest(
+            txid=order.kraken_order_id,
+            limit_price=price_text,
+            order_qty=size_text,
+            post_only=post_only,
+            deadline=deadline,
+        )
+        return self._client.amend_order(request, pair=order.rest_pair or order.pair)
 
     def cancel_all(self) -> CancelAck:
         """Cancel every open order on the account."""

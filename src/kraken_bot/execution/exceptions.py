@@ -37,6 +37,9 @@ them all::
     |      (also LookupError)          (``get_order``, ``cancel_order``)
     +-- UnknownPairError               a pair name Kraken does not list (`MarketDataAPI`)
     |      (also LookupError)
+    +-- AmendRefusedError              an amend that cannot be sent: the order is not live on
+    |      (also ValueError)           Kraken as a limit order, or the new price or size is
+    |                                  not valid for it (``amend_order``); nothing was sent
     +-- CancelFailedError              Kraken could not be asked to cancel, after retries
     |                                  (``cancel_order``, ``cancel_all``); the order is
     |                                  flagged for reconciling
@@ -69,6 +72,7 @@ from __future__ import annotations
 
 from kraken_bot._errors import (
     AccountInUseError,
+    AmendRefusedError,
     CancelFailedError,
     ClockOffsetError,
     ConfigValidationError,
@@ -96,6 +100,7 @@ from kraken_bot.kraken.errors import (
 
 __all__ = [
     "AccountInUseError",
+    "AmendRefusedError",
     "AuthError",
     "CancelFailedError",
     "ClockOffsetError",

@@ -62,6 +62,7 @@ from kraken_bot.execution._supervisor import SupervisionSettings, Supervisor
 from kraken_bot.execution.adapter import KrakenExecutionAdapter, TradingClient
 from kraken_bot.execution.events import HealthEvent, HealthKind, ServiceEvent, order_updates
 from kraken_bot.execution.exceptions import (
+    AmendRefusedError,
     CancelFailedError,
     ClockOffsetError,
     LiveTradingRefusedError,
@@ -83,10 +84,16 @@ from kraken_bot.execution.models import (
     Withdrawn,
 )
 from kraken_bot.execution.reconciliation import NEVER_SENT_MESSAGE
+from kraken_bot.execution.routing import AmendWire, check_amend
 from kraken_bot.execution.scheduler import DeadManSwitch
 from kraken_bot.execution.store import ExecutionStore, SQLiteExecutionStore
 from kraken_bot.execution.streaming import stream_wanted
-from kraken_bot.kraken.errors import KrakenAPIError, OrderRejectedError, is_not_open
+from kraken_bot.kraken.errors import (
+    KrakenAPIError,
+    OrderRejectedError,
+    is_not_open,
+    reports_nothing_to_amend,
+)
 from kraken_bot.kraken.nonce import key_fingerprint, state_dir_for
 from kraken_bot.market.api import MarketData
 from kraken_bot.strategy.plan import ActionType, ExecutionPlan, RiskAdjustedAction, validate_plan
@@ -841,6 +848,98 @@ class ExecutionService:
         self._settle([order])
         return self.get_order(order.local_id)
 
+    # ------------------------------------------------------------------ amend
+
+    def amend_order(
+        self,
+        order_id: str,
+        *,
+        price: Decimal | None = None,
+        base_size: Decimal | None = None,
+        post_only: bool = False,
+    ) -> LocalOrder:
+        """Move a working limit order to a new limit price and/or a smaller size, in place
+        (Kraken's AmendOrder: the txid and client order id stay; fills stay on the order).
+
+        The amend is written to the order's audit trail before it is sent. An answer that
+        is lost is never repeated blindly: once the amend's deadline (plus
+        ``lookup_margin_seconds``) has passed, the order is read back; only if it does not
+        show the new values is the amend sent again (at most ``max_retries`` times).
+        Returns the order as Kraken now reports it (it may have filled or closed meanwhile).
+
+        Raises:
+            AmendRefusedError: not live mode, the order is not a working limit order on
+                Kraken, or the new price or size is not valid for it (nothing was sent).
+            OrderRejectedError: Kraken refused the amend (``post_only`` and the price would
+                take liquidity, funds); the order is as it was.
+        """
+        self.tick()
+        order = self.get_order(order_id)
+        if self._observer:
+            raise AmendRefusedError("this service only reads, cancels and reconciles (observer)")
+        if self._submitter is None or self._mode is not ExecutionMode.LIVE:
+            raise AmendRefusedError(
+                f"amending needs live mode ({self._mode.value}: no order rests on Kraken)"
+            )
+        resolved = self._market.universe().resolve(order.pair)
+        if not is_successful(resolved):
+            raise AmendRefusedError(f"order {order.local_id}: pair {order.pair} is not listed")
+        meta = resolved.unwrap()
+        checked = check_amend(
+            order,
+            price=price,
+            size=base_size,
+            tick_size=meta.tick_size,
+            pair_decimals=meta.pair_decimals,
+            lot_decimals=meta.lot_decimals,
+        )
+        if not is_successful(checked):
+            raise AmendRefusedError(f"order {order.local_id}: {checked.failure()}")
+        return self._send_amend(order, checked.unwrap(), post_only=post_only)
+
+    def _send_amend(self, order: LocalOrder, wire: AmendWire, *, post_only: bool) -> LocalOrder:
+        assert self._submitter is not None
+        adapter, store = self._submitter.adapter, self._ledger_or_fail().store
+        margin = timedelta(seconds=self._exec.lookup_margin_seconds)
+        wanted = f"price {wire.price_text or '-'}, size {wire.size_text or '-'}"
+        for attempt in range(1, self._exec.max_retries + 2):
+            now = self._clock.now()
+            deadline = now + timedelta(seconds=self._exec.order_deadline_seconds)
+            store.note_event(order, "amend_requested", f"{wanted} (attempt {attempt})", at=now)
+            try:
+                ack = adapter.amend_order(
+                    order,
+                    price_text=wire.price_text,
+                    size_text=wire.size_text,
+                    post_only=post_only,
+                    deadline=deadline,
+                )
+            except OrderRejectedError as error:
+                if reports_nothing_to_amend(error) or is_not_open(error):
+                    break  # already so, or closed meanwhile: read it back below
+                store.note_event(order, "amend_rejected", str(error), at=self._clock.now())
+                raise
+            except KrakenAPIError as error:
+                if not error.transient or attempt > self._exec.max_retries:
+                    raise
+                wait = (deadline + margin - self._clock.now()).total_seconds()
+                log.warning(
+                    "order %s: amend not confirmed (%s): looking it up", order.local_id, error
+                )
+                if wait > 0:
+                    self._clock.sleep(wait)  # after the deadline Kraken will not apply it
+                order = self._read_back(order)
+                if _shows(order, wire) or not order.is_live:
+                    return order
+                continue
+            store.note_event(order, "amended", ack.amend_id, at=self._clock.now())
+            break
+        return self._read_back(order)
+
+    def _read_back(self, order: LocalOrder) -> LocalOrder:
+        self._settle([order])
+        return self.get_order(order.local_id)
+
     def _withdraw(self, order: LocalOrder) -> LocalOrder | None:
         """Withdraw an order that was never sent (or, in paper and dry run, any live one).
 
@@ -1029,3 +1128,10 @@ def _server_time_of(client: object) -> Callable[[], int] | None:
     if server_time is None:
         return None
     return lambda: int(server_time().unixtime)
+
+
+def _shows(order: LocalOrder, wire: AmendWire) -> bool:
+    """Whether ``order`` (as read back) carries the amend's new price and size."""
+    price_ok = wire.price is None or order.requested_price == wire.price
+    size_ok = wire.size is None or order.requested_base_size == wire.size
+    return price_ok and size_ok

@@ -45,6 +45,7 @@ SQLite file and its errors), ``_store_sqlite`` and ``_store_memory``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 from kraken_bot.execution._store_memory import InMemoryExecutionStore
@@ -166,6 +167,13 @@ class ExecutionStore(Protocol):
 
     def events_for(self, local_id: str) -> list[OrderEventRecord]:
         """An order's audit trail, oldest first."""
+        ...
+
+    def note_event(
+        self, order: LocalOrder, event: str, detail: str | None, *, at: datetime
+    ) -> None:
+        """Append one audit row for ``order`` as it stands (its snapshot is not rewritten):
+        what is about to be attempted (an amend, before it is sent)."""
         ...
 
     def status_counts(self) -> dict[str, int]:

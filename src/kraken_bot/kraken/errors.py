@@ -391,6 +391,17 @@ def unwrap_envelope(
     return Success(envelope["result"])
 
 
+def reports_nothing_to_amend(error: KrakenAPIError) -> bool:
+    """True when Kraken refused an AmendOrder because it would change nothing (the order
+    already has those values): ``EOrder:No amendable parameters specified`` (UNCONFIRMED
+    wording, kraken-ws.md section 2.3).
+
+    >>> reports_nothing_to_amend(error_from_kraken(["EOrder:No amendable parameters specified"]))
+    True
+    """
+    return any("no amendable parameters" in text.lower() for text in error.errors)
+
+
 def reports_duplicate_order(error: KrakenAPIError) -> bool:
     """True when Kraken's answer says the order's client id is already in use.
 

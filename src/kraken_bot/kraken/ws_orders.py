@@ -21,10 +21,11 @@ from collections.abc import Sequence
 
 from kraken_bot.kraken.client import KrakenRESTClient
 from kraken_bot.kraken.errors import error_from_kraken
-from kraken_bot.kraken.orders import AddOrderRequest
+from kraken_bot.kraken.orders import AddOrderRequest, AmendOrderRequest
 from kraken_bot.kraken.pairs import PairUniverse
 from kraken_bot.kraken.types import (
     AddOrderAck,
+    AmendAck,
     CancelAck,
     DeadManSwitchAck,
     OrderInfo,
@@ -129,6 +130,10 @@ class SocketOrders:
             return self._pairs
 
     # ------------------------------------------------------------------ over REST
+
+    def amend_order(self, req: AmendOrderRequest, *, pair: str | None = None) -> AmendAck:
+        """Over REST: the socket's ``amend_order`` is not used yet (one path for amends)."""
+        return self._rest.amend_order(req, pair=pair)
 
     def cancel_all_orders_after(self, timeout: int) -> DeadManSwitchAck:
         """The dead-man switch (REST only: one timer, armed from one place)."""
