@@ -76,6 +76,7 @@ REST_COST: Final = {
     "CancelOrder": 0,
     "AddOrderBatch": 0,  # not confirmed (ccxt's figure)
     "CancelOrderBatch": 0,  # not confirmed (ccxt's figure)
+    # AmendOrder: Kraken names no cost (ccxt: 0); the fake charges the usual 1.
 }
 
 

@@ -60,6 +60,15 @@ class UnfilledAction(StrEnum):
     REPRICE = "reprice"
 
 
+class Routing(StrEnum):
+    """How a limit order is priced and worked (``execution.routing``)."""
+
+    CONTRACT = "contract"
+    """The contract's: at the mid plus or minus ``max_slippage_bps`` (crosses, pays taker)."""
+    MAKER_FIRST = "maker_first"
+    """Post-only at the touch, moved with it, crossing at the cap only when urgent."""
+
+
 class Side(StrEnum):
     """Order side."""
 

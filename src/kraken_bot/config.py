@@ -50,6 +50,7 @@ from kraken_bot._enums import (
     ExecutionMode,
     OrderTransport,
     OrderType,
+    Routing,
     StreamMode,
     TimeInForce,
     UnfilledAction,
@@ -107,6 +108,10 @@ _EXECUTION_RULES: Final[Mapping[str, Callable[[object], object]]] = {
     "reconcile_every_seconds": rules.optional(rules.number(5.0, 86400.0)),
     "unfilled_timeout_seconds": rules.optional(rules.number(1.0, 30 * 86400.0)),
     "unfilled_action": rules.choice(UnfilledAction),
+    "routing": rules.choice(Routing),
+    "chase_ticks": rules.integer(1, 10_000),
+    "chase_seconds": rules.number(1.0, 3600.0),
+    "urgency_seconds": rules.number(5.0, 86400.0),
 }
 """Every field of `ExecutionConfig` and the rule its value must pass (code and YAML alike)."""
 
@@ -168,6 +173,14 @@ class ExecutionConfig:
             is handled as ``unfilled_action`` says (None: left alone).
         unfilled_action: ``cancel`` it, or ``reprice`` it (cancel, then send what
             remains again at a fresh price), like freqtrade's ``unfilledtimeout``.
+        routing: ``contract`` (limit at the mid plus or minus ``max_slippage_bps``: it
+            crosses and pays the taker fee) or ``maker_first`` (post-only at the touch,
+            moved with it; see `kraken_bot.execution.routing`).
+        chase_ticks: ``maker_first``: amend to the new touch once it moved this many ticks.
+        chase_seconds: ``maker_first``: ... or once this long passed since the last move.
+        urgency_seconds: ``maker_first``: what is left unfilled this long after the first
+            send crosses as an IOC limit at the cap (the arrival mid plus or minus
+            ``max_slippage_bps``).
     """
 
     mode: ExecutionMode
@@ -199,6 +212,10 @@ class ExecutionConfig:
     reconcile_every_seconds: float | None
     unfilled_timeout_seconds: float | None
     unfilled_action: UnfilledAction
+    routing: Routing
+    chase_ticks: int
+    chase_seconds: float
+    urgency_seconds: float
 
     def __init__(
         self,
@@ -232,6 +249,10 @@ class ExecutionConfig:
         reconcile_every_seconds: Number | None = 60.0,
         unfilled_timeout_seconds: Number | None = None,
         unfilled_action: UnfilledAction | Literal["cancel", "reprice"] = UnfilledAction.CANCEL,
+        routing: Routing | Literal["contract", "maker_first"] = Routing.CONTRACT,
+        chase_ticks: int = 2,
+        chase_seconds: Number = 20.0,
+        urgency_seconds: Number = 120.0,
     ) -> None:
         given = dict(locals())  # exactly the parameters (and self): one per field
         del given["self"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Final, Self
@@ -21,14 +22,21 @@ from rich.progress import (
 )
 from typer.core import TyperGroup
 
+from kraken_bot._enums import Routing
 from kraken_bot.cli.errors import CliError, reports_errors, settings
 from kraken_bot.cli.exit_codes import ExitCode
 from kraken_bot.cli.logs import counted_logs
 from kraken_bot.cli.output import err_console, out_console, print_json
-from kraken_bot.cli.sim_report import print_summary
-from kraken_bot.simulation.records import DEFAULT_PLANS, ReplayProgress
+from kraken_bot.cli.sim_report import print_comparison, print_summary
+from kraken_bot.simulation.records import (
+    DEFAULT_PLANS,
+    ReplayProgress,
+    SimulationOutcome,
+    routing_settings,
+)
 from kraken_bot.simulation.runner import SimulationSettings, run_simulation
-from kraken_bot.simulation.summary import summarize
+from kraken_bot.simulation.shortfall import RoutingFigures
+from kraken_bot.simulation.summary import figures_of, shortfall_series, summarize
 from kraken_sim import ScenarioError
 from kraken_sim.faults import PROFILES
 from kraken_sim.scenario import parse_duration
@@ -237,6 +245,26 @@ def sim_run(  # noqa: PLR0917 - typer maps each parameter to an option
             dir_okay=False,
         ),
     ] = None,
+    routing: Annotated[
+        Routing | None,
+        typer.Option(
+            help="Work limit orders this way (execution.routing): the contract's limit at"
+            " max_slippage_bps (50) from the mid, or maker_first (post-only at the touch,"
+            " amended with it, crossing at the cap when urgent). Default: the replay's usual"
+            " orders at the mid.",
+            show_default=False,
+        ),
+    ] = None,
+    compare: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ROUTING,ROUTING",
+            help="Run the same scenario and seed under each routing (e.g."
+            " contract,maker_first) and print one table: shortfall in bps (fees included)"
+            " mean and p90, fill ratio, fees, time to fill, amends, rate-limit waits.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Replay a scenario: the real ExecutionService, live mode, against the fake exchange.
@@ -270,6 +298,11 @@ def sim_run(  # noqa: PLR0917 - typer maps each parameter to an option
         prices=price_specs,
         samples=plot is not None,
     )
+    if compare is not None:
+        _compare(sim_settings, _routings(compare, routing), plot=plot, as_json=as_json)
+        return
+    if routing is not None:
+        sim_settings = routing_settings(sim_settings, routing)
     with (
         counted_logs(show=settings.verbose) as log_counts,
         ReplayBar(enabled=progress_wanted(as_json=as_json)) as bar,
@@ -287,6 +320,64 @@ def sim_run(  # noqa: PLR0917 - typer maps each parameter to an option
     else:
         print_summary(summary, log_counts=dict(log_counts), plot=plot)
     if not summary.ok:
+        raise typer.Exit(ExitCode.FAILED)
+
+
+def _routings(text: str, routing: Routing | None) -> tuple[Routing, ...]:
+    if routing is not None:
+        raise typer.BadParameter("give --routing or --compare, not both", param_hint="--routing")
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    known = {r.value for r in Routing}
+    unknown = [name for name in names if name not in known]
+    if unknown or len(names) < 2 or len(set(names)) != len(names):
+        raise typer.BadParameter(
+            f"expected two or more of {', '.join(sorted(known))}, comma-separated, got {text!r}",
+            param_hint="--compare",
+        )
+    return tuple(Routing(name) for name in names)
+
+
+def _compare(
+    base: SimulationSettings, routings: tuple[Routing, ...], *, plot: Path | None, as_json: bool
+) -> None:
+    """One replay per routing (the same scenario and seed), then one table."""
+    rows: list[RoutingFigures] = []
+    outcomes: list[SimulationOutcome] = []
+    failed = False
+    for routing in routings:
+        db = base.db_path.with_name(f"{base.db_path.stem}-{routing.value}{base.db_path.suffix}")
+        run = replace(routing_settings(base, routing), db_path=db)
+        with (
+            counted_logs(show=settings.verbose),
+            ReplayBar(enabled=progress_wanted(as_json=as_json)) as bar,
+        ):
+            outcome = run_simulation(run, progress=bar)
+        failed = failed or not summarize(outcome).ok
+        outcomes.append(outcome)
+        rows.append(figures_of(routing.value, outcome))
+    if plot is not None:
+        from kraken_bot.cli.plot import plot_outcome  # noqa: PLC0415 - needs the optional extra
+
+        last = outcomes[-1]
+        last.plan_shortfalls = {
+            row.routing: shortfall_series(outcome)
+            for row, outcome in zip(rows, outcomes, strict=True)
+        }
+        plot_outcome(last, plot)
+    if as_json:
+        print_json(
+            {
+                "ok": not failed,
+                "scenario": outcomes[0].scenario_name,
+                "seed": base.seed,
+                "plans": len(outcomes[0].results),
+                "compare": [row.to_json() for row in rows],  # type: ignore[misc]
+                "plot": str(plot) if plot is not None else None,
+            }
+        )
+    else:
+        print_comparison(rows, scenario=outcomes[0].scenario_name, seed=base.seed)
+    if failed:
         raise typer.Exit(ExitCode.FAILED)
 
 

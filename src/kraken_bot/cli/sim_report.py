@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from rich.table import Table
 
 from kraken_bot.cli.output import number, out_console, show, terminal_safe
+from kraken_bot.simulation.shortfall import RoutingFigures
 from kraken_bot.simulation.summary import FaultOutcome, SimulationSummary
 
 __all__ = ["print_summary"]
@@ -170,3 +171,47 @@ def print_summary(
     out_console.print(f"database: {terminal_safe(summary.db_path)}", highlight=False)
     if plot is not None:
         out_console.print(f"plot: {terminal_safe(plot)}", highlight=False)
+
+
+def print_comparison(rows: Sequence[RoutingFigures], *, scenario: str, seed: int) -> None:
+    """``krakked sim --compare``: one row per routing, the same scenario and seed."""
+    out_console.print(
+        f"[bold]krakked sim --compare[/bold]: scenario {terminal_safe(scenario)}, seed {seed}"
+    )
+    table = Table(show_edge=False)
+    for title in (
+        "routing",
+        "bps",
+        "p90",
+        "filled",
+        "fees",
+        "to fill",
+        "amends",
+        "waits",
+        "refused",
+    ):
+        table.add_column(title, justify="left" if title == "routing" else "right")
+    for row in rows:
+        table.add_row(
+            row.routing,
+            _maybe(row.shortfall_bps_mean),
+            _maybe(row.shortfall_bps_p90),
+            "-" if row.fill_ratio is None else f"{row.fill_ratio * 100:.1f} %",
+            number(row.fees),
+            _maybe(row.seconds_to_fill_median, ".0f") + " s",
+            str(row.amends),
+            str(row.rate_limit_waits),
+            str(row.rate_limit_errors),
+        )
+    out_console.print(table)
+    out_console.print(
+        "bps, p90: implementation shortfall, mean (by notional) and 90th percentile: the"
+        " average fill price against the mid when the order (with its reposts and crosses)"
+        " began, worse positive, plus fees. filled: of the notional asked. to fill: median"
+        " time to a complete fill. waits: calls the rate limiter held back. refused: rate-limit"
+        " errors Kraken gave that the fake did not inject."
+    )
+
+
+def _maybe(value: float | None, spec: str = ".2f") -> str:
+    return "-" if value is None else format(value, spec)

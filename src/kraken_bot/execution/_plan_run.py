@@ -91,8 +91,14 @@ class PlanRunner:
     def _retrying(self, call: Callable[[], _T], what: str) -> _T:
         return retry_transient(call, clock=self.clock, config=self.execution, what=what)
 
-    def run(self, plan: ExecutionPlan) -> ExecutionResult:
-        """Plan, write ahead, send, reconcile briefly, and store the result."""
+    def run(
+        self, plan: ExecutionPlan, *, execution: ExecutionConfig | None = None
+    ) -> ExecutionResult:
+        """Plan, write ahead, send, reconcile briefly, and store the result.
+
+        ``execution``: settings for this plan's pricing instead of the service's (the
+        maker-first router's cross at the cap, or its repost).
+        """
         ledger = self.ledger
         started = self.clock.now()
         self.tick()
@@ -110,7 +116,7 @@ class PlanRunner:
             universe=universe,
             prices=prices,
             open_orders=tuple(ledger.live_orders()),
-            config=self.execution,
+            config=execution or self.execution,
             region=self.config.region,
             now=self.clock.now(),
             strategy_userrefs={

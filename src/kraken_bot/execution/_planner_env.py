@@ -76,6 +76,8 @@ def index_working(
 class Quote:
     mid: Decimal
     age_seconds: float
+    bid: Decimal
+    ask: Decimal
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

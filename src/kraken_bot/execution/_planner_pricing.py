@@ -15,15 +15,23 @@ from typing import Any, Final
 
 from returns.result import Result, Success
 
+from kraken_bot._enums import Routing
 from kraken_bot.config import ExecutionConfig
 from kraken_bot.execution._planner_env import Env, Running
 from kraken_bot.execution._planner_sizing import Sized, num
-from kraken_bot.execution.models import ActionSkip, OrderIntent, OrderType, SkipReason
+from kraken_bot.execution.models import (
+    ActionSkip,
+    OrderIntent,
+    OrderType,
+    SkipReason,
+    TimeInForce,
+)
 from kraken_bot.execution.router import (
     choose_order_type,
     has_limit_price,
     limit_price,
 )
+from kraken_bot.execution.routing import Touch, entry_price
 from kraken_bot.kraken.orders import format_decimal
 from kraken_bot.kraken.pairs import PairMetadata
 
@@ -41,6 +49,7 @@ class Quoted:
     sized: Sized
     mid: Decimal
     usd_rate: Decimal
+    touch: Touch
 
 
 def find_quote(sized: Sized, env: Env) -> Result[Quoted, ActionSkip]:
@@ -60,7 +69,8 @@ def find_quote(sized: Sized, env: Env) -> Result[Quoted, ActionSkip]:
     rate = env.usd_rates.get(pair.quote)
     if rate is None:
         return draft.skip(SkipReason.NO_USD_PRICE, _no_usd_message(pair, env))
-    return Success(Quoted(sized=sized, mid=quote.mid, usd_rate=rate))
+    touch = Touch(bid=quote.bid, ask=quote.ask)
+    return Success(Quoted(sized=sized, mid=quote.mid, usd_rate=rate, touch=touch))
 
 
 def _no_usd_message(pair: PairMetadata, env: Env) -> str:
@@ -105,6 +115,9 @@ def price_order(quoted: Quoted, env: Env) -> Result[Priced, ActionSkip]:
             order_type=order_type,
         )
     price = limit_price(sized.side, mid, bps, pair) if order_type is OrderType.LIMIT else None
+    if price is not None and config.routing is Routing.MAKER_FIRST:
+        # At the touch, never beyond the contract's price (which is the cap).
+        price = entry_price(sized.side, quoted.touch, price, pair.tick_size)
     cost = sized.volume * (mid if price is None else price)
     return Success(
         Priced(
@@ -161,6 +174,10 @@ def to_intent(priced: Priced, env: Env) -> OrderIntent:
     sized = quoted.sized
     pair, draft = sized.target.pair, sized.draft
     limit = priced.order_type is OrderType.LIMIT
+    maker_first = limit and config.routing is Routing.MAKER_FIRST
+    time_in_force = config.time_in_force
+    if maker_first and time_in_force is TimeInForce.IOC:
+        time_in_force = TimeInForce.GTC  # it rests at the touch, or it is not maker-first
     price_text = None if priced.price is None else format_decimal(priced.price, pair.pair_decimals)
     return OrderIntent(
         action_index=draft.index,
@@ -175,8 +192,8 @@ def to_intent(priced: Priced, env: Env) -> OrderIntent:
         reference_price=quoted.mid,
         notional_usd=priced.notional_usd,
         userref=draft.userref,
-        time_in_force=config.time_in_force,
-        post_only=limit and config.post_only,
+        time_in_force=time_in_force,
+        post_only=limit and (config.post_only or maker_first),
         volume_text=format_decimal(sized.volume, pair.lot_decimals),
         price_text=price_text,
     )

@@ -46,9 +46,9 @@ from typing import TYPE_CHECKING, Self, TypeVar
 
 from returns.pipeline import is_successful
 
-from kraken_bot._enums import OrderTransport
+from kraken_bot._enums import OrderTransport, Routing
 from kraken_bot.clock import Clock, SystemClock
-from kraken_bot.config import AppConfig, ConfigError
+from kraken_bot.config import AppConfig, ConfigError, ExecutionConfig
 from kraken_bot.execution._bus import Callback, EventBus, EventStream, Subscription
 from kraken_bot.execution._claims import AccountLease, ClaimRegistry
 from kraken_bot.execution._exchange_time import ExchangeClock
@@ -56,6 +56,7 @@ from kraken_bot.execution._ledger import Ledger
 from kraken_bot.execution._plan_run import PlanRunner
 from kraken_bot.execution._reconcile import Reconciler, ReconcileReport
 from kraken_bot.execution._retry import retry_transient
+from kraken_bot.execution._route import MakerFirstRouter, RouteStats
 from kraken_bot.execution._stream import ServiceStream, open_stream
 from kraken_bot.execution._submit import SendStats, Submitter
 from kraken_bot.execution._supervisor import SupervisionSettings, Supervisor
@@ -95,6 +96,8 @@ from kraken_bot.kraken.errors import (
     reports_nothing_to_amend,
 )
 from kraken_bot.kraken.nonce import key_fingerprint, state_dir_for
+from kraken_bot.kraken.pairs import PairMetadata
+from kraken_bot.kraken.prices import PriceQuote
 from kraken_bot.market.api import MarketData
 from kraken_bot.strategy.plan import ActionType, ExecutionPlan, RiskAdjustedAction, validate_plan
 
@@ -161,6 +164,7 @@ class ExecutionService:
         self._submitter: Submitter | None = None
         self._reconciler: Reconciler | None = None
         self._runner: PlanRunner | None = None
+        self._router: MakerFirstRouter | None = None
         self._dead_man: DeadManSwitch | None = None
         self._owned_client: KrakenRESTClient | None = None
         self._closed = False
@@ -271,6 +275,9 @@ class ExecutionService:
             )
             dead_man.start()  # a live service without its switch must not trade
             self._dead_man = dead_man
+        if self._exec.routing is Routing.MAKER_FIRST and self._trades_live:
+            self._router = MakerFirstRouter(_RouteOps(self), self._clock, self._exec)
+            self._router.watch(ledger.tracked_orders())
         self._start_supervision()
         if self._stream is not None:
             self._stream.start()
@@ -701,6 +708,8 @@ class ExecutionService:
         """Do due background work: refresh the dead-man switch, measure the clock again."""
         if self._dead_man is not None:
             self._dead_man.tick()
+        if self._router is not None:
+            self._router.tick()
         due = self._next_clock_sync
         if due is not None and (self._clock.monotonic() >= due or self._clock.stepped):
             self._measure_clock(initial=False)
@@ -720,6 +729,10 @@ class ExecutionService:
                 waits.append(dead_man)
         if self._next_clock_sync is not None:
             waits.append(max(0.0, self._next_clock_sync - self._clock.monotonic()))
+        if self._router is not None:
+            routing = self._router.seconds_until_due()
+            if routing is not None:
+                waits.append(routing)
         return min(waits, default=None)
 
     # ------------------------------------------------------------------ execute
@@ -761,7 +774,28 @@ class ExecutionService:
                         " it: use the database of that mode, or a new plan id"
                     )
                 return self._replay(previous)
-            return self._runner_or_fail().run(plan)
+            result = self._runner_or_fail().run(plan)
+        if self._router is not None:
+            self._router.watch(result.orders)
+        return result
+
+    def _execute_with(self, plan: ExecutionPlan, execution: ExecutionConfig) -> ExecutionResult:
+        """Run a follow-up plan of the router's with its own execution settings (a cross at
+        the cap, a repost); a plan id seen before gives its stored result."""
+        checked = validate_plan(plan)
+        if not is_successful(checked):
+            raise PlanValidationError(str(checked.failure()), plan_id=plan.plan_id)
+        ledger = self._ledger_or_fail()
+        with self._plan_lock:
+            previous = ledger.store.get_result(plan.plan_id)
+            if previous is not None:
+                return self._replay(previous)
+            return self._runner_or_fail().run(plan, execution=execution)
+
+    @property
+    def routing_stats(self) -> RouteStats | None:
+        """What the maker-first router did (None: it does not run)."""
+        return None if self._router is None else self._router.stats
 
     def _exchange_state_known(self) -> bool:
         """Live: a full reconciliation succeeded since start (orders the database lost are
@@ -1120,6 +1154,42 @@ class _ServiceOps:
         if limiter is None or not limiter.enabled:
             return 0.0, 0.0
         return float(limiter.rest_level()), float(limiter.rest_maximum)
+
+
+class _RouteOps:
+    """What the maker-first router may do, through the service."""
+
+    def __init__(self, service: ExecutionService) -> None:
+        self._service = service
+
+    def working_orders(self) -> Sequence[LocalOrder]:
+        ledger = self._service._ledger  # noqa: SLF001 - the service's own helper
+        return ledger.cached_live() if ledger is not None else ()
+
+    def order(self, local_id: str) -> LocalOrder | None:
+        ledger = self._service._ledger  # noqa: SLF001
+        return ledger.get(local_id) if ledger is not None else None
+
+    def quotes(self, pairs: Sequence[str]) -> dict[str, PriceQuote]:
+        return self._service._market.get_latest_prices(pairs)  # noqa: SLF001
+
+    def pair(self, name: str) -> PairMetadata | None:
+        return self._service._market.universe().resolve(name).value_or(None)  # noqa: SLF001
+
+    def trading_room(self, pair: str) -> tuple[float, float]:
+        limiter = getattr(self._service._client, "limiter", None)  # noqa: SLF001
+        if limiter is None or not limiter.enabled:
+            return 0.0, 0.0
+        return float(limiter.trading_level(pair)), float(limiter.trading_maximum)
+
+    def amend(self, local_id: str, price: Decimal) -> LocalOrder:
+        return self._service.amend_order(local_id, price=price, post_only=True)
+
+    def cancel(self, local_id: str) -> LocalOrder:
+        return self._service.cancel_order(local_id)
+
+    def run_plan(self, plan: ExecutionPlan, execution: ExecutionConfig) -> ExecutionResult:
+        return self._service._execute_with(plan, execution)  # noqa: SLF001
 
 
 def _server_time_of(client: object) -> Callable[[], int] | None:

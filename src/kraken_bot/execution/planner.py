@@ -200,7 +200,8 @@ def _environment(plan: ExecutionPlan, ctx: PlanningContext) -> Env:
         ),
         usd_rates={p.quote: usd_rate(p, ctx) for p in resolved},
         quotes={
-            name: Quote(quote.mid, quote.age_seconds(ctx.now)) for name, quote in ctx.prices.items()
+            name: Quote(quote.mid, quote.age_seconds(ctx.now), quote.bid, quote.ask)
+            for name, quote in ctx.prices.items()
         },
         userrefs=dict(ctx.strategy_userrefs),
     )

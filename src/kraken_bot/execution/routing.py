@@ -151,11 +151,10 @@ class ChaseSettings:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Touch:
-    """The best bid and ask of a pair, and when they were read."""
+    """The best bid and ask of a pair (their age is checked where they are read)."""
 
     bid: Decimal
     ask: Decimal
-    at: datetime
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -219,7 +218,7 @@ def _within(side: Side, price: Decimal, cap: Decimal) -> Decimal:
 def entry_price(side: Side, touch: Touch, cap: Decimal, tick: Decimal) -> Decimal:
     """Where a maker-first order rests: the touch on its own side, never beyond the cap.
 
-    >>> t = Touch(bid=Decimal("59990.0"), ask=Decimal("60010.0"), at=datetime(2026, 1, 1))
+    >>> t = Touch(bid=Decimal("59990.0"), ask=Decimal("60010.0"))
     >>> entry_price(Side.BUY, t, Decimal("60300.0"), Decimal("0.1"))
     Decimal('59990.0')
     >>> entry_price(Side.SELL, t, Decimal("60020.0"), Decimal("0.1"))

@@ -94,6 +94,11 @@ class RateLimiter:
         """The REST counter's maximum (0 when disabled)."""
         return self._limits.rest.maximum if self._limits is not None else 0.0
 
+    @property
+    def trading_maximum(self) -> float:
+        """A pair trading counter's maximum (0 when disabled)."""
+        return self._limits.trading.maximum if self._limits is not None else 0.0
+
     def rest_level(self) -> float:
         """The REST counter's level now (0 when disabled)."""
         if self._limits is None:

@@ -108,7 +108,9 @@ REST_COSTS: Final[Mapping[str, int]] = {
     "TradesHistory": 2,
     "ClosedOrders": 2,  # documented as 1; 2 until confirmed (see the module docstring)
     "AddOrder": 0,
-    "AmendOrder": 0,  # not named by Kraken; ccxt weights it 0 like AddOrder (UNCONFIRMED)
+    # Not named by Kraken (ccxt weights it 0 like AddOrder; UNCONFIRMED): 1, the usual
+    # private cost, so a wrong guess only waits and is never refused.
+    "AmendOrder": 1,
     "CancelOrder": 0,
 }
 

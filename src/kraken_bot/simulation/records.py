@@ -9,12 +9,14 @@ our requests met an injected fault and, for AddOrder, which order it carried.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Final
 
+from kraken_bot._enums import Routing
+from kraken_bot.execution._route import RouteStats
 from kraken_bot.execution._submit import SendStats
 from kraken_bot.execution.models import ExecutionResult, LocalOrder
 from kraken_bot.kraken.limiter import LimiterStats
@@ -64,6 +66,9 @@ class SimulationSettings:
             (partial fills stand), as a rebalancing bot does.
         userref: tag the strategy's orders with this Kraken userref, so their exchange
             identity is the userref instead of a client order id.
+        routing: ``execution.routing`` (``contract`` or ``maker_first``); None keeps the
+            replay's usual limit orders at the mid. `routing_settings` gives the
+            settings a routing comparison runs with.
     """
 
     db_path: Path
@@ -78,6 +83,17 @@ class SimulationSettings:
     market_order_max_notional_usd: Decimal | None = Decimal(2000)
     cancel_leftovers: bool = True
     userref: int | None = None
+    routing: Routing | None = None
+
+
+def routing_settings(settings: SimulationSettings, routing: Routing) -> SimulationSettings:
+    """``settings`` as a routing comparison runs them: the contract's limit orders (at
+    ``max_slippage_bps`` 50, the library default, unless one was given) and no market
+    orders, so the two routings work the same orders two ways."""
+    bps = settings.max_slippage_bps if settings.max_slippage_bps > 0 else Decimal(50)
+    return replace(
+        settings, routing=routing, max_slippage_bps=bps, market_order_max_notional_usd=None
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -175,6 +191,8 @@ class SimulationOutcome:
     prices: tuple[PriceHistory, ...] = ()
     plan_shortfalls: dict[str, list[PlanShortfall]] = field(default_factory=dict)
     journal: Sequence[JournalEntry] = ()
+    routing: RouteStats | None = None
+    """What the maker-first router did (None: the run did not use it)."""
 
 
 def journal_faults(

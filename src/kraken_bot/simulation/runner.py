@@ -52,6 +52,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from pyrsistent import pmap
 
+from kraken_bot._enums import Routing
 from kraken_bot.config import (
     AppConfig,
     ExecutionConfig,
@@ -247,6 +248,7 @@ class _Run:
                 config.execution,
                 max_slippage_bps=settings.max_slippage_bps,
                 market_order_max_notional_usd=settings.market_order_max_notional_usd,
+                routing=settings.routing or Routing.CONTRACT,
             ),
         )
         self.client = KrakenRESTClient(
@@ -469,6 +471,7 @@ def _run_simulation(
             reconcile_errors=run.reconcile_errors,
             prices=run.histories,
             journal=journal,
+            routing=run.service.routing_stats,
         )
     finally:
         run.service.close()

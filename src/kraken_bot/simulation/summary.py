@@ -33,10 +33,20 @@ from pathlib import Path
 from kraken_bot.execution.codec import JsonObject, JsonValue
 from kraken_bot.execution.models import LocalOrder, OrderStatus, Side
 from kraken_bot.simulation.invariants import Violation, ViolationKind
-from kraken_bot.simulation.records import FaultEvent, SimulationOutcome
+from kraken_bot.simulation.records import FaultEvent, PlanShortfall, SimulationOutcome
+from kraken_bot.simulation.shortfall import RoutingFigures, plan_shortfalls, routing_figures
 from kraken_sim.history import PriceHistory
 
-__all__ = ["FaultOutcome", "PairFigures", "PriceFigures", "SimulationSummary", "summarize"]
+__all__ = [
+    "FaultOutcome",
+    "PairFigures",
+    "PriceFigures",
+    "SimulationSummary",
+    "earned_rate_limits",
+    "figures_of",
+    "shortfall_series",
+    "summarize",
+]
 
 _BPS = Decimal(10_000)
 
@@ -337,3 +347,34 @@ def _price_figures(history: PriceHistory) -> PriceFigures:
         first=datetime.fromtimestamp(history.first_time, UTC),
         end=datetime.fromtimestamp(history.end_time, UTC),
     )
+
+
+def figures_of(routing: str, outcome: SimulationOutcome) -> RoutingFigures:
+    """The comparison row of one replay's outcome."""
+    return routing_figures(
+        routing,
+        outcome.orders,
+        amends=outcome.routing.amends if outcome.routing is not None else 0,
+        rate_limit_waits=outcome.limiter.waits,
+        rate_limit_errors=earned_rate_limits(outcome),
+    )
+
+
+def earned_rate_limits(outcome: SimulationOutcome) -> int:
+    """Requests the exchange refused for a rate limit of its own accord (not an injected
+    fault): what the client's limiter failed to prevent."""
+    return sum(
+        1
+        for entry in outcome.journal
+        if entry.fault is None and any("Rate limit" in error for error in entry.errors)
+    )
+
+
+def shortfall_series(outcome: SimulationOutcome) -> list[PlanShortfall]:
+    """Each plan's shortfall in the order the plans ran (for ``--plot``)."""
+    by_plan = plan_shortfalls(outcome.orders)
+    return [
+        PlanShortfall(plan_id=r.plan_id, at=r.started_at, bps=by_plan[r.plan_id])
+        for r in outcome.results
+        if r.plan_id in by_plan
+    ]
