@@ -308,3 +308,45 @@ def test_a_month_of_plans_keeps_every_invariant(tmp_path):
     assert summary["duplicates"] == summary["lost"] == 0
     assert summary["invariant_violations"] == []
     assert summary["virtual_seconds"] >= 30 * 86400
+
+
+def test_compare_runs_each_routing_on_the_same_replay_and_prints_one_table(clean_cwd):
+    result = sim("--compare", "contract,maker_first", "--plans", "4", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["ok"] is True
+    rows = {row["routing"]: row for row in report["compare"]}
+    assert set(rows) == {"contract", "maker_first"}
+    for row in rows.values():
+        assert set(row) >= {
+            "shortfall_bps_mean",
+            "shortfall_bps_p90",
+            "fill_ratio",
+            "fees",
+            "seconds_to_fill_median",
+            "amends",
+            "rate_limit_waits",
+            "rate_limit_errors",
+        }
+        assert row["chains"] > 0
+        assert row["rate_limit_errors"] == 0
+    assert rows["contract"]["amends"] == 0
+    assert rows["maker_first"]["amends"] > 0  # it followed the touch
+    # Each routing wrote its own database next to the one asked for.
+    assert (clean_cwd / "krakked-sim-contract.db").is_file()
+    assert (clean_cwd / "krakked-sim-maker_first.db").is_file()
+    table = sim("--compare", "contract,maker_first", "--plans", "2")
+    assert table.exit_code == 0, table.output
+    assert "krakked sim --compare: scenario default, seed 7" in table.stdout
+    assert "maker_first" in table.stdout
+
+
+def test_routing_options_are_checked(clean_cwd):
+    assert sim("--compare", "contract").exit_code == ExitCode.USAGE
+    assert sim("--compare", "contract,fastest").exit_code == ExitCode.USAGE
+    both = sim("--compare", "contract,maker_first", "--routing", "contract")
+    assert both.exit_code == ExitCode.USAGE
+    assert "not both" in both.stderr
+    one = sim("--routing", "maker_first", "--plans", "2", "--json")
+    assert one.exit_code == 0, one.output
+    assert json.loads(one.stdout)["ok"] is True

@@ -178,26 +178,17 @@ def print_comparison(rows: Sequence[RoutingFigures], *, scenario: str, seed: int
     out_console.print(
         f"[bold]krakked sim --compare[/bold]: scenario {terminal_safe(scenario)}, seed {seed}"
     )
-    table = Table(show_edge=False)
-    for title in (
-        "routing",
-        "bps",
-        "p90",
-        "filled",
-        "fees",
-        "to fill",
-        "amends",
-        "waits",
-        "refused",
-    ):
-        table.add_column(title, justify="left" if title == "routing" else "right")
+    table = Table(show_edge=False, box=None)
+    table.add_column("routing", no_wrap=True, min_width=len("maker_first"))
+    for title in ("bps", "p90", "filled", "fees", "to fill", "amends", "waits", "refused"):
+        table.add_column(title, justify="right", no_wrap=True)
     for row in rows:
         table.add_row(
             row.routing,
             _maybe(row.shortfall_bps_mean),
             _maybe(row.shortfall_bps_p90),
             "-" if row.fill_ratio is None else f"{row.fill_ratio * 100:.1f} %",
-            number(row.fees),
+            f"{row.fees:.2f}",
             _maybe(row.seconds_to_fill_median, ".0f") + " s",
             str(row.amends),
             str(row.rate_limit_waits),

@@ -1,0 +1,98 @@
+"""maker_first routing end to end: the service posts at the touch, chases it with
+AmendOrder, and crosses at the cap when urgent (real client, fake exchange, SQLite)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tests.harness import action, live_config, plan, sim_stack
+
+from kraken_bot.execution.models import OrderStatus, TimeInForce
+
+
+def maker_first(**overrides):
+    settings = {
+        "routing": "maker_first",
+        "max_slippage_bps": Decimal(50),
+        "chase_ticks": 2,
+        "chase_seconds": 20,
+        "urgency_seconds": 120,
+    }
+    return live_config(**{**settings, **overrides})
+
+
+def test_a_buy_rests_post_only_at_the_bid_and_follows_it_up(tmp_path):
+    stack = sim_stack(tmp_path, execution=maker_first())
+    stack.exchange.set_price("XXBTZUSD", Decimal(60000))
+    service = stack.service()
+    touch = stack.exchange.touch("XXBTZUSD")
+    (order,) = service.execute_plan(plan("mf", action("XBTUSD", "0", "0.5"))).orders
+    assert order.post_only
+    assert order.time_in_force is TimeInForce.GTC
+    assert order.requested_price == touch.bid  # at the touch, not at the mid + 50 bps
+    assert order.status is OrderStatus.OPEN
+    stack.exchange.set_price("XXBTZUSD", Decimal(60050))  # the market moves up
+    for _ in range(3):
+        stack.clock.advance(10)
+        service.tick()
+    moved = service.get_order(order.local_id)
+    new_bid = stack.exchange.touch("XXBTZUSD").bid
+    assert moved.requested_price == new_bid
+    assert moved.kraken_order_id == order.kraken_order_id  # amended in place
+    assert stack.private_calls("AmendOrder")
+    (on_kraken,) = [o for o in stack.exchange_orders() if o.txid == order.kraken_order_id]
+    assert on_kraken.price == new_bid
+    assert service.routing_stats is not None
+    assert service.routing_stats.amends >= 1
+    stack.close()
+
+
+def test_past_urgency_the_rest_crosses_at_the_cap_and_never_beyond(tmp_path):
+    stack = sim_stack(tmp_path, execution=maker_first(chase_ticks=10_000, chase_seconds=3600))
+    stack.exchange.set_price("XXBTZUSD", Decimal(60000))
+    service = stack.service()
+    (order,) = service.execute_plan(plan("urgent", action("XBTUSD", "0", "0.5"))).orders
+    stack.exchange.set_price("XXBTZUSD", Decimal(60100))  # away, but inside the 50 bps cap
+    for _ in range(14):
+        stack.clock.advance(10)
+        service.tick()
+    first = service.get_order(order.local_id)
+    assert first.status is OrderStatus.CANCELED
+    assert stack.private_calls("AmendOrder") == []  # no chasing asked for
+    crosses = [o for o in stack.exchange_orders() if o.txid != order.kraken_order_id]
+    assert len(crosses) == 1
+    (cross,) = crosses
+    assert cross.timeinforce == "IOC"
+    assert cross.price is not None
+    assert cross.price <= Decimal(60300)  # the cap: the arrival mid + 50 bps
+    assert cross.vol_exec == first.requested_base_size - first.cumulative_base_filled
+    assert service.routing_stats is not None
+    assert service.routing_stats.crosses == 1
+    again = service.execute_plan(plan("urgent", action("XBTUSD", "0", "0.5")))
+    assert [o.local_id for o in again.orders] == [order.local_id]  # the plan is not resent
+    stack.close()
+
+
+def test_past_the_cap_nothing_crosses(tmp_path):
+    stack = sim_stack(tmp_path, execution=maker_first(chase_ticks=10_000, chase_seconds=3600))
+    stack.exchange.set_price("XXBTZUSD", Decimal(60000))
+    service = stack.service()
+    (order,) = service.execute_plan(plan("runaway", action("XBTUSD", "0", "0.5"))).orders
+    stack.exchange.set_price("XXBTZUSD", Decimal(61000))  # 166 bps away: past the cap
+    for _ in range(14):
+        stack.clock.advance(10)
+        service.tick()
+    assert service.get_order(order.local_id).status is OrderStatus.CANCELED
+    assert [o.txid for o in stack.exchange_orders()] == [order.kraken_order_id]
+    stack.close()
+
+
+def test_the_contract_routing_never_amends(tmp_path):
+    stack = sim_stack(tmp_path, execution=live_config(max_slippage_bps=Decimal(50)))
+    stack.exchange.set_price("XXBTZUSD", Decimal(60000))
+    service = stack.service()
+    (order,) = service.execute_plan(plan("c", action("XBTUSD", "0", "0.5"))).orders
+    assert order.requested_price == Decimal("60300.0")  # mid + 50 bps: it crosses
+    assert not order.post_only
+    assert service.routing_stats is None
+    stack.close()
