@@ -3,6 +3,7 @@ AmendOrder, and crosses at the cap when urgent (real client, fake exchange, SQLi
 
 from __future__ import annotations
 
+import threading
 from decimal import Decimal
 
 from tests.harness import action, live_config, plan, sim_stack
@@ -95,4 +96,30 @@ def test_the_contract_routing_never_amends(tmp_path):
     assert order.requested_price == Decimal("60300.0")  # mid + 50 bps: it crosses
     assert not order.post_only
     assert service.routing_stats is None
+    stack.close()
+
+
+def test_a_cross_falling_due_while_a_plan_runs_waits_for_it_instead_of_deadlocking(tmp_path):
+    """The plan's own ticks reach the router while the plan holds the service: a cross
+    (a plan of its own) must wait for the next tick, not block on the running plan."""
+    stack = sim_stack(tmp_path, execution=maker_first(chase_ticks=10_000, chase_seconds=3600))
+    stack.exchange.set_price("XXBTZUSD", Decimal(60000))
+    service = stack.service()
+    (order,) = service.execute_plan(plan("first", action("XBTUSD", "0", "0.5"))).orders
+    stack.exchange.set_price("XXBTZUSD", Decimal(60100))
+    stack.clock.advance(130)  # past urgency, and no tick yet
+    done: list[object] = []
+    worker = threading.Thread(
+        target=lambda: done.append(
+            service.execute_plan(plan("second", action("ETHUSD", "0", "1")))
+        ),
+        daemon=True,
+    )
+    worker.start()
+    worker.join(timeout=60)
+    assert done, "execute_plan deadlocked with a cross due"
+    service.tick()
+    assert service.get_order(order.local_id).status is OrderStatus.CANCELED
+    assert service.routing_stats is not None
+    assert service.routing_stats.crosses == 1
     stack.close()

@@ -51,6 +51,7 @@ log = logging.getLogger("kraken_bot.execution.routing")
 class RouteOps(Protocol):
     """What the router asks of the service."""
 
+    def plan_running(self) -> bool: ...
     def working_orders(self) -> Sequence[LocalOrder]: ...
     def order(self, local_id: str) -> LocalOrder | None: ...
     def quotes(self, pairs: Sequence[str]) -> dict[str, PriceQuote]: ...
@@ -117,10 +118,13 @@ class MakerFirstRouter:
         """Look at the book and act, when due.
 
         Not re-entrant: a cross or repost runs a plan, whose own ticks come back here (and
-        another thread may tick meanwhile); those return at once.
+        another thread may tick meanwhile); those return at once. Nothing is done while a
+        plan runs: the tick may come from inside it, and a cross needs the plan lock.
         """
         if self._next_due is None or self.clock.monotonic() < self._next_due:
             return
+        if self.ops.plan_running():
+            return  # a plan holds the service (perhaps on this very thread): next tick
         if not self._busy.acquire(blocking=False):
             return
         try:

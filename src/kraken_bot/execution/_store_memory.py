@@ -250,12 +250,13 @@ class InMemoryExecutionStore:
     ) -> None:
         """`ExecutionStore.note_event`."""
         with self._lock:
+            current = self._orders.get(order.local_id)
             self._next_event += 1
             record = OrderEventRecord(
                 id=self._next_event,
                 local_id=order.local_id,
                 at=at,
-                status=order.status,
+                status=order.status if current is None else current[1].status,
                 event=event,
                 detail=detail,
             )

@@ -106,6 +106,11 @@ QUARANTINED: Final = (
 )
 """Quarantined rows as (rowid, id, reason); no ORDER BY, so SQLite reads the partial index
 (sorting by rowid would make it scan the whole table): the caller sorts."""
+NOTE_EVENT: Final = (
+    "INSERT INTO execution_order_events (local_id, at, at_iso, status, event, detail)"
+    " SELECT local_id, ?, ?, status, ?, ? FROM execution_orders WHERE local_id = ?"
+)
+"""An audit row carrying the order's status as its row has it now (`note_event`)."""
 INSERT_EVENT: Final = (
     "INSERT INTO execution_order_events (local_id, at, at_iso, status, event, detail)"
     " VALUES (?, ?, ?, ?, ?, ?)"

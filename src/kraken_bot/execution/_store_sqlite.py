@@ -41,6 +41,7 @@ from kraken_bot.execution._store_rows import (
     INSERT_EVENT,
     LINKED_TXID,
     LIVE_ORDERS,
+    NOTE_EVENT,
     OTHER_OWNER,
     PLAN_ORDERS,
     QUARANTINE_BROKEN_JSON,
@@ -337,11 +338,12 @@ class SQLiteExecutionStore:
     def note_event(
         self, order: LocalOrder, event: str, detail: str | None, *, at: datetime
     ) -> None:
-        """One audit row for ``order`` as it stands, in its own transaction."""
-        audit = event_row(replace(order, updated_at=at), event, detail)
+        """One audit row for ``order``, in its own transaction, with the status its row has
+        at that moment (another writer may have moved it since ``order`` was read)."""
+        local_id, epoch, at_iso, _, _, _ = event_row(replace(order, updated_at=at), event, detail)
 
         def work(conn: sqlite3.Connection) -> None:
-            conn.execute(INSERT_EVENT, audit)
+            conn.execute(NOTE_EVENT, (epoch, at_iso, event, detail, local_id))
 
         self._write(f"recording {event} of order {order.local_id}", work)
 

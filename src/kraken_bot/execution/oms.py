@@ -1162,6 +1162,9 @@ class _RouteOps:
     def __init__(self, service: ExecutionService) -> None:
         self._service = service
 
+    def plan_running(self) -> bool:
+        return self._service._plan_lock.locked()  # noqa: SLF001
+
     def working_orders(self) -> Sequence[LocalOrder]:
         ledger = self._service._ledger  # noqa: SLF001 - the service's own helper
         return ledger.cached_live() if ledger is not None else ()
