@@ -63,7 +63,7 @@ from tests.reliability.invariants import (
 from tests.reliability.quirk_matrix import COVERING_ROWS, quirks_of, tally_key
 from tests.reliability.stack import Crash, LossyStack, lossy_stack
 
-from kraken_bot._enums import OrderTransport, StreamMode
+from kraken_bot._enums import OrderTransport, Routing, StreamMode
 from kraken_bot.config import ExecutionConfig, StorageConfig, StrategyConfig
 from kraken_bot.execution.exceptions import CancelFailedError, KrakenAPIError
 from kraken_bot.execution.models import ExecutionMode, OrderType, TimeInForce
@@ -99,9 +99,11 @@ ENDPOINT_GROUPS: Final = (
     ("public",),
     ("OpenOrders", "ClosedOrders", "QueryOrders"),
     ("CancelOrder", "CancelAll"),
+    ("AmendOrder", "CancelOrder"),
 )
 SCHEDULED_ENDPOINTS: Final = (
     "AddOrder",
+    "AmendOrder",
     "OpenOrders",
     "ClosedOrders",
     "QueryOrders",
@@ -193,6 +195,10 @@ execution_settings = st.fixed_dictionaries(
         "lookup_margin_seconds": st.just(LOOKUP_MARGIN),
         "reconcile_after_execute": st.booleans(),
         "post_only": st.sampled_from((False, False, True)),
+        "routing": st.sampled_from((Routing.CONTRACT, Routing.CONTRACT, Routing.MAKER_FIRST)),
+        "chase_ticks": st.sampled_from((1, 2, 50)),
+        "chase_seconds": st.sampled_from((5.0, 20.0)),
+        "urgency_seconds": st.sampled_from((30.0, 120.0)),
     }
 )
 
@@ -212,6 +218,7 @@ class ServiceMachine(RuleBasedStateMachine):
         self.tmp = Path(tempfile.mkdtemp(prefix="krakked-machine-"))
         self.stack: LossyStack | None = None
         self.socket: WsServer | None = None
+        self.amends_seen = 0
         self.service_: ExecutionService | None = None
         self.known_plans: dict[str, ExecutionPlan] = {}
         self.crash_plans: dict[str, ExecutionPlan] = {}
@@ -426,6 +433,27 @@ class ServiceMachine(RuleBasedStateMachine):
     @rule(seconds=st.sampled_from((1, 5, 30, 120, 600, 1800)))
     def let_time_pass(self, seconds: int) -> None:
         self.sim.exchange.advance_to(self.sim.clock.now() + timedelta(seconds=seconds))
+
+    @rule(steps=st.integers(1, 20), drift_bps=st.integers(-30, 30))
+    def work_the_book(self, steps: int, drift_bps: int) -> None:
+        """Time passes in 10 s steps, the service ticking at each (a maker-first router
+        amends, reposts and crosses) while the market drifts."""
+        pair = PAIRS[steps % len(PAIRS)]
+        exchange = self.sim.exchange
+        for _ in range(steps):
+            touch = exchange.touch(pair)
+            mid = (touch.bid + touch.ask) / 2
+            exchange.set_price(pair, mid * (1 + Decimal(drift_bps) / 10_000))
+            exchange.advance_to(self.sim.clock.now() + timedelta(seconds=10))
+            try:
+                self.service.tick()
+            except KrakenAPIError as error:
+                self._count(f"tick_error:{type(error).__name__}")
+        self._count("book_steps", steps)
+        stats = self.service.routing_stats
+        if stats is not None:
+            self._count("routing_amends", stats.amends - self.amends_seen)
+            self.amends_seen = stats.amends
 
     @rule(pair=st.sampled_from(PAIRS), bps=st.integers(-400, 400), unpin=st.booleans())
     def move_price(self, pair: str, bps: int, unpin: bool) -> None:
