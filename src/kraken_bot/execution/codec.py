@@ -541,7 +541,11 @@ def to_json_text(value: JsonValue) -> str:
     >>> to_json_text({"a": ["1.0", None, True]})
     '{"a":["1.0",null,true]}'
     """
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _COMPACT.encode(value)
+
+
+_COMPACT: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+"""`to_json_text`'s encoder, built once (``json.dumps`` with options builds one per call)."""
 
 
 def from_json_text(text: str, what: str) -> Result[object, CodecError]:

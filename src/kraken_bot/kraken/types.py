@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from typing import Final
 
 from returns.pipeline import is_successful
 from returns.result import Failure, Result, Success
@@ -119,7 +120,11 @@ class DeadManSwitchAck:
 
 def to_json_text(value: object) -> str:
     """Serialize decoded JSON compactly and deterministically (sorted keys)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return _SORTED.encode(value)
+
+
+_SORTED: Final = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+"""`to_json_text`'s encoder, built once (``json.dumps`` with options builds one per call)."""
 
 
 def parse_decimal(value: object) -> Decimal | None:
