@@ -178,6 +178,9 @@ def simulation_config(
             # replays quick (a third of the timeout; the library default is faster).
             dead_man_switch_seconds=600,
             dead_man_refresh_seconds=200,
+            # The service and the fake share one virtual clock: it never drifts, so the
+            # offset is measured at start and then hourly (production: every 15 minutes).
+            clock_sync_seconds=3600,
         ),
         kraken=KrakenConfig(
             base_url=SIM_BASE_URL,
