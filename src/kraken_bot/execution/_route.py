@@ -38,12 +38,13 @@ from kraken_bot.execution.routing import (
     cap_price,
     decide_chase,
     decide_repost,
+    follow_up_plan,
 )
 from kraken_bot.kraken.errors import OrderRejectedError
 from kraken_bot.kraken.pairs import PairMetadata
 from kraken_bot.kraken.prices import PriceQuote
 from kraken_bot.kraken.ratelimit import amend_cost
-from kraken_bot.strategy.plan import ActionType, ExecutionPlan, RiskAdjustedAction
+from kraken_bot.strategy.plan import ExecutionPlan
 
 log = logging.getLogger("kraken_bot.execution.routing")
 
@@ -225,26 +226,13 @@ class MakerFirstRouter:
         *,
         cap: Decimal | None = None,
     ) -> None:
-        buying = order.side.value == "buy"
-        action = RiskAdjustedAction(
-            pair=order.pair,
-            strategy_id=order.strategy_id,
-            action_type=ActionType.INCREASE if buying else ActionType.REDUCE,
-            current_base_size=Decimal(0) if buying else size,
-            target_base_size=size if buying else Decimal(0),
-            userref=order.userref,
-        )
         if cap is not None:
             capped = self._capped(execution, order, cap)
             if capped is None:
                 log.info("maker-first: order %s: the market is past the cap", order.local_id)
                 return
             execution = capped
-        plan = ExecutionPlan(
-            plan_id=f"{order.plan_id or 'adopted'}:{kind}:{order.local_id}",
-            created_at=self.clock.now(),
-            actions=(action,),
-        )
+        plan = follow_up_plan(order, kind, size, self.clock.now())
         result = self.ops.run_plan(plan, execution)
         self.watch(result.orders)
 

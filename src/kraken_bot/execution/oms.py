@@ -85,7 +85,7 @@ from kraken_bot.execution.models import (
     Withdrawn,
 )
 from kraken_bot.execution.reconciliation import NEVER_SENT_MESSAGE
-from kraken_bot.execution.routing import AmendWire, check_amend
+from kraken_bot.execution.routing import AmendWire, check_amend, follow_up_plan
 from kraken_bot.execution.scheduler import DeadManSwitch
 from kraken_bot.execution.store import ExecutionStore, SQLiteExecutionStore
 from kraken_bot.execution.streaming import stream_wanted
@@ -99,7 +99,7 @@ from kraken_bot.kraken.nonce import key_fingerprint, state_dir_for
 from kraken_bot.kraken.pairs import PairMetadata
 from kraken_bot.kraken.prices import PriceQuote
 from kraken_bot.market.api import MarketData
-from kraken_bot.strategy.plan import ActionType, ExecutionPlan, RiskAdjustedAction, validate_plan
+from kraken_bot.strategy.plan import ExecutionPlan, validate_plan
 
 if TYPE_CHECKING:
     from requests.adapters import BaseAdapter
@@ -462,20 +462,7 @@ class ExecutionService:
         remaining = final.requested_base_size - final.cumulative_base_filled
         if remaining <= 0 or final.status is OrderStatus.FILLED:
             return None
-        buying = final.side.value == "buy"
-        action = RiskAdjustedAction(
-            pair=final.pair,
-            strategy_id=final.strategy_id,
-            action_type=ActionType.INCREASE if buying else ActionType.REDUCE,
-            current_base_size=Decimal(0) if buying else remaining,
-            target_base_size=remaining if buying else Decimal(0),
-            userref=final.userref,
-        )
-        plan = ExecutionPlan(
-            plan_id=f"{final.plan_id or 'adopted'}:reprice:{final.local_id}",
-            created_at=self._clock.now(),
-            actions=(action,),
-        )
+        plan = follow_up_plan(final, "reprice", remaining, self._clock.now())
         return self.execute_plan(plan)
 
     @property

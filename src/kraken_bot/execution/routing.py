@@ -39,6 +39,7 @@ from returns.result import Failure, Result, Success
 
 from kraken_bot.execution.models import LIVE_STATUSES, LocalOrder, OrderType, Side
 from kraken_bot.kraken.orders import format_decimal
+from kraken_bot.strategy.plan import ActionType, ExecutionPlan, RiskAdjustedAction
 
 __all__ = [
     "POST_ONLY_REASON",
@@ -55,6 +56,7 @@ __all__ = [
     "decide_chase",
     "decide_repost",
     "entry_price",
+    "follow_up_plan",
 ]
 
 _BPS: Final = Decimal(10000)
@@ -281,3 +283,23 @@ def decide_repost(order: LocalOrder, *, touch: Touch, cap: Decimal, tick: Decima
         return None
     price = entry_price(order.side, touch, cap, tick)
     return Repost(price=price, size=remaining, reason="canceled as crossing: post again")
+
+
+def follow_up_plan(order: LocalOrder, kind: str, size: Decimal, now: datetime) -> ExecutionPlan:
+    """The one-action plan ``{plan}:{kind}:{local_id}`` that sends ``size`` more of
+    ``order`` (same pair, side, strategy and userref): a reprice, a cross or a repost. Its id
+    is the order's, so deciding it twice sends it once."""
+    buying = order.side is Side.BUY
+    action = RiskAdjustedAction(
+        pair=order.pair,
+        strategy_id=order.strategy_id,
+        action_type=ActionType.INCREASE if buying else ActionType.REDUCE,
+        current_base_size=Decimal(0) if buying else size,
+        target_base_size=size if buying else Decimal(0),
+        userref=order.userref,
+    )
+    return ExecutionPlan(
+        plan_id=f"{order.plan_id or 'adopted'}:{kind}:{order.local_id}",
+        created_at=now,
+        actions=(action,),
+    )
