@@ -17,6 +17,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 import requests
+import yaml
 
 from kraken_bot.config import AppConfig, ExecutionConfig
 from kraken_bot.execution.exceptions import ClockOffsetError
@@ -25,7 +26,15 @@ from kraken_bot.execution.models import ExecutionMode
 from kraken_bot.execution.oms import ExecutionService
 from kraken_bot.strategy.plan import ActionType, ExecutionPlan, RiskAdjustedAction
 from kraken_bot.testing import account_config
-from kraken_sim import Exchange, FaultPlan, Quirks, SimTransport, VirtualClock, load_scenario
+from kraken_sim import (
+    Exchange,
+    FaultPlan,
+    Quirks,
+    Scenario,
+    SimTransport,
+    VirtualClock,
+    load_scenario,
+)
 
 SIM_URL = "http://kraken-sim.invalid"
 START_ATTEMPTS = 10
@@ -196,6 +205,35 @@ class SimStack:
         ]
 
 
+DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "fixtures" / "scenarios" / "default.yaml"
+
+THIN_LIQUIDITY: Mapping[str, str] = {
+    "XXBTZUSD": "0.25", "XETHZUSD": "5", "SOLUSD": "100", "XETHXXBT": "5",
+}  # fmt: skip
+"""Base units a minute of each pair's market in the thin world: the bundled scenario's volumes
+before they were raised to Kraken's order of magnitude. The tests were sized for them (an
+order of 0.1 BTC at the mid waits a while), and they stay put when the bundled scenario moves."""
+
+
+def thin_world() -> Scenario:
+    """The bundled default scenario with the thin world's market volumes."""
+    base = load_scenario(None)
+    pairs = tuple(
+        replace(spec, liquidity_per_min=Decimal(THIN_LIQUIDITY[spec.pair])) for spec in base.pairs
+    )
+    return replace(base, pairs=pairs)
+
+
+def thin_world_file(directory: Path) -> Path:
+    """`thin_world` as a scenario file in ``directory`` (for `krakked sim` and replays)."""
+    raw = yaml.safe_load(DEFAULT_SCENARIO.read_text(encoding="utf-8"))
+    for name, pair in raw["pairs"].items():
+        pair["liquidity_per_min"] = THIN_LIQUIDITY[name]
+    path = directory / "test-world.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    return path
+
+
 def sim_stack(
     tmp_path: Path,
     *,
@@ -210,7 +248,7 @@ def sim_stack(
     """Build a fake exchange with one funded account and a config pointing at it."""
     clock = VirtualClock(start=START)
     exchange = Exchange(
-        load_scenario(None), seed=seed, clock=clock, faults=faults, tier=tier, quirks=quirks
+        thin_world(), seed=seed, clock=clock, faults=faults, tier=tier, quirks=quirks
     )
     config = account_config(
         exchange, tmp_path, execution=execution or live_config(), tier=tier, balances=balances

@@ -10,10 +10,16 @@ Rules:
 * Takers (market orders, marketable limits, at placement) fill at once against the levels of
   :meth:`kraken_sim.market.PricePath.levels`, best first, up to the limit price, and pay the
   taker fee. Fees are charged in the quote currency (``fcib`` is accepted and echoed only).
-* Resting limit orders fill as makers, at their own limit price, at each step of the price
-  path where the mid has reached the limit (buy: mid <= limit; sell: mid >= limit). Each pair
-  side has ``liquidity_per_min * step / 60`` base units per step, shared by its orders in
-  price-time priority, so large orders fill partially over several steps.
+* Resting limit orders fill as makers, at their own limit price, in two ways at each step:
+
+  - *Through*: where the mid has reached the limit (buy: mid <= limit; sell: mid >= limit).
+    Each pair side has ``liquidity_per_min * step / 60`` base units per step, shared by its
+    orders in price-time priority, so large orders fill partially over several steps.
+  - *At the touch*: a buy at or above the best bid (a sell at or below the best ask) meets the
+    step's sellers (buyers) of `PricePath.flow`. An order that joins the touch has
+    `PricePath.queue` base units ahead of it (none when it improves on the touch); the flow
+    takes the queue first, then the orders in price-time priority. Re-pricing (or growing) an
+    order by AmendOrder puts it at the back again; shrinking it keeps its place.
 * Events are processed in time order by :meth:`Engine.settle`: activations of pending orders
   (``starttm``), matching steps, GTD expiries, then the dead-man switch of each account.
 * Balance changes are rounded to the asset's decimals in the exchange's favour.
@@ -99,6 +105,8 @@ class Engine:
         self._trade_seq = 0
         self._tick = -1
         self._books: dict[str, dict[str, None]] = {pair: {} for pair in markets}
+        self._ahead: dict[str, Decimal] = {}
+        """Resting order txid -> base units ahead of it in its price level's queue."""
         self._starts: list[tuple[float, int, str]] = []
         self._expiries: list[tuple[float, int, str]] = []
         self.watchers: list[Watcher] = []
@@ -226,9 +234,19 @@ class Engine:
                 status = "expired"
             return self.close(order, now, status, REASON_IOC)
         self._books[order.pair][order.txid] = None
+        self._ahead[order.txid] = self._queue_ahead(order, now)
         if order.expiretm:
             heapq.heappush(self._expiries, (order.expiretm, order.seq, order.txid))
         return order
+
+    def _queue_ahead(self, order: Order, now: float) -> Decimal:
+        """What is ahead of ``order`` as it (re)joins the book: the touch's queue, or nothing
+        when its price improves on the touch."""
+        path = self.markets[order.pair]
+        touch = path.touch(path.index_at(now))
+        assert order.price is not None
+        better = order.price > touch.bid if order.side == "buy" else order.price < touch.ask
+        return ZERO if better else path.queue
 
     def crosses_order(self, order: Order, now: float) -> bool:
         """Whether a stored limit order is marketable at ``now``."""
@@ -322,6 +340,7 @@ class Engine:
         if order.cl_ord_id is not None:
             account.closed_cl_ord_ids.add(order.cl_ord_id)
         self._books[order.pair].pop(order.txid, None)
+        self._ahead.pop(order.txid, None)
         order = self._store(replace(order, status=status, closetm=now, reason=reason))
         if self.watchers:
             change: OrderChange = (
@@ -383,6 +402,7 @@ class Engine:
         if requeue and order.txid in book:
             del book[order.txid]
             book[order.txid] = None
+            self._ahead[order.txid] = self._queue_ahead(order, now)
         if not repriced or not self.crosses_order(order, now):
             return order  # resting orders fill as makers (see `_match_pair`)
         for fill_price, qty in self._taker_fills(
@@ -470,28 +490,57 @@ class Engine:
                 self._match_pair(self.markets[pair], book, index, when)
 
     def _match_pair(self, path: PricePath, book: dict[str, None], index: int, when: float) -> None:
-        mid = path.current_mid(index)
+        touch = path.touch(index)
         orders = [self.orders[txid] for txid in book]
-        buys = [o for o in orders if o.side == "buy" and o.price is not None and mid <= o.price]
-        sells = [o for o in orders if o.side == "sell" and o.price is not None and mid >= o.price]
+        buys = [
+            o for o in orders if o.side == "buy" and o.price is not None and o.price >= touch.bid
+        ]
+        sells = [
+            o for o in orders if o.side == "sell" and o.price is not None and o.price <= touch.ask
+        ]
         if not buys and not sells:
             return
         buys.sort(key=lambda o: (-(o.price or ZERO), o.seq))
         sells.sort(key=lambda o: (o.price or ZERO, o.seq))
         budget = path.liquidity_per_min * Decimal(repr(self.step)) / 60
-        self._fill_resting(path.meta, buys, budget, when)
-        self._fill_resting(path.meta, sells, budget, when)
+        sold, bought = path.flow(index)
+        mid = touch.mid
+        for order in buys:
+            if order.price is not None and order.price > touch.bid:
+                self._ahead[order.txid] = ZERO  # it is the best bid now: nobody is ahead
+        for order in sells:
+            if order.price is not None and order.price < touch.ask:
+                self._ahead[order.txid] = ZERO
+        self._fill_resting(path.meta, buys, (budget, sold), lambda p: mid <= p, when)
+        self._fill_resting(path.meta, sells, (budget, bought), lambda p: mid >= p, when)
 
     def _fill_resting(
-        self, meta: PairMeta, orders: Iterable[Order], budget: Decimal, when: float
+        self,
+        meta: PairMeta,
+        orders: Iterable[Order],
+        pools: tuple[Decimal, Decimal],
+        through: Callable[[Decimal], bool],
+        when: float,
     ) -> None:
+        """Fill one side's resting orders (best first): those the mid went through from the
+        step's liquidity, those at the touch from the step's flow behind their queue."""
         quantum = Decimal(1).scaleb(-meta.lot_decimals)
+        budget, flow = pools
         for order in orders:
-            qty = min(order.remaining, budget).quantize(quantum, rounding=ROUND_DOWN)
-            if qty <= 0:
-                return
             assert order.price is not None
+            if through(order.price):
+                qty = min(order.remaining, budget).quantize(quantum, rounding=ROUND_DOWN)
+                budget -= max(qty, ZERO)
+            else:
+                ahead = self._ahead.get(order.txid, ZERO)
+                if ahead > 0:
+                    taken = min(ahead, flow)
+                    self._ahead[order.txid] = ahead - taken
+                    flow -= taken
+                qty = min(order.remaining, flow).quantize(quantum, rounding=ROUND_DOWN)
+                flow -= max(qty, ZERO)
+            if qty <= 0:
+                continue
             filled = self._fill(order, order.price, qty, when, maker=True)
-            budget -= qty
             if filled.remaining <= 0:
                 self.close(filled, when, "closed", None)

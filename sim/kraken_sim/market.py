@@ -15,6 +15,13 @@ not depend on when or how often it is read.
 The touch is the mid minus/plus half the spread, rounded outwards onto the tick grid (at least
 one tick apart). A taker walks price levels ``level_bps`` apart, ``depth`` base units each,
 starting at the touch.
+
+The trade flow (`PricePath.flow`) is each step's market volume split between sellers, who hit
+the bid, and buyers, who lift the ask: half each when the mid does not move, more sellers when
+it falls and more buyers when it rises (``0.5 -/+ 0.4 * tanh(move / volatility)``, the move in
+bps of the previous mid). It is a function of the path alone, so two runs of a scenario see the
+same flow whatever their orders do. The matching engine feeds it to resting orders at the touch
+behind their queue (`PricePath.queue`).
 """
 
 from __future__ import annotations
@@ -111,7 +118,7 @@ class PricePath:
     __slots__ = (
         "_counts", "_derive", "_history", "_history_seed", "_mid_quantum", "_mids", "_ohlc",
         "_past", "_point_times", "_replay", "_rng", "_spec", "_step_volume", "_volumes",
-        "_walk_mid", "_windows", "meta", "origin", "pinned", "step",
+        "_walk_mid", "_windows", "meta", "origin", "pinned", "queue", "step",
     )  # fmt: skip
 
     def __init__(
@@ -142,6 +149,8 @@ class PricePath:
         self._point_times = [t for t, _ in spec.points]
         self._mid_quantum = Decimal(1).scaleb(-(meta.pair_decimals + 2))
         self._step_volume = float(spec.liquidity_per_min) * step / 60.0
+        self.queue: Decimal = spec.queue if spec.queue is not None else spec.liquidity_per_min / 4
+        """Base units ahead of an order that joins the touch (see `flow`)."""
         self._replay: BarReplay | None = None
         if spec.bars and derive is None:
             self._replay = BarReplay(
@@ -200,6 +209,20 @@ class PricePath:
         bid = max(bid, tick)
         ask = max(ask, bid + tick)
         return Touch(bid=bid, ask=ask, mid=mid)
+
+    def flow(self, index: int) -> tuple[Decimal, Decimal]:
+        """(sold, bought) at step ``index``: the step's market volume split between sellers
+        hitting the bid and buyers lifting the ask (see the module docstring)."""
+        volume = self.bar(index)[1]
+        if index - 1 < self.first_index() or self.pinned is not None:
+            move = 0.0
+        else:
+            before = float(self.mid(index - 1))
+            move = (float(self.mid(index)) - before) / before * 1e4 if before > 0 else 0.0
+        scale = self._spec.walk.volatility_bps or 1.0
+        share = 0.5 - 0.4 * math.tanh(move / scale)
+        sold = (volume * Decimal("%.6f" % share)).quantize(_VOLUME_QUANTUM, ROUND_HALF_EVEN)  # noqa: UP031
+        return sold, volume - sold
 
     def levels(self, index: int, side: str) -> Iterator[tuple[Decimal, Decimal]]:
         """The (price, size) levels a taker on ``side`` meets, best first, without end."""

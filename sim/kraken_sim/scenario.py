@@ -26,6 +26,8 @@ Format (every key but ``pairs`` is optional; durations are seconds or ``"10s"``,
         liquidity_per_min: "0.25"   # base units a resting order side can fill per minute
         depth: "1.5"                # base units per price level for takers
         level_bps: 1                # distance between the levels a taker walks through
+        queue: "0.06"               # base units ahead of an order that joins the touch
+                                    # (default: a quarter of liquidity_per_min)
         fees: {maker: "0.16", taker: "0.26"}   # per-pair override
         meta: {ordermin: "0.0001"}  # overrides of the AssetPairs fields
       SOLUSD:
@@ -116,6 +118,7 @@ class PairSpec:
     liquidity_per_min: Decimal = Decimal(1)
     depth: Decimal = Decimal(1)
     level_bps: Decimal = Decimal(1)
+    queue: Decimal | None = None
     maker_fee: Decimal | None = None
     taker_fee: Decimal | None = None
     meta: tuple[tuple[str, Any], ...] = ()
@@ -279,7 +282,7 @@ def _faults(raw: object, base_dir: Path) -> FaultPlan:
 
 _PAIR_KEYS: Final = {
     "mid", "walk", "points", "derive", "spread_bps", "liquidity_per_min", "depth", "level_bps",
-    "fees", "meta",
+    "queue", "fees", "meta",
 }  # fmt: skip
 
 
@@ -317,6 +320,7 @@ def _pair(name: str, raw: Mapping[str, Any]) -> PairSpec:
         liquidity_per_min=_decimal(raw.get("liquidity_per_min", 1), f"{where}.liquidity_per_min"),
         depth=_decimal(raw.get("depth", 1), f"{where}.depth"),
         level_bps=_decimal(raw.get("level_bps", 1), f"{where}.level_bps"),
+        queue=_decimal(raw["queue"], f"{where}.queue") if "queue" in raw else None,
         maker_fee=maker,
         taker_fee=taker,
         meta=tuple((str(k), v) for k, v in (raw.get("meta") or {}).items()),

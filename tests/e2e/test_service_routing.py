@@ -74,7 +74,9 @@ def test_past_urgency_the_rest_crosses_at_the_cap_and_never_beyond(tmp_path):
     stack.close()
 
 
-def test_past_the_cap_nothing_crosses(tmp_path):
+def test_past_the_cap_nothing_crosses_the_order_waits_at_the_cap_and_crosses_when_it_can(
+    tmp_path,
+):
     stack = sim_stack(tmp_path, execution=maker_first(chase_ticks=10_000, chase_seconds=3600))
     stack.exchange.set_price("XXBTZUSD", Decimal(60000))
     service = stack.service()
@@ -83,8 +85,23 @@ def test_past_the_cap_nothing_crosses(tmp_path):
     for _ in range(14):
         stack.clock.advance(10)
         service.tick()
-    assert service.get_order(order.local_id).status is OrderStatus.CANCELED
+    waiting = service.get_order(order.local_id)
+    assert waiting.status is OrderStatus.OPEN  # an IOC at the cap would take nothing
+    assert waiting.requested_price == Decimal("60300.0")  # amended to the cap, no further
     assert [o.txid for o in stack.exchange_orders()] == [order.kraken_order_id]
+    (truth,) = stack.exchange_orders()
+    assert truth.price == Decimal("60300.0")
+    # The market comes back within the cap: what is left crosses there, as an IOC.
+    stack.exchange.set_price("XXBTZUSD", Decimal(60200))
+    for _ in range(2):
+        stack.clock.advance(10)
+        service.tick()
+    assert service.get_order(order.local_id).status is not OrderStatus.OPEN
+    crosses = [o for o in stack.exchange_orders() if o.txid != order.kraken_order_id]
+    assert len(crosses) <= 1
+    total = sum((o.vol_exec for o in stack.exchange_orders()), Decimal(0))
+    assert total == Decimal("0.5")  # never more than asked, all of it within the cap
+    assert all(o.price is None or o.price <= Decimal("60300.0") for o in stack.exchange_orders())
     stack.close()
 
 

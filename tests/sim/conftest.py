@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from tests.harness import THIN_LIQUIDITY
 
 from kraken_sim import Exchange, Scenario, VirtualClock, load_scenario
 
@@ -106,10 +107,16 @@ class Kraken:
 
 
 def flat_scenario(**changes: Any) -> Scenario:
-    """The default scenario with constant mids (set_price moves them), no faults, no limits."""
+    """The thin world (`tests.harness.thin_world`: the matching tests count fills in its
+    volumes, 0.25 BTC a minute is 0.04166666 BTC per 10-second step) with constant mids
+    (set_price moves them), no faults, no limits."""
     base = load_scenario(None)
     pairs = tuple(
-        dataclasses.replace(spec, points=((0.0, spec.mid),)) if spec.mid is not None else spec
+        dataclasses.replace(
+            spec,
+            points=((0.0, spec.mid),) if spec.mid is not None else spec.points,
+            liquidity_per_min=Decimal(THIN_LIQUIDITY[spec.pair]),
+        )
         for spec in base.pairs
     )
     fields: dict[str, Any] = {"pairs": pairs, "tier": "unlimited", "accounts": ()}

@@ -92,6 +92,10 @@ def test_no_decision_goes_beyond_the_cap_off_the_tick_or_above_what_remains(situ
     if isinstance(decision, Cross):
         assert decision.size == remaining  # never more than the order still has to fill
         assert elapsed >= timedelta(seconds=settings.urgency_seconds)
+        # only while the cap still reaches the other side: an IOC past it would take nothing
+        assert not beyond(order.side, touch.ask if order.side is Side.BUY else touch.bid, cap)
+    if elapsed >= timedelta(seconds=settings.urgency_seconds) and remaining > 0:
+        assert not isinstance(decision, Keep) or decision.reason != "at the touch"
     if isinstance(decision, Amend):
         assert room  # amends stay within the trading budget
         assert decision.price != order.requested_price
@@ -167,3 +171,44 @@ def test_an_amend_is_checked_against_the_order_and_the_pair_before_it_is_sent():
     ]
     for size, reason in size_rules:
         assert reason in check_amend(order, price=None, size=size, **rules).failure()
+
+
+def test_at_urgency_an_order_whose_market_ran_past_the_cap_waits_at_the_cap():
+    order = an_order_in(
+        OrderStatus.OPEN,
+        side=Side.BUY,
+        requested_price=Decimal("59990.0"),
+        requested_base_size=Decimal("0.5"),
+        cumulative_base_filled=Decimal(0),
+        reference_price=Decimal("60000.0"),
+        first_sent_at=NOW,
+    )
+    settings = ChaseSettings(
+        max_slippage_bps=Decimal(50), chase_ticks=2, chase_seconds=20, urgency_seconds=120
+    )
+    cap = cap_price(Side.BUY, Decimal("60000.0"), Decimal(50), Decimal("0.1"))
+    assert cap == Decimal("60300.0")
+    late = NOW + timedelta(seconds=121)
+
+    def decide(ask: str, room: bool = True, price: Decimal | None = order.requested_price):
+        working = an_order_in(
+            OrderStatus.OPEN,
+            side=Side.BUY,
+            requested_price=price,
+            requested_base_size=order.requested_base_size,
+            cumulative_base_filled=Decimal(0),
+            reference_price=order.reference_price,
+            first_sent_at=NOW,
+        )
+        touch = Touch(bid=Decimal(ask) - Decimal("2.0"), ask=Decimal(ask))
+        return decide_chase(
+            working, touch=touch, cap=cap, tick=Decimal("0.1"), now=late, last_move=NOW,
+            settings=settings, amend_room=room,
+        )  # fmt: skip
+
+    assert isinstance(decide("60300.0"), Cross)  # the cap still reaches the ask: cross
+    assert decide("60300.1") == Amend(
+        price=cap, reason="the market is past the cap: wait at the cap"
+    )
+    assert isinstance(decide("60300.1", room=False), Keep)  # no room: it waits where it is
+    assert isinstance(decide("60400.0", price=cap), Keep)  # already at the cap: it waits

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from tests.harness import thin_world_file
 
 from kraken_bot.execution.models import OrderStatus
 from kraken_bot.simulation.runner import SimulationSettings, _Run, run_simulation
@@ -128,7 +129,12 @@ def test_userref_tagged_orders_are_matched_by_userref_and_break_no_invariant(tmp
 
 def test_orders_left_open_are_compared_on_a_still_market(tmp_path):
     settings = SimulationSettings(
-        db_path=tmp_path / "sim.db", plans=4, faults="heavy", seed=10, cancel_leftovers=False
+        db_path=tmp_path / "sim.db",
+        scenario=thin_world_file(tmp_path),
+        plans=4,
+        faults="heavy",
+        seed=10,
+        cancel_leftovers=False,
     )
     outcome = run_simulation(settings)
     assert any(

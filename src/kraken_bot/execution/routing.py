@@ -217,6 +217,10 @@ def _within(side: Side, price: Decimal, cap: Decimal) -> Decimal:
     return min(price, cap) if side is Side.BUY else max(price, cap)
 
 
+def _beyond(side: Side, price: Decimal, cap: Decimal) -> bool:
+    return price > cap if side is Side.BUY else price < cap
+
+
 def entry_price(side: Side, touch: Touch, cap: Decimal, tick: Decimal) -> Decimal:
     """Where a maker-first order rests: the touch on its own side, never beyond the cap.
 
@@ -259,10 +263,8 @@ def decide_chase(
         return Keep(reason="nothing to move")
     sent = order.first_sent_at or order.created_at
     if now >= sent + timedelta(seconds=settings.urgency_seconds):
-        return Cross(
-            price=cap,
-            size=remaining,
-            reason=f"unfilled {settings.urgency_seconds:g} s after it was sent: cross at the cap",
+        return _at_urgency(
+            order.side, touch, cap, (current, remaining), settings=settings, amend_room=amend_room
         )
     target = entry_price(order.side, touch, cap, tick)
     if target == current:
@@ -274,6 +276,28 @@ def decide_chase(
     if not amend_room:
         return Keep(reason="the trading counter has no room for an amend")
     return Amend(price=target, reason=f"the touch moved to {target}")
+
+
+def _at_urgency(
+    side: Side,
+    touch: Touch,
+    cap: Decimal,
+    order: tuple[Decimal, Decimal],
+    *,
+    settings: ChaseSettings,
+    amend_room: bool,
+) -> Keep | Amend | Cross:
+    """Past ``urgency_seconds``: cross at the cap, unless the market is past it (an IOC there
+    would take nothing): then wait at the cap for the market to come back."""
+    current, remaining = order
+    if not _beyond(side, touch.ask if side is Side.BUY else touch.bid, cap):
+        waited = f"{settings.urgency_seconds:g} s"
+        return Cross(
+            price=cap, size=remaining, reason=f"unfilled {waited} after it was sent: cross"
+        )
+    if current != cap and amend_room:
+        return Amend(price=cap, reason="the market is past the cap: wait at the cap")
+    return Keep(reason="the market is past the cap: the order waits at it")
 
 
 def decide_repost(order: LocalOrder, *, touch: Touch, cap: Decimal, tick: Decimal) -> Repost | None:
