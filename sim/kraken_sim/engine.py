@@ -61,7 +61,7 @@ from kraken_sim.wire import ApiError
 
 __all__ = ["Engine", "OrderChange", "Watcher"]
 
-OrderChange = Literal["pending_new", "new", "trade", "filled", "canceled", "expired"]
+OrderChange = Literal["pending_new", "new", "amended", "trade", "filled", "canceled", "expired"]
 """What happened to an order, in the words of Kraken's WebSocket ``exec_type``."""
 
 Watcher = Callable[[OrderChange, Order, "Trade | None"], None]
@@ -396,6 +396,8 @@ class Engine:
             self._seq += 1
             seq = self._seq
         order = self._store(replace(order, price=price, vol=vol, seq=seq, amendtm=now))
+        if self.watchers:
+            self._tell("amended", order)
         if order.status != "open":
             return order
         book = self._books[order.pair]

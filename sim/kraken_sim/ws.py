@@ -552,6 +552,21 @@ class WsServer:
         if change == "trade":
             assert trade is not None
             return self._trade_row(order, trade)
+        if change == "amended":
+            # What changed, in the fields pending_new carries (kraken-ws.md 3.4).
+            row = {
+                "exec_type": "amended",
+                "order_status": _status_word(order),
+                "order_id": order.txid,
+                "order_userref": order.userref or 0,
+                "order_qty": _num(order.vol),
+                "amended": True,
+                "timestamp": _stamp(order.amendtm or self.exchange.now()),
+                **self._totals(order),
+            }
+            if order.price is not None:
+                row["limit_price"] = _num(order.price)
+            return row
         row = {
             "exec_type": change,
             "order_status": "new" if change == "new" else change,

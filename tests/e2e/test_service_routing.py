@@ -45,6 +45,10 @@ def test_a_buy_rests_post_only_at_the_bid_and_follows_it_up(tmp_path):
     assert on_kraken.price == new_bid
     assert service.routing_stats is not None
     assert service.routing_stats.amends >= 1
+    # The touch it rests at and follows is the top of the book (Depth), not Ticker's summary.
+    endpoints = [e.endpoint for e in stack.exchange.journal if e.api_key is None]
+    assert endpoints.count("Depth") >= 4  # the plan's read, then one per look
+    assert "Ticker" not in endpoints
     stack.close()
 
 

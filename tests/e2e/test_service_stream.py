@@ -312,3 +312,24 @@ def test_only_the_long_running_command_streams_when_the_stream_is_auto(tmp_path)
         explicit = replace(config, kraken=replace(config.kraken, stream=StreamMode.WEBSOCKET))
         with open_service(explicit) as asked:
             assert asked.stream is not None
+
+
+def test_an_amend_made_elsewhere_reaches_the_ledger_over_the_socket(tmp_path):
+    """Another program on the account amends our resting order (AmendOrder): the socket's
+    ``amended`` report carries the new price and size, and the ledger follows it."""
+    with FakeKraken(tmp_path, websocket=True) as kraken:
+        service = kraken.service(max_slippage_bps=Decimal(0), reconcile_every_seconds=None)
+        streaming(service)
+        result = service.execute_plan(plan("p1", kraken.clock.now(), ("XBTUSD", "0.5")))
+        (order,) = result.orders
+        resting = service.get_order(order.local_id)
+        assert resting.status is OrderStatus.OPEN
+        polled = rest_calls(kraken, POLLING)
+        lower = Decimal("50000.0")
+        kraken.exchange.amend(str(resting.kraken_order_id), price=lower, vol="0.4")
+        assert wait_for(lambda: service.get_order(order.local_id).requested_price == lower)
+        amended = service.get_order(order.local_id)
+        assert amended.requested_base_size == Decimal("0.4")
+        assert amended.kraken_order_id == resting.kraken_order_id
+        assert rest_calls(kraken, POLLING) == polled  # learned from the socket alone
+        assert kraken.violations(service) == []

@@ -132,3 +132,21 @@ def test_depth_gives_the_top_of_book_the_ticker_shows_with_its_read_time(sim_clo
         assert book.bids[0].price < book.asks[0].price
         with pytest.raises(ValueError, match="count"):
             client.depth("XBTUSD", count=0)
+
+
+def test_market_data_books_are_depths_top_keyed_by_altname_and_stamped_when_read(sim_clock):
+    exchange, client = connect(sim_clock)
+    with client:
+        market = MarketDataAPI(client, clock=sim_clock, quote_ttl_seconds=60)
+        sim_clock.advance(30)
+        books = market.get_books(["BTC/USD", "ETHUSD"])
+        assert sorted(books) == ["ETHUSD", "XBTUSD"]
+        touch = exchange.touch("XXBTZUSD")
+        assert (books["XBTUSD"].bid, books["XBTUSD"].ask) == (touch.bid, touch.ask)
+        assert books["XBTUSD"].pair == "XBTUSD"
+        assert sim_clock.now() - books["XBTUSD"].at <= timedelta(seconds=3)
+        before = [e.endpoint for e in exchange.journal].count("Depth")
+        market.get_books(["XBTUSD"])  # never cached, whatever the quote TTL
+        assert [e.endpoint for e in exchange.journal].count("Depth") == before + 1
+        with pytest.raises(LookupError, match="unknown pair"):
+            market.get_books(["NOPE"])

@@ -27,6 +27,7 @@ from typing import TypeVar
 from returns.pipeline import is_successful
 from returns.result import Result
 
+from kraken_bot._enums import Routing
 from kraken_bot.clock import Clock
 from kraken_bot.config import AppConfig, ExecutionConfig
 from kraken_bot.execution import lifecycle
@@ -164,9 +165,13 @@ class PlanRunner:
                     wanted.add(usd.altname)
         if not wanted:
             return universe, {}
-        quotes = self._retrying(
-            lambda: self.market.get_latest_prices(sorted(wanted)), "reading prices"
+        # maker_first rests at the touch: the top of the book (Depth), not Ticker's summary.
+        read = (
+            self.market.get_books
+            if self.execution.routing is Routing.MAKER_FIRST
+            else self.market.get_latest_prices
         )
+        quotes = self._retrying(lambda: read(sorted(wanted)), "reading prices")
         return universe, dict(quotes)
 
     def _record_decisions(

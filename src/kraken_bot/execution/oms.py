@@ -1161,7 +1161,7 @@ class _RouteOps:
         return ledger.get(local_id) if ledger is not None else None
 
     def quotes(self, pairs: Sequence[str]) -> dict[str, PriceQuote]:
-        return self._service._market.get_latest_prices(pairs)  # noqa: SLF001
+        return self._service._market.get_books(pairs)  # noqa: SLF001
 
     def pair(self, name: str) -> PairMetadata | None:
         return self._service._market.universe().resolve(name).value_or(None)  # noqa: SLF001

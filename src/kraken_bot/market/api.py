@@ -1,8 +1,9 @@
 """Market data for the execution layer: pair metadata and latest prices (shell).
 
 `MarketDataAPI` reads Kraken through the REST client: pair metadata from
-AssetPairs (cached, refreshed after a TTL measured on the injected clock) and
-prices from Ticker (one call for any number of pairs). Quotes are keyed by the
+AssetPairs (cached, refreshed after a TTL measured on the injected clock),
+prices from Ticker (one call for any number of pairs) and the top of the book from
+Depth (one call a pair; ``maker_first`` routing rests at it). Quotes are keyed by the
 pair's canonical altname (``XBTUSD``) and stamped with the time they were read,
 so callers can refuse stale prices.
 
@@ -23,7 +24,7 @@ from kraken_bot._errors import ExecutionError
 from kraken_bot.clock import Clock
 from kraken_bot.kraken.errors import UnexpectedResponseError
 from kraken_bot.kraken.pairs import PairMetadata, PairUniverse
-from kraken_bot.kraken.prices import PriceQuote
+from kraken_bot.kraken.prices import OrderBook, PriceQuote
 
 
 class UnknownPairError(ExecutionError, LookupError):
@@ -45,6 +46,11 @@ class MarketData(Protocol):
         """Latest quotes keyed by canonical altname."""
         ...
 
+    def get_books(self, pairs: Iterable[str]) -> dict[str, PriceQuote]:
+        """The top of each pair's order book (best bid and ask, stamped with the time they
+        were read), keyed by canonical altname: what ``maker_first`` rests at."""
+        ...
+
 
 class MarketSource(Protocol):
     """The two Kraken calls `MarketDataAPI` needs (`KrakenRESTClient` provides them)."""
@@ -55,6 +61,10 @@ class MarketSource(Protocol):
 
     def ticker(self, pairs: Sequence[str]) -> dict[str, PriceQuote]:
         """Kraken's Ticker, keyed by pair id."""
+        ...
+
+    def depth(self, pair: str, count: int = 10) -> OrderBook:
+        """Kraken's Depth for one pair."""
         ...
 
 
@@ -163,6 +173,27 @@ class MarketDataAPI:
                 self._quotes.update({name: (quote, read) for name, quote in quotes.items()})
         return quotes
 
+    def get_books(self, pairs: Iterable[str]) -> dict[str, PriceQuote]:
+        """The top of each pair's book from Depth (one call a pair, one level a side), keyed
+        by canonical altname and stamped with the time it was read (never cached: a resting
+        order moves with it).
+
+        Raises:
+            UnknownPairError: a name is not a Kraken pair.
+            UnexpectedResponseError: a side of a book is empty.
+        """
+        universe = self.universe()
+        wanted = {meta.altname: meta for meta in (_resolve(universe, p) for p in pairs)}
+        books: dict[str, PriceQuote] = {}
+        for altname, meta in sorted(wanted.items()):
+            book = self._client.depth(meta.rest_symbol, count=1)
+            if not book.bids or not book.asks:
+                raise UnexpectedResponseError(
+                    f"Depth reply for {altname} has an empty side", endpoint="Depth"
+                )
+            books[altname] = replace(book.top(), pair=altname, at=self._clock.now())
+        return books
+
     def _cached(self, wanted: Mapping[str, PairMetadata]) -> dict[str, PriceQuote] | None:
         """Every wanted quote, when each was read within the quote TTL; else None."""
         if not self._quote_ttl:
@@ -206,6 +237,10 @@ class StaticMarketData:
     def get_latest_price(self, pair: str) -> PriceQuote:
         """The fixed quote of one pair."""
         return next(iter(self.get_latest_prices([pair]).values()))
+
+    def get_books(self, pairs: Iterable[str]) -> dict[str, PriceQuote]:
+        """The fixed quotes again: their bid and ask are the top of the book."""
+        return self.get_latest_prices(pairs)
 
     def get_latest_prices(self, pairs: Iterable[str]) -> dict[str, PriceQuote]:
         """The fixed quotes, keyed by canonical altname.
