@@ -27,6 +27,9 @@ throttled                  before   ``EService: Throttled: <unix ts>``, ``second
                                     before the time)
 absent_from_open_orders    after    AddOrder only: the new order is missing from OpenOrders,
                                     ClosedOrders and QueryOrders for ``seconds``
+refused                    before   Kraken refuses the request with ``error`` (default
+                                    ``EOrder:Invalid order``): a refusal the fake's own rules
+                                    would not give, such as an order Kraken will not amend
 =========================  =======  ==========================================================
 
 Fault file (YAML)::
@@ -92,6 +95,7 @@ FaultKind = Literal[
     "rate_limit",
     "throttled",
     "absent_from_open_orders",
+    "refused",
 ]
 PhaseChoice = Literal["before", "after", "either"]
 Phase = Literal["before", "after"]
@@ -108,8 +112,10 @@ _FIXED_PHASE: Final[dict[str, Phase]] = {
     "rate_limit": "before",
     "throttled": "before",
     "absent_from_open_orders": "after",
+    "refused": "before",
 }
 _DEFAULT_STATUSES: Final = (502, 503, 504, 520)
+_DEFAULT_REFUSAL: Final = "EOrder:Invalid order"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,6 +124,7 @@ class _Effect:
     phase: PhaseChoice = "either"
     statuses: tuple[int, ...] = _DEFAULT_STATUSES
     seconds: float = 3.0
+    error: str = _DEFAULT_REFUSAL
 
     def __post_init__(self) -> None:
         assert self.kind in _KINDS, self.kind
@@ -148,6 +155,8 @@ class Fault:
     phase: Phase
     status: int = 0
     seconds: float = 0.0
+    error: str = ""
+    """The Kraken error a ``refused`` fault answers."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -236,7 +245,10 @@ class FaultInjector:
         else:
             phase = effect.phase
         status = self._rng.choice(effect.statuses) if effect.kind == "http_5xx" else 0
-        return Fault(kind=effect.kind, phase=phase, status=status, seconds=effect.seconds)
+        error = effect.error if effect.kind == "refused" else ""
+        return Fault(
+            kind=effect.kind, phase=phase, status=status, seconds=effect.seconds, error=error
+        )
 
 
 def _matches(patterns: Sequence[str], endpoint: str, *, private: bool) -> bool:
@@ -278,10 +290,18 @@ def _effect_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
         "phase": phase,
         "statuses": statuses,
         "seconds": float(raw.get("seconds", 3.0)),
+        "error": _refusal(raw.get("error", _DEFAULT_REFUSAL)),
     }
 
 
-_EFFECT_KEYS: Final = {"kind", "phase", "status", "statuses", "seconds"}
+def _refusal(raw: object) -> str:
+    text = str(raw)
+    if not text.startswith("E") or ":" not in text:
+        raise ValueError(f"a refused fault's error must look like EOrder:Reason, not {raw!r}")
+    return text
+
+
+_EFFECT_KEYS: Final = {"kind", "phase", "status", "statuses", "seconds", "error"}
 
 
 def _rule(raw: Mapping[str, Any]) -> FaultRule:

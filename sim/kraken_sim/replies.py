@@ -77,6 +77,8 @@ def before_fault(
         return _dropped("timeout", connect_timeout)
     if fault.kind == "http_5xx":
         return html_error(fault.status)
+    if fault.kind == "refused":
+        return _error(fault.error, result_on_error=result_on_error)
     if fault.kind == "throttled":
         until = math.ceil(now + fault.seconds)
         return _error(f"{throttled_prefix}: {until}", result_on_error=result_on_error)

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -227,6 +228,12 @@ def test_serve_with_a_ws_port_streams_fills_to_a_live_service(tmp_path):
                 ),
             )
             (order,) = service.execute_plan(plan).orders
+            stats = service.stream.stream.stats
+            # pending_new, new, trade, filled: they cross the socket while the REST answer
+            # comes back, so wait for them rather than assume they are already in.
+            deadline = time.monotonic() + 10
+            while stats.reports < 4 and time.monotonic() < deadline:
+                time.sleep(0.01)
             assert service.stream.consumer.wait_idle()
             assert service.get_order(order.local_id).status is OrderStatus.FILLED
-            assert service.stream.stream.stats.reports >= 4
+            assert stats.reports >= 4

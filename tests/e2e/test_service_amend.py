@@ -114,6 +114,23 @@ def test_kraken_refusing_a_post_only_amend_leaves_the_order_as_it_was(tmp_path):
     stack.close()
 
 
+def test_an_open_order_kraken_calls_invalid_is_a_refused_amend_not_a_closed_order(tmp_path):
+    """``EOrder:Invalid order`` is also Kraken's word for a closed order: the order is read
+    back, and as it is still working (without the new price), the refusal is raised."""
+    refused = FaultPlan(
+        schedule=(ScheduledFault(endpoint="AmendOrder", calls=(1,), kind="refused"),)
+    )
+    stack = sim_stack(tmp_path, faults=refused, execution=live_config(max_slippage_bps=Decimal(0)))
+    service, order = resting_buy(stack)
+    with pytest.raises(OrderRejectedError, match="Invalid order"):
+        service.amend_order(order.local_id, price=order.requested_price + Decimal(10))
+    after = service.get_order(order.local_id)
+    assert (after.requested_price, after.status) == (order.requested_price, OrderStatus.OPEN)
+    assert "amend_rejected" in [e.event for e in events_of(stack, order.local_id)]
+    assert len(stack.private_calls("AmendOrder")) == 1
+    stack.close()
+
+
 def test_paper_mode_has_nothing_to_amend(tmp_path):
     stack = sim_stack(tmp_path, execution=ExecutionConfig(mode="paper"))
     service = stack.service()

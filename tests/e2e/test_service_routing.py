@@ -9,6 +9,7 @@ from decimal import Decimal
 from tests.harness import action, live_config, plan, sim_stack
 
 from kraken_bot.execution.models import OrderStatus, TimeInForce
+from kraken_sim import FaultPlan
 
 
 def maker_first(**overrides):
@@ -143,4 +144,39 @@ def test_a_cross_falling_due_while_a_plan_runs_waits_for_it_instead_of_deadlocki
     assert service.get_order(order.local_id).status is OrderStatus.CANCELED
     assert service.routing_stats is not None
     assert service.routing_stats.crosses == 1
+    stack.close()
+
+
+def test_an_amend_kraken_refuses_falls_back_to_cancel_and_replace_under_the_first_cap(tmp_path):
+    refuse_first_amend = FaultPlan.from_mapping(
+        {"schedule": [{"kind": "refused", "endpoint": "AmendOrder", "call": 1}]}
+    )
+    stack = sim_stack(tmp_path, execution=maker_first(), faults=refuse_first_amend)
+    stack.exchange.set_price("XXBTZUSD", Decimal(60000))  # cap: 60300.0
+    service = stack.service()
+    (order,) = service.execute_plan(plan("mf", action("XBTUSD", "0", "0.5"))).orders
+    stack.exchange.set_price("XXBTZUSD", Decimal(60100))  # the touch moves up: amend...
+    for _ in range(3):
+        stack.clock.advance(10)
+        service.tick()
+    first = service.get_order(order.local_id)
+    assert first.status is OrderStatus.CANCELED  # ...refused: canceled instead
+    replaced = service.get_execution_as_recorded(f"mf:replace:{order.local_id}")
+    assert replaced is not None
+    (second,) = replaced.orders
+    bid = stack.exchange.touch("XXBTZUSD").bid
+    assert second.post_only
+    assert second.requested_price == bid
+    assert second.requested_base_size == Decimal("0.5") - first.cumulative_base_filled
+    assert service.routing_stats is not None
+    assert service.routing_stats.replacements == 1
+    # The market runs on, past the first order's cap: the replacement follows it only as
+    # far as that cap (its own arrival mid would allow 60400.5).
+    stack.exchange.set_price("XXBTZUSD", Decimal(60500))
+    for _ in range(3):
+        stack.clock.advance(10)
+        service.tick()
+    assert service.get_order(second.local_id).requested_price == Decimal("60300.0")
+    assert len(stack.private_calls("AddOrder")) == 2  # the first order and its replacement
+    assert all(o.price <= Decimal("60300.0") for o in stack.exchange_orders())
     stack.close()

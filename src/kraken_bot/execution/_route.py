@@ -2,16 +2,20 @@
 
 Every ``poll`` seconds (from the service's `tick`), for the maker-first orders it watches:
 
-* a working order: read the touch (Ticker's best bid and ask, one call for every pair),
-  decide (`decide_chase`) and act: amend it to the new touch (post-only), or, once urgent,
-  cancel it and send what remains as an IOC limit at the cap;
+* a working order: read the touch (Depth's best bid and ask, one call a pair), decide
+  (`decide_chase`) and act: amend it to the new touch (post-only), or, once urgent, cancel
+  it and send what remains as an IOC limit at the cap. An amend Kraken refuses as crossing
+  is tried again at the next look; one it refuses for any other reason falls back to cancel
+  and replace (what remains, posted anew at the touch);
 * an order Kraken canceled as crossing (``Post only order``) with volume left: post it again
   at the touch (`decide_repost`).
 
-New orders come from each plan's result (`watch`) and from the ledger's working orders, so a
-restarted service picks its orders up again. A cross or a repost is a plan of its own
-(``{plan}:cross:{local_id}``, ``{plan}:repost:{local_id}``), so it is sent once even if two
-ticks, or two processes, decide it.
+The cap is always the one of the chain's first order (the mid when it arrived): a repost,
+replacement or cross is held to it, however the market moved since. New orders come from
+each plan's result (`watch`) and from the ledger's working orders, so a restarted service
+picks its orders up again. A cross, repost or replacement is a plan of its own
+(``{plan}:cross:{local_id}``, ``{plan}:repost:{local_id}``, ``{plan}:replace:{local_id}``),
+so it is sent once even if two ticks, or two processes, decide it.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
-from typing import Protocol
+from typing import Final, Protocol
 
 from kraken_bot._enums import Routing
 from kraken_bot.clock import Clock
@@ -38,15 +42,19 @@ from kraken_bot.execution.routing import (
     cap_price,
     decide_chase,
     decide_repost,
+    follow_up_parent,
     follow_up_plan,
 )
-from kraken_bot.kraken.errors import OrderRejectedError
+from kraken_bot.kraken.errors import OrderRejectedError, reports_post_only
 from kraken_bot.kraken.pairs import PairMetadata
 from kraken_bot.kraken.prices import PriceQuote
 from kraken_bot.kraken.ratelimit import amend_cost
 from kraken_bot.strategy.plan import ExecutionPlan
 
 log = logging.getLogger("kraken_bot.execution.routing")
+
+_MAX_CHAIN: Final = 50
+"""Follow-ups followed back to their first order at most (a chain is a handful long)."""
 
 
 class RouteOps(Protocol):
@@ -71,6 +79,7 @@ class RouteStats:
     amend_refusals: int = 0
     crosses: int = 0
     reposts: int = 0
+    replacements: int = 0
     checks: int = 0
 
 
@@ -158,17 +167,16 @@ class MakerFirstRouter:
 
     def _work(self, order: LocalOrder, touch: Touch) -> None:
         meta = self.ops.pair(order.pair)
-        if meta is None or order.reference_price is None:
+        arrival = self._arrival_mid(order)
+        if meta is None or arrival is None:
             self._forget(order.local_id)
             return
-        cap = cap_price(
-            order.side, order.reference_price, self.config.max_slippage_bps, meta.tick_size
-        )
+        cap = cap_price(order.side, arrival, self.config.max_slippage_bps, meta.tick_size)
         if not order.is_live:
             self._forget(order.local_id)
             repost = decide_repost(order, touch=touch, cap=cap, tick=meta.tick_size)
             if repost is not None:
-                self._follow_up(order, "repost", repost.size, self.config)
+                self._follow_up(order, "repost", repost.size, self.config, cap=cap)
                 self.stats.reposts += 1
             return
         if order.kraken_order_id is None:
@@ -186,20 +194,55 @@ class MakerFirstRouter:
             amend_room=amend_affordable(level, maximum, float(amend_cost(None)), 0.8),
         )
         if isinstance(decision, Amend):
-            self._amend(order, decision.price, now)
+            self._amend(order, decision.price, now, cap)
         elif isinstance(decision, Cross):
             self._cross(order, decision)
 
-    def _amend(self, order: LocalOrder, price: Decimal, now: datetime) -> None:
+    def _arrival_mid(self, order: LocalOrder) -> Decimal | None:
+        """The mid when the order's chain began: a repost, replacement or cross continues its
+        parent's order, and is held to the same cap (`routing.follow_up_parent`)."""
+        first = order
+        for _ in range(_MAX_CHAIN):
+            parent_id = follow_up_parent(first.plan_id)
+            parent = self.ops.order(parent_id) if parent_id is not None else None
+            if parent is None:
+                break
+            first = parent
+        return first.reference_price
+
+    def _amend(self, order: LocalOrder, price: Decimal, now: datetime, cap: Decimal) -> None:
         try:
             self.ops.amend(order.local_id, price)
-        except (OrderRejectedError, AmendRefusedError) as error:
-            # Post only (the touch moved again), or the order closed: look again next time.
+        except AmendRefusedError as error:
+            # Refused before sending (the order closed meanwhile): look again next time.
             self.stats.amend_refusals += 1
             log.info("maker-first: order %s: amend refused: %s", order.local_id, error)
             return
+        except OrderRejectedError as error:
+            self.stats.amend_refusals += 1
+            if reports_post_only(error):
+                # The touch moved again before the amend arrived: look again next time.
+                log.info("maker-first: order %s: amend refused: %s", order.local_id, error)
+                return
+            # Kraken will not amend this order: cancel it and post what is left anew.
+            log.warning(
+                "maker-first: order %s: Kraken refused the amend (%s): cancel and replace",
+                order.local_id,
+                error,
+            )
+            self._replace(order, cap)
+            return
         self.stats.amends += 1
         self._last_move[order.local_id] = now
+
+    def _replace(self, order: LocalOrder, cap: Decimal) -> None:
+        final = self.ops.cancel(order.local_id)
+        self._forget(order.local_id)
+        remaining = final.requested_base_size - final.cumulative_base_filled
+        if final.is_live or remaining <= 0:
+            return
+        self._follow_up(final, "replace", remaining, self.config, cap=cap)
+        self.stats.replacements += 1
 
     def _cross(self, order: LocalOrder, decision: Cross) -> None:
         final = self.ops.cancel(order.local_id)

@@ -923,6 +923,7 @@ class ExecutionService:
         adapter, store = self._submitter.adapter, self._ledger_or_fail().store
         margin = timedelta(seconds=self._exec.lookup_margin_seconds)
         wanted = f"price {wire.price_text or '-'}, size {wire.size_text or '-'}"
+        refused: OrderRejectedError | None = None
         for attempt in range(1, self._exec.max_retries + 2):
             now = self._clock.now()
             deadline = now + timedelta(seconds=self._exec.order_deadline_seconds)
@@ -937,7 +938,8 @@ class ExecutionService:
                 )
             except OrderRejectedError as error:
                 if reports_nothing_to_amend(error) or is_not_open(error):
-                    break  # already so, or closed meanwhile: read it back below
+                    refused = error  # already so, or closed meanwhile: read it back below
+                    break
                 store.note_event(order, "amend_rejected", str(error), at=self._clock.now())
                 raise
             except KrakenAPIError as error:
@@ -955,7 +957,12 @@ class ExecutionService:
                 continue
             store.note_event(order, "amended", ack.amend_id, at=self._clock.now())
             break
-        return self._read_back(order)
+        order = self._read_back(order)
+        if refused is not None and order.is_live and not _shows(order, wire):
+            # Neither already so nor closed: Kraken refused to amend a working order.
+            store.note_event(order, "amend_rejected", str(refused), at=self._clock.now())
+            raise refused
+        return order
 
     def _read_back(self, order: LocalOrder) -> LocalOrder:
         self._settle([order])

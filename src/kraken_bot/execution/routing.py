@@ -30,6 +30,7 @@ most what the order still has to fill: the property tests hold them to it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
@@ -42,6 +43,7 @@ from kraken_bot.kraken.orders import format_decimal
 from kraken_bot.strategy.plan import ActionType, ExecutionPlan, RiskAdjustedAction
 
 __all__ = [
+    "FOLLOW_UPS",
     "POST_ONLY_REASON",
     "Amend",
     "AmendWire",
@@ -56,6 +58,7 @@ __all__ = [
     "decide_chase",
     "decide_repost",
     "entry_price",
+    "follow_up_parent",
     "follow_up_plan",
 ]
 
@@ -309,10 +312,29 @@ def decide_repost(order: LocalOrder, *, touch: Touch, cap: Decimal, tick: Decima
     return Repost(price=price, size=remaining, reason="canceled as crossing: post again")
 
 
+FOLLOW_UPS: Final = ("cross", "repost", "replace")
+"""The kinds of follow-up plan the router sends (`follow_up_plan`)."""
+
+_FOLLOW_UP_ID: Final = re.compile(r"^(?P<root>.*):(?:cross|repost|replace):(?P<parent>[^:]+)$")
+
+
+def follow_up_parent(plan_id: str | None) -> str | None:
+    """The local id of the order a follow-up plan (``{plan}:{kind}:{local_id}``) continues,
+    or None for any other plan.
+
+    >>> follow_up_parent("p1:repost:abc"), follow_up_parent("p1:repost:abc:cross:def")
+    ('abc', 'def')
+    >>> follow_up_parent("p1"), follow_up_parent("p1:reprice:abc")
+    (None, None)
+    """
+    match = _FOLLOW_UP_ID.match(plan_id or "")
+    return None if match is None else match.group("parent")
+
+
 def follow_up_plan(order: LocalOrder, kind: str, size: Decimal, now: datetime) -> ExecutionPlan:
     """The one-action plan ``{plan}:{kind}:{local_id}`` that sends ``size`` more of
-    ``order`` (same pair, side, strategy and userref): a reprice, a cross or a repost. Its id
-    is the order's, so deciding it twice sends it once."""
+    ``order`` (same pair, side, strategy and userref): a reprice, or one of `FOLLOW_UPS`. Its
+    id is the order's, so deciding it twice sends it once."""
     buying = order.side is Side.BUY
     action = RiskAdjustedAction(
         pair=order.pair,

@@ -402,6 +402,18 @@ def reports_nothing_to_amend(error: KrakenAPIError) -> bool:
     return any("no amendable parameters" in text.lower() for text in error.errors)
 
 
+def reports_post_only(error: KrakenAPIError) -> bool:
+    """True when Kraken refused an order or an amend because its price would take liquidity
+    and it must rest (``post_only``): ``EOrder:Post only order`` (kraken-ws.md 4.2).
+
+    >>> reports_post_only(error_from_kraken(["EOrder:Post only order"]))
+    True
+    >>> reports_post_only(error_from_kraken(["EOrder:Invalid order"]))
+    False
+    """
+    return any("post only" in text.lower() for text in error.errors)
+
+
 def reports_duplicate_order(error: KrakenAPIError) -> bool:
     """True when Kraken's answer says the order's client id is already in use.
 

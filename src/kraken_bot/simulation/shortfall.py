@@ -1,8 +1,9 @@
 """Pure: implementation shortfall of a replay's orders, and a routing comparison's table.
 
 An action of a plan may take several orders: the first one, then (``maker_first``) a
-repost of it (plan ``{plan}:repost:{local_id}``) or a cross of what it left
-(``{plan}:cross:{local_id}``), and so on. Those orders form one **chain**, measured as one
+repost of it (plan ``{plan}:repost:{local_id}``), a replacement (``{plan}:replace:...``)
+or a cross of what it left (``{plan}:cross:{local_id}``), and so on
+(`kraken_bot.execution.routing.follow_up_parent`). Those orders form one **chain**, measured as one
 order against the mid when the chain began (its first order's ``reference_price``):
 
 * shortfall (bps) = the average fill price's distance from that mid, worse positive, plus
@@ -18,13 +19,13 @@ A plan's shortfall (``PlanShortfall``, for ``--plot``) is its chains' notional-w
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
 from kraken_bot.execution.models import LocalOrder, OrderStatus, Side
+from kraken_bot.execution.routing import follow_up_parent
 
 __all__ = [
     "Chain",
@@ -34,7 +35,6 @@ __all__ = [
     "routing_figures",
 ]
 
-_FOLLOW_UP: Final = re.compile(r"^(?P<root>.*):(?:cross|repost):(?P<parent>[^:]+)$")
 _BPS: Final = Decimal(10000)
 
 
@@ -98,8 +98,7 @@ def chains(orders: Iterable[LocalOrder]) -> list[Chain]:
     children: dict[str, list[LocalOrder]] = {}
     roots: list[LocalOrder] = []
     for order in listed:
-        match = _FOLLOW_UP.match(order.plan_id or "")
-        parent = match.group("parent") if match else None
+        parent = follow_up_parent(order.plan_id)
         if parent is not None and parent in by_id:
             children.setdefault(parent, []).append(order)
         else:
