@@ -12,14 +12,11 @@ send nothing again.
 from __future__ import annotations
 
 import dataclasses
-import os
-import subprocess
-import sys
 import textwrap
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
+from tests.crash_child import run_child, write_live_config
 
 from kraken_bot.config_file import load_config
 from kraken_bot.execution.oms import ExecutionService
@@ -61,29 +58,6 @@ CHILD = textwrap.dedent(
 )
 
 
-def write_config(tmp_path: Path, url: str) -> Path:
-    config = tmp_path / "config.yaml"
-    config.write_text(
-        textwrap.dedent(
-            f"""
-            execution:
-              mode: live
-              allow_live_trading: true
-              validate_only: false
-              dead_man_switch_seconds: 0
-              max_slippage_bps: 0
-            kraken:
-              base_url: {url}
-              tier: unlimited
-              nonce_state_file: {tmp_path / "nonce.json"}
-            storage:
-              path: {tmp_path / "amend.db"}
-            """
-        )
-    )
-    return config
-
-
 @pytest.fixture
 def served():
     scenario = load_scenario(None)
@@ -103,24 +77,8 @@ def served():
 @pytest.mark.parametrize("when", ["before", "after"])
 def test_sigkill_in_an_amend_leaves_one_order_as_kraken_has_it(tmp_path, served, when):
     exchange, key, secret, url = served
-    config_file = write_config(tmp_path, url)
-    script = tmp_path / "child.py"
-    script.write_text(CHILD)
-    env = {
-        **os.environ,
-        "KRAKEN_API_KEY": key,
-        "KRAKEN_API_SECRET": secret,
-        "KILL": when,
-        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-    }
-    child = subprocess.run(
-        [sys.executable, str(script), str(config_file)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    config_file = write_live_config(tmp_path, url, execution="max_slippage_bps: 0", db="amend.db")
+    child = run_child(tmp_path, CHILD, config_file, key=key, secret=secret, kill=when)
     assert child.returncode == -9, child.stderr[-2000:]
     assert "placed" in child.stdout
     assert "finished" not in child.stdout

@@ -9,14 +9,11 @@ database must then know the order, exactly once, without sending it again.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
+from tests.crash_child import run_child, write_live_config
 from tests.harness import action, plan
 
 from kraken_bot.config_file import load_config
@@ -51,29 +48,6 @@ CHILD = textwrap.dedent(
 )
 
 
-def write_config(tmp_path: Path, url: str) -> Path:
-    config = tmp_path / "config.yaml"
-    config.write_text(
-        textwrap.dedent(
-            f"""
-            execution:
-              mode: live
-              allow_live_trading: true
-              validate_only: false
-              dead_man_switch_seconds: 0
-              max_concurrent_orders: 1
-            kraken:
-              base_url: {url}
-              tier: unlimited
-              nonce_state_file: {tmp_path / "nonce.json"}
-            storage:
-              path: {tmp_path / "crash.db"}
-            """
-        )
-    )
-    return config
-
-
 @pytest.fixture
 def served():
     exchange = Exchange(load_scenario(None), seed=3, clock=WallClock(), faults="none", tier=None)
@@ -84,32 +58,12 @@ def served():
         yield exchange, key, secret, server.base_url
 
 
-def run_child(
-    tmp_path: Path, config: Path, key: str, secret: str
-) -> subprocess.CompletedProcess[str]:
-    script = tmp_path / "child.py"
-    script.write_text(CHILD)
-    env = {
-        **os.environ,
-        "KRAKEN_API_KEY": key,
-        "KRAKEN_API_SECRET": secret,
-        "KILL": "after",
-        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-    }
-    return subprocess.run(
-        [sys.executable, str(script), str(config)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def test_sigkill_between_send_and_write_leaves_exactly_one_exchange_order(tmp_path, served):
     exchange, key, secret, url = served
-    config_file = write_config(tmp_path, url)
-    child = run_child(tmp_path, config_file, key, secret)
+    config_file = write_live_config(
+        tmp_path, url, execution="max_concurrent_orders: 1", db="crash.db"
+    )
+    child = run_child(tmp_path, CHILD, config_file, key=key, secret=secret, kill="after")
     assert child.returncode == -9, child.stderr[-2000:]
     assert "finished" not in child.stdout
     (placed,) = exchange.orders(key)  # the first AddOrder reached the exchange

@@ -236,20 +236,10 @@ class MakerFirstRouter:
         self._last_move[order.local_id] = now
 
     def _replace(self, order: LocalOrder, cap: Decimal) -> None:
-        final = self.ops.cancel(order.local_id)
-        self._forget(order.local_id)
-        remaining = final.requested_base_size - final.cumulative_base_filled
-        if final.is_live or remaining <= 0:
-            return
-        self._follow_up(final, "replace", remaining, self.config, cap=cap)
-        self.stats.replacements += 1
+        if self._cancel_then(order, "replace", self.config, cap):
+            self.stats.replacements += 1
 
     def _cross(self, order: LocalOrder, decision: Cross) -> None:
-        final = self.ops.cancel(order.local_id)
-        self._forget(order.local_id)
-        remaining = final.requested_base_size - final.cumulative_base_filled
-        if final.is_live or remaining <= 0:
-            return
         # IOC at the cap: the contract's pricing, with the slippage the cap leaves from now.
         crossing = replace(
             self.config,
@@ -257,8 +247,21 @@ class MakerFirstRouter:
             time_in_force=TimeInForce.IOC,
             post_only=False,
         )
-        self._follow_up(final, "cross", remaining, crossing, cap=decision.price)
-        self.stats.crosses += 1
+        if self._cancel_then(order, "cross", crossing, decision.price):
+            self.stats.crosses += 1
+
+    def _cancel_then(
+        self, order: LocalOrder, kind: str, execution: ExecutionConfig, cap: Decimal
+    ) -> bool:
+        """Cancel ``order``, then send what it left as a ``kind`` follow-up held to ``cap``;
+        False when nothing was left to send (it filled, or still works)."""
+        final = self.ops.cancel(order.local_id)
+        self._forget(order.local_id)
+        remaining = final.requested_base_size - final.cumulative_base_filled
+        if final.is_live or remaining <= 0:
+            return False
+        self._follow_up(final, kind, remaining, execution, cap=cap)
+        return True
 
     def _follow_up(
         self,
