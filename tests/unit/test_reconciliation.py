@@ -360,3 +360,35 @@ def test_a_userref_this_layer_used_before_makes_an_exchange_order_ours():
     assert decide_reconciliation(situation(), view(info)).decisions == ()
     outcome = decide_reconciliation(situation(our_userrefs=frozenset({7})), view(info))
     assert outcome.decisions == (Adopt(info=info, strategy_id=None),)
+
+
+# ---------------------------------------------------------------- late fills
+
+
+def test_a_finished_order_the_listing_shows_with_more_fills_takes_them_in():
+    """Canceled on the cancel's answer alone (the read-back failed), while a fill landed
+    just before the cancel: the listing's fill is folded in, never lost."""
+    canceled = an_order_in(OrderStatus.CANCELED, cumulative_base_filled=Decimal(0))
+    late = order_info(
+        status=KrakenOrderStatus.CANCELED, volume_executed="0.04", avg_price=Decimal(60000)
+    )
+    outcome = decide_reconciliation(situation(settled=(canceled,)), view(late))
+    decision = only_fold(outcome)
+    assert decision.local_id == canceled.local_id
+    assert isinstance(decision.event, Observed)
+    assert decision.event.info is late
+    folded = apply(canceled, decision.event)
+    assert is_successful(folded)
+    assert folded.unwrap().cumulative_base_filled == Decimal("0.04")
+    assert folded.unwrap().status is OrderStatus.CANCELED
+
+
+def test_a_finished_order_is_left_alone_when_the_listing_has_nothing_new_or_is_missing():
+    filled_some = an_order_in(OrderStatus.CANCELED, cumulative_base_filled=Decimal("0.04"))
+    same = order_info(
+        status=KrakenOrderStatus.CANCELED, volume_executed="0.04", avg_price=Decimal(60000)
+    )
+    assert decide_reconciliation(situation(settled=(filled_some,)), view(same)).decisions == ()
+    assert decide_reconciliation(situation(settled=(filled_some,)), view()).decisions == ()
+    unlisted = view(same, listed_ok=False)  # no listing this pass: nothing is decided
+    assert decide_reconciliation(situation(settled=(filled_some,)), unlisted).decisions == ()

@@ -250,8 +250,21 @@ class Reconciler:
             if needs_userref_scan
             else ()
         )
+        # Finished orders of ours the listings show with fills they lack: a fill that landed
+        # while a cancel was on its way, whose read-back failed (the order was closed on
+        # the cancel's answer alone).
+        settled = tuple(
+            order
+            for info in strangers
+            if info.txid in owned and info.volume_executed > 0
+            for order in (self.ledger.by_kraken_id(info.txid),)
+            if order is not None
+            and not order.is_live
+            and info.volume_executed > order.cumulative_base_filled
+        )
         return Situation(
             tracked=tuple(tracked),
+            settled=settled,
             now=self.clock.now(),
             lookup_margin=timedelta(seconds=self.config.lookup_margin_seconds),
             unknown_after=timedelta(seconds=self.config.unknown_after_seconds),

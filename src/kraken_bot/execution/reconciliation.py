@@ -127,6 +127,8 @@ class Situation:
 
     Attributes:
         tracked: local orders reconciliation follows (live, and ``unknown``).
+        settled: finished local orders the listings show with more fills than they hold
+            (a fill that landed while a cancel was on its way): folded from the listing.
         now: exchange time (Kraken's clock as measured), for windows and deadlines.
         lookup_margin: how long past an AddOrder deadline absence starts to count.
         unknown_after: how long after its last send Kraken may not yet list a txid.
@@ -144,6 +146,7 @@ class Situation:
     tracked: tuple[LocalOrder, ...]
     now: datetime
     lookup_margin: timedelta
+    settled: tuple[LocalOrder, ...] = ()
     unknown_after: timedelta
     live_claims: frozenset[str] = frozenset()
     by_client_id: Mapping[str, LocalOrder] = field(default_factory=lambda: pmap({}))
@@ -279,6 +282,19 @@ def _with_txid(order: LocalOrder, situation: Situation, view: ExchangeView, run:
         run.fold(order, NotFoundOnExchange(at=situation.now, message=message), "not found")
 
 
+def _late_fills(situation: Situation, view: ExchangeView, run: _Pass) -> None:
+    """A finished order the listings show with fills it does not hold takes them in
+    (canceled or expired with more filled, or filled after all): a fill is never lost."""
+    listed = {info.txid: info for info in view.listed}
+    for order in situation.settled:
+        txid = order.kraken_order_id
+        info = listed.get(txid) if txid is not None else None
+        if info is None or info.volume_executed <= order.cumulative_base_filled:
+            continue
+        run.taken.add(info.txid)
+        run.fold(order, Observed(at=situation.now, info=info), "late fill")
+
+
 def _match_listed(
     order: LocalOrder,
     index: Mapping[str | tuple[str, int], list[OrderInfo]],
@@ -383,6 +399,7 @@ def decide_reconciliation(situation: Situation, view: ExchangeView) -> Outcome:
         elif order.status in LIVE_STATUSES:
             _without_txid(order, index, situation, view, run)
     if view.listed_ok:
+        _late_fills(situation, view, run)
         _strangers(situation, view, run)
     return Outcome(
         decisions=tuple(run.decisions),
