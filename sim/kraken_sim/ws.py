@@ -47,7 +47,7 @@ from kraken_sim.engine import OrderChange
 from kraken_sim.exchange import Exchange
 from kraken_sim.orders import Order, Trade
 from kraken_sim.tokens import token_owner
-from kraken_sim.wire import ApiError
+from kraken_sim.wire import ApiError, fmt_decimal
 
 __all__ = ["WsFaults", "WsServer", "serve_ws", "v2_symbol"]
 
@@ -626,12 +626,16 @@ class WsServer:
             **self._totals(order),
         }
 
-    @staticmethod
-    def _totals(order: Order) -> dict[str, Any]:
+    def _totals(self, order: Order) -> dict[str, Any]:
+        # The average at the pair's price decimals, as REST's order info renders it: the
+        # fake's two transports give one average (Kraken's WebSocket precision is not
+        # documented; kraken-ws.md 3.4).
+        decimals = self.exchange.venue.meta(order.pair).pair_decimals
+        average = Decimal(fmt_decimal(order.avg_price, decimals))
         return {
             "cum_qty": _num(order.vol_exec),
             "cum_cost": _num(order.cost),
-            "avg_price": _num(order.avg_price),
+            "avg_price": _num(average),
             "fee_usd_equiv": _num(order.fee),
         }
 

@@ -11,6 +11,8 @@ from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
+from tests.reliability.invariants import rendered_avg_price
+
 from kraken_bot._enums import OrderTransport, StreamMode
 from kraken_bot.cli.wiring import open_service
 from kraken_bot.execution import (
@@ -333,3 +335,26 @@ def test_an_amend_made_elsewhere_reaches_the_ledger_over_the_socket(tmp_path):
         assert amended.kraken_order_id == resting.kraken_order_id
         assert rest_calls(kraken, POLLING) == polled  # learned from the socket alone
         assert kraken.violations(service) == []
+
+
+def test_an_average_price_heard_on_the_socket_is_the_one_rest_renders(tmp_path):
+    """A market buy of 31 ETH walks two price levels (30 a level), so its average has more
+    digits than the pair's price decimals; the socket's report (the ledger's only source here:
+    no REST read after the send, no scheduled pass) gives the same average QueryOrders
+    renders."""
+    with FakeKraken(tmp_path, websocket=True) as kraken:
+        service = kraken.service(
+            default_order_type="market",
+            reconcile_after_execute=False,
+            reconcile_every_seconds=None,
+        )
+        streaming(service)
+        result = service.execute_plan(plan("walk", kraken.clock.now(), ("ETHUSD", "31")))
+        (order,) = result.orders
+        assert wait_for(lambda: service.get_order(order.local_id).status is OrderStatus.FILLED)
+        local = service.get_order(order.local_id)
+        (truth,) = [
+            o for o in kraken.exchange.orders(kraken.key) if o.txid == local.kraken_order_id
+        ]
+        assert truth.avg_price != truth.avg_price.quantize(Decimal("0.01"))  # more digits
+        assert local.avg_fill_price == rendered_avg_price(kraken.exchange, truth)
