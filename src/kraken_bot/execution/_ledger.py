@@ -293,12 +293,12 @@ class Ledger:
         found = self._current(local_id, fresh=fresh)
         return None if found is None else found[0]
 
-    def by_kraken_id(self, txid: str) -> LocalOrder | None:
-        """An order by Kraken txid."""
+    def by_kraken_id(self, txid: str, *, fresh: bool = True) -> LocalOrder | None:
+        """An order by Kraken txid (``fresh=False`` allows the cache)."""
         with self._lock:
             local_id = self._by_txid.get(txid)
         if local_id is not None:
-            return self.get(local_id)
+            return self.get(local_id, fresh=fresh)
         return self.store.find_by_kraken_id(txid)
 
     def by_client_id(self, client_order_id: str) -> LocalOrder | None:

@@ -196,6 +196,18 @@ class Reconciler:
             return (), False
         return (*open_orders, *closed), True
 
+    def _short_of_fills(self, info: OrderInfo) -> LocalOrder | None:
+        """The finished local order of ``info``'s txid when it holds fewer fills than
+        ``info`` shows. Fills only grow, so a cached version that already holds them
+        answers the usual case without reading the store."""
+        cached = self.ledger.by_kraken_id(info.txid, fresh=False)
+        if cached is not None and info.volume_executed <= cached.cumulative_base_filled:
+            return None
+        order = self.ledger.by_kraken_id(info.txid)
+        if order is None or order.is_live or info.volume_executed <= order.cumulative_base_filled:
+            return None
+        return order
+
     def live_claims(self, tracked: Sequence[LocalOrder]) -> frozenset[str]:
         """Orders whose sender may still send them: held by this process's senders, or
         claimed by a service instance of another process that is still alive."""
@@ -257,10 +269,8 @@ class Reconciler:
             order
             for info in strangers
             if info.txid in owned and info.volume_executed > 0
-            for order in (self.ledger.by_kraken_id(info.txid),)
+            for order in (self._short_of_fills(info),)
             if order is not None
-            and not order.is_live
-            and info.volume_executed > order.cumulative_base_filled
         )
         return Situation(
             tracked=tuple(tracked),
