@@ -128,7 +128,7 @@ def _observation_problem(order: LocalOrder, info: OrderInfo) -> str | None:
     return None
 
 
-def _amended(order: LocalOrder, info: OrderInfo) -> bool:
+def shows_amend(order: LocalOrder, info: OrderInfo) -> bool:
     """Kraken's report of this very order (by txid) shows another limit price or volume:
     it was amended (by this process, another one, or one that died before writing it)."""
     return (
@@ -144,7 +144,7 @@ def _requested_size(order: LocalOrder, info: OrderInfo) -> Decimal:
     """The order's size after folding ``info``: Kraken's smaller volume once it was amended
     down. A larger one is never taken: this layer only ever amends an order down (a plan's
     delta is the most it sends), so a larger volume is a misreading, refused as before."""
-    if _amended(order, info) and info.volume < order.requested_base_size:
+    if shows_amend(order, info) and info.volume < order.requested_base_size:
         return max(info.volume, info.volume_executed)
     return order.requested_base_size
 
@@ -296,7 +296,7 @@ def _on_observed(
     order: LocalOrder, event: Observed, status: OrderStatus, at: datetime
 ) -> LocalOrder:
     info = event.info
-    amended = _amended(order, info)
+    amended = shows_amend(order, info)
     return replace(
         order,
         status=status,

@@ -113,6 +113,7 @@ from kraken_bot.execution._lifecycle_apply import (
     UPDATES,
     broken_invariant,
     matches_identity,
+    shows_amend,
 )
 from kraken_bot.execution._lifecycle_orders import guardrail_order, new_order
 from kraken_bot.execution.models import (
@@ -150,6 +151,7 @@ __all__ = [
     "mermaid",
     "new_order",
     "observed_kind",
+    "shows_amend",
 ]
 
 

@@ -36,9 +36,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kraken_bot._enums import ExecutionMode, StreamMode
-from kraken_bot.execution.lifecycle import TRANSITIONS, observed_kind
+from kraken_bot.execution.lifecycle import TRANSITIONS, observed_kind, shows_amend
 from kraken_bot.execution.models import LocalOrder, Observed, OrderStatus
-from kraken_bot.kraken.types import OrderInfo
 from kraken_bot.kraken.ws_reports import OrderTrail, trail_info
 
 __all__ = ["AskRest", "FoldStreamed", "StreamDecision", "decide_streamed", "stream_wanted"]
@@ -70,7 +69,9 @@ def decide_streamed(order: LocalOrder, trail: OrderTrail, *, now: datetime) -> S
     info = trail_info(trail, volume=order.requested_base_size, pair=order.rest_pair or order.pair)
     if info is None:
         return AskRest(local_id=order.local_id, reason=f"order status {trail.status_word!r}")
-    moves = trail.cum_qty > order.cumulative_base_filled or trail.terminal or _amended(order, info)
+    moves = (
+        trail.cum_qty > order.cumulative_base_filled or trail.terminal or shows_amend(order, info)
+    )
     if not trail.complete:
         return (
             AskRest(local_id=order.local_id, reason="fills the stream did not show")
@@ -82,16 +83,6 @@ def decide_streamed(order: LocalOrder, trail: OrderTrail, *, now: datetime) -> S
     if target is None or target is OrderStatus.UNKNOWN or (target == order.status and not moves):
         return None
     return FoldStreamed(local_id=order.local_id, event=Observed(at=now, info=info))
-
-
-def _amended(order: LocalOrder, info: OrderInfo) -> bool:
-    """The stream shows another limit price or size for the order (an ``amended`` report:
-    an amend by another program, or one whose answer this process never read)."""
-    return (
-        info.limit_price is not None
-        and order.requested_price is not None
-        and (info.limit_price != order.requested_price or info.volume != order.requested_base_size)
-    )
 
 
 def stream_wanted(
