@@ -3,12 +3,13 @@
 A step's *bar* is (trade price on the tick grid, market volume, trade count). `stats_over`
 folds the bars of a range once; `RollingWindow` keeps the aggregates of a range that moves
 forward (Ticker's "today" and "last 24 hours"), so a request costs what the window moved
-since the last one, not the window's length: running sums for volume, notional and count, and
-monotonic deques for high and low. A range that moves backwards, or jumps past the old one, is
+since the last one, not the window's length: running totals for volume, notional and count
+(`StepSums`, which the two windows of a path share, so a step is added once), and monotonic
+deques for high and low. A range that moves backwards, or jumps past the old one, is
 folded again from scratch, so any sequence of requests gets the same answer as `stats_over`.
 
-Sums use an exact context (more digits than any path reaches), so adding and later removing a
-bar leaves no rounding behind: the rolling answer is the from-scratch answer, to the digit.
+Totals use an exact context (more digits than any path reaches), so the difference of two
+totals leaves no rounding behind: the rolling answer is the from-scratch answer, to the digit.
 
 >>> bars = {0: (Decimal("10"), Decimal("1"), 2), 1: (Decimal("12"), Decimal("3"), 1),
 ...         2: (Decimal("11"), Decimal("1"), 4)}
@@ -29,8 +30,8 @@ from decimal import Context, Decimal
 from typing import Final
 
 __all__ = [
-    "Bar", "BarSource", "BarStats", "CostedBar", "CostedSource", "RollingWindow", "costed",
-    "stats_over",
+    "Bar", "BarSource", "BarStats", "CostedBar", "CostedSource", "RollingWindow", "StepSums",
+    "costed", "stats_over",
 ]  # fmt: skip
 
 Bar = tuple[Decimal, Decimal, int]
@@ -41,6 +42,9 @@ CostedBar = tuple[Decimal, Decimal, int, Decimal]
 """A bar and its notional (price x volume, exact)."""
 CostedSource = Callable[[int], CostedBar]
 """The costed bar of a step index (see `costed`)."""
+
+_Totals = tuple[Decimal, Decimal, int, Decimal]
+"""(volume, notional, trade count) through a step, and the step's price."""
 
 _EXACT: Final = Context(prec=80)
 _ZERO: Final = Decimal(0)
@@ -102,79 +106,109 @@ def costed(bar: BarSource) -> CostedSource:
     return source
 
 
-class RollingWindow:
-    """The aggregates of a range of steps that mostly moves forward (see the module docstring).
+class StepSums:
+    """Running totals (volume, notional, trade count) from a base step on, and each step's
+    price.
 
-    It keeps the bars it covers (at most a day of steps for Ticker's windows), so a bar that
-    leaves the window is taken out without being computed again. ``folded`` counts the bars
-    read so far: the work done, which a request moving the window by ``n`` steps grows by
-    ``n``.
+    Windows that end at the same step share one: each step's bar is read once, and the sums
+    of any range inside what is kept are a difference of two totals (exact, see the module
+    docstring). ``forget_before`` drops what no window needs any more; a range that starts
+    before what is kept, or after a gap, starts the totals again from its first step.
     """
 
-    __slots__ = (
-        "_bars", "_count", "_first", "_highs", "_last", "_lows", "_notional", "_volume", "folded",
-    )  # fmt: skip
+    __slots__ = ("_base", "_before", "_kept", "folded")
 
     def __init__(self) -> None:
         self.folded = 0
+        self._base = 0
+        self._before: _Totals = (_ZERO, _ZERO, 0, _ZERO)
+        self._kept: deque[_Totals] = deque()
+
+    def between(self, bar: CostedSource, first: int, last: int) -> tuple[Decimal, Decimal, int]:
+        """(volume, notional, trade count) of steps ``first`` to ``last`` (first <= last)."""
+        end = self._base + len(self._kept) - 1
+        if first < self._base or first > end + 1:
+            self._base, self._before, end = first, (_ZERO, _ZERO, 0, _ZERO), first - 1
+            self._kept.clear()
+        if last > end:
+            self._extend(bar, end + 1, last)
+        upto = self._kept[last - self._base]
+        before = self._before if first == self._base else self._kept[first - 1 - self._base]
+        subtract = _EXACT.subtract
+        return subtract(upto[0], before[0]), subtract(upto[1], before[1]), upto[2] - before[2]
+
+    def prices(self, first: int, last: int) -> list[Decimal]:
+        """The trade prices of steps ``first`` to ``last``, once `between` has covered them."""
+        kept, base = self._kept, self._base
+        return [kept[index - base][3] for index in range(first, last + 1)]
+
+    def forget_before(self, first: int) -> None:
+        """Keep only what ranges starting at ``first`` or later need."""
+        kept = self._kept
+        while self._base < first and kept:
+            self._before = kept.popleft()
+            self._base += 1
+
+    def _extend(self, bar: CostedSource, first: int, last: int) -> None:
+        add = _EXACT.add
+        keep = self._kept.append
+        volume, notional, count, _ = self._kept[-1] if self._kept else self._before
+        for index in range(first, last + 1):
+            price, size, trades, cost = bar(index)
+            volume = add(volume, size)
+            notional = add(notional, cost)
+            count += trades
+            keep((volume, notional, count, price))
+        self.folded += last - first + 1
+
+
+class RollingWindow:
+    """The aggregates of a range of steps that mostly moves forward (see the module docstring).
+
+    Sums and prices come from a `StepSums` (shared by the windows of one path, or its own);
+    high and low from monotonic deques of the prices in the window. ``folded`` counts the
+    steps pushed into the deques so far: the work done, which a request moving the window by
+    ``n`` steps grows by ``n``.
+    """
+
+    __slots__ = ("_first", "_highs", "_last", "_lows", "_sums", "folded")
+
+    def __init__(self, sums: StepSums | None = None) -> None:
+        self.folded = 0
+        self._sums = sums if sums is not None else StepSums()
         self._first = 0
         self._last = -1
-        self._volume = _ZERO
-        self._notional = _ZERO
-        self._count = 0
-        self._bars: deque[tuple[Decimal, Decimal, int, Decimal]] = deque()
         self._highs: deque[tuple[int, Decimal]] = deque()
         self._lows: deque[tuple[int, Decimal]] = deque()
 
     def stats(self, bar: CostedSource, first: int, last: int) -> BarStats:
         """The aggregates of steps ``first`` to ``last``, as `stats_over` computes them."""
         first = min(first, last)
+        sums = self._sums.between(bar, first, last)
         if first < self._first or last < self._last or first > self._last:
-            self._reset(first)
+            self._first, self._last = first, first - 1
+            self._highs.clear()
+            self._lows.clear()
         if last > self._last:
-            self._push(bar, self._last + 1, last)
-        for _ in range(self._first, first):
-            self._drop()
+            self._push(self._last + 1, last)
         self._first, self._last = first, last
-        while self._highs[0][0] < first:
-            self._highs.popleft()
-        while self._lows[0][0] < first:
-            self._lows.popleft()
-        sums = (self._volume, self._notional, self._count)
-        extremes = (self._highs[0][1], self._lows[0][1])
-        return _finish(self._bars[0][0], extremes, self._bars[-1][0], sums)
+        highs, lows = self._highs, self._lows
+        while highs[0][0] < first:
+            highs.popleft()
+        while lows[0][0] < first:
+            lows.popleft()
+        ends = self._sums.prices(first, first) + self._sums.prices(last, last)
+        return _finish(ends[0], (highs[0][1], lows[0][1]), ends[1], sums)
 
-    def _reset(self, first: int) -> None:
-        self._first, self._last = first, first - 1
-        self._volume = self._notional = _ZERO
-        self._count = 0
-        self._bars.clear()
-        self._highs.clear()
-        self._lows.clear()
-
-    def _push(self, bar: CostedSource, first: int, last: int) -> None:
-        """Fold steps ``first`` to ``last`` in (one tight loop: Ticker calls it per request)."""
-        add = _EXACT.add
-        keep, highs, lows = self._bars.append, self._highs, self._lows
-        volume, notional, count = self._volume, self._notional, self._count
-        for index in range(first, last + 1):
-            step = bar(index)
-            price, size, trades, cost = step
-            keep(step)
-            volume = add(volume, size)
-            notional = add(notional, cost)
-            count += trades
+    def _push(self, first: int, last: int) -> None:
+        """Steps ``first`` to ``last`` into the deques (one tight loop: Ticker calls it per
+        request)."""
+        highs, lows = self._highs, self._lows
+        for index, price in enumerate(self._sums.prices(first, last), first):
             while highs and highs[-1][1] <= price:
                 highs.pop()
             highs.append((index, price))
             while lows and lows[-1][1] >= price:
                 lows.pop()
             lows.append((index, price))
-        self._volume, self._notional, self._count = volume, notional, count
         self.folded += last - first + 1
-
-    def _drop(self) -> None:
-        _, size, count, notional = self._bars.popleft()
-        self._volume = _EXACT.subtract(self._volume, size)
-        self._notional = _EXACT.subtract(self._notional, notional)
-        self._count -= count

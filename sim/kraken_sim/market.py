@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from typing import Any, Final
 
-from kraken_sim.bars import RollingWindow, costed, stats_over
+from kraken_sim.bars import RollingWindow, StepSums, costed, stats_over
 from kraken_sim.replay import BarReplay
 from kraken_sim.scenario import PairSpec
 from kraken_sim.wire import fmt_decimal
@@ -118,7 +118,7 @@ class PricePath:
     __slots__ = (
         "_counts", "_derive", "_history", "_history_seed", "_mid_quantum", "_mids", "_ohlc",
         "_past", "_point_times", "_replay", "_rng", "_spec", "_step_volume", "_volumes",
-        "_walk_mid", "_windows", "meta", "origin", "pinned", "queue", "step",
+        "_walk_mid", "_windows", "meta", "origin", "pinned", "queue", "step", "step_sums",
     )  # fmt: skip
 
     def __init__(
@@ -162,6 +162,7 @@ class PricePath:
                 quantum=self._mid_quantum,
             )
         self._windows: dict[str, RollingWindow] = {}
+        self.step_sums = StepSums()  # the totals Ticker's windows share (same last step)
         self._ohlc: dict[tuple[int, int], list[Any]] = {}
 
     # ------------------------------------------------------------------ path
@@ -242,7 +243,7 @@ class PricePath:
         """The rolling window ``name`` of this path (Ticker keeps ``today`` and ``24h``)."""
         window = self._windows.get(name)
         if window is None:
-            window = self._windows[name] = RollingWindow()
+            window = self._windows[name] = RollingWindow(self.step_sums)
         return window
 
     def ohlc_row(self, width: int, bucket: int, index: int) -> list[Any] | None:
@@ -362,7 +363,12 @@ class PricePath:
         """
         mids, volumes, counts = self._mids, self._volumes, self._counts
         rng = self._rng
-        gauss, uniform, randint, exp = rng.gauss, rng.uniform, rng.randint, math.exp
+        # uniform(0.2, 1.8) and randint(1, 25) spelled as `random` defines them (CPython's
+        # 3.11 to 3.13: ``a + (b - a) * random()`` and ``a + _randbelow(b - a + 1)``), the
+        # same numbers without their argument checks; `test_sim_market` pins the draws.
+        gauss, draw, exp = rng.gauss, rng.random, math.exp
+        below: Callable[[int], int] = getattr(rng, "_randbelow")  # noqa: B009 (not in typeshed)
+        spread = 1.8 - 0.2
         drift, volatility = self._spec.walk.drift_bps, self._spec.walk.volatility_bps
         step_volume, walk_mid = self._step_volume, self._walk_mid
         # "%.*f" rounds the float's exact value half-even, as Decimal(x).quantize does, in
@@ -374,8 +380,8 @@ class PricePath:
             if n > 0:
                 walk_mid *= exp((drift + volatility * gauss(0.0, 1.0)) / 1e4)
             mids.append(Decimal("%.*f" % (places, walk_mid)))  # noqa: UP031
-            volumes.append(Decimal("%.8f" % (step_volume * uniform(0.2, 1.8))))
-            counts.append(randint(1, 25))
+            volumes.append(Decimal("%.8f" % (step_volume * (0.2 + spread * draw()))))
+            counts.append(1 + below(25))
         self._walk_mid = walk_mid
 
 
@@ -394,8 +400,10 @@ def ticker_entry(path: PricePath, index: int) -> dict[str, Any]:
     today_first = max(path.index_at(day_start.timestamp()), path.first_index())
     day_first = max(path.index_at(now - 86400) + 1, path.first_index())
     bar = costed(path.bar)
-    today = path.window("today").stats(bar, today_first, index)
+    # the longer window first: the totals it needs cover the other's
     day = path.window("24h").stats(bar, day_first, index)
+    today = path.window("today").stats(bar, today_first, index)
+    path.step_sums.forget_before(min(day_first, today_first))
     depth = path.levels(index, "buy")
     whole = max(1, int(next(depth)[1]))
 

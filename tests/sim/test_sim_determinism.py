@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -213,3 +214,15 @@ def test_the_walks_fast_rounding_breaks_exact_ties_to_even(places):
         fast = Decimal("%.*f" % (places, tie))  # noqa: UP031
         even = Decimal(tie).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
         assert str(fast) == str(even)
+
+
+@given(seed=st.integers(0, 2**32))
+def test_the_walks_inlined_draws_are_uniform_and_randint(seed):
+    """`PricePath._extend_walk` draws volumes and trade counts as ``random`` defines
+    ``uniform(0.2, 1.8)`` and ``randint(1, 25)``, without their argument checks: the same
+    numbers from the same stream, so seeds replay the same market as before."""
+    public, inlined = random.Random(seed), random.Random(seed)
+    for _ in range(50):
+        assert public.gauss(0.0, 1.0) == inlined.gauss(0.0, 1.0)
+        assert public.uniform(0.2, 1.8) == 0.2 + (1.8 - 0.2) * inlined.random()
+        assert public.randint(1, 25) == 1 + getattr(inlined, "_randbelow")(25)  # noqa: B009

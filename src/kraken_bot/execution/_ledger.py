@@ -25,10 +25,12 @@ its senders still hold).
 from __future__ import annotations
 
 import logging
+import operator
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
+from typing import Final
 
 from returns.pipeline import is_successful
 
@@ -350,13 +352,17 @@ class Ledger:
         return self.store.recent_results(limit)
 
 
+_READ_ONLY_FIELDS: Final = frozenset({"updated_at", "raw_response_json"})
+_MEANINGFUL: Final = operator.attrgetter(
+    *(f.name for f in fields(LocalOrder) if f.name not in _READ_ONLY_FIELDS)
+)
+"""Every field of an order but the time of the last read and the raw answer, as a tuple."""
+
+
 def _same_but_for_the_read(before: LocalOrder, after: LocalOrder) -> bool:
     """True when an observation only re-read what the order already says (same status,
     fills, fees, txid): the time of the read and the raw answer are all that differ."""
-    return (
-        replace(after, updated_at=before.updated_at, raw_response_json=before.raw_response_json)
-        == before
-    )
+    return bool(_MEANINGFUL(after) == _MEANINGFUL(before))
 
 
 def _taken(order: LocalOrder, kind: EventKind, reason: str) -> TransitionError:

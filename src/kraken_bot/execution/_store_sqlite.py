@@ -21,7 +21,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Literal, Self, TypeAlias
+from typing import Final, Literal, Self, TypeAlias
 
 from kraken_bot.execution._store_connection import check_location, connect, describe, rollback
 from kraken_bot.execution._store_records import (
@@ -69,6 +69,9 @@ from kraken_bot.execution.models import ExecutionResult, LocalOrder
 Synchronous: TypeAlias = Literal["NORMAL", "FULL"]
 """SQLite's ``synchronous`` pragma as the store allows it (see `SQLiteExecutionStore`)."""
 
+_DECODED_KEPT: Final = 4096
+"""How many decoded rows a store remembers (see `SQLiteExecutionStore._decode`)."""
+
 
 class SQLiteExecutionStore:
     """`ExecutionStore` in a SQLite file (see `kraken_bot.execution.store`).
@@ -112,6 +115,10 @@ class SQLiteExecutionStore:
         self._busy_timeout = busy_timeout
         self._lock = threading.RLock()
         self._quarantined: dict[str, str] = {}
+        # local id -> (the row as last read, its decoding): a row read again unchanged (the
+        # same version and the same bytes) is not decoded again. Orders are immutable
+        # values, so sharing one is safe; see `_decode`.
+        self._decoded: dict[str, tuple[tuple[object, ...], tuple[LocalOrder, int]]] = {}
         check_location(Path(self.path), read_only=read_only)
         try:
             conn = connect(Path(self.path), busy_timeout, read_only, connection_factory)
@@ -251,9 +258,24 @@ class SQLiteExecutionStore:
         decoded: list[tuple[LocalOrder, int]] = []
         for row in self._rows(doing, sql, params):
             try:
-                decoded.append(decode_versioned(row, self.path))
+                decoded.append(self._decode(row))
             except StoreError as error:
                 self._quarantine(row_id(row), error.message)
+        return decoded
+
+    def _decode(self, row: tuple[object, ...]) -> tuple[LocalOrder, int]:
+        """`decode_versioned`, remembered per order: the service reads its live orders
+        again and again (every reconciliation, every supervision tick) and most come back
+        as they were, so an unchanged row (equal in every column, the version among them)
+        gives the order decoded the last time. At most `_DECODED_KEPT` rows are kept."""
+        local_id = row_id(row)
+        kept = self._decoded.get(local_id)
+        if kept is not None and kept[0] == row:
+            return kept[1]
+        decoded = decode_versioned(row, self.path)
+        if len(self._decoded) >= _DECODED_KEPT:
+            self._decoded.clear()
+        self._decoded[local_id] = (row, decoded)
         return decoded
 
     def _quarantine(self, local_id: str, reason: str) -> None:

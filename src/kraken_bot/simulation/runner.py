@@ -111,6 +111,8 @@ DEFAULT_BALANCES: Final[Mapping[str, Decimal]] = {
 Progress = Callable[[ReplayProgress], None]
 _FINAL_PASSES: Final = 5
 _MAX_SAMPLES: Final = 5000
+_MAX_DEAD_MAN: Final = 86399
+"""The longest dead-man timeout Kraken takes (and the config allows)."""
 
 
 class _RecordingTransport:
@@ -161,23 +163,33 @@ class _RecordingTransport:
 
 
 def simulation_config(
-    db_path: Path, api_key: str, api_secret: str, tier: str, state_dir: Path | None = None
+    db_path: Path,
+    api_key: str,
+    api_secret: str,
+    tier: str,
+    state_dir: Path | None = None,
+    *,
+    plan_interval_seconds: float = 600.0,
 ) -> AppConfig:
     """Live mode against the fake exchange with every opt-in set, one order in flight.
 
     ``state_dir`` keeps the replay's per-key state (account lease, send claims) apart
     from the machine's real one (the replay's key is the fake's).
+
+    The dead-man switch is armed and refreshed as in production, at a pace set by the
+    plans: refreshed once a plan interval (at least every 200 s) with three intervals of
+    timeout (at least 600 s), so a replay pays one refresh a plan whatever its length.
     """
+    refresh = max(200.0, min(plan_interval_seconds, _MAX_DEAD_MAN / 3))
     return AppConfig(
         execution=ExecutionConfig(
             mode=ExecutionMode.LIVE,
             allow_live_trading=True,
             validate_only=False,
             max_concurrent_orders=1,
-            # The switch is armed and refreshed as in production, at a pace that keeps long
-            # replays quick (a third of the timeout; the library default is faster).
-            dead_man_switch_seconds=600,
-            dead_man_refresh_seconds=200,
+            # a third of the timeout, as the library's own default; see the docstring
+            dead_man_switch_seconds=math.ceil(refresh * 3),
+            dead_man_refresh_seconds=refresh,
             # The service and the fake share one virtual clock: it never drifts, so the
             # offset is measured at start and then hourly (production: every 15 minutes).
             clock_sync_seconds=3600,
@@ -241,7 +253,14 @@ class _Run:
         else:
             self.key, secret = self.exchange.create_account(dict(DEFAULT_BALANCES), name="sim")
         self.transport = _RecordingTransport(self.exchange)
-        config = simulation_config(settings.db_path, self.key, secret, self.exchange.tier, state)
+        config = simulation_config(
+            settings.db_path,
+            self.key,
+            secret,
+            self.exchange.tier,
+            state,
+            plan_interval_seconds=settings.plan_interval_seconds,
+        )
         if settings.userref is not None:
             strategies = pmap({STRATEGY_ID: StrategyConfig(userref=settings.userref)})
             config = replace(config, strategies=strategies)
