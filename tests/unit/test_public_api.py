@@ -48,6 +48,7 @@ EXPECTED = [
     "OrderStatus",
     "OrderType",
     "ReconcileReport",
+    "SendStats",
     "Side",
     "SkipReason",
     "TimeInForce",

@@ -27,6 +27,7 @@ from kraken_bot.execution.exceptions import (
     AuthError,
     CancelFailedError,
     ConfigValidationError,
+    ExecutionError,
     KrakenAPIError,
     LiveTradingRefusedError,
     MissingCredentialsError,
@@ -50,8 +51,12 @@ _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
 
-class CliError(Exception):
-    """A problem the command line found itself (a bad plan file, a missing extra)."""
+class CliError(ExecutionError):
+    """A problem the command line found itself (a bad plan file, a missing extra).
+
+    Under `ExecutionError` like every exception Krakked raises on purpose; it carries the
+    exit code the command ends with.
+    """
 
     def __init__(self, message: str, code: ExitCode) -> None:
         super().__init__(message)

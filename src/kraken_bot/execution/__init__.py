@@ -12,7 +12,7 @@ True
 * Configuration: `AppConfig` and its sections, `ExecutionConfig` (checked at
   construction), `ConfigProblem`.
 * Plans in: `ExecutionPlan`, `RiskAdjustedAction`, `ActionType`, `PlanProblem`.
-* Results out: `LocalOrder`, `ExecutionResult`, `ActionSkip`, `ReconcileReport`,
+* Results out: `LocalOrder`, `ExecutionResult`, `ActionSkip`, `ReconcileReport`, `SendStats`,
   and the enums `ExecutionMode`, `OrderStatus`, `OrderType`, `Side`, `TimeInForce`,
   `SkipReason`.
 * Errors: every exception the layer raises on purpose, under `ExecutionError`
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
         StrategyConfig,
     )
     from kraken_bot.config_file import ConfigFileError, load_config
-    from kraken_bot.execution._reconcile import ReconcileReport
     from kraken_bot.execution.adapter import KrakenExecutionAdapter, LiveOrderRefusedError
     from kraken_bot.execution.exceptions import (
         AccountInUseError,
@@ -69,6 +68,7 @@ if TYPE_CHECKING:
         TimeInForce,
     )
     from kraken_bot.execution.oms import ExecutionService
+    from kraken_bot.execution.reports import ReconcileReport, SendStats
     from kraken_bot.execution.scheduler import DeadManSwitchError
     from kraken_bot.kraken.errors import (
         AuthError,
@@ -101,7 +101,7 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "StrategyConfig",
     ),
     "kraken_bot.config_file": ("ConfigFileError", "load_config"),
-    "kraken_bot.execution._reconcile": ("ReconcileReport",),
+    "kraken_bot.execution.reports": ("ReconcileReport", "SendStats"),
     "kraken_bot.execution.adapter": ("KrakenExecutionAdapter", "LiveOrderRefusedError"),
     "kraken_bot.execution.exceptions": (
         "AccountInUseError",
@@ -194,6 +194,7 @@ __all__ = [
     "RiskAdjustedAction",
     "RunRefusedError",
     "Secret",
+    "SendStats",
     "ServiceUnavailableError",
     "Side",
     "SigningKeyError",

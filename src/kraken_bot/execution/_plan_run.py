@@ -32,7 +32,7 @@ from kraken_bot.clock import Clock
 from kraken_bot.config import AppConfig, ExecutionConfig
 from kraken_bot.execution import lifecycle
 from kraken_bot.execution._ledger import Ledger
-from kraken_bot.execution._reconcile import Reconciler, ReconcileReport
+from kraken_bot.execution._reconcile import Reconciler
 from kraken_bot.execution._retry import retry_transient
 from kraken_bot.execution._submit import Submitter
 from kraken_bot.execution.ids import IdFactory
@@ -47,6 +47,7 @@ from kraken_bot.execution.models import (
     Simulated,
 )
 from kraken_bot.execution.planner import PlanningContext, plan_orders
+from kraken_bot.execution.reports import ReconcileReport
 from kraken_bot.execution.scheduler import run_bounded
 from kraken_bot.kraken.errors import KrakenAPIError
 from kraken_bot.kraken.pairs import PairUniverse

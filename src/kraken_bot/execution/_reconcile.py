@@ -46,6 +46,7 @@ from kraken_bot.execution.reconciliation import (
     decide_reconciliation,
     is_local_id,
 )
+from kraken_bot.execution.reports import ReconcileReport
 from kraken_bot.kraken.errors import AuthError, KrakenAPIError
 from kraken_bot.kraken.pairs import PairUniverse
 from kraken_bot.kraken.types import OrderInfo
@@ -55,42 +56,6 @@ log = logging.getLogger("kraken_bot.execution")
 _T = TypeVar("_T")
 _GIVEN_UP_SCAN = 500  # recent orders searched for a given-up userref order
 _LOOK_BACK = timedelta(hours=24)
-
-
-@dataclass
-class ReconcileReport:
-    """What one reconciliation pass did.
-
-    Attributes:
-        checked: tracked orders looked at.
-        updated: orders whose state changed.
-        adopted: exchange orders of ours recorded (or re-linked to given-up orders).
-        proven_absent: orders declared never sent, or absent after their deadline.
-        still_unknown: orders whose fate must wait (a window, a live sender, a failed read).
-        unknown_orders: local ids of orders Kraken says it does not know (``unknown``).
-        quarantined: order rows the database could not read back (local id -> why).
-        errors: exchange calls that failed.
-    """
-
-    checked: int = 0
-    updated: int = 0
-    adopted: int = 0
-    proven_absent: int = 0
-    still_unknown: int = 0
-    unknown_orders: list[str] = field(default_factory=list)
-    quarantined: dict[str, str] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """True when every exchange call of the pass succeeded."""
-        return not self.errors
-
-    @property
-    def healthy(self) -> bool:
-        """True when the pass succeeded and nothing needs a person: no order Kraken does
-        not know, no unreadable row."""
-        return self.ok and not self.unknown_orders and not self.quarantined
 
 
 @dataclass

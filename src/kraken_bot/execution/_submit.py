@@ -56,27 +56,11 @@ from kraken_bot.execution.models import (
     Validated,
     Withdrawn,
 )
+from kraken_bot.execution.reports import SendStats
 from kraken_bot.kraken.errors import KrakenAPIError
 from kraken_bot.kraken.types import AddOrderAck, OrderInfo
 
 log = logging.getLogger("kraken_bot.execution")
-
-
-@dataclass
-class SendStats:
-    """Counters for reports and benchmarks (mutated by the shell only)."""
-
-    sends: int = 0
-    retries: int = 0
-    lookups: int = 0
-    adopted_after_lookup: int = 0
-    ambiguous: int = 0
-    errors_by_kind: dict[str, int] = field(default_factory=dict)
-
-    def count_error(self, error: KrakenAPIError) -> None:
-        """Tally an error by its type name."""
-        name = type(error).__name__
-        self.errors_by_kind[name] = self.errors_by_kind.get(name, 0) + 1
 
 
 @dataclass

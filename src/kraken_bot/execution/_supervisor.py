@@ -26,10 +26,10 @@ from typing import Protocol
 from pyrsistent import pmap
 
 from kraken_bot.clock import Clock
-from kraken_bot.execution._reconcile import ReconcileReport
 from kraken_bot.execution.events import HealthEvent, HealthKind, ServiceEvent
 from kraken_bot.execution.exceptions import ExecutionError
 from kraken_bot.execution.models import LocalOrder
+from kraken_bot.execution.reports import ReconcileReport
 from kraken_bot.execution.supervision import (
     CancelUnfilled,
     RepriceUnfilled,

@@ -60,7 +60,10 @@ them all::
     |   +-- DeadManSwitchError         the dead-man switch could not be armed when a live
     |                                  service started (``initialize()``)
     +-- NonceStateError                the key's nonce file cannot be read or written, or
-           (also RuntimeError)         names another unit (``from_config``, any private call)
+    |      (also RuntimeError)         names another unit (``from_config``, any private call)
+    +-- CliError                       the command line's own findings (a bad plan file, a
+                                       missing extra), with the exit code it ends with
+                                       (`kraken_bot.cli.errors`)
 
 >>> issubclass(LiveTradingRefusedError, ConfigValidationError)
 True

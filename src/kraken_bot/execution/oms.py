@@ -54,11 +54,11 @@ from kraken_bot.execution._claims import AccountLease, ClaimRegistry
 from kraken_bot.execution._exchange_time import ExchangeClock
 from kraken_bot.execution._ledger import Ledger
 from kraken_bot.execution._plan_run import PlanRunner
-from kraken_bot.execution._reconcile import Reconciler, ReconcileReport
+from kraken_bot.execution._reconcile import Reconciler
 from kraken_bot.execution._retry import retry_transient
 from kraken_bot.execution._route import MakerFirstRouter, RouteStats
 from kraken_bot.execution._stream import ServiceStream, open_stream
-from kraken_bot.execution._submit import SendStats, Submitter
+from kraken_bot.execution._submit import Submitter
 from kraken_bot.execution._supervisor import SupervisionSettings, Supervisor
 from kraken_bot.execution.adapter import KrakenExecutionAdapter, TradingClient
 from kraken_bot.execution.events import HealthEvent, HealthKind, ServiceEvent, order_updates
@@ -85,6 +85,7 @@ from kraken_bot.execution.models import (
     Withdrawn,
 )
 from kraken_bot.execution.reconciliation import NEVER_SENT_MESSAGE
+from kraken_bot.execution.reports import ReconcileReport, SendStats
 from kraken_bot.execution.routing import AmendWire, check_amend, follow_up_plan
 from kraken_bot.execution.scheduler import DeadManSwitch
 from kraken_bot.execution.store import ExecutionStore, SQLiteExecutionStore
