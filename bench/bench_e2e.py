@@ -439,8 +439,9 @@ def bench_rate_limit(tmp: Path, size: int, *, senders: int) -> RateLimitRun:
         timed_execute(env, make_plan(size, created_at=env.clock.now(), pairs=("XBTUSD",)))
         elapsed = (env.clock.now() - start).total_seconds()
         entries = list(env.exchange.journal)
-        client = env.service._owned_client  # noqa: SLF001 - for the limiter's own counters
-        waits = client.limiter.stats.waits if client is not None else -1
+        adapter = env.service.adapter
+        limiter = getattr(adapter.client, "limiter", None) if adapter is not None else None
+        waits = limiter.stats.waits if limiter is not None else -1
     other_calls: dict[str, int] = {}
     refusals: dict[str, int] = {}
     for entry in entries:

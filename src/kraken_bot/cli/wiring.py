@@ -27,24 +27,22 @@ from kraken_bot._enums import StreamMode
 from kraken_bot.cli.errors import CliError
 from kraken_bot.cli.exit_codes import ExitCode
 from kraken_bot.cli.output import err_console, terminal_safe
-from kraken_bot.clock import Clock, SystemClock
+from kraken_bot.clock import SystemClock
 from kraken_bot.config import AppConfig
 from kraken_bot.config_file import ConfigFileError, load_config, load_yaml_text
-from kraken_bot.execution._exchange_time import ExchangeClock
 from kraken_bot.execution._retry import retry_reads
+from kraken_bot.execution.compose import build_client, build_service, exchange_clock
 from kraken_bot.execution.exceptions import MissingCredentialsError, NetworkError
 from kraken_bot.execution.models import ExecutionMode
 from kraken_bot.execution.oms import ExecutionService
 from kraken_bot.execution.store import SQLiteExecutionStore
 from kraken_bot.kraken.client import KrakenRESTClient
-from kraken_bot.market.api import MarketDataAPI
 from kraken_bot.strategy.plan import ExecutionPlan, parse_plan
 
 __all__ = [
     "ConfigOption",
     "DbOption",
     "JsonOption",
-    "build_client",
     "bundled_file",
     "load_app_config",
     "load_plan",
@@ -127,12 +125,6 @@ def _load_json(text: str, *, what: str) -> object:
         raise ConfigFileError(f"{what}: not valid JSON ({str(exc)[:200]})") from None
 
 
-def build_client(config: AppConfig, clock: Clock) -> KrakenRESTClient:
-    """The one client of an invocation, with the key's shared nonce file (one rule, in
-    `kraken_bot.kraken.nonce.nonce_file`)."""
-    return KrakenRESTClient.from_config(config.kraken, clock=clock)
-
-
 def preflight(config: AppConfig, client: KrakenRESTClient) -> None:
     """Prove the exchange is reachable and (outside dry_run) accepts our key.
 
@@ -187,16 +179,11 @@ def open_service(
         config = replace(config, kraken=replace(config.kraken, stream=StreamMode.POLL))
     store = SQLiteExecutionStore(config.database_path)
     try:
-        clock = ExchangeClock(SystemClock())
-        with build_client(config, clock) as client:
+        clock = exchange_clock(SystemClock())
+        with build_client(config, clock=clock) as client:
             preflight(config, client)
-            service = ExecutionService(
-                config=config,
-                market_data=MarketDataAPI(client, clock=clock),
-                client=client,
-                store=store,
-                clock=clock,
-                observer=observer,
+            service = build_service(
+                config, client=client, clock=clock, store=store, observer=observer
             )
             try:
                 service.initialize()

@@ -105,7 +105,6 @@ from kraken_bot.strategy.plan import ExecutionPlan, validate_plan
 if TYPE_CHECKING:
     from requests.adapters import BaseAdapter
 
-    from kraken_bot.kraken.client import KrakenRESTClient
 
 log = logging.getLogger("kraken_bot.execution")
 
@@ -128,8 +127,10 @@ class ExecutionService:
         background_scheduler: bool = True,
         observer: bool = False,
         server_time: Callable[[], int] | None = None,
+        owns_client: bool = False,
     ) -> None:
-        """Assemble a service from its parts (see `from_config` to build them all).
+        """Assemble a service from its parts (`kraken_bot.execution.compose.build_service`
+        builds them all from configuration).
 
         Args:
             config: the application configuration.
@@ -146,6 +147,7 @@ class ExecutionService:
                 or disarms the dead-man switch, never places a live order.
             server_time: reads Kraken's ``Time`` (unix seconds) to measure the clock
                 offset; None uses the client's ``server_time`` when it has one.
+            owns_client: ``close()`` closes ``client`` too (one built for this service).
         """
         self.config = config
         self._exec = config.execution
@@ -167,7 +169,10 @@ class ExecutionService:
         self._runner: PlanRunner | None = None
         self._router: MakerFirstRouter | None = None
         self._dead_man: DeadManSwitch | None = None
-        self._owned_client: KrakenRESTClient | None = None
+        # a client built for this service (`compose.build_service`) is closed with it
+        self._close_client: Callable[[], None] | None = (
+            getattr(client, "close", None) if owns_client else None
+        )
         self._closed = False
         self._synced = False
         self._next_clock_sync: float | None = None
@@ -198,26 +203,19 @@ class ExecutionService:
         background_scheduler: bool = True,
         observer: bool = False,
     ) -> ExecutionService:
-        """Build the whole stack (client, market data, store, scheduler) from configuration."""
-        from kraken_bot.kraken.client import KrakenRESTClient  # noqa: PLC0415 - keeps imports light
-        from kraken_bot.market.api import MarketDataAPI  # noqa: PLC0415
+        """Build the whole stack (client, market data, store, scheduler) from configuration:
+        `kraken_bot.execution.compose.build_service`, the one composition root."""
+        from kraken_bot.execution.compose import build_service  # noqa: PLC0415 - it imports us
 
-        the_clock = (
-            clock if isinstance(clock, ExchangeClock) else ExchangeClock(clock or SystemClock())
-        )
-        client = KrakenRESTClient.from_config(config.kraken, transport=transport, clock=the_clock)
-        service = cls(
-            config=config,
-            market_data=MarketDataAPI(client, clock=the_clock),
-            client=client,
+        return build_service(
+            config,
+            transport=transport,
+            clock=clock,
             store=store,
-            clock=the_clock,
             new_id=new_id,
             background_scheduler=background_scheduler,
             observer=observer,
         )
-        service._owned_client = client
-        return service
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -525,7 +523,7 @@ class ExecutionService:
             return
         if self._client is None:
             raise MissingCredentialsError(f"{self._mode.value} mode needs a Kraken client")
-        if not self.config.kraken.has_credentials and self._owned_client is not None:
+        if not self.config.kraken.has_credentials and self._close_client is not None:
             raise MissingCredentialsError(
                 f"{self._mode.value} mode needs an API key and secret: set KRAKEN_API_KEY and"
                 " KRAKEN_API_SECRET (or kraken.credentials_file); dry_run needs none"
@@ -618,8 +616,8 @@ class ExecutionService:
         if self._owns_store and self._store is not None:
             self._store.close()
             self._store = None
-        if self._owned_client is not None:
-            self._owned_client.close()
+        if self._close_client is not None:
+            self._close_client()
         self._ledger = None
         self._submitter = None
         self._reconciler = None

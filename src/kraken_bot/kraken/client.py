@@ -225,9 +225,11 @@ class KrakenRESTClient:
         config: KrakenConfig,
         *,
         transport: BaseAdapter | None = None,
+        http: Transport | None = None,
         clock: Clock | None = None,
     ) -> KrakenRESTClient:
-        """A client for a `KrakenConfig` (persistent nonces when it names a state file)."""
+        """A client for a `KrakenConfig`, its nonces by `nonce_file`'s one rule (the key's
+        shared file, or in memory)."""
         clock = clock if clock is not None else SystemClock()
         nonces = NonceSource(clock=clock, state_file=nonce_file(config))
         return cls(
@@ -238,6 +240,7 @@ class KrakenRESTClient:
             connect_timeout=config.connect_timeout_seconds,
             read_timeout=config.read_timeout_seconds,
             transport=transport,
+            http=http,
             clock=clock,
             nonce_source=nonces,
         )

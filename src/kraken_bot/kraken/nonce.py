@@ -89,9 +89,17 @@ def state_dir_for(config: KrakenConfig, env: Mapping[str, str] | None = None) ->
     return default_state_dir(os.environ if env is None else env)
 
 
-def nonce_file(config: KrakenConfig, env: Mapping[str, str] | None = None) -> Path:
-    """The one rule for a key's nonce file: ``kraken.nonce_state_file`` when set, else the
-    file of the key's fingerprint in the state directory (shared by every process)."""
+IN_MEMORY: Final = ":memory:"
+"""``kraken.nonce_state_file`` for nonces kept by this process alone: a key no other process
+uses (the replay's, on its own fake exchange)."""
+
+
+def nonce_file(config: KrakenConfig, env: Mapping[str, str] | None = None) -> Path | None:
+    """The one rule for a key's nonce file: ``kraken.nonce_state_file`` when set (None, in
+    memory, for `IN_MEMORY`), else the file of the key's fingerprint in the state directory
+    (shared by every process)."""
+    if config.nonce_state_file == IN_MEMORY:
+        return None
     if config.nonce_state_file:
         return Path(config.nonce_state_file)
     key = config.api_key.reveal() if config.api_key is not None else None

@@ -60,13 +60,12 @@ from kraken_bot.config import (
     StorageConfig,
     StrategyConfig,
 )
+from kraken_bot.execution.compose import build_client, build_service
 from kraken_bot.execution.exceptions import CancelFailedError, KrakenAPIError, NetworkError
 from kraken_bot.execution.ids import SeededIds
 from kraken_bot.execution.models import ExecutionMode, ExecutionResult
-from kraken_bot.execution.oms import ExecutionService
 from kraken_bot.execution.store import SQLiteExecutionStore
-from kraken_bot.kraken.client import KrakenRESTClient
-from kraken_bot.kraken.nonce import NonceSource
+from kraken_bot.kraken.nonce import IN_MEMORY as NONCES_IN_MEMORY
 from kraken_bot.kraken.pairs import PairMetadata
 from kraken_bot.kraken.transport import HttpRequest, HttpResponse
 from kraken_bot.market.api import MarketDataAPI
@@ -111,8 +110,6 @@ DEFAULT_BALANCES: Final[Mapping[str, Decimal]] = {
 Progress = Callable[[ReplayProgress], None]
 _FINAL_PASSES: Final = 5
 _MAX_SAMPLES: Final = 5000
-_MAX_DEAD_MAN: Final = 86399
-"""The longest dead-man timeout Kraken takes (and the config allows)."""
 
 
 class _RecordingTransport:
@@ -163,33 +160,23 @@ class _RecordingTransport:
 
 
 def simulation_config(
-    db_path: Path,
-    api_key: str,
-    api_secret: str,
-    tier: str,
-    state_dir: Path | None = None,
-    *,
-    plan_interval_seconds: float = 600.0,
+    db_path: Path, api_key: str, api_secret: str, tier: str, state_dir: Path | None = None
 ) -> AppConfig:
     """Live mode against the fake exchange with every opt-in set, one order in flight.
 
     ``state_dir`` keeps the replay's per-key state (account lease, send claims) apart
     from the machine's real one (the replay's key is the fake's).
-
-    The dead-man switch is armed and refreshed as in production, at a pace set by the
-    plans: refreshed once a plan interval (at least every 200 s) with three intervals of
-    timeout (at least 600 s), so a replay pays one refresh a plan whatever its length.
     """
-    refresh = max(200.0, min(plan_interval_seconds, _MAX_DEAD_MAN / 3))
     return AppConfig(
         execution=ExecutionConfig(
             mode=ExecutionMode.LIVE,
             allow_live_trading=True,
             validate_only=False,
             max_concurrent_orders=1,
-            # a third of the timeout, as the library's own default; see the docstring
-            dead_man_switch_seconds=math.ceil(refresh * 3),
-            dead_man_refresh_seconds=refresh,
+            # The switch is armed and refreshed as in production, at a pace that keeps long
+            # replays quick (a third of the timeout; the library default is faster).
+            dead_man_switch_seconds=600,
+            dead_man_refresh_seconds=200,
             # The service and the fake share one virtual clock: it never drifts, so the
             # offset is measured at start and then hourly (production: every 15 minutes).
             clock_sync_seconds=3600,
@@ -198,6 +185,8 @@ def simulation_config(
             base_url=SIM_BASE_URL,
             api_key=Secret(api_key),
             api_secret=Secret(api_secret),
+            # the fake's key is this run's alone: its nonces need no file shared with others
+            nonce_state_file=NONCES_IN_MEMORY,
             tier=Tier(tier),
             state_dir=str(state_dir) if state_dir is not None else None,
         ),
@@ -253,14 +242,7 @@ class _Run:
         else:
             self.key, secret = self.exchange.create_account(dict(DEFAULT_BALANCES), name="sim")
         self.transport = _RecordingTransport(self.exchange)
-        config = simulation_config(
-            settings.db_path,
-            self.key,
-            secret,
-            self.exchange.tier,
-            state,
-            plan_interval_seconds=settings.plan_interval_seconds,
-        )
+        config = simulation_config(settings.db_path, self.key, secret, self.exchange.tier, state)
         if settings.userref is not None:
             strategies = pmap({STRATEGY_ID: StrategyConfig(userref=settings.userref)})
             config = replace(config, strategies=strategies)
@@ -273,15 +255,7 @@ class _Run:
                 routing=settings.routing or Routing.CONTRACT,
             ),
         )
-        self.client = KrakenRESTClient(
-            base_url=SIM_BASE_URL,
-            api_key=self.config.kraken.api_key,
-            api_secret=self.config.kraken.api_secret,
-            tier=self.config.kraken.tier,
-            http=self.transport,
-            clock=self.clock,
-            nonce_source=NonceSource(clock=self.clock),
-        )
+        self.client = build_client(self.config, clock=self.clock, http=self.transport)
         # The strategy and the planner read Ticker at the same instant: one call serves both.
         self.market = MarketDataAPI(self.client, clock=self.clock, quote_ttl_seconds=1.0)
         _fresh_database(settings.db_path)
@@ -291,12 +265,12 @@ class _Run:
         # a dozen pages of WAL and checkpoint writes, gigabytes in all, for a database
         # that is replaced at the next run anyway.
         self.store = SQLiteExecutionStore(_IN_MEMORY)
-        self.service = ExecutionService(
-            config=self.config,
-            market_data=self.market,
+        self.service = build_service(
+            self.config,
             client=self.client,
-            store=self.store,
+            market_data=self.market,
             clock=self.clock,
+            store=self.store,
             new_id=SeededIds(settings.seed),
             background_scheduler=False,
         )
