@@ -238,10 +238,23 @@ class Params:
         return [str(item).strip() for item in items if str(item).strip()]
 
 
+def _fields(query: str) -> list[tuple[str, str]]:
+    """``parse_qsl(query, keep_blank_values=True)``; a query with nothing escaped (no ``%``,
+    no ``+``, the usual signed body) is split directly, to the same pairs."""
+    if "%" in query or "+" in query:
+        return parse_qsl(query, keep_blank_values=True)
+    fields: list[tuple[str, str]] = []
+    for field in query.split("&"):
+        if field:
+            name, _, value = field.partition("=")
+            fields.append((name, value))
+    return fields
+
+
 def parse_query(query: str) -> dict[str, Any]:
     """Decode a query string or form body, folding ``close[price]`` keys into ``close``."""
     values: dict[str, Any] = {}
-    for key, value in parse_qsl(query, keep_blank_values=True):
+    for key, value in _fields(query):
         if key.endswith("]") and "[" in key:
             outer, _, inner = key[:-1].partition("[")
             nested = values.setdefault(outer, {})

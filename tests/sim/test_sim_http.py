@@ -12,12 +12,15 @@ import threading
 import time
 import urllib.parse
 from decimal import Decimal
+from urllib.parse import parse_qsl
 
 import krakenex
 import pytest
 import requests
+from hypothesis import given
+from hypothesis import strategies as st
 
-from kraken_sim import SimServer, WallClock, serve
+from kraken_sim import SimServer, WallClock, serve, wire
 
 pytestmark = pytest.mark.http
 
@@ -335,3 +338,19 @@ def test_the_engine_serves_json_and_money_as_strings_over_http(server, kraken):
     ask = ticker["result"]["SOLUSD"]["a"][0]
     assert isinstance(ask, str)
     assert Decimal(ask) > 0
+
+
+@given(
+    query=st.lists(
+        st.tuples(
+            st.text(alphabet="abcxyz[]_=.:-%+ 0123456789", max_size=8),
+            st.booleans(),
+            st.text(alphabet="abcxyz[]_=.:-%+ 0123456789", max_size=8),
+        ),
+        max_size=6,
+    ).map(lambda fields: "&".join(k + ("=" + v if eq else "") for k, eq, v in fields))
+)
+def test_the_fakes_form_reader_reads_what_parse_qsl_reads(query):
+    """The fake splits a body with nothing escaped itself; whatever the body, it reads the
+    same fields as ``urllib.parse.parse_qsl`` keeping blank values."""
+    assert wire._fields(query) == parse_qsl(query, keep_blank_values=True)
