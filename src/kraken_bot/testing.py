@@ -17,7 +17,8 @@ Nothing is mocked, nothing touches the network, and an hour passes in millisecon
 
 `violations()` reconciles, then runs the invariant checker `krakked sim` runs after
 every replay (`kraken_bot.simulation.invariants`): every exchange order of ours
-has exactly one local order, and statuses, fills and prices agree.
+has exactly one local order, statuses, fills and prices agree, and every audit
+trail follows the lifecycle's transition table.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from kraken_bot.execution.models import ExecutionMode
 from kraken_bot.execution.oms import ExecutionService
 from kraken_bot.region import Tier
 from kraken_bot.secret import Secret
-from kraken_bot.simulation.invariants import Violation, check_invariants
+from kraken_bot.simulation.invariants import Violation, check_store
 from kraken_sim import Exchange, FaultPlan, SimTransport, VirtualClock, load_scenario
 from kraken_sim.ws import WsFaults, WsServer
 
@@ -173,8 +174,7 @@ class FakeKraken:
         """Reconcile (with ``service``, else the newest), then check the invariants."""
         checked = service or self.services[-1]
         checked.refresh_from_exchange()
-        local = checked.store.recent_orders(1_000_000_000)
-        return check_invariants(local, self.exchange.orders(self.key))
+        return check_store(checked.store, self.exchange, self.key)
 
     def close(self) -> None:
         """Close every service made here (and the WebSocket endpoint)."""

@@ -11,8 +11,6 @@ from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
-from tests.reliability.invariants import rendered_avg_price
-
 from kraken_bot._enums import OrderTransport, StreamMode
 from kraken_bot.cli.wiring import open_service
 from kraken_bot.execution import (
@@ -24,6 +22,7 @@ from kraken_bot.execution import (
 )
 from kraken_bot.execution._stream import ServiceStream
 from kraken_bot.execution.events import HealthEvent, HealthKind, OrderUpdate, OrderUpdateKind
+from kraken_bot.simulation.invariants import rendered_avg_price
 from kraken_bot.testing import FakeKraken, account_config
 from kraken_sim import Exchange, WallClock, load_scenario, serve
 from kraken_sim.ws import WsFaults, serve_ws
@@ -357,4 +356,6 @@ def test_an_average_price_heard_on_the_socket_is_the_one_rest_renders(tmp_path):
             o for o in kraken.exchange.orders(kraken.key) if o.txid == local.kraken_order_id
         ]
         assert truth.avg_price != truth.avg_price.quantize(Decimal("0.01"))  # more digits
-        assert local.avg_fill_price == rendered_avg_price(kraken.exchange, truth)
+        assert local.avg_fill_price == rendered_avg_price(
+            truth, kraken.exchange.venue.meta(truth.pair)
+        )

@@ -67,4 +67,6 @@ def _check_without(kraken, local, local_id):
     from kraken_bot.simulation.invariants import check_invariants  # noqa: PLC0415
 
     kept = [o for o in local if o.local_id != local_id]
-    return check_invariants(kept, kraken.exchange.orders(kraken.key))
+    return check_invariants(
+        kept, kraken.exchange.orders(kraken.key), pairs=kraken.exchange.venue.meta
+    )

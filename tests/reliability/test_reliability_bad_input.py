@@ -53,7 +53,6 @@ from tests.reliability.fuzz import (
     reply_bodies,
     to_file_text,
 )
-from tests.reliability.invariants import ALL, overfill_violations, transition_violations
 from typer.testing import CliRunner
 
 from kraken_bot.cli import app
@@ -73,6 +72,7 @@ from kraken_bot.kraken.client import KrakenRESTClient
 from kraken_bot.kraken.orders import AddOrderRequest
 from kraken_bot.kraken.pairs import PAIR_EXAMPLE, PairUniverse, parse_asset_pairs
 from kraken_bot.kraken.prices import parse_ticker
+from kraken_bot.simulation.invariants import ALL_ORDERS, overfill_violations, transition_violations
 from kraken_bot.strategy.plan import (
     ExecutionPlan,
     parse_plan,
@@ -174,7 +174,7 @@ def fuzz_forbidden_values(figures: Figures, count: int, tmp: Path) -> None:
 
     refused()
     assert stack.private_calls("AddOrder") == []
-    assert service.store.recent_orders(ALL) == []
+    assert service.store.recent_orders(ALL_ORDERS) == []
     stack.close()
 
 
@@ -593,7 +593,7 @@ def fuzz_service_on_fuzzed_trading_replies(figures: Figures, count: int, tmp: Pa
         service.refresh_from_exchange()
         with contextlib.suppress(CancelFailedError, KrakenAPIError):
             service.cancel_all()
-        local = service.store.recent_orders(ALL)
+        local = service.store.recent_orders(ALL_ORDERS)
         assert overfill_violations(local) == []
         for order in local:
             trail = service.store.events_for(order.local_id)

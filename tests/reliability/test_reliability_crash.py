@@ -20,7 +20,7 @@ The chaos campaign also runs children against an exchange injecting the
 exact). After each kill the database must open cleanly (``PRAGMA integrity_check``),
 a restart must reconcile it (``krakked reconcile`` in a new process, or a fresh
 `ExecutionService` in this one), and the invariants of
-`tests.reliability.invariants` must hold against the exchange. Half the time
+`kraken_bot.simulation.invariants` must hold against the exchange. Half the time
 the next child resumes the interrupted plan (same plan id), which must not
 place any of its orders twice.
 
@@ -49,16 +49,16 @@ from typing import Any, Final
 import pytest
 import yaml
 from tests.reliability.figures import Figures
-from tests.reliability.invariants import (
+
+from kraken_bot.config_file import load_config
+from kraken_bot.execution.oms import ExecutionService
+from kraken_bot.execution.store import SQLiteExecutionStore
+from kraken_bot.simulation.invariants import (
     Violation,
     settled_violations,
     step_violations,
     tally,
 )
-
-from kraken_bot.config_file import load_config
-from kraken_bot.execution.oms import ExecutionService
-from kraken_bot.execution.store import SQLiteExecutionStore
 from kraken_sim import Exchange, WallClock, load_scenario, serve
 
 pytestmark = [pytest.mark.subprocess, pytest.mark.http]

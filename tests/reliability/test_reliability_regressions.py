@@ -22,10 +22,10 @@ from typing import Final
 
 import pytest
 from tests.harness import action, live_config, plan
-from tests.reliability.invariants import settled_violations, step_violations
 from tests.reliability.stack import Crash, LossyStack, lossy_stack
 
 from kraken_bot.execution.models import OrderStatus
+from kraken_bot.simulation.invariants import settled_violations, step_violations
 from kraken_bot.strategy.plan import ExecutionPlan
 from kraken_sim import FaultPlan, FaultRule
 

@@ -12,7 +12,7 @@ combination the fake cannot make alone: see `tests.reliability.stack`), restart
 the service from its database (cleanly, or by abandoning the old one), run a
 plan in a process that dies on its k-th AddOrder and resume that plan later,
 and reconcile. After every step the always-true invariants of
-`tests.reliability.invariants` hold; at the end, with faults off, time moved
+`kraken_bot.simulation.invariants` hold; at the end, with faults off, time moved
 past every hiding window and a clean reconciliation, the settled ones do.
 
 Hiding windows stay within the lookup margin the service is configured with
@@ -53,13 +53,6 @@ from hypothesis.stateful import (
 from pyrsistent import pmap
 from tests.harness import live_config
 from tests.reliability.figures import Figures
-from tests.reliability.invariants import (
-    ALL,
-    Violation,
-    settled_violations,
-    step_violations,
-    tally,
-)
 from tests.reliability.quirk_matrix import COVERING_ROWS, quirks_of, tally_key
 from tests.reliability.stack import Crash, LossyStack, lossy_stack
 
@@ -68,6 +61,13 @@ from kraken_bot.config import ExecutionConfig, StorageConfig, StrategyConfig
 from kraken_bot.execution.exceptions import CancelFailedError, KrakenAPIError
 from kraken_bot.execution.models import ExecutionMode, OrderType, TimeInForce
 from kraken_bot.execution.oms import ExecutionService
+from kraken_bot.simulation.invariants import (
+    ALL_ORDERS,
+    Violation,
+    settled_violations,
+    step_violations,
+    tally,
+)
 from kraken_bot.strategy.plan import ActionType, ExecutionPlan, RiskAdjustedAction
 from kraken_sim import FaultPlan, FaultRule, ScheduledFault
 from kraken_sim.faults import FaultKind
@@ -269,7 +269,7 @@ class ServiceMachine(RuleBasedStateMachine):
         """The audit trails of the orders a violation names, and of their look-alikes (same
         pair and userref): what a person needs to see how it happened."""
         store = self.service.store
-        orders = store.recent_orders(ALL)
+        orders = store.recent_orders(ALL_ORDERS)
         named = [o for o in orders if any(o.local_id in str(v) for v in violations)]
         alike = {(o.pair, o.userref) for o in named}
         involved = [o for o in orders if o in named or (o.pair, o.userref) in alike]
@@ -413,7 +413,7 @@ class ServiceMachine(RuleBasedStateMachine):
     @rule(pick=st.integers(0, 10**6))
     def cancel_order(self, pick: int) -> None:
         """Cancel one local order (any status: a terminal one is returned as it is)."""
-        local = self.service.store.recent_orders(ALL)
+        local = self.service.store.recent_orders(ALL_ORDERS)
         if not local:
             return
         order = local[pick % len(local)]

@@ -6,16 +6,30 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from tests.builders import an_order
+from tests.builders import NOW, an_order, asset_pairs_sample
 
 from kraken_bot.execution.ids import SeededIds
 from kraken_bot.execution.models import OrderStatus
-from kraken_bot.simulation.invariants import ViolationKind, check_invariants, expected_statuses
+from kraken_bot.execution.store import OrderEventRecord
+from kraken_bot.simulation import invariants
+from kraken_bot.simulation.invariants import ViolationKind, expected_statuses
 from kraken_sim import Order
+from kraken_sim.market import pair_meta
+from kraken_sim.scenario import PairSpec
 
 IDS = SeededIds(11)
 OURS = IDS()
 OTHER = IDS()
+XBTUSD = pair_meta(
+    "XXBTZUSD", asset_pairs_sample()["XXBTZUSD"], PairSpec(pair="XXBTZUSD"), (None, None)
+)
+
+
+def check_invariants(local_orders, exchange_orders, **options: Any):
+    """The checker, with the exchange's metadata of XBT/USD (one price decimal)."""
+    return invariants.check_invariants(
+        local_orders, exchange_orders, pairs={"XXBTZUSD": XBTUSD}.__getitem__, **options
+    )
 
 
 def exchange_order(**overrides: Any) -> Order:
@@ -93,7 +107,8 @@ def test_filling_more_than_requested_is_an_overfill_even_between_reconciliations
     over = local()
     object.__setattr__(over, "cumulative_base_filled", Decimal("0.2"))  # a corrupted record
     violations = check_invariants([over], [exchange_order()], reconciled=False)
-    assert kinds(violations) == [ViolationKind.OVERFILL]
+    assert set(kinds(violations)) == {ViolationKind.OVERFILL}
+    assert any("ahead of the exchange's 0.1" in v.detail for v in violations)
 
 
 @pytest.mark.parametrize(
@@ -127,9 +142,11 @@ def test_a_local_txid_the_exchange_never_had_is_a_phantom():
     assert kinds(violations) == [ViolationKind.PHANTOM]
 
 
-def test_an_average_price_rounded_by_the_exchange_is_within_tolerance():
-    rounded = exchange_order(cost=Decimal("6000.004"))
+def test_an_average_price_is_compared_as_kraken_renders_it_at_the_pair_decimals():
+    rounded = exchange_order(cost=Decimal("6000.004"))  # 60000.04, rendered 60000.0
     assert check_invariants([local()], [rounded]) == []
+    unrounded = local(avg_fill_price=Decimal("60000.04"))  # within 1 bp, still wrong
+    assert kinds(check_invariants([unrounded], [rounded])) == [ViolationKind.AVG_PRICE]
 
 
 @pytest.mark.parametrize(
@@ -140,7 +157,7 @@ def test_an_average_price_rounded_by_the_exchange_is_within_tolerance():
         ("expired", "0", {OrderStatus.EXPIRED}),
         ("open", "0", {OrderStatus.OPEN}),
         ("open", "0.02", {OrderStatus.PARTIALLY_FILLED}),
-        ("pending", "0", {OrderStatus.OPEN}),
+        ("pending", "0", {OrderStatus.SUBMITTED}),
     ],
 )
 def test_each_exchange_status_maps_to_the_local_statuses_that_agree(status, vol_exec, expected):
@@ -160,6 +177,64 @@ def test_one_exchange_order_owned_by_two_local_orders_is_a_duplicate():
     first = local(local_id="6b6b0000-0000-4000-8000-00000000000a")
     second = local(local_id="6b6b0000-0000-4000-8000-00000000000b")
     assert first.kraken_order_id == second.kraken_order_id is not None
-    found = check_invariants([first, second], [], reconciled=False)
+    found = check_invariants([first, second], [exchange_order()], reconciled=False)
+    (duplicate,) = [v for v in found if v.kind is ViolationKind.DUPLICATE]
+    assert "owned by 2 local orders" in duplicate.detail
+
+
+def test_a_client_id_on_two_exchange_orders_is_a_duplicate_even_between_reconciliations():
+    twin = exchange_order(txid="ODDDDD-EEEEE-FFFFFF", seq=2)
+    found = check_invariants([local()], [exchange_order(), twin], reconciled=False)
     assert kinds(found) == [ViolationKind.DUPLICATE]
-    assert "owned by 2 local orders" in found[0].detail
+
+
+def test_a_local_txid_naming_an_order_with_another_client_id_is_a_foreign_id():
+    theirs = exchange_order(cl_ord_id=OTHER)
+    found = check_invariants([local()], [theirs], reconciled=False)
+    assert ViolationKind.FOREIGN_ID in kinds(found)
+    assert ViolationKind.LOST in kinds(found)  # and OTHER's order is known to nobody
+
+
+def test_a_lost_order_is_reported_once_though_two_checks_find_it():
+    assert kinds(check_invariants([], [exchange_order()])) == [ViolationKind.LOST]
+
+
+def test_an_order_known_by_client_id_but_not_by_txid_is_unacknowledged_once_settled():
+    unacked = local(kraken_order_id=None)
+    assert kinds(check_invariants([unacked], [exchange_order()])) == [ViolationKind.UNACKNOWLEDGED]
+
+
+def trail(*rows: tuple[str, OrderStatus]) -> list[OrderEventRecord]:
+    return [
+        OrderEventRecord(id=i, local_id=OURS, at=NOW, status=status, event=event, detail=None)
+        for i, (event, status) in enumerate(rows)
+    ]
+
+
+def test_audit_trails_that_leave_the_transition_table_are_illegal_transitions():
+    legal = trail(("created", OrderStatus.PENDING), ("observed", OrderStatus.FILLED))
+    assert check_invariants([local()], [exchange_order()], trails={OURS: legal}) == []
+    backwards = [*legal, *trail(("observed", OrderStatus.OPEN))]
+    found = check_invariants([local()], [exchange_order()], trails={OURS: backwards})
+    assert kinds(found) == [ViolationKind.ILLEGAL_TRANSITION]
+    late_start = trail(("created", OrderStatus.OPEN))
+    found = check_invariants([local()], [exchange_order()], trails={OURS: late_start})
+    assert kinds(found) == [ViolationKind.ILLEGAL_TRANSITION]
+
+
+def test_an_adopted_order_is_a_duplicate_in_the_tally():
+    adopted = trail(("adopted", OrderStatus.FILLED))
+    found = check_invariants([local()], [exchange_order()], trails={OURS: adopted})
+    assert kinds(found) == [ViolationKind.ADOPTED]
+    assert invariants.tally(found) == {
+        "duplicates": 1,
+        "lost_orders": 0,
+        "invariant_violations": 1,
+    }
+
+
+def test_live_orders_in_memory_must_equal_the_database():
+    moved = local(status=OrderStatus.OPEN)
+    found = invariants.memory_violations([moved], [local(status=OrderStatus.PARTIALLY_FILLED)])
+    assert kinds(found) == [ViolationKind.MEMORY_DB]
+    assert kinds(invariants.memory_violations([moved], [])) == [ViolationKind.MEMORY_DB]

@@ -71,7 +71,7 @@ from kraken_bot.kraken.transport import HttpRequest, HttpResponse
 from kraken_bot.market.api import MarketDataAPI
 from kraken_bot.region import Tier
 from kraken_bot.secret import Secret
-from kraken_bot.simulation.invariants import check_invariants
+from kraken_bot.simulation.invariants import check_invariants, trails_of
 from kraken_bot.simulation.records import (
     DEFAULT_PLANS,
     FaultEvent,
@@ -443,7 +443,12 @@ def _run_simulation(
         run.reconcile(attempts=_FINAL_PASSES, full=True)
         orders = run.store.recent_orders(1_000_000_000)
         exchange_orders = run.exchange.orders(run.key)
-        violations = check_invariants(orders, exchange_orders)
+        violations = check_invariants(
+            orders,
+            exchange_orders,
+            pairs=run.exchange.venue.meta,
+            trails=trails_of(run.store, orders),
+        )
         journal = run.exchange.journal
         run.exchange.set_system_status("online")
         outcome = SimulationOutcome(
