@@ -313,59 +313,41 @@ def test_records_survive_closing_and_reopening(db):
 
 # ---------------------------------------------------------------- the file format
 
-# The two tables exactly as this version creates them, and the rows it writes for
-# `an_order()` and `a_result()` (and an order with the later fields set): a file written
-# before the field tables existed must read the same, and a file written now must hold
-# the same bytes. Changing any of this changes the file format.
+# The two tables exactly as this version creates them, and the rows it writes for one
+# order and one result: a file written before the field tables existed must read the
+# same, and a file written now must hold the same bytes. Changing any of this changes
+# the file format.
+
+
+def contract_columns(table: str) -> list[str]:
+    """The column lines of ``table`` in `CONTRACT_DDL`."""
+    after = CONTRACT_DDL.partition(f"CREATE TABLE IF NOT EXISTS {table} (\n")[2]
+    body = after.partition("\n);")[0]
+    return [line.strip().rstrip(",") for line in body.splitlines()]
+
+
+def create_table(table: str, columns: list[str]) -> str:
+    return f"CREATE TABLE {table} (\n    " + ",\n    ".join(columns) + "\n)"
+
+
 FORMAT_DDL = (
-    """CREATE TABLE execution_orders (
-    local_id TEXT PRIMARY KEY,
-    plan_id TEXT,
-    strategy_id TEXT,
-    pair TEXT NOT NULL,
-    side TEXT NOT NULL,
-    order_type TEXT NOT NULL,
-    kraken_order_id TEXT,
-    userref INTEGER,
-    requested_base_size REAL NOT NULL,
-    requested_price REAL,
-    status TEXT NOT NULL,
-    cumulative_base_filled REAL NOT NULL DEFAULT 0.0,
-    avg_fill_price REAL,
-    created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL,
-    last_error TEXT,
-    raw_request TEXT,
-    raw_response TEXT,
-    client_order_id TEXT,
-    fee REAL,
-    cost REAL,
-    rest_pair TEXT,
-    time_in_force TEXT,
-    post_only INTEGER,
-    attempts INTEGER,
-    send_deadline INTEGER,
-    first_sent_at INTEGER,
-    cancel_requested_at INTEGER,
-    close_reason TEXT,
-    action_index INTEGER,
-    reference_price REAL,
-    snapshot_json TEXT,
-    version INTEGER NOT NULL DEFAULT 0,
-    quarantine TEXT,
-    claimed_by TEXT
-)""",
-    """CREATE TABLE execution_results (
-    plan_id TEXT PRIMARY KEY,
-    started_at INTEGER NOT NULL,
-    completed_at INTEGER,
-    success INTEGER NOT NULL,
-    error_summary TEXT,
-    raw_json TEXT,
-    errors_json TEXT,
-    mode TEXT,
-    replayed INTEGER
-)""",
+    create_table(
+        "execution_orders",
+        [
+            *contract_columns("execution_orders"),
+            *(f"{name} {kind}" for name, kind in EXTRA_ORDER_COLUMNS.items()),
+            "version INTEGER NOT NULL DEFAULT 0",
+            "quarantine TEXT",
+            "claimed_by TEXT",
+        ],
+    ),
+    create_table(
+        "execution_results",
+        [
+            *contract_columns("execution_results"),
+            *(f"{name} {kind}" for name, kind in EXTRA_RESULT_COLUMNS.items()),
+        ],
+    ),
 )
 ORDER_JSON = (
     '{"local_id":"L-1","plan_id":"plan-1","strategy_id":"trend_v1","pair":"XBTUSD",'
@@ -381,129 +363,34 @@ ORDER_JSON = (
     '"send_deadline":"2026-03-01T12:00:30.250000+00:00",'
     '"first_sent_at":"2026-03-01T12:00:01.250000+00:00","cancel_requested_at":null,'
     '"close_reason":null,"action_index":0,"reference_price":"27480",'
-    '"exists_on_exchange":false,"claimed_by":null}'
+    '"exists_on_exchange":true,"claimed_by":"svc-1"}'
 )
-FORMAT_ORDER_ROWS = [
-    (
-        "L-1",
-        "plan-1",
-        "trend_v1",
-        "XBTUSD",
-        "buy",
-        "limit",
-        "TX-1",
-        1001,
-        0.125,
-        27500.0,
-        "partially_filled",
-        0.05,
-        27490.5,
-        T0_EPOCH,
-        T0_EPOCH + 2,
-        None,
-        '{"pair":"XXBTZUSD","type":"buy","volume":"0.12500000"}',
-        '{"txid":["TX-1"]}',
-        "cl-L-1",
-        0.26,
-        1374.525,
-        "XXBTZUSD",
-        "GTC",
-        1,
-        1,
-        T0_EPOCH + 30,
-        T0_EPOCH + 1,
-        None,
-        None,
-        0,
-        27480.0,
-        ORDER_JSON,
-        1,
-        None,
-        None,
-    ),
-    (
-        "L-2",
-        "plan-1",
-        "trend_v1",
-        "XBTUSD",
-        "buy",
-        "limit",
-        "TX-1",
-        None,
-        0.125,
-        None,
-        "partially_filled",
-        0.05,
-        None,
-        T0_EPOCH,
-        T0_EPOCH + 2,
-        None,
-        "{}",
-        '{"txid":["TX-1"]}',
-        "cl-L-1",
-        0.26,
-        1374.525,
-        "XXBTZUSD",
-        "GTC",
-        1,
-        1,
-        T0_EPOCH + 30,
-        T0_EPOCH + 1,
-        T0_EPOCH,
-        "done",
-        0,
-        None,
-        ORDER_JSON.replace('"L-1"', '"L-2"')
-        .replace('"userref":1001', '"userref":null')
-        .replace('"requested_price":"27500.0"', '"requested_price":null')
-        .replace('"avg_fill_price":"27490.5"', '"avg_fill_price":null')
-        .replace('{"pair":"XXBTZUSD","type":"buy","volume":"0.12500000"}', "{}")
-        .replace(
-            '"cancel_requested_at":null', '"cancel_requested_at":"2026-03-01T12:00:00.250000+00:00"'
-        )
-        .replace('"close_reason":null', '"close_reason":"done"')
-        .replace('"reference_price":"27480"', '"reference_price":null')
-        .replace(
-            '"exists_on_exchange":false,"claimed_by":null',
-            '"exists_on_exchange":true,"claimed_by":"svc-1"',
-        ),
-        1,
-        None,
-        "svc-1",
-    ),
-]
+FORMAT_ORDER_ROW = (
+    *("L-1", "plan-1", "trend_v1", "XBTUSD", "buy", "limit", "TX-1", 1001, 0.125, 27500.0),
+    *("partially_filled", 0.05, 27490.5, T0_EPOCH, T0_EPOCH + 2, None),
+    *('{"pair":"XXBTZUSD","type":"buy","volume":"0.12500000"}', '{"txid":["TX-1"]}'),
+    *("cl-L-1", 0.26, 1374.525, "XXBTZUSD", "GTC", 1, 1, T0_EPOCH + 30, T0_EPOCH + 1, None),
+    *(None, 0, 27480.0, ORDER_JSON, 1, None, "svc-1"),
+)
 FORMAT_RESULT_ROW = (
-    "plan-1",
-    T0_EPOCH,
-    T0_EPOCH + 3,
-    0,
-    "first problem; second problem",
+    *("plan-1", T0_EPOCH, T0_EPOCH + 3, 0, "first problem; second problem"),
     (
         '{"plan_id":"plan-1","started_at":"2026-03-01T12:00:00.250000+00:00",'
         '"completed_at":"2026-03-01T12:00:03.250000+00:00","success":false,'
         f'"orders":[{ORDER_JSON}],"errors":["first problem","second problem"],'
         '"mode":"paper","skipped":[],"replayed":false}'
     ),
-    '["first problem","second problem"]',
-    "paper",
-    0,
+    *('["first problem","second problem"]', "paper", 0),
 )
 
 
-def format_orders() -> list[LocalOrder]:
-    second = an_order(
-        local_id="L-2",
-        userref=None,
-        requested_price=None,
-        avg_fill_price=None,
-        raw_request=pmap(),
-        cancel_requested_at=T0,
-        close_reason="done",
-        reference_price=None,
-        exists_on_exchange=True,
-        claimed_by="svc-1",
-    )
-    return [an_order(), second]
+def format_order() -> LocalOrder:
+    """The order of `FORMAT_ORDER_ROW`: `an_order()` with the fields added last set."""
+    return an_order(exists_on_exchange=True, claimed_by="svc-1")
+
+
+def format_result() -> ExecutionResult:
+    return a_result(orders=(format_order(),))
 
 
 def test_a_file_in_the_format_reads_back_every_field(tmp_path):
@@ -513,30 +400,27 @@ def test_a_file_in_the_format_reads_back_every_field(tmp_path):
         conn.execute(ddl)
     conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
     conn.execute("INSERT INTO schema_version VALUES (4)")
-    conn.executemany(
-        f"INSERT INTO execution_orders VALUES ({', '.join('?' * 35)})", FORMAT_ORDER_ROWS
-    )
+    conn.execute(f"INSERT INTO execution_orders VALUES ({', '.join('?' * 35)})", FORMAT_ORDER_ROW)
     conn.execute(f"INSERT INTO execution_results VALUES ({', '.join('?' * 9)})", FORMAT_RESULT_ROW)
     conn.commit()
     conn.close()
 
     with SQLiteExecutionStore(db) as store:
-        assert [store.get_order(o.local_id) for o in format_orders()] == format_orders()
-        assert store.get_result("plan-1") == a_result()
-        store.save_order(replace(an_order(), status=OrderStatus.FILLED))  # writable as it is
+        assert store.get_order("L-1") == format_order()
+        assert store.get_result("plan-1") == format_result()
+        store.save_order(replace(format_order(), status=OrderStatus.FILLED))  # writable as it is
 
     tables = "SELECT sql FROM sqlite_master WHERE name IN ('execution_orders', 'execution_results')"
     assert sorted(sql for (sql,) in raw(db, tables)) == list(FORMAT_DDL)
 
 
 def test_a_file_written_now_has_the_format_to_the_byte(store, db):
-    for order in format_orders():
-        store.save_order(order)
-    store.save_result(a_result())
+    store.save_order(format_order())
+    store.save_result(format_result())
 
     tables = "SELECT sql FROM sqlite_master WHERE name IN ('execution_orders', 'execution_results')"
     assert sorted(sql for (sql,) in raw(db, tables)) == list(FORMAT_DDL)
-    assert raw(db, "SELECT * FROM execution_orders ORDER BY local_id") == FORMAT_ORDER_ROWS
+    assert raw(db, "SELECT * FROM execution_orders") == [FORMAT_ORDER_ROW]
     assert raw(db, "SELECT * FROM execution_results") == [FORMAT_RESULT_ROW]
 
 
