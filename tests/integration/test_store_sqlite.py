@@ -311,6 +311,119 @@ def test_records_survive_closing_and_reopening(db):
         assert [e.event for e in second.events_for("L-1")] == ["created"]
 
 
+# ---------------------------------------------------------------- the file format
+
+# The two tables exactly as this version creates them, and the rows it writes for one
+# order and one result: a file written before the field tables existed must read the
+# same, and a file written now must hold the same bytes. Changing any of this changes
+# the file format.
+
+
+def contract_columns(table: str) -> list[str]:
+    """The column lines of ``table`` in `CONTRACT_DDL`."""
+    after = CONTRACT_DDL.partition(f"CREATE TABLE IF NOT EXISTS {table} (\n")[2]
+    body = after.partition("\n);")[0]
+    return [line.strip().rstrip(",") for line in body.splitlines()]
+
+
+def create_table(table: str, columns: list[str]) -> str:
+    return f"CREATE TABLE {table} (\n    " + ",\n    ".join(columns) + "\n)"
+
+
+FORMAT_DDL = (
+    create_table(
+        "execution_orders",
+        [
+            *contract_columns("execution_orders"),
+            *(f"{name} {kind}" for name, kind in EXTRA_ORDER_COLUMNS.items()),
+            "version INTEGER NOT NULL DEFAULT 0",
+            "quarantine TEXT",
+            "claimed_by TEXT",
+        ],
+    ),
+    create_table(
+        "execution_results",
+        [
+            *contract_columns("execution_results"),
+            *(f"{name} {kind}" for name, kind in EXTRA_RESULT_COLUMNS.items()),
+        ],
+    ),
+)
+ORDER_JSON = (
+    '{"local_id":"L-1","plan_id":"plan-1","strategy_id":"trend_v1","pair":"XBTUSD",'
+    '"side":"buy","order_type":"limit","kraken_order_id":"TX-1","userref":1001,'
+    '"client_order_id":"cl-L-1","requested_base_size":"0.12500000",'
+    '"requested_price":"27500.0","status":"partially_filled",'
+    '"created_at":"2026-03-01T12:00:00.250000+00:00",'
+    '"updated_at":"2026-03-01T12:00:02.250000+00:00","cumulative_base_filled":"0.05",'
+    '"avg_fill_price":"27490.5","fee":"0.26","cost":"1374.525","last_error":null,'
+    '"raw_request":{"pair":"XXBTZUSD","type":"buy","volume":"0.12500000"},'
+    '"raw_response_json":"{\\"txid\\":[\\"TX-1\\"]}","rest_pair":"XXBTZUSD",'
+    '"time_in_force":"GTC","post_only":true,"attempts":1,'
+    '"send_deadline":"2026-03-01T12:00:30.250000+00:00",'
+    '"first_sent_at":"2026-03-01T12:00:01.250000+00:00","cancel_requested_at":null,'
+    '"close_reason":null,"action_index":0,"reference_price":"27480",'
+    '"exists_on_exchange":true,"claimed_by":"svc-1"}'
+)
+FORMAT_ORDER_ROW = (
+    *("L-1", "plan-1", "trend_v1", "XBTUSD", "buy", "limit", "TX-1", 1001, 0.125, 27500.0),
+    *("partially_filled", 0.05, 27490.5, T0_EPOCH, T0_EPOCH + 2, None),
+    *('{"pair":"XXBTZUSD","type":"buy","volume":"0.12500000"}', '{"txid":["TX-1"]}'),
+    *("cl-L-1", 0.26, 1374.525, "XXBTZUSD", "GTC", 1, 1, T0_EPOCH + 30, T0_EPOCH + 1, None),
+    *(None, 0, 27480.0, ORDER_JSON, 1, None, "svc-1"),
+)
+FORMAT_RESULT_ROW = (
+    *("plan-1", T0_EPOCH, T0_EPOCH + 3, 0, "first problem; second problem"),
+    (
+        '{"plan_id":"plan-1","started_at":"2026-03-01T12:00:00.250000+00:00",'
+        '"completed_at":"2026-03-01T12:00:03.250000+00:00","success":false,'
+        f'"orders":[{ORDER_JSON}],"errors":["first problem","second problem"],'
+        '"mode":"paper","skipped":[],"replayed":false}'
+    ),
+    *('["first problem","second problem"]', "paper", 0),
+)
+
+
+def format_order() -> LocalOrder:
+    """The order of `FORMAT_ORDER_ROW`: `an_order()` with the fields added last set."""
+    return an_order(exists_on_exchange=True, claimed_by="svc-1")
+
+
+def format_result() -> ExecutionResult:
+    return a_result(orders=(format_order(),))
+
+
+def test_a_file_in_the_format_reads_back_every_field(tmp_path):
+    db = tmp_path / "written-before.db"
+    conn = sqlite3.connect(db)
+    for ddl in FORMAT_DDL:
+        conn.execute(ddl)
+    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    conn.execute("INSERT INTO schema_version VALUES (4)")
+    conn.execute(f"INSERT INTO execution_orders VALUES ({', '.join('?' * 35)})", FORMAT_ORDER_ROW)
+    conn.execute(f"INSERT INTO execution_results VALUES ({', '.join('?' * 9)})", FORMAT_RESULT_ROW)
+    conn.commit()
+    conn.close()
+
+    with SQLiteExecutionStore(db) as store:
+        assert store.get_order("L-1") == format_order()
+        assert store.get_result("plan-1") == format_result()
+        store.save_order(replace(format_order(), status=OrderStatus.FILLED))  # writable as it is
+
+    tables = "SELECT sql FROM sqlite_master WHERE name IN ('execution_orders', 'execution_results')"
+    assert sorted(sql for (sql,) in raw(db, tables)) == list(FORMAT_DDL)
+
+
+def test_a_file_written_now_has_the_format_to_the_byte(store, db):
+    store.save_order(format_order())
+    store.save_result(format_result())
+
+    tables = "SELECT sql FROM sqlite_master WHERE name IN ('execution_orders', 'execution_results')"
+    assert sorted(sql for (sql,) in raw(db, tables)) == list(FORMAT_DDL)
+    assert raw(db, "SELECT * FROM execution_orders") == [FORMAT_ORDER_ROW]
+    assert raw(db, "SELECT * FROM execution_results") == [FORMAT_RESULT_ROW]
+
+
 # ---------------------------------------------------------------- bound parameters
 
 

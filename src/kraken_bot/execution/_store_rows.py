@@ -3,7 +3,8 @@
 Writing: `order_row`, `event_row` and `result_row` give the parameters for
 `UPSERT_ORDER`, `INSERT_EVENT` and `UPSERT_RESULT`, in column order. Times go
 in as UTC epoch seconds (floored), amounts as REAL, lists and dicts as JSON
-text; the exact record goes in ``snapshot_json`` / ``raw_json`` / ``at_iso``.
+text (each field as its field table says: `kraken_bot.execution._fields`); the
+exact record goes in ``snapshot_json`` / ``raw_json`` / ``at_iso``.
 
 Reading: `decode_order`, `decode_result` and `decode_event` rebuild records
 from a ``SELECT`` row, from the exact JSON when there is some. A row written
@@ -15,16 +16,16 @@ before those columns existed is decoded from the contract's columns instead
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Final, TypeAlias, TypeVar
 
 from returns.pipeline import is_successful
 from returns.result import Result
 
+from kraken_bot.execution import _fields
+from kraken_bot.execution._fields import ORDER, RESULT, epoch_seconds
 from kraken_bot.execution._store_legacy import order_from_columns, result_from_columns
 from kraken_bot.execution._store_records import OrderEventRecord
-from kraken_bot.execution._store_schema import EPOCH, ORDER_COLUMNS, RESULT_COLUMNS
+from kraken_bot.execution._store_schema import ORDER_COLUMNS, RESULT_COLUMNS
 from kraken_bot.execution.codec import (
     CodecError,
     JsonObject,
@@ -43,10 +44,9 @@ from kraken_bot.execution.models import (
     OrderStatus,
 )
 
-SqlValue: TypeAlias = str | int | float | bytes | None
-"""The only Python types the store binds as SQL parameters."""
+SqlValue: TypeAlias = _fields.SqlValue
+"""The only Python types the store binds as SQL parameters (named here for the store's modules)."""
 
-_SECOND: Final = timedelta(seconds=1)
 _STATUS_VALUES: Final = frozenset(status.value for status in OrderStatus)
 _T = TypeVar("_T")
 
@@ -62,6 +62,8 @@ def _parameter_marks(columns: Sequence[tuple[str, str]]) -> str:
 _BOOKKEEPING: Final = frozenset({"version", "quarantine"})
 _WRITTEN: Final = tuple(c for c in ORDER_COLUMNS if c[0] not in _BOOKKEEPING)
 """The columns `order_row` fills, in its order; ``version`` and ``quarantine`` are the store's."""
+_ORDER_SNAPSHOT_AT: Final = _WRITTEN.index(("snapshot_json", "TEXT"))
+_RESULT_SNAPSHOT_AT: Final = RESULT_COLUMNS.index(("raw_json", "TEXT"))
 _ORDER_NAMES: Final = _names(ORDER_COLUMNS)
 _WRITTEN_NAMES: Final = _names(_WRITTEN)
 _RESULT_NAMES: Final = _names(RESULT_COLUMNS)
@@ -161,18 +163,6 @@ EVENTS_FOR: Final = (
 # ---------------------------------------------------------------- writing rows
 
 
-def _epoch(moment: datetime) -> int:
-    return (moment - EPOCH) // _SECOND
-
-
-def _opt_epoch(moment: datetime | None) -> int | None:
-    return None if moment is None else _epoch(moment)
-
-
-def _real(amount: Decimal | None) -> float | None:
-    return None if amount is None else float(amount)
-
-
 def cas_row(row: tuple[SqlValue, ...], expected_version: int) -> tuple[SqlValue, ...]:
     """Parameters for `CAS_ORDER` from an `order_row`: the values, the id, the version."""
     return (*row[1:], row[0], expected_version)
@@ -180,48 +170,16 @@ def cas_row(row: tuple[SqlValue, ...], expected_version: int) -> tuple[SqlValue,
 
 def order_row(order: LocalOrder, snapshot: JsonObject) -> tuple[SqlValue, ...]:
     """Parameters for `UPSERT_ORDER`, in the written columns' order (no version)."""
-    return (
-        order.local_id,
-        order.plan_id,
-        order.strategy_id,
-        order.pair,
-        order.side.value,
-        order.order_type.value,
-        order.kraken_order_id,
-        order.userref,
-        float(order.requested_base_size),
-        _real(order.requested_price),
-        order.status.value,
-        float(order.cumulative_base_filled),
-        _real(order.avg_fill_price),
-        _epoch(order.created_at),
-        _epoch(order.updated_at),
-        order.last_error,
-        to_json_text(snapshot["raw_request"]),  # the codec's copy, keys sorted
-        order.raw_response_json,
-        order.client_order_id,
-        float(order.fee),
-        float(order.cost),
-        order.rest_pair,
-        order.time_in_force.value,
-        int(order.post_only),
-        order.attempts,
-        _opt_epoch(order.send_deadline),
-        _opt_epoch(order.first_sent_at),
-        _opt_epoch(order.cancel_requested_at),
-        order.close_reason,
-        order.action_index,
-        _real(order.reference_price),
-        to_json_text(snapshot),
-        order.claimed_by,
-    )
+    row = ORDER.sql_values(order, snapshot)
+    row.insert(_ORDER_SNAPSHOT_AT, to_json_text(snapshot))
+    return tuple(row)
 
 
 def event_row(order: LocalOrder, event: str | None, detail: str | None) -> tuple[SqlValue, ...]:
     """Parameters for `INSERT_EVENT`: the audit row for this snapshot of the order."""
     return (
         order.local_id,
-        _epoch(order.updated_at),
+        epoch_seconds(order.updated_at),
         encode_datetime(order.updated_at),
         order.status.value,
         event,
@@ -231,17 +189,9 @@ def event_row(order: LocalOrder, event: str | None, detail: str | None) -> tuple
 
 def result_row(result: ExecutionResult, snapshot: JsonObject) -> tuple[SqlValue, ...]:
     """Parameters for `UPSERT_RESULT`, in `RESULT_COLUMNS` order."""
-    return (
-        result.plan_id,
-        _epoch(result.started_at),
-        _opt_epoch(result.completed_at),
-        int(result.success),
-        "; ".join(result.errors) or None,
-        to_json_text(snapshot),
-        to_json_text(list(result.errors)),
-        result.mode.value,
-        int(result.replayed),
-    )
+    row = RESULT.sql_values(result, snapshot)
+    row.insert(_RESULT_SNAPSHOT_AT, to_json_text(snapshot))
+    return tuple(row)
 
 
 # ---------------------------------------------------------------- reading rows back

@@ -3,8 +3,11 @@
 The column lists are the single source: the DDL, the SQL statements in
 `kraken_bot.execution._store_rows` and the schema checks are all built from
 them. ``execution_orders`` and ``execution_results`` hold the contract's
-columns (section 9) followed by ours; ``execution_order_events`` is the audit
-trail; ``schema_version`` holds `SCHEMA_VERSION`.
+columns (section 9) followed by ours: the columns of the records' fields come
+from their field tables (`kraken_bot.execution._fields`), and the store's own
+columns (the exact JSON, the version, the quarantine mark) sit among them where
+the tables say. ``execution_order_events`` is the audit trail;
+``schema_version`` holds `SCHEMA_VERSION`.
 
 `migrate` is idempotent: it creates what is missing, adds missing columns
 (never ``NOT NULL`` without a default, which SQLite cannot add), checks that
@@ -18,72 +21,30 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Final
 
+from kraken_bot.execution._fields import ORDER, RESULT
 from kraken_bot.execution.exceptions import StoreError
 
 SCHEMA_VERSION: Final = 4
 """``schema_version.version`` once the execution tables are in place (the contract's v4 bump)."""
 
-EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-"""Timestamp columns hold whole seconds since this instant (floored)."""
-
 ORDER_COLUMNS: Final = (
-    # the contract's columns (section 9.1)
-    ("local_id", "TEXT PRIMARY KEY"),
-    ("plan_id", "TEXT"),
-    ("strategy_id", "TEXT"),
-    ("pair", "TEXT NOT NULL"),
-    ("side", "TEXT NOT NULL"),
-    ("order_type", "TEXT NOT NULL"),
-    ("kraken_order_id", "TEXT"),
-    ("userref", "INTEGER"),
-    ("requested_base_size", "REAL NOT NULL"),
-    ("requested_price", "REAL"),
-    ("status", "TEXT NOT NULL"),
-    ("cumulative_base_filled", "REAL NOT NULL DEFAULT 0.0"),
-    ("avg_fill_price", "REAL"),
-    ("created_at", "INTEGER NOT NULL"),
-    ("updated_at", "INTEGER NOT NULL"),
-    ("last_error", "TEXT"),
-    ("raw_request", "TEXT"),
-    ("raw_response", "TEXT"),
-    # ours
-    ("client_order_id", "TEXT"),
-    ("fee", "REAL"),
-    ("cost", "REAL"),
-    ("rest_pair", "TEXT"),
-    ("time_in_force", "TEXT"),
-    ("post_only", "INTEGER"),
-    ("attempts", "INTEGER"),
-    ("send_deadline", "INTEGER"),
-    ("first_sent_at", "INTEGER"),
-    ("cancel_requested_at", "INTEGER"),
-    ("close_reason", "TEXT"),
-    ("action_index", "INTEGER"),
-    ("reference_price", "REAL"),
+    # the contract's columns (section 9.1), then ours: see the field table
+    *ORDER.early_columns,
     ("snapshot_json", "TEXT"),
     # compare-and-set: every write of a row checks and bumps it (see the ledger)
     ("version", "INTEGER NOT NULL DEFAULT 0"),
     # why the row could not be read back (it is then left out of every read)
     ("quarantine", "TEXT"),
-    # the send claim's owner, for SQL readers (the record keeps it too)
-    ("claimed_by", "TEXT"),
+    *ORDER.late_columns,
 )
 
 RESULT_COLUMNS: Final = (
-    # the contract's columns (section 9.2)
-    ("plan_id", "TEXT PRIMARY KEY"),
-    ("started_at", "INTEGER NOT NULL"),
-    ("completed_at", "INTEGER"),
-    ("success", "INTEGER NOT NULL"),
-    ("error_summary", "TEXT"),
+    # the contract's columns (section 9.2), then ours: see the field table
+    *RESULT.early_columns,
     ("raw_json", "TEXT"),
-    # ours
-    ("errors_json", "TEXT"),
-    ("mode", "TEXT"),
-    ("replayed", "INTEGER"),
+    *RESULT.late_columns,
 )
 
 _EVENT_COLUMNS: Final = (

@@ -1,0 +1,530 @@
+"""Pure: the field tables of the execution records, where each field is spelled once.
+
+`ORDER` (`LocalOrder`), `SKIP` (`ActionSkip`) and `RESULT` (`ExecutionResult`) list
+their record's fields. A `Field` names a dataclass field, its `Kind` (how the value is
+written to JSON, read back with every problem at its path, and stored in SQL), and the
+SQL column(s) holding it. From these tables come:
+
+* the JSON encoders and validating decoders of `kraken_bot.execution.codec`;
+* the columns of ``execution_orders`` and ``execution_results``, hence their DDL and
+  migration (`kraken_bot.execution._store_schema`);
+* the parameters of a row (`kraken_bot.execution._store_rows`), and the reading of an
+  order row written before the exact JSON existed (`kraken_bot.execution._store_legacy`).
+
+Rules of the tables:
+
+* A table lists its fields in its SQL table's column order, which database files
+  already on disk fix. The store's own columns (the exact JSON, and for orders the
+  version and the quarantine mark) are not fields: `_store_schema` puts them after
+  the columns of the fields listed first and before those marked
+  ``after_snapshot=True``. SQLite appends added columns, so a new column goes at
+  the end of its table, marked ``after_snapshot=True``.
+* The JSON keys follow the dataclass's field order, not the table's; a decoder reads
+  (and reports problems) in that order too.
+* Building a `Record` checks that its table names every field of the dataclass and
+  nothing else; a unit test checks each kind against the field's annotation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import Enum, StrEnum
+from functools import partial
+from operator import attrgetter
+from typing import Any, ClassVar, Final, Generic, Protocol, TypeAlias, TypeVar
+
+from kraken_bot._problems import CodecProblem
+from kraken_bot.execution._codec_base import (
+    EPOCH,
+    JsonObject,
+    JsonValue,
+    Reader,
+    encode_datetime,
+    encode_decimal,
+    from_json_text,
+    to_json_text,
+)
+from kraken_bot.execution.models import (
+    ActionSkip,
+    ExecutionMode,
+    ExecutionResult,
+    LocalOrder,
+    OrderStatus,
+    OrderType,
+    Side,
+    SkipReason,
+    TimeInForce,
+)
+
+SqlValue: TypeAlias = str | int | float | bytes | None
+"""The only Python types the store binds as SQL parameters."""
+
+_T = TypeVar("_T")
+_V = TypeVar("_V")
+_E = TypeVar("_E", bound=StrEnum)
+
+
+class _Dataclass(Protocol):
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+
+_R = TypeVar("_R", bound=_Dataclass)
+
+
+def _as_is(value: _V) -> _V:
+    return value
+
+
+class _Sql(Enum):
+    JSON_TEXT = "the JSON text of the field's JSON form"
+
+
+JSON_TEXT: Final = _Sql.JSON_TEXT
+"""A column holding the field's JSON form as JSON text (keys as the JSON has them)."""
+
+
+# ---------------------------------------------------------------- descriptors
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Kind(Generic[_T]):
+    """How a value of one Python type is written to JSON, read back, and stored in SQL.
+
+    Attributes:
+        hint: the annotation a dataclass field of this kind carries (a test compares them).
+        encode: the value as JSON (the identity when the value is its own JSON).
+        read: reads the value at a key of a JSON object, recording any problem.
+        to_sql: the value as a SQL parameter, or `JSON_TEXT`; None for kinds no column holds.
+        from_sql: a column's value, as read from a row written before the exact JSON
+            existed, turned into this kind's JSON (for `read` to validate).
+    """
+
+    hint: object
+    encode: Callable[[_T], JsonValue]
+    read: Callable[[Reader, str], _T]
+    to_sql: Callable[[_T], SqlValue] | _Sql | None = None
+    from_sql: Callable[[object], object] = _as_is
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Column(Generic[_T]):
+    """One SQL column holding (a form of) a field's value.
+
+    ``after_snapshot``: the column comes after the store's own columns (it was added
+    after them); see the module docstring.
+    """
+
+    name: str
+    decl: str
+    to_sql: Callable[[_T], SqlValue] | _Sql
+    from_sql: Callable[[object], object] = _as_is
+    after_snapshot: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Field(Generic[_T]):
+    """One field of a record: its name, its kind, how it is read, the columns holding it."""
+
+    name: str
+    kind: Kind[_T]
+    read: Callable[[Reader, str], _T]
+    columns: tuple[Column[_T], ...] = ()
+
+
+class _Required(Enum):
+    KEY = "required"
+
+
+def field(
+    name: str,
+    kind: Kind[_T],
+    sql: str | None = None,
+    *,
+    column: str | None = None,
+    from_sql: Callable[[object], object] | None = None,
+    after_snapshot: bool = False,
+    if_absent: _T | _Required = _Required.KEY,
+    columns: tuple[Column[_T], ...] = (),
+) -> Field[_T]:
+    """A table row: field ``name`` of ``kind``.
+
+    Args:
+        name: the dataclass field, and its JSON key.
+        kind: how the value is encoded, read and stored.
+        sql: the declaration of the one column holding the value, in the kind's SQL
+            form (``columns`` for anything else; neither when no column holds it).
+        column: the column's name when it differs from the field's.
+        from_sql: reading the column of an old row, when the kind's way does not fit.
+        after_snapshot: the column follows the store's own columns.
+        if_absent: the value when the key is missing (snapshots written before the
+            field existed); without it, a missing key is a problem.
+        columns: the columns holding forms of the value, when ``sql`` does not say it.
+    """
+    if sql is not None:
+        if kind.to_sql is None:
+            raise TypeError(f"field {name!r}: its kind has no SQL form")
+        columns = (
+            Column(
+                name=column or name,
+                decl=sql,
+                to_sql=kind.to_sql,
+                from_sql=from_sql or kind.from_sql,
+                after_snapshot=after_snapshot,
+            ),
+        )
+    read = kind.read
+    if not isinstance(if_absent, _Required):
+        read = _absent_as(if_absent, kind.read)
+    return Field(name=name, kind=kind, read=read, columns=columns)
+
+
+def _absent_as(value: _T, read: Callable[[Reader, str], _T]) -> Callable[[Reader, str], _T]:
+    def read_or_default(reader: Reader, key: str) -> _T:
+        return value if reader.lacks(key) else read(reader, key)
+
+    return read_or_default
+
+
+# ---------------------------------------------------------------- records
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Record(Generic[_R]):
+    """A record's field table and what is derived from it (build one with `record`).
+
+    Attributes:
+        cls: the dataclass.
+        what: the record's name in a decoding problem (``order``).
+        fields: the table, in column order.
+        early_columns: ``(name, declaration)`` of the columns before the store's own.
+        late_columns: those after them (``after_snapshot``).
+    """
+
+    what: str
+    fields: tuple[Field[Any], ...]
+    early_columns: tuple[tuple[str, str], ...]
+    late_columns: tuple[tuple[str, str], ...]
+    cls: type[_R]
+    _json_values: Callable[[_R], tuple[Any, ...]]
+    _json_names: tuple[str, ...]
+    _encoders: tuple[tuple[str, Callable[[Any], JsonValue]], ...]
+    _readers: tuple[tuple[str, Callable[[Reader, str], Any]], ...]
+    _column_values: Callable[[_R], tuple[Any, ...]]
+    _to_sql: tuple[tuple[int, Callable[[Any], SqlValue]], ...]
+    _json_text: tuple[tuple[int, str], ...]
+
+    def encode(self, value: _R) -> JsonObject:
+        """The record as a JSON object, keys in the dataclass's field order."""
+        # Every value first, then the ones that are not their own JSON replaced in place
+        # (the keys keep their order): half the fields of an order need no call.
+        encoded: JsonObject = dict(zip(self._json_names, self._json_values(value), strict=True))
+        for name, encode in self._encoders:
+            encoded[name] = encode(encoded[name])
+        return encoded
+
+    def read(self, obj: object, path: str, problems: list[CodecProblem]) -> _R | None:
+        """The record in ``obj``, or None with the reasons added to ``problems``.
+
+        A record may have problems and still come back (built from stand-in values):
+        the caller discards it when ``problems`` grew.
+        """
+        before = len(problems)
+        try:
+            reader = Reader(obj, path, problems)
+            return self.cls(**{name: read(reader, name) for name, read in self._readers})
+        except ValueError as error:  # an invariant of the record (LocalOrder: overfilled...)
+            if len(problems) == before:  # not merely a stand-in for a field already reported
+                problems.append(CodecProblem(path or self.what, str(error)))
+            return None
+
+    def sql_values(self, value: _R, encoded: JsonObject) -> list[SqlValue]:
+        """The parameters of the record's columns, the early ones then the late ones;
+        ``encoded`` is the record's JSON (`encode`), for the columns holding JSON text."""
+        row: list[SqlValue] = list(self._column_values(value))
+        for at, to_sql in self._to_sql:
+            row[at] = to_sql(row[at])
+        for at, name in self._json_text:
+            row[at] = to_json_text(encoded[name])
+        return row
+
+
+def record(cls: type[_R], what: str, fields: tuple[Field[Any], ...]) -> Record[_R]:
+    """The `Record` of dataclass ``cls`` from its table (see the module docstring)."""
+    declared = [f.name for f in dataclasses.fields(cls)]
+    listed = [f.name for f in fields]
+    if sorted(listed) != sorted(declared):
+        missing, unknown = sorted(set(declared) - set(listed)), sorted(set(listed) - set(declared))
+        raise TypeError(
+            f"the field table of {cls.__name__} does not match its fields: missing {missing},"
+            f" unknown {unknown}, {len(listed)} rows for {len(declared)} fields"
+        )
+    by_name = {f.name: f for f in fields}
+    in_json = [by_name[name] for name in declared]
+    placed = [
+        (f.name, c)
+        for late in (False, True)
+        for f in fields
+        for c in f.columns
+        if c.after_snapshot is late
+    ]
+    return Record(
+        what=what,
+        fields=fields,
+        early_columns=tuple((c.name, c.decl) for _, c in placed if not c.after_snapshot),
+        late_columns=tuple((c.name, c.decl) for _, c in placed if c.after_snapshot),
+        cls=cls,
+        _json_values=_getter(declared),
+        _json_names=tuple(declared),
+        _encoders=tuple((f.name, f.kind.encode) for f in in_json if f.kind.encode is not _as_is),
+        _readers=tuple((f.name, f.read) for f in in_json),
+        _column_values=_getter([name for name, _ in placed]),
+        _to_sql=tuple(
+            (at, c.to_sql)
+            for at, (_, c) in enumerate(placed)
+            if c.to_sql is not _as_is and not isinstance(c.to_sql, _Sql)
+        ),
+        _json_text=tuple(
+            (at, name) for at, (name, c) in enumerate(placed) if c.to_sql is JSON_TEXT
+        ),
+    )
+
+
+def _getter(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
+    """The named attributes of a value, as a tuple (one C call for two or more)."""
+    if len(names) > 1:
+        return attrgetter(*names)
+    return lambda value: tuple(getattr(value, name) for name in names)
+
+
+# ---------------------------------------------------------------- kinds
+
+
+def _optional(encode: Callable[[_V], _T]) -> Callable[[_V | None], _T | None]:
+    def encode_optional(value: _V | None) -> _T | None:
+        return None if value is None else encode(value)
+
+    return encode_optional
+
+
+_enum_value: Final[Callable[[StrEnum], str]] = attrgetter("value")
+
+
+def epoch_seconds(moment: datetime) -> int:
+    """A time as whole seconds since the epoch (floored): how SQL time columns hold it."""
+    return (moment - EPOCH) // _SECOND
+
+
+_SECOND: Final = timedelta(seconds=1)
+
+
+def _sorted_map(value: Mapping[str, str]) -> dict[str, str]:
+    return dict(sorted(value.items()))
+
+
+def legacy_real(value: object) -> object:
+    """A REAL column's amount as the decimal string of its shortest float repr."""
+    return repr(float(value)) if isinstance(value, int | float) else value
+
+
+def legacy_time(value: object) -> object:
+    """An INTEGER column's epoch seconds as an ISO 8601 time (whole seconds)."""
+    if isinstance(value, int | float):
+        try:
+            return encode_datetime(EPOCH + timedelta(seconds=value))
+        except (OverflowError, ValueError):
+            return value
+    return value
+
+
+def _legacy_request(value: object) -> object:
+    if not isinstance(value, str):
+        return {}
+    decoded = from_json_text(value, "raw_request").value_or(None)
+    if not isinstance(decoded, Mapping):
+        return {"raw": value}
+    return {str(k): v if isinstance(v, str) else to_json_text(v) for k, v in decoded.items()}
+
+
+def _legacy_amount_or_zero(value: object) -> object:
+    return legacy_real(0.0 if value is None else value)
+
+
+def _legacy_or(default: object) -> Callable[[object], object]:
+    def value_or_default(value: object) -> object:
+        return value or default
+
+    return value_or_default
+
+
+def _enum(kind: type[_E]) -> Kind[_E]:
+    read: Callable[[Reader, str], _E] = partial(Reader.enum, kind=kind)
+    return Kind(hint=kind, encode=_enum_value, read=read, to_sql=_enum_value)
+
+
+def _opt_enum(kind: type[_E]) -> Kind[_E | None]:
+    read: Callable[[Reader, str], _E | None] = partial(Reader.opt_enum, kind=kind)
+    return Kind(hint=kind | None, encode=_optional(_enum_value), read=read)
+
+
+def _records(table: Record[_R]) -> Kind[tuple[_R, ...]]:
+    def encode(values: tuple[_R, ...]) -> JsonValue:
+        return [table.encode(value) for value in values]
+
+    def read(reader: Reader, key: str) -> tuple[_R, ...]:
+        return tuple(value for value in reader.items(key, table.read) if value is not None)
+
+    return Kind(hint=types.GenericAlias(tuple, (table.cls, ...)), encode=encode, read=read)
+
+
+def _errors_summary(errors: tuple[str, ...]) -> str | None:
+    return "; ".join(errors) or None
+
+
+TEXT: Final[Kind[str]] = Kind(hint=str, encode=_as_is, read=Reader.text, to_sql=_as_is)
+OPT_TEXT: Final[Kind[str | None]] = Kind(
+    hint=str | None, encode=_as_is, read=Reader.opt_text, to_sql=_as_is
+)
+INTEGER: Final[Kind[int]] = Kind(hint=int, encode=_as_is, read=Reader.integer, to_sql=_as_is)
+OPT_INTEGER: Final[Kind[int | None]] = Kind(
+    hint=int | None, encode=_as_is, read=Reader.opt_integer, to_sql=_as_is
+)
+FLAG: Final[Kind[bool]] = Kind(
+    hint=bool, encode=_as_is, read=Reader.boolean, to_sql=int, from_sql=bool
+)
+DECIMAL: Final[Kind[Decimal]] = Kind(
+    hint=Decimal, encode=encode_decimal, read=Reader.decimal, to_sql=float, from_sql=legacy_real
+)
+OPT_DECIMAL: Final[Kind[Decimal | None]] = Kind(
+    hint=Decimal | None,
+    encode=_optional(encode_decimal),
+    read=Reader.opt_decimal,
+    to_sql=_optional(float),
+    from_sql=legacy_real,
+)
+MOMENT: Final[Kind[datetime]] = Kind(
+    hint=datetime,
+    encode=encode_datetime,
+    read=Reader.moment,
+    to_sql=epoch_seconds,
+    from_sql=legacy_time,
+)
+OPT_MOMENT: Final[Kind[datetime | None]] = Kind(
+    hint=datetime | None,
+    encode=_optional(encode_datetime),
+    read=Reader.opt_moment,
+    to_sql=_optional(epoch_seconds),
+    from_sql=legacy_time,
+)
+TEXT_MAP: Final[Kind[Mapping[str, str]]] = Kind(
+    hint=Mapping[str, str],
+    encode=_sorted_map,
+    read=Reader.text_map,
+    to_sql=JSON_TEXT,
+    from_sql=_legacy_request,
+)
+TEXTS: Final[Kind[tuple[str, ...]]] = Kind(
+    hint=tuple[str, ...], encode=list, read=Reader.texts, to_sql=JSON_TEXT
+)
+
+
+# ---------------------------------------------------------------- the tables
+
+ORDER: Final = record(
+    LocalOrder,
+    "order",
+    (
+        # the contract's columns (section 9.1)
+        field("local_id", TEXT, "TEXT PRIMARY KEY"),
+        field("plan_id", OPT_TEXT, "TEXT"),
+        field("strategy_id", OPT_TEXT, "TEXT"),
+        field("pair", TEXT, "TEXT NOT NULL"),
+        field("side", _enum(Side), "TEXT NOT NULL"),
+        field("order_type", _enum(OrderType), "TEXT NOT NULL"),
+        field("kraken_order_id", OPT_TEXT, "TEXT"),
+        field("userref", OPT_INTEGER, "INTEGER"),
+        field("requested_base_size", DECIMAL, "REAL NOT NULL"),
+        field("requested_price", OPT_DECIMAL, "REAL"),
+        field("status", _enum(OrderStatus), "TEXT NOT NULL"),
+        field("cumulative_base_filled", DECIMAL, "REAL NOT NULL DEFAULT 0.0"),
+        field("avg_fill_price", OPT_DECIMAL, "REAL"),
+        field("created_at", MOMENT, "INTEGER NOT NULL"),
+        field("updated_at", MOMENT, "INTEGER NOT NULL"),
+        field("last_error", OPT_TEXT, "TEXT"),
+        field("raw_request", TEXT_MAP, "TEXT"),
+        field("raw_response_json", OPT_TEXT, "TEXT", column="raw_response"),
+        # ours; in an old row, an empty column means the field's default
+        field("client_order_id", OPT_TEXT, "TEXT"),
+        field("fee", DECIMAL, "REAL", from_sql=_legacy_amount_or_zero),
+        field("cost", DECIMAL, "REAL", from_sql=_legacy_amount_or_zero),
+        field("rest_pair", OPT_TEXT, "TEXT"),
+        field(
+            "time_in_force",
+            _enum(TimeInForce),
+            "TEXT",
+            from_sql=_legacy_or(TimeInForce.GTC.value),
+        ),
+        field("post_only", FLAG, "INTEGER"),
+        field("attempts", INTEGER, "INTEGER", from_sql=_legacy_or(0)),
+        field("send_deadline", OPT_MOMENT, "INTEGER"),
+        field("first_sent_at", OPT_MOMENT, "INTEGER"),
+        field("cancel_requested_at", OPT_MOMENT, "INTEGER"),
+        field("close_reason", OPT_TEXT, "TEXT"),
+        field("action_index", OPT_INTEGER, "INTEGER"),
+        field("reference_price", OPT_DECIMAL, "REAL"),
+        # the send claim's owner, for SQL readers too
+        field("claimed_by", OPT_TEXT, "TEXT", after_snapshot=True),
+        # no column; absent from snapshots written before the field existed
+        field("exists_on_exchange", FLAG, if_absent=False),
+    ),
+)
+"""`LocalOrder`'s table: ``execution_orders``."""
+
+SKIP: Final = record(
+    ActionSkip,
+    "skip",
+    (
+        field("action_index", INTEGER),
+        field("pair", TEXT),
+        field("strategy_id", OPT_TEXT),
+        field("reason", _enum(SkipReason)),
+        field("message", TEXT),
+        field("side", _opt_enum(Side)),
+        field("volume", OPT_DECIMAL),
+        field("price", OPT_DECIMAL),
+        field("order_type", _opt_enum(OrderType)),
+        field("userref", OPT_INTEGER),
+    ),
+)
+"""`ActionSkip`'s table (JSON only: skips live inside a result's exact JSON)."""
+
+RESULT: Final = record(
+    ExecutionResult,
+    "result",
+    (
+        # the contract's columns (section 9.2)
+        field("plan_id", TEXT, "TEXT PRIMARY KEY"),
+        field("started_at", MOMENT, "INTEGER NOT NULL"),
+        field("completed_at", OPT_MOMENT, "INTEGER"),
+        field("success", FLAG, "INTEGER NOT NULL"),
+        field(
+            "errors",
+            TEXTS,
+            columns=(
+                Column(name="error_summary", decl="TEXT", to_sql=_errors_summary),
+                # ours, from here on
+                Column(name="errors_json", decl="TEXT", to_sql=JSON_TEXT, after_snapshot=True),
+            ),
+        ),
+        field("mode", _enum(ExecutionMode), "TEXT", after_snapshot=True),
+        field("replayed", FLAG, "INTEGER", after_snapshot=True),
+        # in the exact JSON only
+        field("orders", _records(ORDER)),
+        field("skipped", _records(SKIP)),
+    ),
+)
+"""`ExecutionResult`'s table: ``execution_results``."""

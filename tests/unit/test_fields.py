@@ -1,0 +1,115 @@
+"""The field tables: one row per dataclass field, each of the field's type."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, get_type_hints
+
+import pytest
+
+from kraken_bot.execution import _fields
+from kraken_bot.execution._fields import (
+    OPT_TEXT,
+    ORDER,
+    RESULT,
+    SKIP,
+    TEXT,
+    TEXTS,
+    Record,
+    field,
+    record,
+)
+from kraken_bot.execution._store_schema import ORDER_COLUMNS, RESULT_COLUMNS
+from kraken_bot.execution.models import ActionSkip, ExecutionResult, LocalOrder
+
+TABLES: list[tuple[Record[Any], type[Any]]] = [
+    (ORDER, LocalOrder),
+    (SKIP, ActionSkip),
+    (RESULT, ExecutionResult),
+]
+
+
+@pytest.mark.parametrize(("table", "cls"), TABLES, ids=lambda x: getattr(x, "what", ""))
+def test_each_table_lists_every_field_of_its_record_once(table, cls):
+    listed = [f.name for f in table.fields]
+
+    assert sorted(listed) == sorted(f.name for f in dataclasses.fields(cls))
+    assert len(set(listed)) == len(listed)
+
+
+@pytest.mark.parametrize(("table", "cls"), TABLES, ids=lambda x: getattr(x, "what", ""))
+def test_each_field_kind_is_of_the_fields_declared_type(table, cls):
+    hints = get_type_hints(cls)
+
+    assert {f.name: f.kind.hint for f in table.fields} == hints
+
+
+def test_a_table_missing_a_field_or_naming_another_is_refused():
+    @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+    class Pair:
+        left: str
+        right: str | None
+
+    record(Pair, "pair", (field("left", TEXT), field("right", OPT_TEXT)))  # complete: fine
+    with pytest.raises(TypeError, match=r"missing \['right'\], unknown \[\]"):
+        record(Pair, "pair", (field("left", TEXT),))
+    with pytest.raises(TypeError, match=r"missing \[\], unknown \['middle'\]"):
+        record(Pair, "pair", (*(field(n, TEXT) for n in ("left", "right")), field("middle", TEXT)))
+    with pytest.raises(TypeError, match="3 rows for 2 fields"):
+        record(Pair, "pair", (field("left", TEXT), field("right", OPT_TEXT), field("left", TEXT)))
+
+
+def test_a_kind_without_a_sql_form_has_no_column():
+    with pytest.raises(TypeError, match="no SQL form"):
+        field("orders", _fields._records(SKIP), "TEXT")
+
+
+def test_the_columns_of_the_fields_and_the_stores_own_keep_the_files_order():
+    # The store's columns sit between the fields' early and late columns; see
+    # tests/integration/test_store_sqlite.py for the whole file format.
+    order_names = [name for name, _ in ORDER_COLUMNS]
+    result_names = [name for name, _ in RESULT_COLUMNS]
+
+    assert order_names[:3] == ["local_id", "plan_id", "strategy_id"]
+    assert order_names[-5:] == [
+        "reference_price",
+        "snapshot_json",
+        "version",
+        "quarantine",
+        "claimed_by",
+    ]
+    assert result_names[4:7] == ["error_summary", "raw_json", "errors_json"]
+    assert [c.name for f in RESULT.fields if f.kind is TEXTS for c in f.columns] == [
+        "error_summary",
+        "errors_json",
+    ]
+    assert not any(f.columns for f in ORDER.fields if f.name == "exists_on_exchange")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, {}),
+        ('{"pair": "XXBTZUSD", "volume": 0.1}', {"pair": "XXBTZUSD", "volume": "0.1"}),
+        ("[1, 2]", {"raw": "[1, 2]"}),
+        ("{", {"raw": "{"}),
+    ],
+)
+def test_an_old_rows_raw_request_becomes_an_object_of_strings(value, expected):
+    (column,) = next(f.columns for f in ORDER.fields if f.name == "raw_request")
+
+    assert column.from_sql(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (1772366400, "2026-03-01T12:00:00.000000+00:00"),
+        (1772366400.5, "2026-03-01T12:00:00.500000+00:00"),
+        (10**20, 10**20),  # beyond datetime: left for the decoder to refuse
+        ("soon", "soon"),
+        (None, None),
+    ],
+)
+def test_an_old_rows_time_column_becomes_an_iso_time(value, expected):
+    assert _fields.legacy_time(value) == expected
