@@ -91,17 +91,13 @@ def stats_over(bar: BarSource, first: int, last: int) -> BarStats:
 
 
 def costed(bar: BarSource) -> CostedSource:
-    """``bar`` with each step's notional, each step computed once (Ticker's two windows
-    read the same new steps)."""
-    seen: dict[int, CostedBar] = {}
+    """``bar`` with each step's notional (price x volume, exact). `StepSums` reads each step
+    once, so nothing is kept here."""
     multiply = _EXACT.multiply
 
     def source(index: int) -> CostedBar:
-        found = seen.get(index)
-        if found is None:
-            price, size, trades = bar(index)
-            found = seen[index] = (price, size, trades, multiply(price, size))
-        return found
+        price, size, trades = bar(index)
+        return price, size, trades, multiply(price, size)
 
     return source
 

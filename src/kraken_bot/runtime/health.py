@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-__all__ = ["STALE_AFTER_BEATS", "Verdict", "heartbeat_path_for", "parse_time", "verdict"]
+from kraken_bot.execution.codec import decode_datetime
+
+__all__ = ["STALE_AFTER_BEATS", "Verdict", "heartbeat_path_for", "verdict"]
 
 STALE_AFTER_BEATS: Final = 3
 """A heartbeat older than this many periods means the process is not running."""
@@ -53,17 +55,6 @@ def heartbeat_path_for(database_path: str) -> str:
     return f"{database_path}.run.json"
 
 
-def parse_time(value: object) -> datetime | None:
-    """An ISO-8601 time with a zone, or None when absent or unreadable."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
-
-
 def verdict(heartbeat: Mapping[str, object] | None, *, now: datetime, pid_alive: bool) -> Verdict:
     """Running, protected, and why not (see the module docstring)."""
     if heartbeat is None:
@@ -76,7 +67,7 @@ def verdict(heartbeat: Mapping[str, object] | None, *, now: datetime, pid_alive:
         return Verdict(False, False, (f"the run process (pid {pid}) is not running",))
     reasons: list[str] = []
     running = True
-    updated = parse_time(heartbeat.get("updated_at"))
+    updated = decode_datetime(heartbeat.get("updated_at"))
     period = heartbeat.get("heartbeat_seconds")
     beat = float(period) if isinstance(period, int | float) else 5.0
     if updated is None:
@@ -89,7 +80,7 @@ def verdict(heartbeat: Mapping[str, object] | None, *, now: datetime, pid_alive:
     protected = True
     dead_man = heartbeat.get("dead_man")
     if isinstance(dead_man, Mapping) and dead_man.get("enabled") is True:
-        armed_until = parse_time(dead_man.get("armed_until"))
+        armed_until = decode_datetime(dead_man.get("armed_until"))
         if armed_until is None:
             protected = False
             reasons.append("the dead-man switch is not armed")
