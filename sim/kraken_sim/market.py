@@ -116,9 +116,10 @@ class PricePath:
     """One pair's lazily generated path of (mid, volume, trade count) per step."""
 
     __slots__ = (
-        "_counts", "_derive", "_history", "_history_seed", "_mid_quantum", "_mids", "_ohlc",
-        "_past", "_point_times", "_replay", "_rng", "_spec", "_step_volume", "_volumes",
-        "_walk_mid", "_windows", "meta", "origin", "pinned", "queue", "step", "step_sums",
+        "_counts", "_derive", "_history", "_history_seed", "_last_touch", "_mid_quantum",
+        "_mids", "_ohlc", "_past", "_point_times", "_replay", "_rng", "_spec", "_step_volume",
+        "_volumes", "_walk_mid", "_windows", "meta", "origin", "pinned", "queue", "step",
+        "step_sums",
     )  # fmt: skip
 
     def __init__(
@@ -136,6 +137,7 @@ class PricePath:
         self.origin = origin
         self.step = step
         self.pinned: Decimal | None = None
+        self._last_touch: tuple[int, PairMeta, Touch] | None = None
         self._spec = spec
         self._derive = derive
         self._history = history_steps
@@ -203,13 +205,20 @@ class PricePath:
     def touch(self, index: int) -> Touch:
         """The best bid and ask at step ``index``."""
         mid = self.current_mid(index)
+        last = self._last_touch
+        # a step's touch is asked for again (matching, then a Ticker or an order at the
+        # same step): the last answer serves while step, mid and tick are the same
+        if last is not None and last[0] == index and last[1] is self.meta and last[2].mid == mid:
+            return last[2]
         half = mid * self._spec.spread_bps / _BPS / 2
         tick = self.meta.tick_size
         bid = ((mid - half) / tick).to_integral_value(ROUND_FLOOR) * tick
         ask = ((mid + half) / tick).to_integral_value(ROUND_CEILING) * tick
         bid = max(bid, tick)
         ask = max(ask, bid + tick)
-        return Touch(bid=bid, ask=ask, mid=mid)
+        touch = Touch(bid=bid, ask=ask, mid=mid)
+        self._last_touch = (index, self.meta, touch)
+        return touch
 
     def flow(self, index: int) -> tuple[Decimal, Decimal]:
         """(sold, bought) at step ``index``: the step's market volume split between sellers

@@ -226,3 +226,17 @@ def test_the_walks_inlined_draws_are_uniform_and_randint(seed):
         assert public.gauss(0.0, 1.0) == inlined.gauss(0.0, 1.0)
         assert public.uniform(0.2, 1.8) == 0.2 + (1.8 - 0.2) * inlined.random()
         assert public.randint(1, 25) == 1 + getattr(inlined, "_randbelow")(25)  # noqa: B009
+
+
+def test_a_touch_asked_again_follows_a_pinned_price():
+    # the path keeps its last touch: a pin (or its removal) at the same step must not be
+    # answered from it
+    clock = VirtualClock(start=datetime(2026, 1, 1, tzinfo=UTC))
+    exchange = Exchange(load_scenario(None), seed=3, clock=clock, faults="none")
+    walked = exchange.touch("XBTUSD")
+    exchange.set_price("XBTUSD", "12345.6")
+    pinned = exchange.touch("XBTUSD")
+    assert pinned.mid == Decimal("12345.6")
+    assert pinned.bid < pinned.mid < pinned.ask
+    exchange.set_price("XBTUSD", None)
+    assert exchange.touch("XBTUSD") == walked

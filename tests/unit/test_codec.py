@@ -303,6 +303,16 @@ def test_decode_datetime_requires_an_offset(text, expected):
     assert decode_datetime(text) == expected
 
 
+def test_encode_datetime_gives_one_text_per_instant_whatever_asked_first():
+    # encode_datetime remembers its answers by datetime: equal datetimes are one instant
+    instant = datetime(2026, 3, 4, 5, 6, 7, 8, tzinfo=UTC)
+    in_paris = instant.astimezone(timezone(timedelta(hours=1)))
+    assert encode_datetime(in_paris) == "2026-03-04T05:06:07.000008+00:00"
+    assert encode_datetime(instant) == "2026-03-04T05:06:07.000008+00:00"
+    with pytest.raises(ValueError, match="naive datetime"):
+        encode_datetime(instant.replace(tzinfo=None))  # never equal to the remembered one
+
+
 def test_encode_datetime_of_the_epoch():
     assert encode_datetime(datetime(1970, 1, 1, tzinfo=UTC)) == "1970-01-01T00:00:00.000000+00:00"
 

@@ -75,11 +75,27 @@ def encode_datetime(value: datetime) -> str:
     >>> encode_datetime(datetime(2026, 1, 2, 5, 0, tzinfo=timezone(timedelta(hours=2))))
     '2026-01-02T03:00:00.000000+00:00'
     """
+    text = _DATETIME_TEXTS.get(value)
+    if text is not None:
+        return text
     if value.tzinfo is UTC:  # the usual case, without a conversion
-        return value.isoformat(timespec="microseconds")
-    if value.utcoffset() is None:
+        text = value.isoformat(timespec="microseconds")
+    elif value.utcoffset() is None:
         raise ValueError(f"naive datetime {value!r}: execution records hold UTC times")
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
+    else:
+        text = value.astimezone(UTC).isoformat(timespec="microseconds")
+    if len(_DATETIME_TEXTS) >= _DATETIME_TEXTS_KEPT:
+        _DATETIME_TEXTS.clear()
+    _DATETIME_TEXTS[value] = text
+    return text
+
+
+_DATETIME_TEXTS: Final[dict[datetime, str]] = {}
+"""Recent `encode_datetime` answers. An order's times are written again at each of its
+updates (its creation, first send...), so most are asked for before. Equal datetimes are
+the same instant (a naive one is never equal to an aware one, and raises before it is
+kept), so the text is the same whatever the time zone of the one asked about."""
+_DATETIME_TEXTS_KEPT: Final = 4096
 
 
 def decode_datetime(value: object) -> datetime | None:
