@@ -229,3 +229,32 @@ def test_closing_the_service_ends_event_streams_with_a_stopped_event(tmp_path):
     service.close()
     events = list(stream)  # ends: the service closed
     assert [e.kind for e in events if isinstance(e, HealthEvent)] == [HealthKind.STOPPED]
+
+
+def test_after_a_failed_start_scheduled_passes_adopt_orders_that_closed_hours_ago(tmp_path):
+    # The database is lost, and the new process's start pass cannot list ClosedOrders.
+    # Its scheduled passes read back only minutes once a pass has completed; before that
+    # they must read the whole day, or an order of ours that closed two hours ago stays
+    # unknown for good.
+    config = live_config(reconcile_every_seconds=60, default_order_type="market")
+    stack = sim_stack(tmp_path, execution=config)
+    first = stack.service()
+    first.execute_plan(plan("p1", action(target="0.05")))
+    first.close()
+    ours = {o.txid for o in stack.exchange_orders()}
+    assert ours
+    assert all(not o.is_live for o in stack.exchange_orders())
+    stack.clock.sleep(2 * 3600)
+    for path in stack.db_path.parent.glob(stack.db_path.name + "*"):
+        path.unlink()  # the database and its WAL
+    failing = [{"kind": "busy", "endpoint": "ClosedOrders", "call": list(range(1, 9))}]
+    stack.exchange.set_faults(FaultPlan.from_mapping({"schedule": failing}))
+    service = stack.service()
+    try:
+        assert service.last_reconcile is not None
+        assert not service.last_reconcile.ok  # the start could not list
+        run_for(stack, service, 600)
+        known = {o.kraken_order_id for o in service.store.recent_orders(1000)}
+        assert ours <= known
+    finally:
+        stack.close()

@@ -39,7 +39,7 @@ import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from types import TracebackType
 from typing import TYPE_CHECKING, Self, TypeVar
@@ -90,6 +90,7 @@ from kraken_bot.execution.routing import AmendWire, check_amend, follow_up_plan
 from kraken_bot.execution.scheduler import DeadManSwitch
 from kraken_bot.execution.store import ExecutionStore, SQLiteExecutionStore
 from kraken_bot.execution.streaming import stream_wanted
+from kraken_bot.execution.supervision import scheduled_look_back
 from kraken_bot.kraken.errors import (
     KrakenAPIError,
     OrderRejectedError,
@@ -175,6 +176,9 @@ class ExecutionService:
         )
         self._closed = False
         self._synced = False
+        self._complete_at: datetime | None = None
+        """When the last complete reconciliation of this process began (see
+        `supervision.scheduled_look_back`)."""
         self._next_clock_sync: float | None = None
         state_dir = state_dir_for(config.kraken)
         self.owner_id = f"svc-{uuid.uuid4().hex}"
@@ -258,8 +262,11 @@ class ExecutionService:
         elif self._mode is ExecutionMode.LIVE or ledger.tracked_orders():
             # Live: always, so orders of ours that the database lost are adopted (and
             # netted) before the first plan; paper: only its own leftovers.
+            started = self._clock.now()
             self.last_reconcile = self._reconciler_or_fail().reconcile()
             self._synced = self.last_reconcile.ok
+            if self.last_reconcile.ok:
+                self._complete_at = started
         if self._exec.dead_man_switch_enabled and self._trades_live:
             assert self._submitter is not None
             dead_man = DeadManSwitch(
@@ -1092,8 +1099,16 @@ class ExecutionService:
             self._settle_leftovers_offline(ledger)
             report = ReconcileReport(quarantined=ledger.store.quarantined())
         else:
+            started = self._clock.now()
             report = self._reconciler.reconcile(look_back=look_back)
-            self._synced = self._synced or report.ok
+            # complete: its listings read the whole default window, or reached back to
+            # the previous complete pass; only a complete pass lets a live start trade
+            reached = self._complete_at is not None and (
+                look_back is None or started - look_back <= self._complete_at
+            )
+            if report.ok and (look_back is None or reached):
+                self._complete_at = started
+                self._synced = True
             if self._mode is ExecutionMode.LIVE and self._submitter is not None:
                 report.errors.extend(self._follow_up_cancels(ledger))
         self.last_reconcile = report
@@ -1126,11 +1141,16 @@ class _ServiceOps:
         self._service = service
 
     def reconcile(self) -> ReconcileReport:
-        every = self._service.config.execution.reconcile_every_seconds or 60.0
-        # A scheduled pass reads ClosedOrders only as far back as a few periods (orders
-        # in doubt still widen it to their first send): the full day at start is enough.
-        look_back = timedelta(seconds=max(10 * every, 900.0))
-        return self._service.refresh_from_exchange(look_back=look_back)
+        service = self._service
+        every = timedelta(seconds=service.config.execution.reconcile_every_seconds or 60.0)
+        # Only since the last complete pass (orders in doubt still widen it to their first
+        # send); the whole day until one has completed.
+        look_back = scheduled_look_back(
+            every=every,
+            now=service._clock.now(),  # noqa: SLF001 - the service's own clock
+            last_complete=service._complete_at,  # noqa: SLF001
+        )
+        return service.refresh_from_exchange(look_back=look_back)
 
     def cached_live_orders(self) -> Sequence[LocalOrder]:
         ledger = self._service._ledger  # noqa: SLF001 - the service's own helper
