@@ -196,6 +196,26 @@ class RollingWindow:
         ends = self._sums.prices(first, first) + self._sums.prices(last, last)
         return _finish(ends[0], (highs[0][1], lows[0][1]), ends[1], sums)
 
+    def inner(self, bar: CostedSource, first: int) -> BarStats | None:
+        """The aggregates of steps ``first`` to the window's last step, for a ``first``
+        inside the window as the last `stats` left it (None when it is not), read off the
+        window without moving it.
+
+        The high deque holds, in step order, the maximum of every suffix of the window:
+        an entry is the highest price from just after the entry before it to the end. So
+        the maximum from ``first`` on is the first entry at or after ``first`` (and the
+        low likewise), and Ticker's "today", which ends where "last 24 hours" ends and
+        starts inside it, costs no deque of its own.
+        """
+        last = self._last
+        if not self._first <= first <= last:
+            return None
+        high = next(price for index, price in self._highs if index >= first)
+        low = next(price for index, price in self._lows if index >= first)
+        sums = self._sums.between(bar, first, last)
+        ends = self._sums.prices(first, first) + self._sums.prices(last, last)
+        return _finish(ends[0], (high, low), ends[1], sums)
+
     def _push(self, first: int, last: int) -> None:
         """Steps ``first`` to ``last`` into the deques (one tight loop: Ticker calls it per
         request)."""

@@ -409,9 +409,12 @@ def ticker_entry(path: PricePath, index: int) -> dict[str, Any]:
     today_first = max(path.index_at(day_start.timestamp()), path.first_index())
     day_first = max(path.index_at(now - 86400) + 1, path.first_index())
     bar = costed(path.bar)
-    # the longer window first: the totals it needs cover the other's
-    day = path.window("24h").stats(bar, day_first, index)
-    today = path.window("today").stats(bar, today_first, index)
+    # the longer window first: the totals it needs cover the other's, and "today" (which
+    # ends at the same step) is read off it unless it starts before it (just before
+    # midnight, when both start in the same step)
+    last_day = path.window("24h")
+    day = last_day.stats(bar, day_first, index)
+    today = last_day.inner(bar, today_first) or path.window("today").stats(bar, today_first, index)
     path.step_sums.forget_before(min(day_first, today_first))
     depth = path.levels(index, "buy")
     whole = max(1, int(next(depth)[1]))

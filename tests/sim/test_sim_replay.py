@@ -8,11 +8,13 @@ grow with the history.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -20,9 +22,10 @@ from kraken_sim import Exchange, VirtualClock, load_scenario
 from kraken_sim._fixtures import fixture_path
 from kraken_sim.bars import RollingWindow, costed, stats_over
 from kraken_sim.history import read_price_file, with_price_history
-from kraken_sim.market import PricePath
+from kraken_sim.market import PricePath, ticker_entry
 from kraken_sim.replay import BarReplay, OhlcBar
 from kraken_sim.timeline import Timeline
+from kraken_sim.wire import fmt_decimal
 
 SAMPLE = fixture_path("prices", "XBTUSD_60.csv")
 TICK = Decimal("0.1")
@@ -120,6 +123,29 @@ def test_a_rolling_window_answers_what_a_fold_from_scratch_answers(queries):
         assert window.stats(source, first, last) == stats_over(path.bar, first, last)
 
 
+@given(
+    queries=st.lists(
+        st.tuples(st.integers(-50, 400), st.integers(0, 120), st.integers(0, 130)),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_a_range_inside_a_rolling_window_reads_what_a_fold_from_scratch_answers(queries):
+    path = _walk_path()
+    window = RollingWindow()
+    source = costed(path.bar)
+    for last, width, skip in queries:
+        first = max(last - width, path.first_index())
+        window.stats(source, first, last)
+        inner = first + skip
+        answer = window.inner(source, inner)
+        if inner > last:
+            assert answer is None
+        else:
+            assert answer == stats_over(path.bar, inner, last)
+    assert window.inner(source, path.first_index() - 1) is None
+
+
 def test_a_ticker_a_day_in_folds_only_the_steps_since_the_last_one(exchange, kraken):
     path = exchange.venue.pair("XBTUSD")
     exchange.clock.advance(86400 * 2)
@@ -128,7 +154,8 @@ def test_a_ticker_a_day_in_folds_only_the_steps_since_the_last_one(exchange, kra
     exchange.clock.advance(600)
     kraken.public("Ticker", pair="XBTUSD")
     after = path.window("today").folded + path.window("24h").folded
-    assert after - before == 2 * 60, "two windows, each moved by one plan interval (60 steps)"
+    assert after - before == 60, "the 24-hour window moved by one plan interval (60 steps)"
+    assert path.window("today").folded == 0, "today is read off the 24-hour window"
 
 
 @given(
@@ -164,3 +191,30 @@ def test_closed_orders_from_a_start_reads_only_what_closed_after_it(exchange, kr
 def _walk_path() -> PricePath:
     exchange = Exchange(load_scenario(None), seed=5, faults="none")
     return exchange.venue.pair("SOLUSD")
+
+
+@pytest.mark.parametrize("offset", [0.0, 3.0])
+def test_ticker_windows_fold_what_a_from_scratch_fold_gives_across_midnight(offset):
+    # "today" is read off the 24-hour window; when the steps do not start on midnight
+    # (``offset``), in the step holding midnight "today" starts a step before the 24
+    # hours do, and has a window of its own: both, a step at a time, against stats_over
+    scenario = load_scenario(None)
+    scenario = dataclasses.replace(scenario, start=scenario.start + timedelta(seconds=offset))
+    exchange = Exchange(scenario, seed=3, clock=VirtualClock(start=scenario.start), faults="none")
+    path = exchange.venue.pair("XBTUSD")
+    exchange.clock.advance(86400 * 2 - 3 * path.step - exchange.clock.now().timestamp() % 86400)
+    for _ in range(7):
+        index = path.index_at(exchange.clock.now().timestamp())
+        entry = ticker_entry(path, index)
+        now = path.time_of(index)
+        today_first = path.index_at(now - now % 86400)
+        day_first = path.index_at(now - 86400) + 1
+        decimals = max(path.meta.pair_decimals, 5)
+        for column, first in ((0, today_first), (1, day_first)):
+            expected = stats_over(path.bar, first, index)
+            assert entry["h"][column] == fmt_decimal(expected.high, decimals)
+            assert entry["l"][column] == fmt_decimal(expected.low, decimals)
+            assert entry["v"][column] == fmt_decimal(expected.volume, 8)
+            assert entry["t"][column] == expected.count
+        exchange.clock.advance(path.step)
+    assert (path.window("today").folded > 0) is bool(offset)
