@@ -200,11 +200,12 @@ def test_ticker_windows_fold_what_a_from_scratch_fold_gives_across_midnight(offs
     # hours do, and has a window of its own: both, a step at a time, against stats_over
     scenario = load_scenario(None)
     scenario = dataclasses.replace(scenario, start=scenario.start + timedelta(seconds=offset))
-    exchange = Exchange(scenario, seed=3, clock=VirtualClock(start=scenario.start), faults="none")
+    clock = VirtualClock(start=scenario.start)
+    exchange = Exchange(scenario, seed=3, clock=clock, faults="none")
     path = exchange.venue.pair("XBTUSD")
-    exchange.clock.advance(86400 * 2 - 3 * path.step - exchange.clock.now().timestamp() % 86400)
+    clock.advance(86400 * 2 - 3 * path.step - clock.now().timestamp() % 86400)
     for _ in range(7):
-        index = path.index_at(exchange.clock.now().timestamp())
+        index = path.index_at(clock.now().timestamp())
         entry = ticker_entry(path, index)
         now = path.time_of(index)
         today_first = path.index_at(now - now % 86400)
@@ -216,5 +217,5 @@ def test_ticker_windows_fold_what_a_from_scratch_fold_gives_across_midnight(offs
             assert entry["l"][column] == fmt_decimal(expected.low, decimals)
             assert entry["v"][column] == fmt_decimal(expected.volume, 8)
             assert entry["t"][column] == expected.count
-        exchange.clock.advance(path.step)
+        clock.advance(path.step)
     assert (path.window("today").folded > 0) is bool(offset)
