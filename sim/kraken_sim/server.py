@@ -22,6 +22,7 @@ import socket
 import socketserver
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Final
 
@@ -43,17 +44,13 @@ class _ClientError(Exception):
         self.status = status
 
 
+@dataclass(frozen=True, slots=True)
 class _Request:
-    __slots__ = ("body", "headers", "keep_alive", "method", "target")
-
-    def __init__(
-        self, method: str, target: str, headers: dict[str, str], body: bytes, *, keep_alive: bool
-    ) -> None:
-        self.method = method
-        self.target = target
-        self.headers = headers
-        self.body = body
-        self.keep_alive = keep_alive
+    method: str
+    target: str
+    headers: dict[str, str]
+    body: bytes
+    keep_alive: bool = field(kw_only=True)
 
 
 class _Handler(socketserver.BaseRequestHandler):

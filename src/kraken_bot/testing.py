@@ -28,9 +28,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Final, Literal, Self
+from typing import Any, Final, Literal
 
+from kraken_bot._closing import Closing
 from kraken_bot._enums import StreamMode
 from kraken_bot.config import AppConfig, ExecutionConfig, KrakenConfig, StorageConfig
 from kraken_bot.execution.ids import SeededIds
@@ -96,7 +96,7 @@ def account_config(
     )
 
 
-class FakeKraken:
+class FakeKraken(Closing):
     """The fake exchange, one funded account, and services trading on it (see the module)."""
 
     def __init__(
@@ -182,14 +182,3 @@ class FakeKraken:
             service.close()
         if self.ws is not None:
             self.ws.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -98,9 +98,18 @@ def test_no_package_imports_in_a_loop():
 
 
 def test_the_leaves_import_nothing_of_the_project():
-    """Errors, problems, shared words, clock and secret sit below every package."""
+    """Errors, problems, shared words, closing, lazy exports, clock and secret: below all."""
     graph = unit_graph()
-    for leaf in ("_errors", "_problems", "_enums", "clock", "secret", "region"):
+    for leaf in (
+        "_errors",
+        "_problems",
+        "_enums",
+        "_closing",
+        "_lazy",
+        "clock",
+        "secret",
+        "region",
+    ):
         assert set(graph[leaf]) <= {"_problems"}, (leaf, graph[leaf])
 
 

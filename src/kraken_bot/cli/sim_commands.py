@@ -28,6 +28,7 @@ from kraken_bot.cli.exit_codes import ExitCode
 from kraken_bot.cli.logs import counted_logs
 from kraken_bot.cli.output import err_console, out_console, print_json
 from kraken_bot.cli.sim_report import print_comparison, print_summary
+from kraken_bot.region import Tier
 from kraken_bot.simulation.records import (
     DEFAULT_PLANS,
     ReplayProgress,
@@ -45,15 +46,6 @@ __all__ = ["ReplayBar", "progress_wanted", "sim_app"]
 
 DEFAULT_DB: Final = Path("krakked-sim.db")
 MAX_PLANS: Final = 100_000
-
-
-class ServeTier(StrEnum):
-    """Rate-limit tiers of the served exchange."""
-
-    STARTER = "starter"
-    INTERMEDIATE = "intermediate"
-    PRO = "pro"
-    UNLIMITED = "unlimited"
 
 
 class ServeClock(StrEnum):
@@ -401,7 +393,7 @@ def sim_serve(  # noqa: PLR0917 - typer maps each parameter to an option
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     tier: Annotated[
-        ServeTier | None, typer.Option(help="Rate-limit tier (default: the scenario's).")
+        Tier | None, typer.Option(help="Rate-limit tier (default: the scenario's).")
     ] = None,
     faults: Annotated[
         str | None,

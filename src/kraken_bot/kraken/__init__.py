@@ -7,8 +7,9 @@ Importing this package is cheap and pulls in no I/O: pure modules such as
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from kraken_bot._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from kraken_bot.kraken.client import KrakenRESTClient
@@ -66,9 +67,4 @@ __all__ = [
     "UnexpectedResponseError",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_exports(globals(), _EXPORTS)

@@ -40,8 +40,7 @@ import math
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from types import TracebackType
-from typing import Any, Final, Self, TypeVar
+from typing import Any, Final, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 import requests
@@ -49,6 +48,7 @@ from requests.adapters import BaseAdapter
 from returns.pipeline import is_successful
 from returns.result import Result
 
+from kraken_bot._closing import Closing
 from kraken_bot.clock import Clock, SystemClock
 from kraken_bot.config import KrakenConfig
 from kraken_bot.kraken.errors import (
@@ -160,7 +160,7 @@ def _when(value: int | str | datetime | None, *, up: bool) -> str | None:
     return str(value)
 
 
-class KrakenRESTClient:
+class KrakenRESTClient(Closing):
     """Kraken's spot REST API: public and private calls, typed results, typed errors.
 
     Args:
@@ -252,17 +252,6 @@ class KrakenRESTClient:
         """Release the nonce file and the transport."""
         self._nonces.close()
         self._http.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     @property
     def base_url(self) -> str:

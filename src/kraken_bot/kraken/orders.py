@@ -85,6 +85,11 @@ def _check_decimal_text(name: str, text: str) -> None:
         raise ValueError(f"{name} must be a positive plain decimal string, got {text!r}")
 
 
+def _present(*params: tuple[str, str | None]) -> dict[str, str]:
+    """The wire parameters that have a value, in the order given."""
+    return {name: value for name, value in params if value is not None}
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AddOrderRequest:
     """One AddOrder call.
@@ -156,29 +161,20 @@ class AddOrderRequest:
 
     def to_params(self) -> dict[str, str]:
         """The wire parameters, in a stable order; absent fields are omitted."""
-        params = {
-            "pair": self.pair,
-            "type": self.side,
-            "ordertype": self.ordertype,
-            "volume": self.volume,
-        }
-        if self.price is not None:
-            params["price"] = self.price
-        if self.userref is not None:
-            params["userref"] = str(self.userref)
-        if self.cl_ord_id is not None:
-            params["cl_ord_id"] = self.cl_ord_id
-        if self.timeinforce is not None:
-            params["timeinforce"] = self.timeinforce
-        if self.expiretm is not None:
-            params["expiretm"] = self.expiretm
-        if self.oflags:
-            params["oflags"] = ",".join(self.oflags)
-        if self.deadline is not None:
-            params["deadline"] = format_deadline(self.deadline)
-        if self.validate:
-            params["validate"] = "true"
-        return params
+        return _present(
+            ("pair", self.pair),
+            ("type", self.side),
+            ("ordertype", self.ordertype),
+            ("volume", self.volume),
+            ("price", self.price),
+            ("userref", None if self.userref is None else str(self.userref)),
+            ("cl_ord_id", self.cl_ord_id),
+            ("timeinforce", self.timeinforce),
+            ("expiretm", self.expiretm),
+            ("oflags", ",".join(self.oflags) or None),
+            ("deadline", None if self.deadline is None else format_deadline(self.deadline)),
+            ("validate", "true" if self.validate else None),
+        )
 
     def with_deadline(self, now: datetime, seconds: float) -> AddOrderRequest:
         """A copy whose deadline is ``seconds`` after ``now`` (Kraken accepts 2-60 s)."""
@@ -224,17 +220,11 @@ class AmendOrderRequest:
 
     def to_params(self) -> dict[str, str]:
         """The wire parameters, in a stable order; absent fields are omitted."""
-        params: dict[str, str] = {}
-        if self.txid is not None:
-            params["txid"] = self.txid
-        if self.cl_ord_id is not None:
-            params["cl_ord_id"] = self.cl_ord_id
-        if self.limit_price is not None:
-            params["limit_price"] = self.limit_price
-        if self.order_qty is not None:
-            params["order_qty"] = self.order_qty
-        if self.post_only:
-            params["post_only"] = "true"
-        if self.deadline is not None:
-            params["deadline"] = format_deadline(self.deadline)
-        return params
+        return _present(
+            ("txid", self.txid),
+            ("cl_ord_id", self.cl_ord_id),
+            ("limit_price", self.limit_price),
+            ("order_qty", self.order_qty),
+            ("post_only", "true" if self.post_only else None),
+            ("deadline", None if self.deadline is None else format_deadline(self.deadline)),
+        )

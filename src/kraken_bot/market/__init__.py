@@ -6,9 +6,9 @@ The pure values and parsers (`pairs`, `prices`) import eagerly; the shell
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from kraken_bot._lazy import lazy_exports
 from kraken_bot.kraken.pairs import PairMetadata, PairUniverse, parse_asset_pairs
 from kraken_bot.kraken.prices import PriceQuote, parse_ticker
 
@@ -20,7 +20,9 @@ if TYPE_CHECKING:
         UnknownPairError,
     )
 
-_LAZY = frozenset({"MarketData", "MarketDataAPI", "StaticMarketData", "UnknownPairError"})
+_EXPORTS = dict.fromkeys(
+    ("MarketData", "MarketDataAPI", "StaticMarketData", "UnknownPairError"), "kraken_bot.market.api"
+)
 
 __all__ = [
     "MarketData",
@@ -34,8 +36,4 @@ __all__ = [
     "parse_ticker",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module("kraken_bot.market.api"), name)
+__getattr__ = lazy_exports(globals(), _EXPORTS)
