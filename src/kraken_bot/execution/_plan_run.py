@@ -38,7 +38,6 @@ from kraken_bot.execution._submit import Submitter
 from kraken_bot.execution.ids import IdFactory
 from kraken_bot.execution.models import (
     ActionSkip,
-    ExecutionMode,
     ExecutionResult,
     GaveUp,
     LocalOrder,
@@ -242,7 +241,7 @@ class PlanRunner:
     def _send_group(self, group: list[LocalOrder], twins: dict[tuple[str, int], list[str]]) -> None:
         for order in group:
             self.tick()
-            if self.execution.mode is ExecutionMode.DRY_RUN or self.submitter is None:
+            if self.submitter is None:  # dry run: the service gives no submitter (`access`)
                 self.ledger.transition(order, Simulated(at=self.clock.now()))
                 continue
             blocker = self._identical_in_flight(order, twins)

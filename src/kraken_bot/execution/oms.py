@@ -60,6 +60,7 @@ from kraken_bot.execution._route import MakerFirstRouter, RouteStats
 from kraken_bot.execution._stream import ServiceStream, open_stream
 from kraken_bot.execution._submit import Submitter
 from kraken_bot.execution._supervisor import SupervisionSettings, Supervisor
+from kraken_bot.execution.access import access_problem, exchange_access
 from kraken_bot.execution.adapter import KrakenExecutionAdapter, TradingClient
 from kraken_bot.execution.events import HealthEvent, HealthKind, ServiceEvent, order_updates
 from kraken_bot.execution.exceptions import (
@@ -162,6 +163,7 @@ class ExecutionService:
         self._new_id = new_id
         self._background = background_scheduler
         self._observer = observer
+        self._access = exchange_access(config.execution, observer=observer)
         self._plan_lock = threading.Lock()
         self._ledger: Ledger | None = None
         self._submitter: Submitter | None = None
@@ -240,7 +242,7 @@ class ExecutionService:
 
     def _start(self, store: ExecutionStore) -> None:
         self._measure_clock(initial=True)
-        if self._trades_live:
+        if self._access.places_live_orders:
             self.lease.acquire(now=self._clock.now())
         self._claims.register(self.owner_id)
         ledger = Ledger(
@@ -253,14 +255,14 @@ class ExecutionService:
         self._ledger = ledger
         self._stream = self._open_stream(ledger)
         self._build_workers(ledger)
-        if self._mode is ExecutionMode.DRY_RUN:
+        if not self._access.reaches_exchange:
             self._settle_leftovers_offline(ledger)
-        elif self._mode is ExecutionMode.LIVE or ledger.tracked_orders():
+        elif self._access.changes_exchange or ledger.tracked_orders():
             # Live: always, so orders of ours that the database lost are adopted (and
             # netted) before the first plan; paper: only its own leftovers.
             self.last_reconcile = self._reconciler_or_fail().reconcile()
             self._synced = self.last_reconcile.ok
-        if self._exec.dead_man_switch_enabled and self._trades_live:
+        if self._exec.dead_man_switch_enabled and self._access.places_live_orders:
             assert self._submitter is not None
             dead_man = DeadManSwitch(
                 self._submitter.adapter,
@@ -274,7 +276,7 @@ class ExecutionService:
             )
             dead_man.start()  # a live service without its switch must not trade
             self._dead_man = dead_man
-        if self._exec.routing is Routing.MAKER_FIRST and self._trades_live:
+        if self._exec.routing is Routing.MAKER_FIRST and self._access.places_live_orders:
             self._router = MakerFirstRouter(_RouteOps(self), self._clock, self._exec)
             self._router.watch(ledger.tracked_orders())
         self._start_supervision()
@@ -464,17 +466,13 @@ class ExecutionService:
         plan = follow_up_plan(final, "reprice", remaining, self._clock.now())
         return self.execute_plan(plan)
 
-    @property
-    def _trades_live(self) -> bool:
-        return self._exec.sends_live_orders and not self._observer
-
     def _measure_clock(self, *, initial: bool) -> None:
         """Measure the offset to Kraken's clock (not in dry run, which never asks Kraken).
 
         Live trading is refused when the offset cannot be measured at start or is larger
         than ``max_clock_offset_seconds``; paper mode only warns.
         """
-        if self._mode is ExecutionMode.DRY_RUN or self._server_time is None:
+        if not self._access.reaches_exchange or self._server_time is None:
             return
         read = self._server_time
         try:
@@ -482,7 +480,7 @@ class ExecutionService:
                 lambda: retry_transient(read, clock=self._clock, config=self._exec, what="Time")
             )
         except KrakenAPIError as error:
-            if initial and self._trades_live:
+            if initial and self._access.places_live_orders:
                 raise ClockOffsetError(
                     f"refusing to trade live: the offset to Kraken's clock cannot be measured"
                     f" ({error}); deadlines and order identities depend on it"
@@ -498,7 +496,7 @@ class ExecutionService:
                 f" (more than execution.max_clock_offset_seconds ="
                 f" {self._exec.max_clock_offset_seconds}); fix the host clock (NTP)"
             )
-            if initial and self._trades_live:
+            if initial and self._access.places_live_orders:
                 raise ClockOffsetError(f"refusing to trade live: {message}")
             log.error("%s", message)
 
@@ -519,15 +517,14 @@ class ExecutionService:
                 )
 
     def _check_exchange_access(self) -> None:
-        if self._mode is ExecutionMode.DRY_RUN:
-            return
-        if self._client is None:
-            raise MissingCredentialsError(f"{self._mode.value} mode needs a Kraken client")
-        if not self.config.kraken.has_credentials and self._close_client is not None:
-            raise MissingCredentialsError(
-                f"{self._mode.value} mode needs an API key and secret: set KRAKEN_API_KEY and"
-                " KRAKEN_API_SECRET (or kraken.credentials_file); dry_run needs none"
-            )
+        problem = access_problem(
+            self._access,
+            has_client=self._client is not None,
+            has_credentials=self.config.kraken.has_credentials,
+            owns_client=self._close_client is not None,
+        )
+        if problem is not None:
+            raise MissingCredentialsError(problem)
 
     def _build_workers(self, ledger: Ledger) -> None:
         self._runner = PlanRunner(
@@ -541,7 +538,7 @@ class ExecutionService:
             tick=self.tick,
         )
         # dry_run: no adapter at all, so no code path can reach Kraken's private endpoints.
-        if self._client is None or self._mode is ExecutionMode.DRY_RUN:
+        if self._client is None or not self._access.reaches_exchange:
             return
         client: TradingClient = self._client
         if (
@@ -570,7 +567,7 @@ class ExecutionService:
             self._new_id,
             self._claims,
             strategy_userrefs=userrefs,
-            adopt=self._mode is ExecutionMode.LIVE,
+            adopt=self._access.changes_exchange,
         )
         self._runner.submitter = self._submitter
         self._runner.reconciler = self._reconciler
@@ -737,7 +734,7 @@ class ExecutionService:
             raise PlanValidationError(
                 str(failure), problems=failure.problems, plan_id=failure.plan_id
             )
-        if self._observer and self._exec.sends_live_orders:
+        if not self._access.runs_plans:
             raise LiveTradingRefusedError(
                 "this service only reads, cancels and reconciles (observer): it places no"
                 " live orders"
@@ -786,7 +783,7 @@ class ExecutionService:
     def _exchange_state_known(self) -> bool:
         """Live: a full reconciliation succeeded since start (orders the database lost are
         adopted and netted before anything is planned). Tried again when it has not."""
-        if self._mode is not ExecutionMode.LIVE or self._synced:
+        if not self._access.changes_exchange or self._synced:
             return True
         self.refresh_from_exchange()
         return self._synced
@@ -856,7 +853,7 @@ class ExecutionService:
         if not order.is_live:
             return order
         withdrawn = self._withdraw(order)
-        if withdrawn is not None or self._submitter is None or self._mode is not ExecutionMode.LIVE:
+        if withdrawn is not None or self._submitter is None or not self._access.changes_exchange:
             return withdrawn or self.get_order(order.local_id)
         order = ledger.apply(order.local_id, CancelRequested(at=self._clock.now())).order
         if order.kraken_order_id is None and order.client_order_id is None:
@@ -897,7 +894,7 @@ class ExecutionService:
         order = self.get_order(order_id)
         if self._observer:
             raise AmendRefusedError("this service only reads, cancels and reconciles (observer)")
-        if self._submitter is None or self._mode is not ExecutionMode.LIVE:
+        if self._submitter is None or not self._access.changes_exchange:
             raise AmendRefusedError(
                 f"amending needs live mode ({self._mode.value}: no order rests on Kraken)"
             )
@@ -974,8 +971,7 @@ class ExecutionService:
         """
         if order.kraken_order_id is not None:
             return None
-        local_only = self._mode is not ExecutionMode.LIVE
-        if order.attempts > 0 and not local_only:
+        if order.attempts > 0 and self._access.changes_exchange:
             return None
         deadline = order.send_deadline if order.attempts > 0 else None
         event = Withdrawn(at=self._clock.now(), message=_WITHDRAWN, deadline=deadline)
@@ -999,7 +995,7 @@ class ExecutionService:
 
     def _close_unknown(self, order: LocalOrder) -> LocalOrder:
         """An order Kraken does not know: ask once more (live), then close it locally."""
-        if self._submitter is not None and self._mode is ExecutionMode.LIVE:
+        if self._submitter is not None and self._access.changes_exchange:
             try:
                 self._send_cancel(order)
             except KrakenAPIError as error:
@@ -1027,7 +1023,7 @@ class ExecutionService:
         for order in ledger.live_orders():
             if self._withdraw(order) is None:
                 ledger.apply(order.local_id, CancelRequested(at=now))
-        if self._submitter is None or self._mode is not ExecutionMode.LIVE:
+        if self._submitter is None or not self._access.changes_exchange:
             return
         adapter = self._submitter.adapter
         self._with_retries(adapter.cancel_all)
@@ -1094,7 +1090,7 @@ class ExecutionService:
         else:
             report = self._reconciler.reconcile(look_back=look_back)
             self._synced = self._synced or report.ok
-            if self._mode is ExecutionMode.LIVE and self._submitter is not None:
+            if self._access.changes_exchange and self._submitter is not None:
                 report.errors.extend(self._follow_up_cancels(ledger))
         self.last_reconcile = report
         return report
