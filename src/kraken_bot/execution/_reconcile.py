@@ -35,6 +35,7 @@ from kraken_bot.execution._claims import ClaimRegistry
 from kraken_bot.execution._ledger import Ledger
 from kraken_bot.execution._retry import retry_transient
 from kraken_bot.execution.adapter import KrakenExecutionAdapter
+from kraken_bot.execution.cancels import in_doubt
 from kraken_bot.execution.ids import IdFactory
 from kraken_bot.execution.models import LocalOrder, OrderStatus
 from kraken_bot.execution.reconciliation import (
@@ -82,8 +83,8 @@ class Reconciler:
         before = self.ledger.tracked_orders()
         report.checked = len(before)
         queried, unknown = self._query(before, report)
-        in_doubt = [o for o in before if o.kraken_order_id is None and o.is_live]
-        listed, listed_ok = self._listings(in_doubt, report, look_back or _LOOK_BACK)
+        doubtful = [o for o in before if in_doubt(o)]
+        listed, listed_ok = self._listings(doubtful, report, look_back or _LOOK_BACK)
         # Read the local orders again, after the listings, when they hold an exchange order
         # the first read does not explain: an order sent meanwhile (by another thread or
         # process) was written ahead of its send, so it is in this read, and is re-linked,
@@ -145,12 +146,12 @@ class Reconciler:
         return {info.txid: info for info in answer.orders}, frozenset(answer.unknown)
 
     def _listings(
-        self, in_doubt: Sequence[LocalOrder], report: ReconcileReport, look_back: timedelta
+        self, doubtful: Sequence[LocalOrder], report: ReconcileReport, look_back: timedelta
     ) -> tuple[tuple[OrderInfo, ...], bool]:
         now = self.clock.now()
         # Back to the oldest order in doubt, and never less than the look-back: strangers
         # (ours, unknown locally) closed within it are found even while orders are in doubt.
-        oldest = min([now - look_back, *(o.first_sent_at or o.created_at for o in in_doubt)])
+        oldest = min([now - look_back, *(o.first_sent_at or o.created_at for o in doubtful)])
         try:
             open_orders = self._read(self.adapter.open_orders, "OpenOrders")
             closed = self._read(lambda: self.adapter.closed_orders_since(oldest), "ClosedOrders")

@@ -44,6 +44,7 @@ from kraken_bot.execution import policy
 from kraken_bot.execution._ledger import Ledger
 from kraken_bot.execution._retry import retry_transient
 from kraken_bot.execution.adapter import KrakenExecutionAdapter
+from kraken_bot.execution.cancels import withdrawal_after_refused_send
 from kraken_bot.execution.models import (
     Acknowledged,
     GaveUp,
@@ -54,7 +55,6 @@ from kraken_bot.execution.models import (
     SendFailed,
     SendUnconfirmed,
     Validated,
-    Withdrawn,
 )
 from kraken_bot.execution.reports import SendStats
 from kraken_bot.kraken.errors import KrakenAPIError
@@ -142,21 +142,12 @@ class Submitter:
         withdrawn only if no other attempt was recorded since.
         """
         log.info("order %s: not sent (%s)", order.local_id, order.status.value)
-        if (
-            order.is_live
-            and order.kraken_order_id is None
-            and order.cancel_requested_at is not None
-            and order.attempts == absent_after
-        ):
-            return self.ledger.apply(
-                order.local_id,
-                Withdrawn(
-                    at=self.clock.now(),
-                    message="canceled before it was sent",
-                    deadline=order.send_deadline,
-                ),
-            ).order
-        return order
+        event = withdrawal_after_refused_send(
+            order, absent_after=absent_after, now=self.clock.now()
+        )
+        if event is None:
+            return order
+        return self.ledger.apply(order.local_id, event).order
 
     def _acknowledge(self, order: LocalOrder, ack: AddOrderAck) -> LocalOrder:
         now = self.clock.now()

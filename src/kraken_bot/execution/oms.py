@@ -62,6 +62,18 @@ from kraken_bot.execution._submit import Submitter
 from kraken_bot.execution._supervisor import SupervisionSettings, Supervisor
 from kraken_bot.execution.access import access_problem, exchange_access
 from kraken_bot.execution.adapter import KrakenExecutionAdapter, TradingClient
+from kraken_bot.execution.cancels import (
+    NotRepriced,
+    awaits_cancel,
+    cancel_confirmation,
+    cancels_due,
+    closed_unknown,
+    in_doubt,
+    in_flight_settle_at,
+    offline_settlement,
+    reprice_remaining,
+    withdrawal,
+)
 from kraken_bot.execution.events import HealthEvent, HealthKind, ServiceEvent, order_updates
 from kraken_bot.execution.exceptions import (
     AmendRefusedError,
@@ -76,16 +88,12 @@ from kraken_bot.execution.exceptions import (
 from kraken_bot.execution.ids import IdFactory, new_local_id
 from kraken_bot.execution.models import (
     OPEN_STATUSES,
-    CancelConfirmed,
     CancelRequested,
     ExecutionMode,
     ExecutionResult,
-    GaveUp,
     LocalOrder,
     OrderStatus,
-    Withdrawn,
 )
-from kraken_bot.execution.reconciliation import NEVER_SENT_MESSAGE
 from kraken_bot.execution.reports import ReconcileReport, SendStats
 from kraken_bot.execution.routing import AmendWire, check_amend, follow_up_plan
 from kraken_bot.execution.scheduler import DeadManSwitch
@@ -110,7 +118,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("kraken_bot.execution")
 
 _T = TypeVar("_T")
-_WITHDRAWN = "canceled before it was sent"
 
 
 class ExecutionService:
@@ -453,15 +460,10 @@ class ExecutionService:
         confirmed, or nothing remains.
         """
         final = self.cancel_order(order.local_id)
-        if final.is_live:
-            log.warning(
-                "order %s: not repriced: its cancel is not confirmed yet (%s)",
-                final.local_id,
-                final.status.value,
-            )
-            return None
-        remaining = final.requested_base_size - final.cumulative_base_filled
-        if remaining <= 0 or final.status is OrderStatus.FILLED:
+        remaining = reprice_remaining(final)
+        if isinstance(remaining, NotRepriced):
+            if remaining.warn:
+                log.warning("order %s: not repriced: %s", final.local_id, remaining.reason)
             return None
         plan = follow_up_plan(final, "reprice", remaining, self._clock.now())
         return self.execute_plan(plan)
@@ -502,19 +504,15 @@ class ExecutionService:
 
     def _settle_leftovers_offline(self, ledger: Ledger) -> None:
         """Dry run cannot ask Kraken: orders never sent are settled; others wait for a real mode."""
-        for order in ledger.tracked_orders():
-            if order.attempts == 0 and order.is_live:
-                ledger.apply(
-                    order.local_id,
-                    GaveUp(at=self._clock.now(), message=NEVER_SENT_MESSAGE, never_sent=True),
-                )
-            else:
-                log.warning(
-                    "order %s (%s) may be on the exchange; run in paper or live mode to"
-                    " reconcile it",
-                    order.local_id,
-                    order.status.value,
-                )
+        settlement = offline_settlement(ledger.tracked_orders(), now=self._clock.now())
+        for local_id, event in settlement.give_up:
+            ledger.apply(local_id, event)
+        for order in settlement.waiting:
+            log.warning(
+                "order %s (%s) may be on the exchange; run in paper or live mode to reconcile it",
+                order.local_id,
+                order.status.value,
+            )
 
     def _check_exchange_access(self) -> None:
         problem = access_problem(
@@ -969,12 +967,11 @@ class ExecutionService:
 
         Returns the withdrawn order, or None when it may be on the exchange.
         """
-        if order.kraken_order_id is not None:
+        event = withdrawal(
+            order, changes_exchange=self._access.changes_exchange, now=self._clock.now()
+        )
+        if event is None:
             return None
-        if order.attempts > 0 and self._access.changes_exchange:
-            return None
-        deadline = order.send_deadline if order.attempts > 0 else None
-        event = Withdrawn(at=self._clock.now(), message=_WITHDRAWN, deadline=deadline)
         applied = self._ledger_or_fail().apply(order.local_id, event)
         return applied.order if applied.accepted else None
 
@@ -987,10 +984,9 @@ class ExecutionService:
             if not is_not_open(error):
                 raise
             return  # no longer open: filled or canceled already; settled below
-        if ack.count >= 1 and not ack.pending:
-            self._ledger_or_fail().apply(
-                order.local_id, CancelConfirmed(at=self._clock.now(), response_json=ack.raw)
-            )
+        confirmed = cancel_confirmation(ack, now=self._clock.now())
+        if confirmed is not None:
+            self._ledger_or_fail().apply(order.local_id, confirmed)
         # pending: Kraken has not finished canceling; the order stays open until observed.
 
     def _close_unknown(self, order: LocalOrder) -> LocalOrder:
@@ -1004,9 +1000,7 @@ class ExecutionService:
             order = self.get_order(order.local_id)
             if order.status is not OrderStatus.UNKNOWN:
                 return order
-        message = "closed by a cancel: Kraken does not know this order (status was unknown)"
-        event = GaveUp(at=self._clock.now(), message=message)
-        return self._ledger_or_fail().apply(order.local_id, event).order
+        return self._ledger_or_fail().apply(order.local_id, closed_unknown(self._clock.now())).order
 
     def cancel_all(self) -> None:
         """Cancel every open order, and every order not sent yet (in any process).
@@ -1033,20 +1027,17 @@ class ExecutionService:
     def _cancel_in_flight(self) -> None:
         """Wait until sends in flight can no longer be placed, then cancel what landed."""
         ledger = self._ledger_or_fail()
-        in_flight = [
-            o for o in ledger.live_orders() if o.kraken_order_id is None and o.attempts > 0
-        ]
-        deadlines = [o.send_deadline for o in in_flight if o.send_deadline is not None]
-        if not deadlines:
-            return
         margin = timedelta(seconds=self._exec.lookup_margin_seconds)
-        wait = (max(deadlines) + margin - self._clock.now()).total_seconds()
+        settled_at = in_flight_settle_at(ledger.live_orders(), margin)
+        if settled_at is None:
+            return
+        wait = (settled_at - self._clock.now()).total_seconds()
         if wait > 0:
             log.info("cancel all: waiting %.1f s for sends in flight to settle", wait)
             self._clock.sleep(wait)
         self.refresh_from_exchange()
         for order in ledger.live_orders():
-            if order.kraken_order_id is not None and order.cancel_requested_at is not None:
+            if awaits_cancel(order):
                 self._send_cancel(order)
 
     def _settle(self, orders: Sequence[LocalOrder]) -> None:
@@ -1055,7 +1046,7 @@ class ExecutionService:
         reconciler = self._reconciler_or_fail()
         report = ReconcileReport()
         reconciler.refresh_orders(orders, report)
-        if any(o.kraken_order_id is None and o.is_live for o in ledger.refresh_many(orders)):
+        if any(in_doubt(o) for o in ledger.refresh_many(orders)):
             report = reconciler.reconcile()
         self.last_reconcile = report
 
@@ -1103,15 +1094,12 @@ class ExecutionService:
         next pass; it never turns the reconciliation into an exception.
         """
         errors: list[str] = []
-        for order in ledger.cached_live():
-            if order.cancel_requested_at is None or order.kraken_order_id is None:
-                continue
-            if order.status in OPEN_STATUSES:
-                try:
-                    self._send_cancel(order)
-                except (KrakenAPIError, CancelFailedError) as error:
-                    log.warning("order %s: requested cancel failed: %s", order.local_id, error)
-                    errors.append(f"CancelOrder for {order.local_id}: {error}")
+        for order in cancels_due(ledger.cached_live()):
+            try:
+                self._send_cancel(order)
+            except (KrakenAPIError, CancelFailedError) as error:
+                log.warning("order %s: requested cancel failed: %s", order.local_id, error)
+                errors.append(f"CancelOrder for {order.local_id}: {error}")
         return errors
 
 
