@@ -62,6 +62,13 @@ from kraken_bot.execution._submit import Submitter
 from kraken_bot.execution._supervisor import SupervisionSettings, Supervisor
 from kraken_bot.execution.access import access_problem, exchange_access
 from kraken_bot.execution.adapter import KrakenExecutionAdapter, TradingClient
+from kraken_bot.execution.amends import (
+    AmendRejected,
+    LookUpAmend,
+    ReadBackRefusal,
+    amend_settled,
+    decide_after_amend_error,
+)
 from kraken_bot.execution.cancels import (
     NotRepriced,
     awaits_cancel,
@@ -103,7 +110,6 @@ from kraken_bot.kraken.errors import (
     KrakenAPIError,
     OrderRejectedError,
     is_not_open,
-    reports_nothing_to_amend,
 )
 from kraken_bot.kraken.nonce import key_fingerprint, state_dir_for
 from kraken_bot.kraken.pairs import PairMetadata
@@ -915,9 +921,8 @@ class ExecutionService:
     def _send_amend(self, order: LocalOrder, wire: AmendWire, *, post_only: bool) -> LocalOrder:
         assert self._submitter is not None
         adapter, store = self._submitter.adapter, self._ledger_or_fail().store
-        margin = timedelta(seconds=self._exec.lookup_margin_seconds)
         wanted = f"price {wire.price_text or '-'}, size {wire.size_text or '-'}"
-        refused: OrderRejectedError | None = None
+        refused: KrakenAPIError | None = None
         for attempt in range(1, self._exec.max_retries + 2):
             now = self._clock.now()
             deadline = now + timedelta(seconds=self._exec.order_deadline_seconds)
@@ -930,29 +935,31 @@ class ExecutionService:
                     post_only=post_only,
                     deadline=deadline,
                 )
-            except OrderRejectedError as error:
-                if reports_nothing_to_amend(error) or is_not_open(error):
+            except KrakenAPIError as error:
+                decision = decide_after_amend_error(
+                    error, attempt=attempt, config=self._exec, deadline=deadline
+                )
+                if isinstance(decision, ReadBackRefusal):
                     refused = error  # already so, or closed meanwhile: read it back below
                     break
-                store.note_event(order, "amend_rejected", str(error), at=self._clock.now())
-                raise
-            except KrakenAPIError as error:
-                if not error.transient or attempt > self._exec.max_retries:
+                if isinstance(decision, AmendRejected):
+                    store.note_event(order, "amend_rejected", str(error), at=self._clock.now())
+                if not isinstance(decision, LookUpAmend):
                     raise
-                wait = (deadline + margin - self._clock.now()).total_seconds()
                 log.warning(
                     "order %s: amend not confirmed (%s): looking it up", order.local_id, error
                 )
+                wait = (decision.not_before - self._clock.now()).total_seconds()
                 if wait > 0:
                     self._clock.sleep(wait)  # after the deadline Kraken will not apply it
                 order = self._read_back(order)
-                if _shows(order, wire) or not order.is_live:
+                if amend_settled(order, wire):
                     return order
                 continue
             store.note_event(order, "amended", ack.amend_id, at=self._clock.now())
             break
         order = self._read_back(order)
-        if refused is not None and order.is_live and not _shows(order, wire):
+        if refused is not None and not amend_settled(order, wire):
             # Neither already so nor closed: Kraken refused to amend a working order.
             store.note_event(order, "amend_rejected", str(refused), at=self._clock.now())
             raise refused
@@ -1178,10 +1185,3 @@ def _server_time_of(client: object) -> Callable[[], int] | None:
     if server_time is None:
         return None
     return lambda: int(server_time().unixtime)
-
-
-def _shows(order: LocalOrder, wire: AmendWire) -> bool:
-    """Whether ``order`` (as read back) carries the amend's new price and size."""
-    price_ok = wire.price is None or order.requested_price == wire.price
-    size_ok = wire.size is None or order.requested_base_size == wire.size
-    return price_ok and size_ok
