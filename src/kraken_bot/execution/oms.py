@@ -101,6 +101,7 @@ from kraken_bot.execution.models import (
     LocalOrder,
     OrderStatus,
 )
+from kraken_bot.execution.plan_runs import replay_conflict
 from kraken_bot.execution.reports import ReconcileReport, SendStats
 from kraken_bot.execution.routing import AmendWire, check_amend, follow_up_plan
 from kraken_bot.execution.scheduler import DeadManSwitch
@@ -754,12 +755,11 @@ class ExecutionService:
                     " twice; the next plan tries again",
                 )
             if previous is not None:
-                if previous.mode is not self._mode:
-                    raise PlanValidationError(
-                        f"plan {plan.plan_id!r} was executed in {previous.mode.value} mode in"
-                        f" {self.config.database_path}; a {self._mode.value} result cannot reuse"
-                        " it: use the database of that mode, or a new plan id"
-                    )
+                conflict = replay_conflict(
+                    previous, mode=self._mode, database=self.config.database_path
+                )
+                if conflict is not None:
+                    raise PlanValidationError(conflict)
                 return self._replay(previous)
             result = self._runner_or_fail().run(plan)
         if self._router is not None:
