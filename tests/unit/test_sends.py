@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from tests.builders import NOW, a_config, an_order
@@ -128,7 +129,7 @@ def in_doubt_order(**overrides):
 
 
 def look_up(**overrides):
-    fields = {"not_before": DEADLINE, "reason": "busy"}
+    fields: dict[str, Any] = {"not_before": DEADLINE, "reason": "busy"}
     fields.update(overrides)
     return policy.LookUpFirst(**fields)
 

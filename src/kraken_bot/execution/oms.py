@@ -92,9 +92,15 @@ from kraken_bot.execution.exceptions import (
     PlanValidationError,
     UnknownOrderError,
 )
+from kraken_bot.execution.housekeeping import (
+    judge_clock,
+    judge_unmeasured_clock,
+    resting,
+    scheduled_look_back,
+    unknown_to_kraken,
+)
 from kraken_bot.execution.ids import IdFactory, new_local_id
 from kraken_bot.execution.models import (
-    OPEN_STATUSES,
     CancelRequested,
     ExecutionMode,
     ExecutionResult,
@@ -484,30 +490,26 @@ class ExecutionService:
         if not self._access.reaches_exchange or self._server_time is None:
             return
         read = self._server_time
+        strict = initial and self._access.places_live_orders
         try:
             reading = self._clock.measure(
                 lambda: retry_transient(read, clock=self._clock, config=self._exec, what="Time")
             )
         except KrakenAPIError as error:
-            if initial and self._access.places_live_orders:
-                raise ClockOffsetError(
-                    f"refusing to trade live: the offset to Kraken's clock cannot be measured"
-                    f" ({error}); deadlines and order identities depend on it"
-                ) from error
-            log.warning("could not measure the offset to Kraken's clock: %s", error)
+            unmeasured = judge_unmeasured_clock(str(error), strict=strict)
+            if unmeasured.refuse:
+                raise ClockOffsetError(unmeasured.message) from error
+            log.warning("%s", unmeasured.message)
             return
         finally:
             self._next_clock_sync = self._clock.monotonic() + self._exec.clock_sync_seconds
-        bound = timedelta(seconds=self._exec.max_clock_offset_seconds)
-        if abs(reading.offset) > bound:
-            message = (
-                f"this host's clock is {-reading.offset.total_seconds():+.1f} s from Kraken's"
-                f" (more than execution.max_clock_offset_seconds ="
-                f" {self._exec.max_clock_offset_seconds}); fix the host clock (NTP)"
-            )
-            if initial and self._access.places_live_orders:
-                raise ClockOffsetError(f"refusing to trade live: {message}")
-            log.error("%s", message)
+        problem = judge_clock(
+            reading.offset, max_offset_seconds=self._exec.max_clock_offset_seconds, strict=strict
+        )
+        if problem is not None:
+            if problem.refuse:
+                raise ClockOffsetError(problem.message)
+            log.error("%s", problem.message)
 
     def _settle_leftovers_offline(self, ledger: Ledger) -> None:
         """Dry run cannot ask Kraken: orders never sent are settled; others wait for a real mode."""
@@ -809,14 +811,11 @@ class ExecutionService:
         ``include_in_flight`` adds pending and submitted orders whose state is not yet known.
         """
         live = self._ledger_or_fail().live_orders()
-        if include_in_flight:
-            return live
-        return [o for o in live if o.status in OPEN_STATUSES]
+        return live if include_in_flight else resting(live)
 
     def get_unknown_orders(self) -> list[LocalOrder]:
         """Orders Kraken says it does not know (status ``unknown``): a person should look."""
-        tracked = self._ledger_or_fail().tracked_orders()
-        return [o for o in tracked if o.status is OrderStatus.UNKNOWN]
+        return unknown_to_kraken(self._ledger_or_fail().tracked_orders())
 
     def get_recent_executions(self, limit: int = 50) -> list[ExecutionResult]:
         """The most recent plan results, newest first, each with its orders as they are now.
@@ -1117,11 +1116,8 @@ class _ServiceOps:
         self._service = service
 
     def reconcile(self) -> ReconcileReport:
-        every = self._service.config.execution.reconcile_every_seconds or 60.0
-        # A scheduled pass reads ClosedOrders only as far back as a few periods (orders
-        # in doubt still widen it to their first send): the full day at start is enough.
-        look_back = timedelta(seconds=max(10 * every, 900.0))
-        return self._service.refresh_from_exchange(look_back=look_back)
+        every = self._service.config.execution.reconcile_every_seconds
+        return self._service.refresh_from_exchange(look_back=scheduled_look_back(every))
 
     def cached_live_orders(self) -> Sequence[LocalOrder]:
         ledger = self._service._ledger  # noqa: SLF001 - the service's own helper

@@ -1,0 +1,92 @@
+"""Pure: the service's own housekeeping decisions: the clock, scheduled passes, inspection.
+
+* `judge_clock`: is this host's clock close enough to Kraken's (deadlines and
+  order identities are exchange time)? Live trading is refused at start when the
+  offset is unknown or too large; otherwise a problem is only reported.
+* `scheduled_look_back`: how far back a scheduled reconciliation reads ClosedOrders.
+* `resting` / `unknown_to_kraken`: which orders the inspection calls return.
+
+>>> from datetime import timedelta
+>>> judge_clock(timedelta(seconds=1), max_offset_seconds=5.0, strict=True) is None
+True
+>>> judge_clock(timedelta(seconds=-9), max_offset_seconds=5.0, strict=False).refuse
+False
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from kraken_bot.execution.models import OPEN_STATUSES, LocalOrder, OrderStatus
+
+__all__ = [
+    "ClockProblem",
+    "judge_clock",
+    "judge_unmeasured_clock",
+    "resting",
+    "scheduled_look_back",
+    "unknown_to_kraken",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClockProblem:
+    """What is wrong with the clock; ``refuse``: refuse to trade live (else report it)."""
+
+    message: str
+    refuse: bool
+
+
+def judge_clock(
+    offset: timedelta, *, max_offset_seconds: float, strict: bool
+) -> ClockProblem | None:
+    """The problem with a measured ``offset`` (Kraken minus local), if it exceeds the bound.
+
+    ``strict``: the service is starting and will trade live, so a problem refuses it.
+    """
+    if abs(offset) <= timedelta(seconds=max_offset_seconds):
+        return None
+    message = (
+        f"this host's clock is {-offset.total_seconds():+.1f} s from Kraken's"
+        f" (more than execution.max_clock_offset_seconds ="
+        f" {max_offset_seconds}); fix the host clock (NTP)"
+    )
+    if strict:
+        return ClockProblem(message=f"refusing to trade live: {message}", refuse=True)
+    return ClockProblem(message=message, refuse=False)
+
+
+def judge_unmeasured_clock(error: str, *, strict: bool) -> ClockProblem:
+    """The problem when Kraken's clock could not be read (``error``: why)."""
+    if strict:
+        return ClockProblem(
+            message=f"refusing to trade live: the offset to Kraken's clock cannot be measured"
+            f" ({error}); deadlines and order identities depend on it",
+            refuse=True,
+        )
+    return ClockProblem(
+        message=f"could not measure the offset to Kraken's clock: {error}", refuse=False
+    )
+
+
+def scheduled_look_back(reconcile_every_seconds: float | None) -> timedelta:
+    """How far back a scheduled pass reads ClosedOrders: a few periods, at least 15 minutes
+    (orders in doubt still widen it to their first send; the start's pass reads a full day).
+
+    >>> scheduled_look_back(60.0), scheduled_look_back(None) == scheduled_look_back(60.0)
+    (datetime.timedelta(seconds=900), True)
+    """
+    every = reconcile_every_seconds or 60.0
+    return timedelta(seconds=max(10 * every, 900.0))
+
+
+def resting(orders: Iterable[LocalOrder]) -> list[LocalOrder]:
+    """The contract's open orders: resting on the book (open, partially filled)."""
+    return [o for o in orders if o.status in OPEN_STATUSES]
+
+
+def unknown_to_kraken(orders: Iterable[LocalOrder]) -> list[LocalOrder]:
+    """Orders Kraken says it does not know (status ``unknown``): a person should look."""
+    return [o for o in orders if o.status is OrderStatus.UNKNOWN]
