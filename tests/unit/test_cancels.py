@@ -14,6 +14,7 @@ from kraken_bot.execution.cancels import (
     NotRepriced,
     awaits_cancel,
     cancel_confirmation,
+    cancelable_at_exchange,
     cancels_due,
     closed_unknown,
     in_doubt,
@@ -203,3 +204,9 @@ def test_no_reprice_quietly_when_nothing_remains(final):
     outcome = reprice_remaining(final)
     assert isinstance(outcome, NotRepriced)
     assert not outcome.warn
+
+
+def test_an_order_is_cancelable_at_the_exchange_by_txid_or_client_order_id():
+    assert cancelable_at_exchange(an_order_in(OrderStatus.OPEN, client_order_id=None))
+    assert cancelable_at_exchange(sent())
+    assert not cancelable_at_exchange(sent(client_order_id=None, userref=7))

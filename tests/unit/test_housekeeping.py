@@ -5,17 +5,21 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from tests.builders import an_order, an_order_in
+from tests.builders import TXID, an_order, an_order_in
 
+from kraken_bot._enums import ExecutionMode, StreamMode
 from kraken_bot.execution.housekeeping import (
     ClockProblem,
     judge_clock,
     judge_unmeasured_clock,
+    newly_linked_txid,
     resting,
     scheduled_look_back,
+    stream_choice,
     unknown_to_kraken,
 )
 from kraken_bot.execution.models import OrderStatus
+from kraken_bot.execution.streaming import stream_wanted
 
 
 @pytest.mark.parametrize("seconds", [0, 5, -5])
@@ -66,3 +70,41 @@ def test_open_orders_are_those_resting_on_the_book():
 def test_unknown_orders_are_those_kraken_does_not_know():
     unknown = an_order_in(OrderStatus.UNKNOWN)
     assert unknown_to_kraken([an_order(), unknown]) == [unknown]
+
+
+LIVE = ExecutionMode.LIVE
+
+
+def test_a_live_service_streams_when_its_client_can_fetch_a_token():
+    choice = stream_choice(
+        StreamMode.AUTO, mode=LIVE, url="wss://x", observer=False, can_fetch_token=True
+    )
+    assert choice == (True, None)
+
+
+def test_a_client_without_websocket_tokens_polls_with_a_warning():
+    wanted, warning = stream_choice(
+        StreamMode.WEBSOCKET, mode=LIVE, url="wss://x", observer=False, can_fetch_token=False
+    )
+    assert not wanted
+    assert warning == "this client cannot fetch a WebSocket token: polling"
+
+
+def test_a_service_that_does_not_want_the_stream_gives_the_streams_own_warning():
+    choice = stream_choice(
+        StreamMode.WEBSOCKET, mode=LIVE, url=None, observer=False, can_fetch_token=False
+    )
+    assert choice == stream_wanted(StreamMode.WEBSOCKET, mode=LIVE, url=None, observer=False)
+    assert choice[1] is not None
+    quiet = stream_choice(
+        StreamMode.POLL, mode=LIVE, url="wss://x", observer=False, can_fetch_token=False
+    )
+    assert quiet == (False, None)
+
+
+def test_an_order_change_links_a_txid_it_did_not_carry_before():
+    acked = an_order_in(OrderStatus.OPEN)
+    assert newly_linked_txid(None, acked) == TXID
+    assert newly_linked_txid(an_order(), acked) == TXID
+    assert newly_linked_txid(acked, an_order_in(OrderStatus.FILLED)) is None
+    assert newly_linked_txid(None, an_order()) is None

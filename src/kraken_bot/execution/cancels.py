@@ -56,6 +56,7 @@ __all__ = [
     "OfflineSettlement",
     "awaits_cancel",
     "cancel_confirmation",
+    "cancelable_at_exchange",
     "cancels_due",
     "closed_unknown",
     "in_doubt",
@@ -127,6 +128,12 @@ def in_flight_settle_at(orders: Iterable[LocalOrder], margin: timedelta) -> date
     AddOrder deadline plus ``margin`` (None: nothing is in flight)."""
     deadlines = [o.send_deadline for o in orders if in_flight(o) and o.send_deadline is not None]
     return max(deadlines) + margin if deadlines else None
+
+
+def cancelable_at_exchange(order: LocalOrder) -> bool:
+    """CancelOrder can name the order: by its txid, or by its client order id. An order
+    sent with a userref only is canceled by txid once reconciliation has found it."""
+    return order.kraken_order_id is not None or order.client_order_id is not None
 
 
 def awaits_cancel(order: LocalOrder) -> bool:

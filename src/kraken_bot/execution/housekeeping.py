@@ -5,6 +5,8 @@
   offset is unknown or too large; otherwise a problem is only reported.
 * `scheduled_look_back`: how far back a scheduled reconciliation reads ClosedOrders.
 * `resting` / `unknown_to_kraken`: which orders the inspection calls return.
+* `stream_choice`: whether the service streams executions, with what warning.
+* `newly_linked_txid`: the txid an order change links, for the stream to follow.
 
 >>> from datetime import timedelta
 >>> judge_clock(timedelta(seconds=1), max_offset_seconds=5.0, strict=True) is None
@@ -19,14 +21,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from kraken_bot._enums import ExecutionMode, StreamMode
 from kraken_bot.execution.models import OPEN_STATUSES, LocalOrder, OrderStatus
+from kraken_bot.execution.streaming import stream_wanted
 
 __all__ = [
     "ClockProblem",
     "judge_clock",
     "judge_unmeasured_clock",
+    "newly_linked_txid",
     "resting",
     "scheduled_look_back",
+    "stream_choice",
     "unknown_to_kraken",
 ]
 
@@ -90,3 +96,35 @@ def resting(orders: Iterable[LocalOrder]) -> list[LocalOrder]:
 def unknown_to_kraken(orders: Iterable[LocalOrder]) -> list[LocalOrder]:
     """Orders Kraken says it does not know (status ``unknown``): a person should look."""
     return [o for o in orders if o.status is OrderStatus.UNKNOWN]
+
+
+_CANNOT_STREAM = "this client cannot fetch a WebSocket token: polling"
+
+
+def stream_choice(
+    stream: StreamMode,
+    *,
+    mode: ExecutionMode,
+    url: str | None,
+    observer: bool,
+    can_fetch_token: bool,
+) -> tuple[bool, str | None]:
+    """Whether the service streams executions, and the warning to give when it cannot:
+    `stream_wanted`, and a client that cannot fetch a WebSocket token polls.
+
+    >>> stream_choice(StreamMode.AUTO, mode=ExecutionMode.LIVE, url="wss://x", observer=False,
+    ...     can_fetch_token=False)
+    (False, 'this client cannot fetch a WebSocket token: polling')
+    """
+    wanted, warning = stream_wanted(stream, mode=mode, url=url, observer=observer)
+    if wanted and not can_fetch_token:
+        return False, warning or _CANNOT_STREAM
+    return wanted, warning
+
+
+def newly_linked_txid(before: LocalOrder | None, after: LocalOrder) -> str | None:
+    """The txid ``after`` carries that ``before`` did not (None: no new link)."""
+    txid = after.kraken_order_id
+    if txid is None or (before is not None and before.kraken_order_id == txid):
+        return None
+    return txid

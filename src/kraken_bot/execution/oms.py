@@ -73,6 +73,7 @@ from kraken_bot.execution.cancels import (
     NotRepriced,
     awaits_cancel,
     cancel_confirmation,
+    cancelable_at_exchange,
     cancels_due,
     closed_unknown,
     in_doubt,
@@ -95,8 +96,10 @@ from kraken_bot.execution.exceptions import (
 from kraken_bot.execution.housekeeping import (
     judge_clock,
     judge_unmeasured_clock,
+    newly_linked_txid,
     resting,
     scheduled_look_back,
+    stream_choice,
     unknown_to_kraken,
 )
 from kraken_bot.execution.ids import IdFactory, new_local_id
@@ -112,7 +115,6 @@ from kraken_bot.execution.reports import ReconcileReport, SendStats
 from kraken_bot.execution.routing import AmendWire, check_amend, follow_up_plan
 from kraken_bot.execution.scheduler import DeadManSwitch
 from kraken_bot.execution.store import ExecutionStore, SQLiteExecutionStore
-from kraken_bot.execution.streaming import stream_wanted
 from kraken_bot.kraken.errors import (
     KrakenAPIError,
     OrderRejectedError,
@@ -341,12 +343,14 @@ class ExecutionService:
         Only a live, trading service streams; see `stream_wanted`."""
         kraken = self.config.kraken
         url = kraken.websocket_url
-        wanted, warning = stream_wanted(
-            kraken.stream, mode=self._mode, url=url, observer=self._observer
-        )
         get_token = getattr(self._client, "websockets_token", None)
-        if warning is None and wanted and get_token is None:
-            warning = "this client cannot fetch a WebSocket token: polling"
+        wanted, warning = stream_choice(
+            kraken.stream,
+            mode=self._mode,
+            url=url,
+            observer=self._observer,
+            can_fetch_token=get_token is not None,
+        )
         if not wanted or url is None or get_token is None:
             if warning is not None:
                 log.warning("%s", warning)
@@ -445,12 +449,8 @@ class ExecutionService:
 
     def _order_changed(self, before: LocalOrder | None, after: LocalOrder) -> None:
         stream = self._stream
-        txid = after.kraken_order_id
-        if (
-            stream is not None
-            and txid is not None
-            and (before is None or before.kraken_order_id != txid)
-        ):
+        txid = newly_linked_txid(before, after)
+        if stream is not None and txid is not None:
             stream.linked(txid)
         updates = order_updates(before, after)
         if updates:
@@ -859,7 +859,7 @@ class ExecutionService:
         if withdrawn is not None or self._submitter is None or not self._access.changes_exchange:
             return withdrawn or self.get_order(order.local_id)
         order = ledger.apply(order.local_id, CancelRequested(at=self._clock.now())).order
-        if order.kraken_order_id is None and order.client_order_id is None:
+        if not cancelable_at_exchange(order):
             self.refresh_from_exchange()  # a userref order can only be canceled by txid
             order = self.get_order(order.local_id)
             if order.kraken_order_id is None:
