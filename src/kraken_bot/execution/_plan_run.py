@@ -19,7 +19,7 @@ provably never left are planned again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
@@ -38,13 +38,21 @@ from kraken_bot.execution._submit import Submitter
 from kraken_bot.execution.ids import IdFactory
 from kraken_bot.execution.models import (
     ActionSkip,
-    ExecutionMode,
     ExecutionResult,
-    GaveUp,
     LocalOrder,
     OrderIntent,
-    OrderStatus,
     Simulated,
+)
+from kraken_bot.execution.plan_runs import (
+    TwinKey,
+    identical_in_flight,
+    plan_result,
+    price_pairs,
+    refused_result,
+    resume_point,
+    send_groups,
+    twin_blocked,
+    userref_twins,
 )
 from kraken_bot.execution.planner import PlanningContext, plan_orders
 from kraken_bot.execution.reports import ReconcileReport
@@ -58,17 +66,6 @@ from kraken_bot.strategy.plan import ExecutionPlan
 log = logging.getLogger("kraken_bot.execution")
 
 _T = TypeVar("_T")
-_FAILED = frozenset({OrderStatus.REJECTED, OrderStatus.ERROR})
-
-
-def never_sent(order: LocalOrder, live_claims: frozenset[str] = frozenset()) -> bool:
-    """The write-ahead proves no AddOrder left for this order, and nobody will send it now
-    (no live sender holds its claim)."""
-    return (
-        order.attempts == 0
-        and order.status in {OrderStatus.ERROR, OrderStatus.PENDING}
-        and order.local_id not in live_claims
-    )
 
 
 @dataclass
@@ -107,9 +104,7 @@ class PlanRunner:
         # A run cut short (no result stored): resume it. Actions whose order may have reached
         # the exchange are done; actions whose order provably never left are planned again.
         stored = ledger.store.orders_for_plan(plan.plan_id)
-        claimed = self.live_claims(stored)
-        earlier = [o for o in stored if not never_sent(o, claimed)]
-        done = {o.action_index for o in earlier if o.action_index is not None}
+        earlier, done = resume_point(stored, self.live_claims(stored))
         try:
             universe, prices = self._gather_market(plan)
         except (KrakenAPIError, UnknownPairError) as error:
@@ -141,29 +136,13 @@ class PlanRunner:
     def refused(self, plan: ExecutionPlan, reason: str) -> ExecutionResult:
         """A plan not run at all (nothing written, nothing sent); its result is not stored,
         so the same plan can be executed once the reason is gone."""
-        now = self.clock.now()
-        return ExecutionResult(
-            plan_id=plan.plan_id,
-            started_at=now,
-            completed_at=now,
-            success=False,
-            orders=(),
-            errors=(reason,),
-            mode=self.execution.mode,
+        return refused_result(
+            plan.plan_id, now=self.clock.now(), reason=reason, mode=self.execution.mode
         )
 
     def _gather_market(self, plan: ExecutionPlan) -> tuple[PairUniverse, dict[str, PriceQuote]]:
         universe = self._retrying(self.market.universe, "reading pair metadata")
-        wanted: set[str] = set()
-        for action in plan.actions:
-            pair = universe.resolve(action.pair).value_or(None)
-            if pair is None:
-                continue
-            wanted.add(pair.altname)
-            if not pair.quote_is_usd:
-                usd = universe.usd_pair_for(pair.quote)
-                if usd is not None:
-                    wanted.add(usd.altname)
+        wanted = price_pairs(plan, universe)
         if not wanted:
             return universe, {}
         # maker_first rests at the touch: the top of the book (Depth), not Ticker's summary.
@@ -172,14 +151,14 @@ class PlanRunner:
             if self.execution.routing is Routing.MAKER_FIRST
             else self.market.get_latest_prices
         )
-        quotes = self._retrying(lambda: read(sorted(wanted)), "reading prices")
+        quotes = self._retrying(lambda: read(wanted), "reading prices")
         return universe, dict(quotes)
 
     def _record_decisions(
         self,
         plan: ExecutionPlan,
         decisions: Sequence[Result[OrderIntent, ActionSkip]],
-        done: set[int],
+        done: frozenset[int],
     ) -> tuple[list[LocalOrder], list[LocalOrder], list[ActionSkip]]:
         """Write-ahead: every order is stored (pending or guardrail error) before any send.
 
@@ -218,70 +197,40 @@ class PlanRunner:
         """Send with at most ``max_concurrent_orders`` in flight; userref twins one at a time."""
         if not orders:
             return
-        groups: dict[tuple[str, int] | str, list[LocalOrder]] = {}
-        for order in orders:
-            key: tuple[str, int] | str = (
-                (order.pair, order.userref) if order.userref is not None else order.local_id
-            )
-            groups.setdefault(key, []).append(order)
-        twins = self._userref_orders() if any(o.userref is not None for o in orders) else {}
+        twins = (
+            userref_twins(self.ledger.tracked_orders())
+            if any(o.userref is not None for o in orders)
+            else {}
+        )
         run_bounded(
-            list(groups.values()),
+            send_groups(orders),
             lambda group: self._send_group(group, twins),
             self.execution.max_concurrent_orders,
         )
 
-    def _userref_orders(self) -> dict[tuple[str, int], list[str]]:
-        """Tracked orders carrying a userref, by (pair, userref): candidates for twins."""
-        found: dict[tuple[str, int], list[str]] = {}
-        for order in self.ledger.tracked_orders():
-            if order.userref is not None:
-                found.setdefault((order.pair, order.userref), []).append(order.local_id)
-        return found
-
-    def _send_group(self, group: list[LocalOrder], twins: dict[tuple[str, int], list[str]]) -> None:
+    def _send_group(self, group: list[LocalOrder], twins: dict[TwinKey, list[str]]) -> None:
         for order in group:
             self.tick()
-            if self.execution.mode is ExecutionMode.DRY_RUN or self.submitter is None:
+            if self.submitter is None:  # dry run: the service gives no submitter (`access`)
                 self.ledger.transition(order, Simulated(at=self.clock.now()))
                 continue
-            blocker = self._identical_in_flight(order, twins)
+            blocker = identical_in_flight(order, self._twins_of(order, twins))
             if blocker is not None:
-                self.ledger.transition(
-                    order,
-                    GaveUp(
-                        at=self.clock.now(),
-                        message=f"not sent: identical order {blocker.local_id} (same pair,"
-                        " userref, side, volume and price) is still unresolved; run reconcile",
-                        never_sent=True,
-                    ),
-                )
+                self.ledger.transition(order, twin_blocked(blocker, now=self.clock.now()))
                 continue
             current = self.ledger.get(order.local_id, fresh=False) or order
             self.submitter.submit(current)
             self.ledger.release_claims([order.local_id])
 
-    def _identical_in_flight(
-        self, order: LocalOrder, twins: dict[tuple[str, int], list[str]]
-    ) -> LocalOrder | None:
-        """An unacknowledged userref order that Kraken could not tell apart from ``order``."""
+    def _twins_of(self, order: LocalOrder, twins: dict[TwinKey, list[str]]) -> Iterator[LocalOrder]:
+        """The tracked orders sharing ``order``'s pair and userref, read one by one (the
+        check stops at the first twin in flight)."""
         if order.userref is None:
-            return None
+            return
         for local_id in twins.get((order.pair, order.userref), ()):
             other = self.ledger.get(local_id, fresh=False)
-            if (
-                other is not None
-                and other.is_live
-                and other.local_id != order.local_id
-                and other.kraken_order_id is None
-                and other.attempts > 0
-                and (other.pair, other.userref, other.side, other.order_type)
-                == (order.pair, order.userref, order.side, order.order_type)
-                and other.requested_base_size == order.requested_base_size
-                and other.requested_price == order.requested_price
-            ):
-                return other
-        return None
+            if other is not None:
+                yield other
 
     def _finish(
         self,
@@ -292,25 +241,14 @@ class PlanRunner:
         plan_errors: list[str],
     ) -> ExecutionResult:
         ledger = self.ledger
-        final = sorted(
-            ledger.refresh_many(orders),
-            key=lambda o: (o.action_index if o.action_index is not None else -1, o.created_at),
-        )
-        errors = [*plan_errors]
-        errors += [
-            f"{o.pair} {o.side.value} {o.requested_base_size}: {o.status.value}: {o.last_error}"
-            for o in final
-            if o.status in _FAILED
-        ]
-        result = ExecutionResult(
-            plan_id=plan.plan_id,
-            started_at=started,
-            completed_at=self.clock.now(),
-            success=not errors,
-            orders=tuple(final),
-            errors=tuple(errors),
-            mode=self.execution.mode,
+        result = plan_result(
+            plan.plan_id,
+            started=started,
+            completed=self.clock.now(),
+            orders=ledger.refresh_many(orders),
             skipped=skipped,
+            plan_errors=plan_errors,
+            mode=self.execution.mode,
         )
         ledger.add_result(result)
         return result

@@ -35,8 +35,19 @@ from kraken_bot.execution._claims import ClaimRegistry
 from kraken_bot.execution._ledger import Ledger
 from kraken_bot.execution._retry import retry_transient
 from kraken_bot.execution.adapter import KrakenExecutionAdapter
+from kraken_bot.execution.cancels import in_doubt
 from kraken_bot.execution.ids import IdFactory
-from kraken_bot.execution.models import LocalOrder, OrderStatus
+from kraken_bot.execution.models import LocalOrder
+from kraken_bot.execution.reconcile_scope import (
+    claimers_to_check,
+    client_ids_to_resolve,
+    given_up_userref,
+    held_claims,
+    listing_since,
+    may_carry_our_userref,
+    needs_userref_scan,
+    strangers,
+)
 from kraken_bot.execution.reconciliation import (
     Adopt,
     ExchangeView,
@@ -82,8 +93,8 @@ class Reconciler:
         before = self.ledger.tracked_orders()
         report.checked = len(before)
         queried, unknown = self._query(before, report)
-        in_doubt = [o for o in before if o.kraken_order_id is None and o.is_live]
-        listed, listed_ok = self._listings(in_doubt, report, look_back or _LOOK_BACK)
+        doubtful = [o for o in before if in_doubt(o)]
+        listed, listed_ok = self._listings(doubtful, report, look_back or _LOOK_BACK)
         # Read the local orders again, after the listings, when they hold an exchange order
         # the first read does not explain: an order sent meanwhile (by another thread or
         # process) was written ahead of its send, so it is in this read, and is re-linked,
@@ -145,12 +156,9 @@ class Reconciler:
         return {info.txid: info for info in answer.orders}, frozenset(answer.unknown)
 
     def _listings(
-        self, in_doubt: Sequence[LocalOrder], report: ReconcileReport, look_back: timedelta
+        self, doubtful: Sequence[LocalOrder], report: ReconcileReport, look_back: timedelta
     ) -> tuple[tuple[OrderInfo, ...], bool]:
-        now = self.clock.now()
-        # Back to the oldest order in doubt, and never less than the look-back: strangers
-        # (ours, unknown locally) closed within it are found even while orders are in doubt.
-        oldest = min([now - look_back, *(o.first_sent_at or o.created_at for o in in_doubt)])
+        oldest = listing_since(doubtful, now=self.clock.now(), look_back=look_back)
         try:
             open_orders = self._read(self.adapter.open_orders, "OpenOrders")
             closed = self._read(lambda: self.adapter.closed_orders_since(oldest), "ClosedOrders")
@@ -176,63 +184,33 @@ class Reconciler:
     def live_claims(self, tracked: Sequence[LocalOrder]) -> frozenset[str]:
         """Orders whose sender may still send them: held by this process's senders, or
         claimed by a service instance of another process that is still alive."""
-        here = self.ledger.claimed_here()
         owner = self.ledger.owner
-        alive: dict[str, bool] = {}
-        claimed: set[str] = set()
-        for order in tracked:
-            claimer = order.claimed_by
-            if claimer is None or order.kraken_order_id is not None:
-                continue
-            if claimer == owner:
-                if order.local_id in here:
-                    claimed.add(order.local_id)
-                continue
-            if claimer not in alive:
-                alive[claimer] = self.claims.alive(claimer)
-            if alive[claimer]:
-                claimed.add(order.local_id)
-        return frozenset(claimed)
+        alive = frozenset(
+            claimer
+            for claimer in claimers_to_check(tracked, owner=owner)
+            if self.claims.alive(claimer)
+        )
+        return held_claims(tracked, owner=owner, held_here=self.ledger.claimed_here(), alive=alive)
 
     def _situation(self, tracked: Sequence[LocalOrder], listed: Sequence[OrderInfo]) -> Situation:
-        tracked_txids = {o.kraken_order_id for o in tracked if o.kraken_order_id is not None}
-        strangers = [i for i in listed if i.txid not in tracked_txids]
-        owned = frozenset(i.txid for i in strangers if self.ledger.owns_txid(i.txid))
+        found, tracked_txids = strangers(listed, tracked)
+        owned = frozenset(i.txid for i in found if self.ledger.owns_txid(i.txid))
         by_client_id: dict[str, LocalOrder] = {}
-        for info in strangers:
-            if info.txid in owned or not is_local_id(info.cl_ord_id):
-                continue
-            assert info.cl_ord_id is not None
-            owner = self.ledger.by_client_id(info.cl_ord_id)
+        for client_id in client_ids_to_resolve(found, owned):
+            owner = self.ledger.by_client_id(client_id)
             if owner is not None:
-                by_client_id[info.cl_ord_id] = owner
-        our_userrefs = (
-            self.ledger.store.userrefs()
-            if any(i.cl_ord_id is None and i.userref for i in strangers)
-            else frozenset()
+                by_client_id[client_id] = owner
+        our_userrefs = self.ledger.store.userrefs() if may_carry_our_userref(found) else frozenset()
+        scan = needs_userref_scan(
+            found, owned, strategy_userrefs=self.strategy_userrefs, our_userrefs=our_userrefs
         )
-        needs_userref_scan = any(
-            i.cl_ord_id is None
-            and i.userref is not None
-            and (i.userref in self.strategy_userrefs or i.userref in our_userrefs)
-            for i in strangers
-            if i.txid not in owned
-        )
-        given_up = (
-            tuple(
-                o
-                for o in self.ledger.store.recent_orders(_GIVEN_UP_SCAN)
-                if o.userref is not None and o.status in {OrderStatus.ERROR, OrderStatus.REJECTED}
-            )
-            if needs_userref_scan
-            else ()
-        )
+        given_up = given_up_userref(self.ledger.store.recent_orders(_GIVEN_UP_SCAN)) if scan else ()
         # Finished orders of ours the listings show with fills they lack: a fill that landed
         # while a cancel was on its way, whose read-back failed (the order was closed on
         # the cancel's answer alone).
         settled = tuple(
             order
-            for info in strangers
+            for info in found
             if info.txid in owned and info.volume_executed > 0
             for order in (self._short_of_fills(info),)
             if order is not None
@@ -246,7 +224,7 @@ class Reconciler:
             live_claims=self.live_claims(tracked),
             by_client_id=pmap(by_client_id),
             given_up_userref=given_up,
-            owned_txids=owned | frozenset(tracked_txids),
+            owned_txids=owned | tracked_txids,
             strategy_userrefs=pmap(self.strategy_userrefs),
             our_userrefs=our_userrefs,
             adopt=self.adopt,

@@ -44,19 +44,22 @@ from kraken_bot.execution import policy
 from kraken_bot.execution._ledger import Ledger
 from kraken_bot.execution._retry import retry_transient
 from kraken_bot.execution.adapter import KrakenExecutionAdapter
+from kraken_bot.execution.cancels import in_doubt, withdrawal_after_refused_send
 from kraken_bot.execution.models import (
     Acknowledged,
-    GaveUp,
     LocalOrder,
     Observed,
-    Rejected,
     SendAttempted,
-    SendFailed,
     SendUnconfirmed,
-    Validated,
     Withdrawn,
 )
 from kraken_bot.execution.reports import SendStats
+from kraken_bot.execution.sends import (
+    StayUnresolved,
+    acknowledgement,
+    after_absent_lookup,
+    after_send_error,
+)
 from kraken_bot.kraken.errors import KrakenAPIError
 from kraken_bot.kraken.types import AddOrderAck, OrderInfo
 
@@ -142,70 +145,39 @@ class Submitter:
         withdrawn only if no other attempt was recorded since.
         """
         log.info("order %s: not sent (%s)", order.local_id, order.status.value)
-        if (
-            order.is_live
-            and order.kraken_order_id is None
-            and order.cancel_requested_at is not None
-            and order.attempts == absent_after
-        ):
-            return self.ledger.apply(
-                order.local_id,
-                Withdrawn(
-                    at=self.clock.now(),
-                    message="canceled before it was sent",
-                    deadline=order.send_deadline,
-                ),
-            ).order
-        return order
+        event = withdrawal_after_refused_send(
+            order, absent_after=absent_after, now=self.clock.now()
+        )
+        if event is None:
+            return order
+        return self.ledger.apply(order.local_id, event).order
 
     def _acknowledge(self, order: LocalOrder, ack: AddOrderAck) -> LocalOrder:
-        now = self.clock.now()
-        if self.adapter.validating:
-            return self.ledger.transition(order, Validated(at=now, response_json=ack.raw))
-        if not ack.txids:
+        event = acknowledgement(ack, validating=self.adapter.validating, now=self.clock.now())
+        if isinstance(event, SendUnconfirmed):
             # A live AddOrder must name its txid; without one, resolve it by identity.
-            log.warning("order %s: AddOrder answered without a txid", order.local_id)
-            return self.ledger.transition(
-                order, SendUnconfirmed(at=now, message="AddOrder answered without a txid")
-            )
-        if len(ack.txids) > 1:
+            log.warning("order %s: %s", order.local_id, event.message)
+        elif isinstance(event, Acknowledged) and len(ack.txids) > 1:
             log.warning("order %s: AddOrder returned several txids %s", order.local_id, ack.txids)
-        return self.ledger.transition(
-            order, Acknowledged(at=now, txid=ack.txids[0], response_json=ack.raw)
-        )
+        return self.ledger.transition(order, event)
 
     def _handle_error(
         self, order: LocalOrder, error: KrakenAPIError, attempt: int, deadline: datetime
     ) -> tuple[LocalOrder, policy.RetryAfter | policy.LookUpFirst | None]:
         self.stats.count_error(error)
-        now = self.clock.now()
-        decision = policy.decide_after_send_error(
+        outcome = after_send_error(
             error,
-            sends_so_far=attempt,
+            attempt=attempt,
             config=self.config,
-            now=now,
+            now=self.clock.now(),
             deadline=deadline,
+            validating=self.adapter.validating,
         )
-        if self.adapter.validating and isinstance(decision, policy.LookUpFirst):
-            # validate=true never places an order: a resend cannot duplicate anything.
-            decision = policy.decide_after_lookup(
-                found=False, sends_so_far=attempt, config=self.config, now=now
-            )
-        message = str(error)
-        if isinstance(decision, policy.RejectOrder):
-            return self.ledger.transition(
-                order, Rejected(at=now, message=decision.message or message)
-            ), None
-        if isinstance(decision, policy.GiveUpOrder):
-            given_up = GaveUp(at=now, message=decision.message, deadline=deadline)
-            return self.ledger.transition(order, given_up), None
-        if isinstance(decision, policy.LookUpFirst):
+        if isinstance(outcome.next_step, policy.LookUpFirst):
             self.stats.ambiguous += 1
-            unconfirmed = SendUnconfirmed(at=now, message=message, proven=decision.proven)
-            return self.ledger.transition(order, unconfirmed), decision
-        return self.ledger.transition(order, SendFailed(at=now, message=message)), decision
+        return self.ledger.transition(order, outcome.event), outcome.next_step
 
-    def _resolve_ambiguity(  # noqa: PLR0911 - each way a lookup can end is its own return
+    def _resolve_ambiguity(
         self, order: LocalOrder, decision: policy.LookUpFirst
     ) -> tuple[LocalOrder, bool]:
         """Wait out the deadline, look the order up. Returns (order, resend?)."""
@@ -213,7 +185,7 @@ class Submitter:
         if wait > 0:
             self.clock.sleep(wait)
         order = self._current(order)
-        if not order.is_live or order.kraken_order_id is not None:
+        if not in_doubt(order):
             return order, False  # settled meanwhile (reconciliation found it, or a cancel)
         found, lookup_ok = self._look_up(order)
         if found is None and lookup_ok:
@@ -225,31 +197,26 @@ class Submitter:
             self.stats.adopted_after_lookup += 1
             return self.ledger.transition(order, Observed(at=now, info=found)), False
         order = self._current(order)
-        if not order.is_live or order.kraken_order_id is not None:
+        if not in_doubt(order):
             return order, False
-        if not lookup_ok or decision.proven or order.exists_on_exchange:
+        next_step = after_absent_lookup(
+            order, decision, lookup_ok=lookup_ok, config=self.config, now=now
+        )
+        if isinstance(next_step, StayUnresolved):
             # Unknown, or proven to exist but not listed yet: never resend, never give up.
             log.warning(
                 "order %s: %s after an ambiguous send; it stays submitted until reconciliation",
                 order.local_id,
-                "not listed yet although Kraken holds it" if lookup_ok else "lookup failed",
+                next_step.reason,
             )
             return order, False
-        if order.cancel_requested_at is not None:
-            return self._not_sent(order, absent_after=order.attempts), False
-        if decision.reject_if_absent is not None:
-            rejected = Rejected(at=now, message=decision.reject_if_absent)
-            return self.ledger.transition(order, rejected), False
-        next_step = policy.decide_after_lookup(
-            found=False, sends_so_far=order.attempts, config=self.config, now=now
-        )
         if isinstance(next_step, policy.RetryAfter):
             self.stats.retries += 1
             self.clock.sleep(next_step.delay_seconds)
             return self._current(order), True
-        message = getattr(next_step, "message", "not on the exchange")
-        given_up = GaveUp(at=now, message=message, deadline=order.send_deadline)
-        return self.ledger.transition(order, given_up), False
+        if isinstance(next_step, Withdrawn):
+            log.info("order %s: not sent (%s)", order.local_id, order.status.value)
+        return self.ledger.transition(order, next_step), False
 
     def _look_up(self, order: LocalOrder) -> tuple[OrderInfo | None, bool]:
         """Find the order by identity; (info or None, whether the lookup itself worked)."""

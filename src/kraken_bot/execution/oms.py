@@ -60,7 +60,28 @@ from kraken_bot.execution._route import MakerFirstRouter, RouteStats
 from kraken_bot.execution._stream import ServiceStream, open_stream
 from kraken_bot.execution._submit import Submitter
 from kraken_bot.execution._supervisor import SupervisionSettings, Supervisor
+from kraken_bot.execution.access import access_problem, exchange_access
 from kraken_bot.execution.adapter import KrakenExecutionAdapter, TradingClient
+from kraken_bot.execution.amends import (
+    AmendRejected,
+    LookUpAmend,
+    ReadBackRefusal,
+    amend_settled,
+    decide_after_amend_error,
+)
+from kraken_bot.execution.cancels import (
+    NotRepriced,
+    awaits_cancel,
+    cancel_confirmation,
+    cancelable_at_exchange,
+    cancels_due,
+    closed_unknown,
+    in_doubt,
+    in_flight_settle_at,
+    offline_settlement,
+    reprice_remaining,
+    withdrawal,
+)
 from kraken_bot.execution.events import HealthEvent, HealthKind, ServiceEvent, order_updates
 from kraken_bot.execution.exceptions import (
     AmendRefusedError,
@@ -72,30 +93,33 @@ from kraken_bot.execution.exceptions import (
     PlanValidationError,
     UnknownOrderError,
 )
+from kraken_bot.execution.housekeeping import (
+    completes_reconciliation,
+    judge_clock,
+    judge_unmeasured_clock,
+    newly_linked_txid,
+    resting,
+    scheduled_look_back,
+    stream_choice,
+    unknown_to_kraken,
+)
 from kraken_bot.execution.ids import IdFactory, new_local_id
 from kraken_bot.execution.models import (
-    OPEN_STATUSES,
-    CancelConfirmed,
     CancelRequested,
     ExecutionMode,
     ExecutionResult,
-    GaveUp,
     LocalOrder,
     OrderStatus,
-    Withdrawn,
 )
-from kraken_bot.execution.reconciliation import NEVER_SENT_MESSAGE
+from kraken_bot.execution.plan_runs import replay_conflict
 from kraken_bot.execution.reports import ReconcileReport, SendStats
 from kraken_bot.execution.routing import AmendWire, check_amend, follow_up_plan
 from kraken_bot.execution.scheduler import DeadManSwitch
 from kraken_bot.execution.store import ExecutionStore, SQLiteExecutionStore
-from kraken_bot.execution.streaming import stream_wanted
-from kraken_bot.execution.supervision import scheduled_look_back
 from kraken_bot.kraken.errors import (
     KrakenAPIError,
     OrderRejectedError,
     is_not_open,
-    reports_nothing_to_amend,
 )
 from kraken_bot.kraken.nonce import key_fingerprint, state_dir_for
 from kraken_bot.kraken.pairs import PairMetadata
@@ -110,7 +134,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("kraken_bot.execution")
 
 _T = TypeVar("_T")
-_WITHDRAWN = "canceled before it was sent"
 
 
 class ExecutionService:
@@ -163,6 +186,7 @@ class ExecutionService:
         self._new_id = new_id
         self._background = background_scheduler
         self._observer = observer
+        self._access = exchange_access(config.execution, observer=observer)
         self._plan_lock = threading.Lock()
         self._ledger: Ledger | None = None
         self._submitter: Submitter | None = None
@@ -178,7 +202,7 @@ class ExecutionService:
         self._synced = False
         self._complete_at: datetime | None = None
         """When the last complete reconciliation of this process began (see
-        `supervision.scheduled_look_back`)."""
+        `housekeeping.scheduled_look_back`)."""
         self._next_clock_sync: float | None = None
         state_dir = state_dir_for(config.kraken)
         self.owner_id = f"svc-{uuid.uuid4().hex}"
@@ -244,7 +268,7 @@ class ExecutionService:
 
     def _start(self, store: ExecutionStore) -> None:
         self._measure_clock(initial=True)
-        if self._trades_live:
+        if self._access.places_live_orders:
             self.lease.acquire(now=self._clock.now())
         self._claims.register(self.owner_id)
         ledger = Ledger(
@@ -257,9 +281,9 @@ class ExecutionService:
         self._ledger = ledger
         self._stream = self._open_stream(ledger)
         self._build_workers(ledger)
-        if self._mode is ExecutionMode.DRY_RUN:
+        if not self._access.reaches_exchange:
             self._settle_leftovers_offline(ledger)
-        elif self._mode is ExecutionMode.LIVE or ledger.tracked_orders():
+        elif self._access.changes_exchange or ledger.tracked_orders():
             # Live: always, so orders of ours that the database lost are adopted (and
             # netted) before the first plan; paper: only its own leftovers.
             started = self._clock.now()
@@ -267,7 +291,7 @@ class ExecutionService:
             self._synced = self.last_reconcile.ok
             if self.last_reconcile.ok:
                 self._complete_at = started
-        if self._exec.dead_man_switch_enabled and self._trades_live:
+        if self._exec.dead_man_switch_enabled and self._access.places_live_orders:
             assert self._submitter is not None
             dead_man = DeadManSwitch(
                 self._submitter.adapter,
@@ -281,7 +305,7 @@ class ExecutionService:
             )
             dead_man.start()  # a live service without its switch must not trade
             self._dead_man = dead_man
-        if self._exec.routing is Routing.MAKER_FIRST and self._trades_live:
+        if self._exec.routing is Routing.MAKER_FIRST and self._access.places_live_orders:
             self._router = MakerFirstRouter(_RouteOps(self), self._clock, self._exec)
             self._router.watch(ledger.tracked_orders())
         self._start_supervision()
@@ -326,12 +350,14 @@ class ExecutionService:
         Only a live, trading service streams; see `stream_wanted`."""
         kraken = self.config.kraken
         url = kraken.websocket_url
-        wanted, warning = stream_wanted(
-            kraken.stream, mode=self._mode, url=url, observer=self._observer
-        )
         get_token = getattr(self._client, "websockets_token", None)
-        if warning is None and wanted and get_token is None:
-            warning = "this client cannot fetch a WebSocket token: polling"
+        wanted, warning = stream_choice(
+            kraken.stream,
+            mode=self._mode,
+            url=url,
+            observer=self._observer,
+            can_fetch_token=get_token is not None,
+        )
         if not wanted or url is None or get_token is None:
             if warning is not None:
                 log.warning("%s", warning)
@@ -430,12 +456,8 @@ class ExecutionService:
 
     def _order_changed(self, before: LocalOrder | None, after: LocalOrder) -> None:
         stream = self._stream
-        txid = after.kraken_order_id
-        if (
-            stream is not None
-            and txid is not None
-            and (before is None or before.kraken_order_id != txid)
-        ):
+        txid = newly_linked_txid(before, after)
+        if stream is not None and txid is not None:
             stream.linked(txid)
         updates = order_updates(before, after)
         if updates:
@@ -458,22 +480,13 @@ class ExecutionService:
         confirmed, or nothing remains.
         """
         final = self.cancel_order(order.local_id)
-        if final.is_live:
-            log.warning(
-                "order %s: not repriced: its cancel is not confirmed yet (%s)",
-                final.local_id,
-                final.status.value,
-            )
-            return None
-        remaining = final.requested_base_size - final.cumulative_base_filled
-        if remaining <= 0 or final.status is OrderStatus.FILLED:
+        remaining = reprice_remaining(final)
+        if isinstance(remaining, NotRepriced):
+            if remaining.warn:
+                log.warning("order %s: not repriced: %s", final.local_id, remaining.reason)
             return None
         plan = follow_up_plan(final, "reprice", remaining, self._clock.now())
         return self.execute_plan(plan)
-
-    @property
-    def _trades_live(self) -> bool:
-        return self._exec.sends_live_orders and not self._observer
 
     def _measure_clock(self, *, initial: bool) -> None:
         """Measure the offset to Kraken's clock (not in dry run, which never asks Kraken).
@@ -481,60 +494,51 @@ class ExecutionService:
         Live trading is refused when the offset cannot be measured at start or is larger
         than ``max_clock_offset_seconds``; paper mode only warns.
         """
-        if self._mode is ExecutionMode.DRY_RUN or self._server_time is None:
+        if not self._access.reaches_exchange or self._server_time is None:
             return
         read = self._server_time
+        strict = initial and self._access.places_live_orders
         try:
             reading = self._clock.measure(
                 lambda: retry_transient(read, clock=self._clock, config=self._exec, what="Time")
             )
         except KrakenAPIError as error:
-            if initial and self._trades_live:
-                raise ClockOffsetError(
-                    f"refusing to trade live: the offset to Kraken's clock cannot be measured"
-                    f" ({error}); deadlines and order identities depend on it"
-                ) from error
-            log.warning("could not measure the offset to Kraken's clock: %s", error)
+            unmeasured = judge_unmeasured_clock(str(error), strict=strict)
+            if unmeasured.refuse:
+                raise ClockOffsetError(unmeasured.message) from error
+            log.warning("%s", unmeasured.message)
             return
         finally:
             self._next_clock_sync = self._clock.monotonic() + self._exec.clock_sync_seconds
-        bound = timedelta(seconds=self._exec.max_clock_offset_seconds)
-        if abs(reading.offset) > bound:
-            message = (
-                f"this host's clock is {-reading.offset.total_seconds():+.1f} s from Kraken's"
-                f" (more than execution.max_clock_offset_seconds ="
-                f" {self._exec.max_clock_offset_seconds}); fix the host clock (NTP)"
-            )
-            if initial and self._trades_live:
-                raise ClockOffsetError(f"refusing to trade live: {message}")
-            log.error("%s", message)
+        problem = judge_clock(
+            reading.offset, max_offset_seconds=self._exec.max_clock_offset_seconds, strict=strict
+        )
+        if problem is not None:
+            if problem.refuse:
+                raise ClockOffsetError(problem.message)
+            log.error("%s", problem.message)
 
     def _settle_leftovers_offline(self, ledger: Ledger) -> None:
         """Dry run cannot ask Kraken: orders never sent are settled; others wait for a real mode."""
-        for order in ledger.tracked_orders():
-            if order.attempts == 0 and order.is_live:
-                ledger.apply(
-                    order.local_id,
-                    GaveUp(at=self._clock.now(), message=NEVER_SENT_MESSAGE, never_sent=True),
-                )
-            else:
-                log.warning(
-                    "order %s (%s) may be on the exchange; run in paper or live mode to"
-                    " reconcile it",
-                    order.local_id,
-                    order.status.value,
-                )
+        settlement = offline_settlement(ledger.tracked_orders(), now=self._clock.now())
+        for local_id, event in settlement.give_up:
+            ledger.apply(local_id, event)
+        for order in settlement.waiting:
+            log.warning(
+                "order %s (%s) may be on the exchange; run in paper or live mode to reconcile it",
+                order.local_id,
+                order.status.value,
+            )
 
     def _check_exchange_access(self) -> None:
-        if self._mode is ExecutionMode.DRY_RUN:
-            return
-        if self._client is None:
-            raise MissingCredentialsError(f"{self._mode.value} mode needs a Kraken client")
-        if not self.config.kraken.has_credentials and self._close_client is not None:
-            raise MissingCredentialsError(
-                f"{self._mode.value} mode needs an API key and secret: set KRAKEN_API_KEY and"
-                " KRAKEN_API_SECRET (or kraken.credentials_file); dry_run needs none"
-            )
+        problem = access_problem(
+            self._access,
+            has_client=self._client is not None,
+            has_credentials=self.config.kraken.has_credentials,
+            owns_client=self._close_client is not None,
+        )
+        if problem is not None:
+            raise MissingCredentialsError(problem)
 
     def _build_workers(self, ledger: Ledger) -> None:
         self._runner = PlanRunner(
@@ -548,7 +552,7 @@ class ExecutionService:
             tick=self.tick,
         )
         # dry_run: no adapter at all, so no code path can reach Kraken's private endpoints.
-        if self._client is None or self._mode is ExecutionMode.DRY_RUN:
+        if self._client is None or not self._access.reaches_exchange:
             return
         client: TradingClient = self._client
         if (
@@ -577,7 +581,7 @@ class ExecutionService:
             self._new_id,
             self._claims,
             strategy_userrefs=userrefs,
-            adopt=self._mode is ExecutionMode.LIVE,
+            adopt=self._access.changes_exchange,
         )
         self._runner.submitter = self._submitter
         self._runner.reconciler = self._reconciler
@@ -744,7 +748,7 @@ class ExecutionService:
             raise PlanValidationError(
                 str(failure), problems=failure.problems, plan_id=failure.plan_id
             )
-        if self._observer and self._exec.sends_live_orders:
+        if not self._access.runs_plans:
             raise LiveTradingRefusedError(
                 "this service only reads, cancels and reconciles (observer): it places no"
                 " live orders"
@@ -760,12 +764,11 @@ class ExecutionService:
                     " twice; the next plan tries again",
                 )
             if previous is not None:
-                if previous.mode is not self._mode:
-                    raise PlanValidationError(
-                        f"plan {plan.plan_id!r} was executed in {previous.mode.value} mode in"
-                        f" {self.config.database_path}; a {self._mode.value} result cannot reuse"
-                        " it: use the database of that mode, or a new plan id"
-                    )
+                conflict = replay_conflict(
+                    previous, mode=self._mode, database=self.config.database_path
+                )
+                if conflict is not None:
+                    raise PlanValidationError(conflict)
                 return self._replay(previous)
             result = self._runner_or_fail().run(plan)
         if self._router is not None:
@@ -793,7 +796,7 @@ class ExecutionService:
     def _exchange_state_known(self) -> bool:
         """Live: a full reconciliation succeeded since start (orders the database lost are
         adopted and netted before anything is planned). Tried again when it has not."""
-        if self._mode is not ExecutionMode.LIVE or self._synced:
+        if not self._access.changes_exchange or self._synced:
             return True
         self.refresh_from_exchange()
         return self._synced
@@ -815,14 +818,11 @@ class ExecutionService:
         ``include_in_flight`` adds pending and submitted orders whose state is not yet known.
         """
         live = self._ledger_or_fail().live_orders()
-        if include_in_flight:
-            return live
-        return [o for o in live if o.status in OPEN_STATUSES]
+        return live if include_in_flight else resting(live)
 
     def get_unknown_orders(self) -> list[LocalOrder]:
         """Orders Kraken says it does not know (status ``unknown``): a person should look."""
-        tracked = self._ledger_or_fail().tracked_orders()
-        return [o for o in tracked if o.status is OrderStatus.UNKNOWN]
+        return unknown_to_kraken(self._ledger_or_fail().tracked_orders())
 
     def get_recent_executions(self, limit: int = 50) -> list[ExecutionResult]:
         """The most recent plan results, newest first, each with its orders as they are now.
@@ -863,10 +863,10 @@ class ExecutionService:
         if not order.is_live:
             return order
         withdrawn = self._withdraw(order)
-        if withdrawn is not None or self._submitter is None or self._mode is not ExecutionMode.LIVE:
+        if withdrawn is not None or self._submitter is None or not self._access.changes_exchange:
             return withdrawn or self.get_order(order.local_id)
         order = ledger.apply(order.local_id, CancelRequested(at=self._clock.now())).order
-        if order.kraken_order_id is None and order.client_order_id is None:
+        if not cancelable_at_exchange(order):
             self.refresh_from_exchange()  # a userref order can only be canceled by txid
             order = self.get_order(order.local_id)
             if order.kraken_order_id is None:
@@ -904,7 +904,7 @@ class ExecutionService:
         order = self.get_order(order_id)
         if self._observer:
             raise AmendRefusedError("this service only reads, cancels and reconciles (observer)")
-        if self._submitter is None or self._mode is not ExecutionMode.LIVE:
+        if self._submitter is None or not self._access.changes_exchange:
             raise AmendRefusedError(
                 f"amending needs live mode ({self._mode.value}: no order rests on Kraken)"
             )
@@ -927,9 +927,8 @@ class ExecutionService:
     def _send_amend(self, order: LocalOrder, wire: AmendWire, *, post_only: bool) -> LocalOrder:
         assert self._submitter is not None
         adapter, store = self._submitter.adapter, self._ledger_or_fail().store
-        margin = timedelta(seconds=self._exec.lookup_margin_seconds)
         wanted = f"price {wire.price_text or '-'}, size {wire.size_text or '-'}"
-        refused: OrderRejectedError | None = None
+        refused: KrakenAPIError | None = None
         for attempt in range(1, self._exec.max_retries + 2):
             now = self._clock.now()
             deadline = now + timedelta(seconds=self._exec.order_deadline_seconds)
@@ -942,29 +941,31 @@ class ExecutionService:
                     post_only=post_only,
                     deadline=deadline,
                 )
-            except OrderRejectedError as error:
-                if reports_nothing_to_amend(error) or is_not_open(error):
+            except KrakenAPIError as error:
+                decision = decide_after_amend_error(
+                    error, attempt=attempt, config=self._exec, deadline=deadline
+                )
+                if isinstance(decision, ReadBackRefusal):
                     refused = error  # already so, or closed meanwhile: read it back below
                     break
-                store.note_event(order, "amend_rejected", str(error), at=self._clock.now())
-                raise
-            except KrakenAPIError as error:
-                if not error.transient or attempt > self._exec.max_retries:
+                if isinstance(decision, AmendRejected):
+                    store.note_event(order, "amend_rejected", str(error), at=self._clock.now())
+                if not isinstance(decision, LookUpAmend):
                     raise
-                wait = (deadline + margin - self._clock.now()).total_seconds()
                 log.warning(
                     "order %s: amend not confirmed (%s): looking it up", order.local_id, error
                 )
+                wait = (decision.not_before - self._clock.now()).total_seconds()
                 if wait > 0:
                     self._clock.sleep(wait)  # after the deadline Kraken will not apply it
                 order = self._read_back(order)
-                if _shows(order, wire) or not order.is_live:
+                if amend_settled(order, wire):
                     return order
                 continue
             store.note_event(order, "amended", ack.amend_id, at=self._clock.now())
             break
         order = self._read_back(order)
-        if refused is not None and order.is_live and not _shows(order, wire):
+        if refused is not None and not amend_settled(order, wire):
             # Neither already so nor closed: Kraken refused to amend a working order.
             store.note_event(order, "amend_rejected", str(refused), at=self._clock.now())
             raise refused
@@ -979,13 +980,11 @@ class ExecutionService:
 
         Returns the withdrawn order, or None when it may be on the exchange.
         """
-        if order.kraken_order_id is not None:
+        event = withdrawal(
+            order, changes_exchange=self._access.changes_exchange, now=self._clock.now()
+        )
+        if event is None:
             return None
-        local_only = self._mode is not ExecutionMode.LIVE
-        if order.attempts > 0 and not local_only:
-            return None
-        deadline = order.send_deadline if order.attempts > 0 else None
-        event = Withdrawn(at=self._clock.now(), message=_WITHDRAWN, deadline=deadline)
         applied = self._ledger_or_fail().apply(order.local_id, event)
         return applied.order if applied.accepted else None
 
@@ -998,15 +997,14 @@ class ExecutionService:
             if not is_not_open(error):
                 raise
             return  # no longer open: filled or canceled already; settled below
-        if ack.count >= 1 and not ack.pending:
-            self._ledger_or_fail().apply(
-                order.local_id, CancelConfirmed(at=self._clock.now(), response_json=ack.raw)
-            )
+        confirmed = cancel_confirmation(ack, now=self._clock.now())
+        if confirmed is not None:
+            self._ledger_or_fail().apply(order.local_id, confirmed)
         # pending: Kraken has not finished canceling; the order stays open until observed.
 
     def _close_unknown(self, order: LocalOrder) -> LocalOrder:
         """An order Kraken does not know: ask once more (live), then close it locally."""
-        if self._submitter is not None and self._mode is ExecutionMode.LIVE:
+        if self._submitter is not None and self._access.changes_exchange:
             try:
                 self._send_cancel(order)
             except KrakenAPIError as error:
@@ -1015,9 +1013,7 @@ class ExecutionService:
             order = self.get_order(order.local_id)
             if order.status is not OrderStatus.UNKNOWN:
                 return order
-        message = "closed by a cancel: Kraken does not know this order (status was unknown)"
-        event = GaveUp(at=self._clock.now(), message=message)
-        return self._ledger_or_fail().apply(order.local_id, event).order
+        return self._ledger_or_fail().apply(order.local_id, closed_unknown(self._clock.now())).order
 
     def cancel_all(self) -> None:
         """Cancel every open order, and every order not sent yet (in any process).
@@ -1034,7 +1030,7 @@ class ExecutionService:
         for order in ledger.live_orders():
             if self._withdraw(order) is None:
                 ledger.apply(order.local_id, CancelRequested(at=now))
-        if self._submitter is None or self._mode is not ExecutionMode.LIVE:
+        if self._submitter is None or not self._access.changes_exchange:
             return
         adapter = self._submitter.adapter
         self._with_retries(adapter.cancel_all)
@@ -1044,20 +1040,17 @@ class ExecutionService:
     def _cancel_in_flight(self) -> None:
         """Wait until sends in flight can no longer be placed, then cancel what landed."""
         ledger = self._ledger_or_fail()
-        in_flight = [
-            o for o in ledger.live_orders() if o.kraken_order_id is None and o.attempts > 0
-        ]
-        deadlines = [o.send_deadline for o in in_flight if o.send_deadline is not None]
-        if not deadlines:
-            return
         margin = timedelta(seconds=self._exec.lookup_margin_seconds)
-        wait = (max(deadlines) + margin - self._clock.now()).total_seconds()
+        settled_at = in_flight_settle_at(ledger.live_orders(), margin)
+        if settled_at is None:
+            return
+        wait = (settled_at - self._clock.now()).total_seconds()
         if wait > 0:
             log.info("cancel all: waiting %.1f s for sends in flight to settle", wait)
             self._clock.sleep(wait)
         self.refresh_from_exchange()
         for order in ledger.live_orders():
-            if order.kraken_order_id is not None and order.cancel_requested_at is not None:
+            if awaits_cancel(order):
                 self._send_cancel(order)
 
     def _settle(self, orders: Sequence[LocalOrder]) -> None:
@@ -1066,7 +1059,7 @@ class ExecutionService:
         reconciler = self._reconciler_or_fail()
         report = ReconcileReport()
         reconciler.refresh_orders(orders, report)
-        if any(o.kraken_order_id is None and o.is_live for o in ledger.refresh_many(orders)):
+        if any(in_doubt(o) for o in ledger.refresh_many(orders)):
             report = reconciler.reconcile()
         self.last_reconcile = report
 
@@ -1101,15 +1094,13 @@ class ExecutionService:
         else:
             started = self._clock.now()
             report = self._reconciler.reconcile(look_back=look_back)
-            # complete: its listings read the whole default window, or reached back to
-            # the previous complete pass; only a complete pass lets a live start trade
-            reached = self._complete_at is not None and (
-                look_back is None or started - look_back <= self._complete_at
-            )
-            if report.ok and (look_back is None or reached):
+            # only a complete pass lets a live start trade
+            if completes_reconciliation(
+                report.ok, started=started, look_back=look_back, last_complete=self._complete_at
+            ):
                 self._complete_at = started
                 self._synced = True
-            if self._mode is ExecutionMode.LIVE and self._submitter is not None:
+            if self._access.changes_exchange and self._submitter is not None:
                 report.errors.extend(self._follow_up_cancels(ledger))
         self.last_reconcile = report
         return report
@@ -1122,15 +1113,12 @@ class ExecutionService:
         next pass; it never turns the reconciliation into an exception.
         """
         errors: list[str] = []
-        for order in ledger.cached_live():
-            if order.cancel_requested_at is None or order.kraken_order_id is None:
-                continue
-            if order.status in OPEN_STATUSES:
-                try:
-                    self._send_cancel(order)
-                except (KrakenAPIError, CancelFailedError) as error:
-                    log.warning("order %s: requested cancel failed: %s", order.local_id, error)
-                    errors.append(f"CancelOrder for {order.local_id}: {error}")
+        for order in cancels_due(ledger.cached_live()):
+            try:
+                self._send_cancel(order)
+            except (KrakenAPIError, CancelFailedError) as error:
+                log.warning("order %s: requested cancel failed: %s", order.local_id, error)
+                errors.append(f"CancelOrder for {order.local_id}: {error}")
         return errors
 
 
@@ -1142,11 +1130,8 @@ class _ServiceOps:
 
     def reconcile(self) -> ReconcileReport:
         service = self._service
-        every = timedelta(seconds=service.config.execution.reconcile_every_seconds or 60.0)
-        # Only since the last complete pass (orders in doubt still widen it to their first
-        # send); the whole day until one has completed.
         look_back = scheduled_look_back(
-            every=every,
+            service.config.execution.reconcile_every_seconds,
             now=service._clock.now(),  # noqa: SLF001 - the service's own clock
             last_complete=service._complete_at,  # noqa: SLF001
         )
@@ -1214,10 +1199,3 @@ def _server_time_of(client: object) -> Callable[[], int] | None:
     if server_time is None:
         return None
     return lambda: int(server_time().unixtime)
-
-
-def _shows(order: LocalOrder, wire: AmendWire) -> bool:
-    """Whether ``order`` (as read back) carries the amend's new price and size."""
-    price_ok = wire.price is None or order.requested_price == wire.price
-    size_ok = wire.size is None or order.requested_base_size == wire.size
-    return price_ok and size_ok

@@ -42,7 +42,6 @@ __all__ = [
     "dead_man_due",
     "next_wake",
     "reconcile_due",
-    "scheduled_look_back",
     "unfilled_decisions",
 ]
 
@@ -117,38 +116,6 @@ def reconcile_due(
     if last is not None and now < last + every:
         return False
     return rest_max <= 0 or rest_level < rest_max * budget_fraction
-
-
-SCHEDULED_LOOK_BACK_FLOOR: Final = timedelta(minutes=15)
-"""The least a scheduled pass reads back in ClosedOrders."""
-
-
-def scheduled_look_back(
-    *, every: timedelta, now: datetime, last_complete: datetime | None
-) -> timedelta | None:
-    """How far back a scheduled reconciliation reads ClosedOrders for orders of ours that
-    the database does not know; None: the full default window (a day).
-
-    A scheduled pass reads only since the last *complete* pass of this process (one whose
-    listings were read), with a period to spare, and never less than ten periods or 15
-    minutes. Until one has completed (the start's pass failed: Kraken did not answer, or
-    the database was lost and nothing has been adopted yet) it reads the whole window, as
-    the start's pass would have: a short read would leave orders of ours that closed
-    earlier unknown for good.
-
-    >>> from datetime import UTC, datetime, timedelta
-    >>> t = datetime(2026, 1, 1, 12, tzinfo=UTC)
-    >>> minute = timedelta(seconds=60)
-    >>> print(scheduled_look_back(every=minute, now=t, last_complete=None))
-    None
-    >>> print(scheduled_look_back(every=minute, now=t, last_complete=t - minute))
-    0:15:00
-    >>> print(scheduled_look_back(every=minute, now=t, last_complete=t - timedelta(hours=2)))
-    2:01:00
-    """
-    if last_complete is None:
-        return None
-    return max(10 * every, SCHEDULED_LOOK_BACK_FLOOR, now - last_complete + every)
 
 
 def unfilled_decisions(
