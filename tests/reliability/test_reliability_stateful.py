@@ -652,15 +652,19 @@ class ServiceMachine(RuleBasedStateMachine):
             return
         self.steps += 1
         self._count("steps")
+        self._fail_on(self._step_violations(), f"after step {self.steps}")
+
+    def _step_violations(self) -> list[Violation]:
+        """`step_violations`, memory included. The stream folds in its own thread: the
+        check reads memory, then the database, with the stream held still in between
+        (what it queued meanwhile waits)."""
         stream = self.service.stream
-        # The stream folds in its own thread: the check reads memory, then the database,
-        # with the stream held still in between (what it queued meanwhile waits).
         with stream.consumer.held() if stream is not None else contextlib.nullcontext():
             memory = [
                 *self.service.get_open_orders(include_in_flight=True),
                 *self.service.get_unknown_orders(),
             ]
-            found = step_violations(
+            return step_violations(
                 self.service.store,
                 self.sim.exchange,
                 self.sim.key,
@@ -668,7 +672,6 @@ class ServiceMachine(RuleBasedStateMachine):
                 allow_adopted=self.database_lost,
                 awaiting_adoption=self.awaiting_adoption,
             )
-        self._fail_on(found, f"after step {self.steps}")
 
     # ------------------------------------------------------------ the end
 
@@ -703,20 +706,8 @@ class ServiceMachine(RuleBasedStateMachine):
                         {f"ws_{k}": n for k, n in self.socket.faults_injected.items()}
                     )
                 self.figures.add("exchange_orders", len(self.sim.exchange_orders()))
-            self._settle()
-            self._fail_on(
-                step_violations(
-                    self.service.store,
-                    self.sim.exchange,
-                    self.sim.key,
-                    memory_live=[
-                        *self.service.get_open_orders(include_in_flight=True),
-                        *self.service.get_unknown_orders(),
-                    ],
-                    allow_adopted=self.database_lost,
-                ),
-                "after settling",
-            )
+            self._settle()  # leaves awaiting_adoption False
+            self._fail_on(self._step_violations(), "after settling")
             self._fail_on(
                 settled_violations(
                     self.service.store,
