@@ -37,9 +37,10 @@ dry runs use it.
 
 This module is the port; the implementations live in private modules beside
 it: ``_store_records`` (the audit record and the checks both stores apply),
-``_store_schema`` (tables, DDL, migration), ``_store_rows`` and
-``_store_legacy`` (records to and from SQL rows), ``_store_connection`` (the
-SQLite file and its errors), ``_store_sqlite`` and ``_store_memory``.
+``_store_schema`` (tables, DDL, migration), ``_store_rows`` (records to and
+from SQL rows), ``_store_migration`` (rows of older formats rewritten once, at
+opening), ``_store_connection`` (the SQLite file and its errors),
+``_store_sqlite`` and ``_store_memory``.
 """
 
 from __future__ import annotations
