@@ -30,9 +30,9 @@ from tests.integration.test_store_sqlite import (
     snapshot,
 )
 
-from kraken_bot.execution._store_migration import _request, _time
-from kraken_bot.execution._store_records import order_snapshot, result_snapshot
-from kraken_bot.execution._store_rows import order_row, result_row
+from kraken_bot.execution._store.migration import _request, _time
+from kraken_bot.execution._store.records import order_snapshot, result_snapshot
+from kraken_bot.execution._store.rows import order_row, result_row
 from kraken_bot.execution.exceptions import StoreError
 from kraken_bot.execution.models import ExecutionMode, OrderStatus, TimeInForce
 from kraken_bot.execution.store import SCHEMA_VERSION, SQLiteExecutionStore

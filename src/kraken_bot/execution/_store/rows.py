@@ -8,7 +8,7 @@ exact record goes in ``snapshot_json`` / ``raw_json`` / ``at_iso``.
 
 Reading: `decode_order`, `decode_result` and `decode_event` rebuild records
 from a ``SELECT`` row, from the exact JSON only: rows of the older formats were
-rewritten when the file was opened (`kraken_bot.execution._store_migration`). A
+rewritten when the file was opened (`kraken_bot.execution._store.migration`). A
 row that cannot be decoded raises `StoreError` naming the file.
 """
 
@@ -23,8 +23,8 @@ from returns.result import Failure, Result
 from kraken_bot._problems import CodecProblem
 from kraken_bot.execution import _fields
 from kraken_bot.execution._fields import ORDER, RESULT, epoch_seconds
-from kraken_bot.execution._store_records import OrderEventRecord
-from kraken_bot.execution._store_schema import ORDER_COLUMNS, RESULT_COLUMNS
+from kraken_bot.execution._store.records import OrderEventRecord
+from kraken_bot.execution._store.schema import ORDER_COLUMNS, RESULT_COLUMNS
 from kraken_bot.execution.codec import (
     CodecError,
     JsonObject,

@@ -8,7 +8,7 @@ Two older formats exist, both from before the exact JSON columns:
   contract's columns only (``raw_json`` was the contract's free-form debug text).
 
 `rewrite_old_rows` runs inside the transaction that opens the file for writing
-(`kraken_bot.execution._store_sqlite`), after `kraken_bot.execution._store_schema`
+(`kraken_bot.execution._store.sqlite`), after `kraken_bot.execution._store.schema`
 has added the columns and recorded the schema version: every old row is rebuilt
 from its columns as well as they allow, through the codec (so it is validated like
 any record), and written back exactly as this version writes that record (every
@@ -30,7 +30,7 @@ How an old row's columns read:
 * an empty column of ours means the field's default; a field without a column takes
   its default (a result comes back without its orders and skips, in ``paper`` mode).
 
-After this, `kraken_bot.execution._store_rows` reads only the current format.
+After this, `kraken_bot.execution._store.rows` reads only the current format.
 """
 
 from __future__ import annotations
@@ -54,14 +54,14 @@ from kraken_bot.execution._fields import (
     TEXT_MAP,
     Field,
 )
-from kraken_bot.execution._store_records import order_snapshot, result_snapshot
-from kraken_bot.execution._store_rows import (
+from kraken_bot.execution._store.records import order_snapshot, result_snapshot
+from kraken_bot.execution._store.rows import (
     UPSERT_RESULT,
     WRITTEN_COLUMNS,
     order_row,
     result_row,
 )
-from kraken_bot.execution._store_schema import ORDER_COLUMNS, RESULT_COLUMNS
+from kraken_bot.execution._store.schema import ORDER_COLUMNS, RESULT_COLUMNS
 from kraken_bot.execution.codec import (
     CodecError,
     encode_datetime,
