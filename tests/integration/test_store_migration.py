@@ -253,8 +253,17 @@ def test_the_read_path_knows_only_the_current_format(tmp_path):
                 " (field started_at: expected an ISO 8601 time with an offset, got 'soon')"
             ),
         ),
+        (
+            "execution_orders",
+            "UPDATE execution_orders SET cumulative_base_filled = 5 WHERE local_id = 'old-1'",
+            (
+                "execution_orders row local_id='old-1' cannot be migrated to this version's format"
+                " (LocalOrder 'old-1': needs 0 <= cumulative_base_filled (5.0) <="
+                " requested_base_size (0.1))"
+            ),
+        ),
     ],
-    ids=["bad-field", "credential", "bad-result"],
+    ids=["bad-field", "credential", "bad-result", "overfilled"],
 )
 def test_a_row_that_cannot_be_migrated_is_named_and_nothing_changes(tmp_path, table, change, named):
     db = tmp_path / "contract.db"

@@ -152,8 +152,13 @@ def _rebuilt(
 ) -> _T:
     if is_successful(decoded):
         return decoded.unwrap()
-    fields = "; ".join(f"field {p.path}: {p.message}" for p in decoded.failure().problems)
-    raise _unmigratable(path, table, values, fields)
+    error = decoded.failure()
+    # a problem of the whole record (an invariant) has the record's name as its path
+    why = "; ".join(
+        p.message if p.path == error.what else f"field {p.path}: {p.message}"
+        for p in error.problems
+    )
+    raise _unmigratable(path, table, values, why)
 
 
 def _unmigratable(path: str, table: str, values: Mapping[str, object], why: str) -> StoreError:
