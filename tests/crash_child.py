@@ -42,7 +42,10 @@ def run_child(
         "KRAKEN_API_KEY": key,
         "KRAKEN_API_SECRET": secret,
         "KILL": kill,
-        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+        # the repository (for ``tests``), then any path of ours (a worktree's ``src``)
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH")])
+        ),
     }
     return subprocess.run(
         [sys.executable, str(path), str(config)],

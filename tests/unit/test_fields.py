@@ -19,7 +19,7 @@ from kraken_bot.execution._fields import (
     field,
     record,
 )
-from kraken_bot.execution._store_schema import ORDER_COLUMNS, RESULT_COLUMNS
+from kraken_bot.execution._store.schema import ORDER_COLUMNS, RESULT_COLUMNS
 from kraken_bot.execution.models import ActionSkip, ExecutionResult, LocalOrder
 
 TABLES: list[tuple[Record[Any], type[Any]]] = [
@@ -84,32 +84,3 @@ def test_the_columns_of_the_fields_and_the_stores_own_keep_the_files_order():
         "errors_json",
     ]
     assert not any(f.columns for f in ORDER.fields if f.name == "exists_on_exchange")
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        (None, {}),
-        ('{"pair": "XXBTZUSD", "volume": 0.1}', {"pair": "XXBTZUSD", "volume": "0.1"}),
-        ("[1, 2]", {"raw": "[1, 2]"}),
-        ("{", {"raw": "{"}),
-    ],
-)
-def test_an_old_rows_raw_request_becomes_an_object_of_strings(value, expected):
-    (column,) = next(f.columns for f in ORDER.fields if f.name == "raw_request")
-
-    assert column.from_sql(value) == expected
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        (1772366400, "2026-03-01T12:00:00.000000+00:00"),
-        (1772366400.5, "2026-03-01T12:00:00.500000+00:00"),
-        (10**20, 10**20),  # beyond datetime: left for the decoder to refuse
-        ("soon", "soon"),
-        (None, None),
-    ],
-)
-def test_an_old_rows_time_column_becomes_an_iso_time(value, expected):
-    assert _fields.legacy_time(value) == expected

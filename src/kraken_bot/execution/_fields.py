@@ -7,15 +7,15 @@ SQL column(s) holding it. From these tables come:
 
 * the JSON encoders and validating decoders of `kraken_bot.execution.codec`;
 * the columns of ``execution_orders`` and ``execution_results``, hence their DDL and
-  migration (`kraken_bot.execution._store_schema`);
-* the parameters of a row (`kraken_bot.execution._store_rows`), and the reading of an
-  order row written before the exact JSON existed (`kraken_bot.execution._store_legacy`).
+  migration (`kraken_bot.execution._store.schema`);
+* the parameters of a row (`kraken_bot.execution._store.rows`), and the rewriting of an
+  order row written before the exact JSON existed (`kraken_bot.execution._store.migration`).
 
 Rules of the tables:
 
 * A table lists its fields in its SQL table's column order, which database files
   already on disk fix. The store's own columns (the exact JSON, and for orders the
-  version and the quarantine mark) are not fields: `_store_schema` puts them after
+  version and the quarantine mark) are not fields: `_store.schema` puts them after
   the columns of the fields listed first and before those marked
   ``after_snapshot=True``. SQLite appends added columns, so a new column goes at
   the end of its table, marked ``after_snapshot=True``.
@@ -46,7 +46,6 @@ from kraken_bot.execution._codec_base import (
     Reader,
     encode_datetime,
     encode_decimal,
-    from_json_text,
     to_json_text,
 )
 from kraken_bot.execution.models import (
@@ -100,15 +99,12 @@ class Kind(Generic[_T]):
         encode: the value as JSON (the identity when the value is its own JSON).
         read: reads the value at a key of a JSON object, recording any problem.
         to_sql: the value as a SQL parameter, or `JSON_TEXT`; None for kinds no column holds.
-        from_sql: a column's value, as read from a row written before the exact JSON
-            existed, turned into this kind's JSON (for `read` to validate).
     """
 
     hint: object
     encode: Callable[[_T], JsonValue]
     read: Callable[[Reader, str], _T]
     to_sql: Callable[[_T], SqlValue] | _Sql | None = None
-    from_sql: Callable[[object], object] = _as_is
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -122,7 +118,6 @@ class Column(Generic[_T]):
     name: str
     decl: str
     to_sql: Callable[[_T], SqlValue] | _Sql
-    from_sql: Callable[[object], object] = _as_is
     after_snapshot: bool = False
 
 
@@ -146,7 +141,6 @@ def field(
     sql: str | None = None,
     *,
     column: str | None = None,
-    from_sql: Callable[[object], object] | None = None,
     after_snapshot: bool = False,
     if_absent: _T | _Required = _Required.KEY,
     columns: tuple[Column[_T], ...] = (),
@@ -159,7 +153,6 @@ def field(
         sql: the declaration of the one column holding the value, in the kind's SQL
             form (``columns`` for anything else; neither when no column holds it).
         column: the column's name when it differs from the field's.
-        from_sql: reading the column of an old row, when the kind's way does not fit.
         after_snapshot: the column follows the store's own columns.
         if_absent: the value when the key is missing (snapshots written before the
             field existed); without it, a missing key is a problem.
@@ -173,7 +166,6 @@ def field(
                 name=column or name,
                 decl=sql,
                 to_sql=kind.to_sql,
-                from_sql=from_sql or kind.from_sql,
                 after_snapshot=after_snapshot,
             ),
         )
@@ -326,41 +318,6 @@ def _sorted_map(value: Mapping[str, str]) -> dict[str, str]:
     return dict(sorted(value.items()))
 
 
-def legacy_real(value: object) -> object:
-    """A REAL column's amount as the decimal string of its shortest float repr."""
-    return repr(float(value)) if isinstance(value, int | float) else value
-
-
-def legacy_time(value: object) -> object:
-    """An INTEGER column's epoch seconds as an ISO 8601 time (whole seconds)."""
-    if isinstance(value, int | float):
-        try:
-            return encode_datetime(EPOCH + timedelta(seconds=value))
-        except (OverflowError, ValueError):
-            return value
-    return value
-
-
-def _legacy_request(value: object) -> object:
-    if not isinstance(value, str):
-        return {}
-    decoded = from_json_text(value, "raw_request").value_or(None)
-    if not isinstance(decoded, Mapping):
-        return {"raw": value}
-    return {str(k): v if isinstance(v, str) else to_json_text(v) for k, v in decoded.items()}
-
-
-def _legacy_amount_or_zero(value: object) -> object:
-    return legacy_real(0.0 if value is None else value)
-
-
-def _legacy_or(default: object) -> Callable[[object], object]:
-    def value_or_default(value: object) -> object:
-        return value or default
-
-    return value_or_default
-
-
 def _enum(kind: type[_E]) -> Kind[_E]:
     read: Callable[[Reader, str], _E] = partial(Reader.enum, kind=kind)
     return Kind(hint=kind, encode=_enum_value, read=read, to_sql=_enum_value)
@@ -393,39 +350,33 @@ INTEGER: Final[Kind[int]] = Kind(hint=int, encode=_as_is, read=Reader.integer, t
 OPT_INTEGER: Final[Kind[int | None]] = Kind(
     hint=int | None, encode=_as_is, read=Reader.opt_integer, to_sql=_as_is
 )
-FLAG: Final[Kind[bool]] = Kind(
-    hint=bool, encode=_as_is, read=Reader.boolean, to_sql=int, from_sql=bool
-)
+FLAG: Final[Kind[bool]] = Kind(hint=bool, encode=_as_is, read=Reader.boolean, to_sql=int)
 DECIMAL: Final[Kind[Decimal]] = Kind(
-    hint=Decimal, encode=encode_decimal, read=Reader.decimal, to_sql=float, from_sql=legacy_real
+    hint=Decimal, encode=encode_decimal, read=Reader.decimal, to_sql=float
 )
 OPT_DECIMAL: Final[Kind[Decimal | None]] = Kind(
     hint=Decimal | None,
     encode=_optional(encode_decimal),
     read=Reader.opt_decimal,
     to_sql=_optional(float),
-    from_sql=legacy_real,
 )
 MOMENT: Final[Kind[datetime]] = Kind(
     hint=datetime,
     encode=encode_datetime,
     read=Reader.moment,
     to_sql=epoch_seconds,
-    from_sql=legacy_time,
 )
 OPT_MOMENT: Final[Kind[datetime | None]] = Kind(
     hint=datetime | None,
     encode=_optional(encode_datetime),
     read=Reader.opt_moment,
     to_sql=_optional(epoch_seconds),
-    from_sql=legacy_time,
 )
 TEXT_MAP: Final[Kind[Mapping[str, str]]] = Kind(
     hint=Mapping[str, str],
     encode=_sorted_map,
     read=Reader.text_map,
     to_sql=JSON_TEXT,
-    from_sql=_legacy_request,
 )
 TEXTS: Final[Kind[tuple[str, ...]]] = Kind(
     hint=tuple[str, ...], encode=list, read=Reader.texts, to_sql=JSON_TEXT
@@ -457,19 +408,14 @@ ORDER: Final = record(
         field("last_error", OPT_TEXT, "TEXT"),
         field("raw_request", TEXT_MAP, "TEXT"),
         field("raw_response_json", OPT_TEXT, "TEXT", column="raw_response"),
-        # ours; in an old row, an empty column means the field's default
+        # ours
         field("client_order_id", OPT_TEXT, "TEXT"),
-        field("fee", DECIMAL, "REAL", from_sql=_legacy_amount_or_zero),
-        field("cost", DECIMAL, "REAL", from_sql=_legacy_amount_or_zero),
+        field("fee", DECIMAL, "REAL"),
+        field("cost", DECIMAL, "REAL"),
         field("rest_pair", OPT_TEXT, "TEXT"),
-        field(
-            "time_in_force",
-            _enum(TimeInForce),
-            "TEXT",
-            from_sql=_legacy_or(TimeInForce.GTC.value),
-        ),
+        field("time_in_force", _enum(TimeInForce), "TEXT"),
         field("post_only", FLAG, "INTEGER"),
-        field("attempts", INTEGER, "INTEGER", from_sql=_legacy_or(0)),
+        field("attempts", INTEGER, "INTEGER"),
         field("send_deadline", OPT_MOMENT, "INTEGER"),
         field("first_sent_at", OPT_MOMENT, "INTEGER"),
         field("cancel_requested_at", OPT_MOMENT, "INTEGER"),

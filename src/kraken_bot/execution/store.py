@@ -35,11 +35,12 @@ SQLite (`SQLiteExecutionStore`):
 round trip of each record, so it normalises exactly as SQLite does); tests and
 dry runs use it.
 
-This module is the port; the implementations live in private modules beside
-it: ``_store_records`` (the audit record and the checks both stores apply),
-``_store_schema`` (tables, DDL, migration), ``_store_rows`` and
-``_store_legacy`` (records to and from SQL rows), ``_store_connection`` (the
-SQLite file and its errors), ``_store_sqlite`` and ``_store_memory``.
+This module is the port; the implementations live in the private package
+``kraken_bot.execution._store``: ``records`` (the audit record and the checks
+both stores apply), ``schema`` (tables, DDL, schema upgrade), ``rows`` (records
+to and from SQL rows), ``migration`` (rows of older formats rewritten once, at
+opening), ``connection`` (the SQLite file and its errors), ``sqlite`` and
+``memory``.
 """
 
 from __future__ import annotations
@@ -48,11 +49,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from kraken_bot.execution._store_memory import InMemoryExecutionStore
-from kraken_bot.execution._store_records import OrderEventRecord, is_secret_key
-from kraken_bot.execution._store_rows import SqlValue
-from kraken_bot.execution._store_schema import CREATE_STATEMENTS, SCHEMA_VERSION
-from kraken_bot.execution._store_sqlite import SQLiteExecutionStore, Synchronous
+from kraken_bot.execution._store.memory import InMemoryExecutionStore
+from kraken_bot.execution._store.records import OrderEventRecord, is_secret_key
+from kraken_bot.execution._store.rows import SqlValue
+from kraken_bot.execution._store.schema import CREATE_STATEMENTS, SCHEMA_VERSION
+from kraken_bot.execution._store.sqlite import SQLiteExecutionStore, Synchronous
 from kraken_bot.execution.codec import JsonObject, encode_datetime
 from kraken_bot.execution.models import ExecutionResult, LocalOrder
 

@@ -7,10 +7,9 @@ text (each field as its field table says: `kraken_bot.execution._fields`); the
 exact record goes in ``snapshot_json`` / ``raw_json`` / ``at_iso``.
 
 Reading: `decode_order`, `decode_result` and `decode_event` rebuild records
-from a ``SELECT`` row, from the exact JSON when there is some. A row written
-before those columns existed is decoded from the contract's columns instead
-(`kraken_bot.execution._store_legacy`). A row that cannot be decoded raises
-`StoreError` naming the file.
+from a ``SELECT`` row, from the exact JSON only: rows of the older formats were
+rewritten when the file was opened (`kraken_bot.execution._store.migration`). A
+row that cannot be decoded raises `StoreError` naming the file.
 """
 
 from __future__ import annotations
@@ -19,13 +18,13 @@ from collections.abc import Sequence
 from typing import Final, TypeAlias, TypeVar
 
 from returns.pipeline import is_successful
-from returns.result import Result
+from returns.result import Failure, Result
 
+from kraken_bot._problems import CodecProblem
 from kraken_bot.execution import _fields
 from kraken_bot.execution._fields import ORDER, RESULT, epoch_seconds
-from kraken_bot.execution._store_legacy import order_from_columns, result_from_columns
-from kraken_bot.execution._store_records import OrderEventRecord
-from kraken_bot.execution._store_schema import ORDER_COLUMNS, RESULT_COLUMNS
+from kraken_bot.execution._store.records import OrderEventRecord
+from kraken_bot.execution._store.schema import ORDER_COLUMNS, RESULT_COLUMNS
 from kraken_bot.execution.codec import (
     CodecError,
     JsonObject,
@@ -60,18 +59,18 @@ def _parameter_marks(columns: Sequence[tuple[str, str]]) -> str:
 
 
 _BOOKKEEPING: Final = frozenset({"version", "quarantine"})
-_WRITTEN: Final = tuple(c for c in ORDER_COLUMNS if c[0] not in _BOOKKEEPING)
+WRITTEN_COLUMNS: Final = tuple(c for c in ORDER_COLUMNS if c[0] not in _BOOKKEEPING)
 """The columns `order_row` fills, in its order; ``version`` and ``quarantine`` are the store's."""
-_ORDER_SNAPSHOT_AT: Final = _WRITTEN.index(("snapshot_json", "TEXT"))
+_ORDER_SNAPSHOT_AT: Final = WRITTEN_COLUMNS.index(("snapshot_json", "TEXT"))
 _RESULT_SNAPSHOT_AT: Final = RESULT_COLUMNS.index(("raw_json", "TEXT"))
 _ORDER_NAMES: Final = _names(ORDER_COLUMNS)
-_WRITTEN_NAMES: Final = _names(_WRITTEN)
+_WRITTEN_NAMES: Final = _names(WRITTEN_COLUMNS)
 _RESULT_NAMES: Final = _names(RESULT_COLUMNS)
 _TRACKED_IN: Final = ", ".join(f"'{status.value}'" for status in sorted(TRACKED_STATUSES))
-_SET_WRITTEN: Final = ", ".join(f"{name} = excluded.{name}" for name, _ in _WRITTEN[1:])
+_SET_WRITTEN: Final = ", ".join(f"{name} = excluded.{name}" for name, _ in WRITTEN_COLUMNS[1:])
 _INSERT_WRITTEN: Final = (
     f"INSERT INTO execution_orders ({_WRITTEN_NAMES}, version, quarantine)"  # noqa: S608
-    f" VALUES ({_parameter_marks(_WRITTEN)}, 1, NULL)"
+    f" VALUES ({_parameter_marks(WRITTEN_COLUMNS)}, 1, NULL)"
 )
 
 # SQL below is assembled once, at import, from the constants above (no user input).
@@ -88,7 +87,7 @@ ADOPT_ORDER: Final = (
 """Insert a new record; over an existing row only when that row was quarantined (unreadable)."""
 CAS_ORDER: Final = (
     "UPDATE execution_orders SET "  # noqa: S608
-    + ", ".join(f"{name} = ?" for name, _ in _WRITTEN[1:])
+    + ", ".join(f"{name} = ?" for name, _ in WRITTEN_COLUMNS[1:])
     + ", version = version + 1, quarantine = NULL WHERE local_id = ? AND version = ?"
 )
 """Compare-and-set: write the new state only onto the version it was folded from."""
@@ -210,11 +209,7 @@ def row_id(row: tuple[object, ...]) -> str:
 def decode_versioned(row: tuple[object, ...], path: str) -> tuple[LocalOrder, int]:
     """The order in a row selected with `ORDER_COLUMNS`, and the row's version."""
     values = dict(zip((name for name, _ in ORDER_COLUMNS), row, strict=True))
-    snapshot = values["snapshot_json"]
-    if isinstance(snapshot, str):
-        decoded = from_json_text(snapshot, "order").bind(order_from_json)
-    else:
-        decoded = order_from_columns(values)
+    decoded = _exact(values["snapshot_json"], "snapshot_json", "order").bind(order_from_json)
     version = values["version"]
     order = _unwrap(decoded, f"order {values['local_id']}", path)
     return order, version if isinstance(version, int) else 0
@@ -223,11 +218,7 @@ def decode_versioned(row: tuple[object, ...], path: str) -> tuple[LocalOrder, in
 def decode_result(row: tuple[object, ...], path: str) -> ExecutionResult:
     """The result in a row selected with `RESULT_COLUMNS`."""
     values = dict(zip((name for name, _ in RESULT_COLUMNS), row, strict=True))
-    raw = values["raw_json"]
-    if values["mode"] is not None and isinstance(raw, str):
-        decoded = from_json_text(raw, "result").bind(result_from_json)
-    else:
-        decoded = result_from_columns(values)
+    decoded = _exact(values["raw_json"], "raw_json", "result").bind(result_from_json)
     return _unwrap(decoded, f"result {values['plan_id']}", path)
 
 
@@ -252,6 +243,13 @@ def decode_event(row: tuple[object, ...], path: str) -> OrderEventRecord:
         event=event,
         detail=detail,
     )
+
+
+def _exact(text: object, column: str, what: str) -> Result[object, CodecError]:
+    if isinstance(text, str):
+        return from_json_text(text, what)
+    problem = CodecProblem(column, "not text (an older format, not migrated: open it for writing)")
+    return Failure(CodecError(what, (problem,)))
 
 
 def _unwrap(decoded: Result[_T, CodecError], what: str, path: str) -> _T:

@@ -1,13 +1,14 @@
 """The SQLite execution store: one connection, one lock, one transaction per call.
 
-Opening checks the location, connects (`kraken_bot.execution._store_connection`),
+Opening checks the location, connects (`kraken_bot.execution._store.connection`),
 sets the pragmas and, unless read-only, migrates the schema
-(`kraken_bot.execution._store_schema`) in a ``BEGIN IMMEDIATE`` transaction
+(`kraken_bot.execution._store.schema`) and rewrites rows of older formats
+(`kraken_bot.execution._store.migration`) in one ``BEGIN IMMEDIATE`` transaction
 that also proves the file is writable. Every write is ``BEGIN IMMEDIATE`` ...
 ``COMMIT``, rolled back on any error; every `sqlite3.Error` becomes a
 `StoreError` whose message names the file and says in words what went wrong.
 The statements, and the rows bound to them and read back, are in
-`kraken_bot.execution._store_rows`.
+`kraken_bot.execution._store.rows`.
 """
 
 from __future__ import annotations
@@ -23,14 +24,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Final, Literal, Self, TypeAlias
 
-from kraken_bot.execution._store_connection import check_location, connect, describe, rollback
-from kraken_bot.execution._store_records import (
+from kraken_bot.execution._store.connection import check_location, connect, describe, rollback
+from kraken_bot.execution._store.migration import count_old_rows, rewrite_old_rows
+from kraken_bot.execution._store.records import (
     OrderEventRecord,
     check_limit,
     order_snapshot,
     result_snapshot,
 )
-from kraken_bot.execution._store_rows import (
+from kraken_bot.execution._store.rows import (
     ADOPT_ORDER,
     BY_CLIENT_ID,
     BY_KRAKEN_ID,
@@ -62,7 +64,12 @@ from kraken_bot.execution._store_rows import (
     result_row,
     row_id,
 )
-from kraken_bot.execution._store_schema import check_schema, migrate, read_version
+from kraken_bot.execution._store.schema import (
+    SCHEMA_VERSION,
+    check_schema,
+    read_version,
+    upgrade_tables,
+)
 from kraken_bot.execution.exceptions import StoreError, TxidTakenError
 from kraken_bot.execution.models import ExecutionResult, LocalOrder
 
@@ -203,12 +210,20 @@ class SQLiteExecutionStore:
             (self.journal_mode,) = conn.execute("PRAGMA journal_mode").fetchone()
             version = read_version(conn, self.path)
             check_schema(conn, version, path=self.path, read_only=True)
+            if version is not None and version <= SCHEMA_VERSION and count_old_rows(conn):
+                raise StoreError(
+                    f"{self.path} holds execution rows in an older format; open it once for"
+                    " writing to migrate them",
+                    path=self.path,
+                )
             return
         (self.journal_mode,) = conn.execute("PRAGMA journal_mode = WAL").fetchone()
         conn.execute(f"PRAGMA synchronous = {synchronous}")
         conn.execute("BEGIN IMMEDIATE")
         try:
-            migrate(conn, self.path)
+            # One transaction: the schema, the old rows rewritten, the broken rows set aside.
+            if upgrade_tables(conn, self.path) <= SCHEMA_VERSION:
+                rewrite_old_rows(conn, self.path)
             conn.execute(QUARANTINE_BROKEN_JSON)
             conn.execute("COMMIT")
         except BaseException:

@@ -1,7 +1,7 @@
 """The execution tables: their columns, their DDL, and bringing a database file up to them.
 
 The column lists are the single source: the DDL, the SQL statements in
-`kraken_bot.execution._store_rows` and the schema checks are all built from
+`kraken_bot.execution._store.rows` and the schema checks are all built from
 them. ``execution_orders`` and ``execution_results`` hold the contract's
 columns (section 9) followed by ours: the columns of the records' fields come
 from their field tables (`kraken_bot.execution._fields`), and the store's own
@@ -9,12 +9,13 @@ columns (the exact JSON, the version, the quarantine mark) sit among them where
 the tables say. ``execution_order_events`` is the audit trail;
 ``schema_version`` holds `SCHEMA_VERSION`.
 
-`migrate` is idempotent: it creates what is missing, adds missing columns
+`upgrade_tables` is idempotent: it creates what is missing, adds missing columns
 (never ``NOT NULL`` without a default, which SQLite cannot add), checks that
 what is there is usable, then creates the indexes and records
 the version. A database from a newer version is left alone unless its tables
 would need changes, which raises `StoreError`. Every function here runs inside
-the caller's transaction.
+the caller's transaction, which then rewrites the rows of older formats
+(`kraken_bot.execution._store.migration`).
 """
 
 from __future__ import annotations
@@ -107,8 +108,9 @@ def read_version(conn: sqlite3.Connection, path: str) -> int | None:
     )
 
 
-def migrate(conn: sqlite3.Connection, path: str) -> None:
-    """Create or upgrade the execution tables, then prove the file is writable."""
+def upgrade_tables(conn: sqlite3.Connection, path: str) -> int:
+    """Create or upgrade the execution tables, then prove the file is writable; the
+    schema version the file has now (`SCHEMA_VERSION`, or a newer one left as it was)."""
     version = read_version(conn, path)
     if version is not None and version > SCHEMA_VERSION:
         check_schema(conn, version, path=path, read_only=False)
@@ -126,6 +128,7 @@ def migrate(conn: sqlite3.Connection, path: str) -> None:
             conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
     # A real write: fails now, not at the first order, when the file cannot be written.
     conn.execute("UPDATE schema_version SET version = version")
+    return SCHEMA_VERSION if version is None else max(version, SCHEMA_VERSION)
 
 
 def check_schema(

@@ -17,7 +17,7 @@ from typing import Self, TypeVar
 from returns.pipeline import is_successful
 from returns.result import Result
 
-from kraken_bot.execution._store_records import (
+from kraken_bot.execution._store.records import (
     OrderEventRecord,
     check_limit,
     order_snapshot,
