@@ -17,9 +17,8 @@ import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
-from types import TracebackType
-from typing import Self
 
+from kraken_bot._closing import Closing
 from kraken_bot.execution.events import HealthEvent, OrderUpdate, ServiceEvent
 
 log = logging.getLogger("kraken_bot.execution.events")
@@ -28,7 +27,7 @@ Callback = Callable[[ServiceEvent], object]
 _DONE = object()
 
 
-class EventStream:
+class EventStream(Closing):
     """An iterator over the events published after it was opened (until closed)."""
 
     def __init__(self, bus: EventBus) -> None:
@@ -61,17 +60,6 @@ class EventStream:
         """Stop receiving; iteration ends after the events already queued."""
         self._bus.unsubscribe(self)
         self._queue.put(_DONE)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 class Subscription:

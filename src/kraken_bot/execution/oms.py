@@ -41,11 +41,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from types import TracebackType
 from typing import TYPE_CHECKING, Self, TypeVar
 
 from returns.pipeline import is_successful
 
+from kraken_bot._closing import Closing
 from kraken_bot._enums import OrderTransport, Routing
 from kraken_bot.clock import Clock, SystemClock
 from kraken_bot.config import AppConfig, ConfigError, ExecutionConfig
@@ -136,7 +136,7 @@ log = logging.getLogger("kraken_bot.execution")
 _T = TypeVar("_T")
 
 
-class ExecutionService:
+class ExecutionService(Closing):
     """The order-management system: execute plans, inspect, cancel, reconcile."""
 
     def __init__(
@@ -637,14 +637,6 @@ class ExecutionService:
     def __enter__(self) -> Self:
         self.initialize()
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     @property
     def _mode(self) -> ExecutionMode:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from types import TracebackType
-from typing import Self, TypeVar
+from typing import TypeVar
 
 from returns.pipeline import is_successful
 from returns.result import Result
 
+from kraken_bot._closing import Closing
 from kraken_bot.execution._store.records import (
     OrderEventRecord,
     check_limit,
@@ -36,7 +36,7 @@ def _round_trip(decoded: Result[_T, CodecError]) -> _T:
     raise StoreError(f"record cannot be stored: {decoded.failure()}")
 
 
-class InMemoryExecutionStore:
+class InMemoryExecutionStore(Closing):
     """`ExecutionStore` over dicts, behaving like `SQLiteExecutionStore` (a fake).
 
     Each record is stored as the codec's round trip of what was saved, so it
@@ -53,17 +53,6 @@ class InMemoryExecutionStore:
         self._events: dict[str, list[OrderEventRecord]] = {}
         self._next_row = 0
         self._next_event = 0
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Mark the store closed; later calls raise `StoreError`."""

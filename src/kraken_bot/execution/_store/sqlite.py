@@ -21,9 +21,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Final, Literal, Self, TypeAlias
 
+from kraken_bot._closing import Closing
 from kraken_bot.execution._store.connection import check_location, connect, describe, rollback
 from kraken_bot.execution._store.migration import count_old_rows, rewrite_old_rows
 from kraken_bot.execution._store.records import (
@@ -80,7 +80,7 @@ _DECODED_KEPT: Final = 4096
 """How many decoded rows a store remembers (see `SQLiteExecutionStore._decode`)."""
 
 
-class SQLiteExecutionStore:
+class SQLiteExecutionStore(Closing):
     """`ExecutionStore` in a SQLite file (see `kraken_bot.execution.store`).
 
     Opening creates or upgrades the execution tables (unless ``read_only``) and
@@ -158,17 +158,6 @@ class SQLiteExecutionStore:
             read_only=read_only,
             connection_factory=connection_factory,
         )
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def backup_to(self, path: str | os.PathLike[str]) -> None:
         """Copy the whole database, consistently, into the file ``path`` (replaced).
