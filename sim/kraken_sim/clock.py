@@ -58,7 +58,7 @@ class VirtualClock:
     '2026-01-01T00:01:00+00:00'
     """
 
-    __slots__ = ("_lock", "_ns", "_start")
+    __slots__ = ("_last", "_lock", "_ns", "_start")
 
     def __init__(self, start: datetime | None = None) -> None:
         start = start if start is not None else datetime(2026, 1, 1, tzinfo=UTC)
@@ -67,10 +67,18 @@ class VirtualClock:
         self._start = start.astimezone(UTC)
         self._ns = 0
         self._lock = threading.Lock()
+        self._last = (0, self._start)
+        """The last `now` answer and its nanoseconds (one value: read atomically)."""
 
     def now(self) -> datetime:
         """The current virtual time (UTC, microsecond resolution)."""
-        return self._start + timedelta(microseconds=self._ns // 1000)
+        ns = self._ns
+        last_ns, last = self._last
+        if ns == last_ns:  # asked again before time moved: most calls are
+            return last
+        moment = self._start + timedelta(microseconds=ns // 1000)
+        self._last = (ns, moment)
+        return moment
 
     def monotonic(self) -> float:
         """Virtual seconds since the clock's start."""
