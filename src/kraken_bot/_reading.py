@@ -50,6 +50,7 @@ __all__ = [
     "flag",
     "integer",
     "nullable",
+    "passed",
     "prefixed",
 ]
 
@@ -86,12 +87,12 @@ def expected(what: str, value: object) -> str:
 def at(path: str, key: str | int) -> str:
     """``key`` inside ``path``: ``a.b`` for a key, ``a[2]`` for an index.
 
-    >>> at("", "plan_id"), at("actions", 2), at("actions[2]", "pair"), at("orders", "")
-    ('plan_id', 'actions[2]', 'actions[2].pair', 'orders')
+    >>> at("", "plan_id"), at("actions", 2), at("actions[2]", "pair")
+    ('plan_id', 'actions[2]', 'actions[2].pair')
     """
     if isinstance(key, int):
         return f"{path}[{key}]"
-    return f"{path}.{key}" if path and key else path or key
+    return f"{path}.{key}" if path else key
 
 
 def prefixed(path: str, problems: Iterable[Problem]) -> list[Problem]:
@@ -101,6 +102,15 @@ def prefixed(path: str, problems: Iterable[Problem]) -> list[Problem]:
     [Problem(path='actions[0].pair', message='missing', refuses_live=False)]
     """
     return [Problem(at(path, p.path), p.message, p.refuses_live) for p in problems]
+
+
+def passed(checked: Mapping[str, _T | Failed]) -> dict[str, _T]:
+    """The values that were not refused.
+
+    >>> passed({"a": 1, "b": FAILED})
+    {'a': 1}
+    """
+    return {key: value for key, value in checked.items() if value is not FAILED}
 
 
 # ---------------------------------------------------------------- parsers

@@ -57,7 +57,7 @@ from kraken_bot._enums import (
 )
 from kraken_bot._errors import ConfigValidationError, LiveTradingRefusedError
 from kraken_bot._problems import ConfigProblem, listing
-from kraken_bot._reading import FAILED, Reader
+from kraken_bot._reading import Reader, passed
 from kraken_bot._show import show
 from kraken_bot.region import REGIONS, US_CA, RegionProfile, Tier
 from kraken_bot.secret import Secret
@@ -297,8 +297,7 @@ def _check_execution(given: Mapping[str, object]) -> tuple[dict[str, object], li
     """Every field through its rule, then the combinations of the fields that passed."""
     problems: list[ConfigProblem] = []
     reader = Reader(given, "execution", problems)
-    checked = {name: reader.check(name, rule) for name, rule in _EXECUTION_RULES.items()}
-    values = {name: value for name, value in checked.items() if value is not FAILED}
+    values = passed({name: reader.check(name, rule) for name, rule in _EXECUTION_RULES.items()})
     problems += _combination_problems(values)
     return values, problems
 
