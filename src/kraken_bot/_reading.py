@@ -36,16 +36,18 @@ from kraken_bot._show import show
 
 __all__ = [
     "FAILED",
+    "NUMBERS",
     "Failed",
     "Invalid",
     "Reader",
     "Rule",
     "as_decimal",
-    "as_enum",
     "as_int",
+    "as_text",
     "as_utc",
     "at",
     "choice",
+    "describe_choices",
     "expected",
     "flag",
     "integer",
@@ -121,16 +123,19 @@ def as_int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def as_decimal(value: object, *, numbers: bool = True) -> Decimal | None:
-    """A finite Decimal from a decimal string, or (``numbers``) from an int, float or Decimal.
+NUMBERS: Final = (str, int, float, Decimal)
+"""What `as_decimal` accepts by default: a decimal string or any number but a bool."""
 
-    Floats go through their shortest repr, so ``0.1`` is ``Decimal('0.1')``.
 
-    >>> as_decimal("0.10"), as_decimal(0.1), as_decimal(0.1, numbers=False), as_decimal("NaN")
+def as_decimal(value: object, accept: tuple[type, ...] = NUMBERS) -> Decimal | None:
+    """A finite Decimal from a value of one of the ``accept`` types (never a bool).
+
+    Numbers go through their shortest repr, so ``0.1`` is ``Decimal('0.1')``.
+
+    >>> as_decimal("0.10"), as_decimal(0.1), as_decimal(0.1, (str,)), as_decimal("NaN")
     (Decimal('0.10'), Decimal('0.1'), None, None)
     """
-    kinds = (str, int, float, Decimal) if numbers else (str,)
-    if isinstance(value, bool) or not isinstance(value, kinds):
+    if isinstance(value, bool) or not isinstance(value, accept):
         return None
     try:
         parsed = Decimal(str(value))
@@ -139,14 +144,13 @@ def as_decimal(value: object, *, numbers: bool = True) -> Decimal | None:
     return parsed if parsed.is_finite() else None
 
 
-def as_enum(value: object, kind: type[_E]) -> _E | None:
-    """The member of ``kind`` whose value is ``value`` (a string)."""
-    if not isinstance(value, str):
-        return None
-    try:
-        return kind(value)
-    except ValueError:
-        return None
+def as_text(value: object, *, empty: bool = True) -> str | None:
+    """A string (a non-empty one unless ``empty``).
+
+    >>> as_text("a"), as_text(""), as_text("", empty=False), as_text(1)
+    ('a', '', None, None)
+    """
+    return value if isinstance(value, str) and (empty or value) else None
 
 
 def as_utc(value: object, *, naive_is_utc: bool) -> datetime | None:

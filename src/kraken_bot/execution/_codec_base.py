@@ -20,7 +20,17 @@ from returns.result import Failure, Result, Success
 
 from kraken_bot import _reading
 from kraken_bot._problems import CodecProblem, listing
-from kraken_bot._reading import Rule, as_decimal, as_int, as_utc, at, choice, flag, nullable
+from kraken_bot._reading import (
+    Rule,
+    as_decimal,
+    as_int,
+    as_text,
+    as_utc,
+    at,
+    choice,
+    flag,
+    nullable,
+)
 from kraken_bot.execution.models import (
     ExecutionMode,
     OrderStatus,
@@ -100,14 +110,10 @@ def decode_decimal(value: object) -> Decimal | None:
     >>> decode_decimal("0.10"), decode_decimal(0.1), decode_decimal("NaN")
     (Decimal('0.10'), None, None)
     """
-    return as_decimal(value, numbers=False)
+    return as_decimal(value, (str,))
 
 
 # ---------------------------------------------------------------- reading
-
-
-def _as_text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
 
 
 def _as_list(value: object) -> list[object] | None:
@@ -128,7 +134,7 @@ def _as_texts(value: object) -> tuple[str, ...] | None:
     return tuple(value)
 
 
-_TEXT: Final = Rule("a string", _as_text)
+_TEXT: Final = Rule("a string", as_text)
 _INTEGER: Final = Rule("an integer", as_int)
 _DECIMAL: Final = Rule("a decimal string", decode_decimal)
 _MOMENT: Final = Rule("an ISO 8601 time with an offset", decode_datetime)
