@@ -57,7 +57,7 @@ from kraken_bot._enums import (
 )
 from kraken_bot._errors import ConfigValidationError, LiveTradingRefusedError
 from kraken_bot._problems import ConfigProblem, listing
-from kraken_bot._reading import Reader, passed
+from kraken_bot._reading import Reader, expected, passed
 from kraken_bot._show import show
 from kraken_bot.region import REGIONS, US_CA, RegionProfile, Tier
 from kraken_bot.secret import Secret
@@ -568,8 +568,7 @@ def _parse_kraken(section: Reader, env: Mapping[str, str]) -> KrakenConfig:
     api_key = env_key or (file_key if allow_in_file else None)
     api_secret = env_secret or (file_secret if allow_in_file else None)
     base_url = env.get(ENV_API_URL) or section.read("base_url", rules.text, DEFAULT_BASE_URL)
-    if not base_url.startswith(("http://", "https://")):
-        section.problem("base_url", f"expected an http(s) URL, got {show(base_url)}")
+    _check_url(section, "base_url", base_url, _HTTP_URL)
     return KrakenConfig(
         base_url=base_url.rstrip("/"),
         api_key=Secret(api_key) if api_key else None,
@@ -598,9 +597,21 @@ def _parse_kraken(section: Reader, env: Mapping[str, str]) -> KrakenConfig:
 
 def _ws_url(section: Reader, env: Mapping[str, str]) -> str | None:
     url = env.get(ENV_WS_URL) or section.read("ws_url", rules.text, None)
-    if url is not None and not url.startswith(("ws://", "wss://")):
-        section.problem("ws_url", f"expected a ws(s) URL, got {show(url)}")
+    _check_url(section, "ws_url", url, _WS_URL)
     return url
+
+
+_HTTP_URL: Final = (("http://", "https://"), "an http(s) URL")
+_WS_URL: Final = (("ws://", "wss://"), "a ws(s) URL")
+
+
+def _check_url(
+    section: Reader, key: str, url: str | None, kind: tuple[tuple[str, ...], str]
+) -> None:
+    """A problem unless ``url`` is None or starts with one of ``kind``'s prefixes."""
+    prefixes, what = kind
+    if url is not None and not url.startswith(prefixes):
+        section.problem(key, expected(what, url))
 
 
 def _parse_region(raw: object, problems: list[ConfigProblem]) -> RegionProfile:
@@ -669,14 +680,13 @@ def _parse_run(section: Reader) -> RunConfig:
 
 def _parse_alerts(section: Reader) -> AlertsConfig:
     url = section.read("webhook_url", rules.optional(rules.text), None)
-    if url is not None and not url.startswith(("http://", "https://")):
-        section.problem("webhook_url", f"expected an http(s) URL, got {show(url)}")
+    _check_url(section, "webhook_url", url, _HTTP_URL)
     default = AlertsConfig().events
     raw_events = section.get("events")
     events = default
     if raw_events is not None:
         if not isinstance(raw_events, list) or not all(isinstance(e, str) for e in raw_events):
-            section.problem("events", f"expected a list of event kinds, got {show(raw_events)}")
+            section.problem("events", expected("a list of event kinds", raw_events))
         else:
             unknown = sorted(set(raw_events) - _ALERT_KINDS)
             if unknown:
