@@ -20,7 +20,7 @@ The file form that ``krakked run-once --plan FILE`` reads (YAML or JSON)::
 
 `parse_plan` reports every problem with the action it belongs to:
 
->>> from datetime import datetime
+>>> from datetime import UTC, datetime
 >>> now = datetime(2026, 1, 1, tzinfo=UTC)
 >>> plan = parse_plan({"plan_id": "p1", "actions": [{"pair": "XBTUSD",
 ...     "strategy_id": "s", "action_type": "increase", "current_base_size": 0.1,
