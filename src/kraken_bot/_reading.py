@@ -247,6 +247,8 @@ def choice(kind: type[_E]) -> Rule[_E]:
 
 # ---------------------------------------------------------------- one mapping
 
+_ABSENT: Final = object()
+
 
 class Reader:
     """Reads the keys of one mapping at ``path``, recording a `Problem` for each refusal.
@@ -289,11 +291,13 @@ class Reader:
 
     def check(self, key: str, rule: Rule[_T]) -> _T | Literal[Failed.FAILED]:
         """The value at ``key`` through ``rule``; an absent key is missing."""
-        if self.lacks(key):
+        self.seen.add(key)
+        raw = self.raw.get(key, _ABSENT)
+        if raw is _ABSENT:
             if self.is_mapping:
                 self.problem(key, f"missing (expected {rule.expected})")
             return FAILED
-        checked = rule(self.get(key))
+        checked = rule(raw)
         if isinstance(checked, Invalid):
             self.problem(key, checked.message)
             return FAILED
