@@ -3,8 +3,9 @@
 Configuration files, plans, stored records and wire replies are all read the
 same way: every problem is collected with the dotted path where it was found
 (``execution.max_retries``, ``actions[2].target_base_size``, ``orders[2].status``)
-and reported at once. `ConfigProblem`, `PlanProblem` and `CodecProblem` are
-this one type under the names their callers know.
+and reported at once (`kraken_bot._reading` holds the rules, the path joining
+and the reader that collect them). `ConfigProblem`, `PlanProblem` and
+`CodecProblem` are this one type under the names their callers know.
 
 >>> problem = Problem("actions[0].pair", "expected text, got 7")
 >>> print(listing("plan p1", [problem]))

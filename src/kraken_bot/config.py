@@ -35,11 +35,11 @@ execution.max_retries: expected an integer from 0 to 20, got -1
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Final, Literal, TypeAlias, TypeVar
+from typing import Final, Literal, TypeAlias
 
 from pyrsistent import pmap
 from pyrsistent.typing import PMap
@@ -56,7 +56,8 @@ from kraken_bot._enums import (
     UnfilledAction,
 )
 from kraken_bot._errors import ConfigValidationError, LiveTradingRefusedError
-from kraken_bot._problems import ConfigProblem
+from kraken_bot._problems import ConfigProblem, listing
+from kraken_bot._reading import Reader, expected, passed
 from kraken_bot._show import show
 from kraken_bot.region import REGIONS, US_CA, RegionProfile, Tier
 from kraken_bot.secret import Secret
@@ -78,7 +79,7 @@ TimeInForceName: TypeAlias = Literal["GTC", "IOC", "GTD"]
 Number: TypeAlias = Decimal | float | int | str
 """A number as code or YAML may give it; money becomes an exact `Decimal` (``str(20.0)``)."""
 
-_EXECUTION_RULES: Final[Mapping[str, Callable[[object], object]]] = {
+_EXECUTION_RULES: Final[Mapping[str, rules.Rule[object]]] = {
     "mode": rules.choice(ExecutionMode),
     "default_order_type": rules.choice(OrderType),
     "max_slippage_bps": rules.money(Decimal(0), Decimal(5000)),
@@ -294,14 +295,9 @@ def _by_path(problem: ConfigProblem) -> str:
 
 def _check_execution(given: Mapping[str, object]) -> tuple[dict[str, object], list[ConfigProblem]]:
     """Every field through its rule, then the combinations of the fields that passed."""
-    values: dict[str, object] = {}
     problems: list[ConfigProblem] = []
-    for name, rule in _EXECUTION_RULES.items():
-        checked = rule(given[name])
-        if isinstance(checked, rules.Invalid):
-            problems.append(ConfigProblem(f"execution.{name}", checked.message))
-        else:
-            values[name] = checked
+    reader = Reader(given, "execution", problems)
+    values = passed({name: reader.check(name, rule) for name, rule in _EXECUTION_RULES.items()})
     problems += _combination_problems(values)
     return values, problems
 
@@ -530,66 +526,18 @@ class ConfigError:
         return kind(str(self), problems=self.problems, source=self.source)
 
     def __str__(self) -> str:
-        count = len(self.problems)
-        lines = [f"{self.source}: {count} problem{'s' if count != 1 else ''}"]
-        lines += [f"  {p}" for p in self.problems]
-        return "\n".join(lines)
+        return listing(self.source, self.problems)
 
 
-_T = TypeVar("_T")
 _INT32_MAX: Final = 2**31 - 1
 
 
-class _Section:
-    """Reads one mapping, collecting problems instead of raising."""
-
-    def __init__(self, raw: object, path: str, problems: list[ConfigProblem]) -> None:
-        self.path = path
-        self.problems = problems
-        self.seen: set[str] = set()
-        if raw is None:
-            raw = {}
-        if not isinstance(raw, Mapping):
-            where = path or "(top level)"
-            problems.append(ConfigProblem(where, f"expected a mapping, got {show(raw)}"))
-            raw = {}
-        self.raw: Mapping[object, object] = raw
-
-    def _key(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path else key
-
-    def get(self, key: str) -> object:
-        self.seen.add(key)
-        return self.raw.get(key)
-
-    def problem(self, key: str, message: str) -> None:
-        self.problems.append(ConfigProblem(self._key(key), message))
-
-    def read(self, key: str, rule: rules.Rule[_T], default: _T) -> _T:
-        """The key's value through ``rule``; absent or null gives ``default``."""
-        value = self.get(key)
-        if value is None:
-            return default
-        checked = rule(value)
-        if isinstance(checked, rules.Invalid):
-            self.problem(key, checked.message)
-            return default
-        return checked
-
-    def present(self, keys: Iterable[str]) -> dict[str, object]:
-        """The keys that are present and not null, with their raw values."""
-        found = {key: self.get(key) for key in keys}
-        return {key: value for key, value in found.items() if value is not None}
-
-    def finish(self) -> None:
-        for key in self.raw:
-            if key not in self.seen:
-                self.problems.append(
-                    ConfigProblem(self._key(str(key)), "unknown key (check the spelling)")
-                )
+def _section(raw: object, path: str, problems: list[ConfigProblem]) -> Reader:
+    """A section of the file; an empty (null) section reads as an empty mapping."""
+    return Reader(raw, path, problems, empty_if_none=True)
 
 
-def _parse_execution(section: _Section) -> ExecutionConfig | None:
+def _parse_execution(section: Reader) -> ExecutionConfig | None:
     """The ``execution`` section through `ExecutionConfig` itself: one set of rules.
 
     A key that is absent or null keeps its default (``validate_only`` stays true
@@ -603,7 +551,7 @@ def _parse_execution(section: _Section) -> ExecutionConfig | None:
         return None
 
 
-def _parse_kraken(section: _Section, env: Mapping[str, str]) -> KrakenConfig:
+def _parse_kraken(section: Reader, env: Mapping[str, str]) -> KrakenConfig:
     allow_in_file = section.read("allow_secrets_in_file", rules.flag, default=False)
     file_key = section.read("api_key", rules.text, None)
     file_secret = section.read("api_secret", rules.text, None)
@@ -620,8 +568,7 @@ def _parse_kraken(section: _Section, env: Mapping[str, str]) -> KrakenConfig:
     api_key = env_key or (file_key if allow_in_file else None)
     api_secret = env_secret or (file_secret if allow_in_file else None)
     base_url = env.get(ENV_API_URL) or section.read("base_url", rules.text, DEFAULT_BASE_URL)
-    if not base_url.startswith(("http://", "https://")):
-        section.problem("base_url", f"expected an http(s) URL, got {show(base_url)}")
+    _check_url(section, "base_url", base_url, _HTTP_URL)
     return KrakenConfig(
         base_url=base_url.rstrip("/"),
         api_key=Secret(api_key) if api_key else None,
@@ -648,11 +595,23 @@ def _parse_kraken(section: _Section, env: Mapping[str, str]) -> KrakenConfig:
     )
 
 
-def _ws_url(section: _Section, env: Mapping[str, str]) -> str | None:
+def _ws_url(section: Reader, env: Mapping[str, str]) -> str | None:
     url = env.get(ENV_WS_URL) or section.read("ws_url", rules.text, None)
-    if url is not None and not url.startswith(("ws://", "wss://")):
-        section.problem("ws_url", f"expected a ws(s) URL, got {show(url)}")
+    _check_url(section, "ws_url", url, _WS_URL)
     return url
+
+
+_HTTP_URL: Final = (("http://", "https://"), "an http(s) URL")
+_WS_URL: Final = (("ws://", "wss://"), "a ws(s) URL")
+
+
+def _check_url(
+    section: Reader, key: str, url: str | None, kind: tuple[tuple[str, ...], str]
+) -> None:
+    """A problem unless ``url`` is None or starts with one of ``kind``'s prefixes."""
+    prefixes, what = kind
+    if url is not None and not url.startswith(prefixes):
+        section.problem(key, expected(what, url))
 
 
 def _parse_region(raw: object, problems: list[ConfigProblem]) -> RegionProfile:
@@ -660,9 +619,9 @@ def _parse_region(raw: object, problems: list[ConfigProblem]) -> RegionProfile:
         return US_CA
     code = raw if isinstance(raw, str) else None
     if isinstance(raw, Mapping):
-        section = _Section(raw, "region", problems)
+        section = _section(raw, "region", problems)
         code = section.read("code", rules.text, US_CA.code)
-        section.finish()
+        section.finish("key")
     if code not in REGIONS:
         problems.append(
             ConfigProblem("region", f"only {', '.join(REGIONS)} is supported, got {show(raw)}")
@@ -672,15 +631,15 @@ def _parse_region(raw: object, problems: list[ConfigProblem]) -> RegionProfile:
 
 
 def _parse_strategies(raw: object, problems: list[ConfigProblem]) -> PMap[str, StrategyConfig]:
-    top = _Section(raw, "strategies", problems)
+    top = _section(raw, "strategies", problems)
     parsed: dict[str, StrategyConfig] = {}
     for name in list(top.raw):
         top.seen.add(str(name))
-        section = _Section(top.raw[name], f"strategies.{name}", problems)
+        section = _section(top.raw[name], f"strategies.{name}", problems)
         parsed[str(name)] = StrategyConfig(
             userref=section.read("userref", rules.optional(rules.integer(1, _INT32_MAX)), None)
         )
-        section.finish()
+        section.finish("key")
     return pmap(parsed)
 
 
@@ -709,7 +668,7 @@ _ALERT_KINDS: Final = frozenset(
 """Every event kind an alert may be sent for (`OrderUpdateKind` and `HealthKind` values)."""
 
 
-def _parse_run(section: _Section) -> RunConfig:
+def _parse_run(section: Reader) -> RunConfig:
     return RunConfig(
         on_stop=section.read("on_stop", rules.choice(OnStop), OnStop.LEAVE),
         metrics_port=section.read("metrics_port", rules.optional(rules.integer(1, 65535)), None),
@@ -719,16 +678,15 @@ def _parse_run(section: _Section) -> RunConfig:
     )
 
 
-def _parse_alerts(section: _Section) -> AlertsConfig:
+def _parse_alerts(section: Reader) -> AlertsConfig:
     url = section.read("webhook_url", rules.optional(rules.text), None)
-    if url is not None and not url.startswith(("http://", "https://")):
-        section.problem("webhook_url", f"expected an http(s) URL, got {show(url)}")
+    _check_url(section, "webhook_url", url, _HTTP_URL)
     default = AlertsConfig().events
     raw_events = section.get("events")
     events = default
     if raw_events is not None:
         if not isinstance(raw_events, list) or not all(isinstance(e, str) for e in raw_events):
-            section.problem("events", f"expected a list of event kinds, got {show(raw_events)}")
+            section.problem("events", expected("a list of event kinds", raw_events))
         else:
             unknown = sorted(set(raw_events) - _ALERT_KINDS)
             if unknown:
@@ -758,25 +716,25 @@ def parse_app_config(
         source: named in the error (usually the file path).
     """
     problems: list[ConfigProblem] = []
-    top = _Section(raw, "", problems)
-    execution_section = _Section(top.get("execution"), "execution", problems)
+    top = _section(raw, "", problems)
+    execution_section = _section(top.get("execution"), "execution", problems)
     execution = _parse_execution(execution_section)
-    execution_section.finish()
-    kraken_section = _Section(top.get("kraken"), "kraken", problems)
+    execution_section.finish("key")
+    kraken_section = _section(top.get("kraken"), "kraken", problems)
     kraken = _parse_kraken(kraken_section, env)
-    kraken_section.finish()
-    storage_section = _Section(top.get("storage"), "storage", problems)
+    kraken_section.finish("key")
+    storage_section = _section(top.get("storage"), "storage", problems)
     storage = StorageConfig(path=storage_section.read("path", rules.text, None))
-    storage_section.finish()
+    storage_section.finish("key")
     region = _parse_region(top.get("region"), problems)
     strategies = _parse_strategies(top.get("strategies"), problems)
-    run_section = _Section(top.get("run"), "run", problems)
+    run_section = _section(top.get("run"), "run", problems)
     run = _parse_run(run_section)
-    run_section.finish()
-    alerts_section = _Section(top.get("alerts"), "alerts", problems)
+    run_section.finish("key")
+    alerts_section = _section(top.get("alerts"), "alerts", problems)
     alerts = _parse_alerts(alerts_section)
-    alerts_section.finish()
-    top.finish()
+    alerts_section.finish("key")
+    top.finish("key")
     if problems or execution is None:
         ordered = tuple(sorted(problems, key=lambda p: p.path))
         return Failure(ConfigError(source, ordered))

@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from typing import Final, TypeAlias, TypeVar
 
@@ -18,8 +18,19 @@ from pyrsistent import pmap
 from pyrsistent.typing import PMap
 from returns.result import Failure, Result, Success
 
+from kraken_bot import _reading
 from kraken_bot._problems import CodecProblem, listing
-from kraken_bot._show import show
+from kraken_bot._reading import (
+    Rule,
+    as_decimal,
+    as_int,
+    as_text,
+    as_utc,
+    at,
+    choice,
+    flag,
+    nullable,
+)
 from kraken_bot.execution.models import (
     ExecutionMode,
     OrderStatus,
@@ -106,15 +117,7 @@ def decode_datetime(value: object) -> datetime | None:
     >>> decode_datetime("2026-01-02T03:04:05") is None
     True
     """
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.utcoffset() is None:
-        return None
-    return parsed.astimezone(UTC)
+    return as_utc(value, naive_is_utc=False) if isinstance(value, str) else None
 
 
 def decode_decimal(value: object) -> Decimal | None:
@@ -123,150 +126,14 @@ def decode_decimal(value: object) -> Decimal | None:
     >>> decode_decimal("0.10"), decode_decimal(0.1), decode_decimal("NaN")
     (Decimal('0.10'), None, None)
     """
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = Decimal(value)
-    except InvalidOperation:
-        return None
-    return parsed if parsed.is_finite() else None
+    return as_decimal(value, (str,))
 
 
 # ---------------------------------------------------------------- reading
 
 
-class Reader:
-    """Reads typed fields out of one JSON object, collecting problems instead of raising.
-
-    A field with a problem yields a stand-in value of the right type; the caller
-    discards the record when any problem was found.
-    """
-
-    def __init__(self, obj: object, path: str, problems: list[CodecProblem]) -> None:
-        self._path = path
-        self._problems = problems
-        self._obj: Mapping[object, object] = obj if isinstance(obj, Mapping) else {}
-        self._is_object = isinstance(obj, Mapping)
-        if not self._is_object:
-            self._problem("", f"expected a JSON object, got {show(obj)}")
-
-    def _problem(self, key: str, message: str) -> None:
-        path = f"{self._path}.{key}" if self._path and key else self._path or key
-        self._problems.append(CodecProblem(path or "value", message))
-
-    def _value(self, key: str, expected: str) -> tuple[bool, object]:
-        if key not in self._obj:
-            if self._is_object:
-                self._problem(key, f"missing (expected {expected})")
-            return False, None
-        return True, self._obj[key]
-
-    def _read(self, key: str, expected: str, parse: Callable[[object], _T | None]) -> _T | None:
-        present, raw = self._value(key, expected)
-        if not present:
-            return None
-        parsed = parse(raw)
-        if parsed is None:
-            self._problem(key, f"expected {expected}, got {show(raw)}")
-        return parsed
-
-    def _read_optional(
-        self, key: str, expected: str, parse: Callable[[object], _T | None]
-    ) -> _T | None:
-        present, raw = self._value(key, f"{expected} or null")
-        if not present or raw is None:
-            return None
-        parsed = parse(raw)
-        if parsed is None:
-            self._problem(key, f"expected {expected} or null, got {show(raw)}")
-        return parsed
-
-    def text(self, key: str) -> str:
-        value = self._read(key, "a string", lambda v: v if isinstance(v, str) else None)
-        return "" if value is None else value
-
-    def opt_text(self, key: str) -> str | None:
-        return self._read_optional(key, "a string", lambda v: v if isinstance(v, str) else None)
-
-    def integer(self, key: str) -> int:
-        value = self._read(key, "an integer", _as_int)
-        return 0 if value is None else value
-
-    def opt_integer(self, key: str) -> int | None:
-        return self._read_optional(key, "an integer", _as_int)
-
-    def lacks(self, key: str) -> bool:
-        """True when the object has no ``key`` (or is no object at all)."""
-        return key not in self._obj
-
-    def boolean(self, key: str) -> bool:
-        value = self._read(key, "true or false", lambda v: v if isinstance(v, bool) else None)
-        return bool(value)
-
-    def decimal(self, key: str) -> Decimal:
-        value = self._read(key, "a decimal string", decode_decimal)
-        return Decimal(0) if value is None else value
-
-    def opt_decimal(self, key: str) -> Decimal | None:
-        return self._read_optional(key, "a decimal string", decode_decimal)
-
-    def moment(self, key: str) -> datetime:
-        value = self._read(key, "an ISO 8601 time with an offset", decode_datetime)
-        return EPOCH if value is None else value
-
-    def opt_moment(self, key: str) -> datetime | None:
-        return self._read_optional(key, "an ISO 8601 time with an offset", decode_datetime)
-
-    def enum(self, key: str, kind: type[_E]) -> _E:
-        value = self._read(key, _choices(kind), lambda v: _as_enum(v, kind))
-        return next(iter(kind)) if value is None else value
-
-    def opt_enum(self, key: str, kind: type[_E]) -> _E | None:
-        return self._read_optional(key, _choices(kind), lambda v: _as_enum(v, kind))
-
-    def text_map(self, key: str) -> PMap[str, str]:
-        value = self._read(key, "an object of strings", _as_text_map)
-        return pmap({}) if value is None else value
-
-    def texts(self, key: str) -> tuple[str, ...]:
-        value = self._read(key, "a list of strings", _as_texts)
-        return () if value is None else value
-
-    def items(
-        self, key: str, read: Callable[[object, str, list[CodecProblem]], _T]
-    ) -> tuple[_T, ...]:
-        raw = self._read(key, "a list", lambda v: v if isinstance(v, list) else None)
-        if raw is None:
-            return ()
-        prefix = f"{self._path}.{key}" if self._path else key
-        return tuple(read(item, f"{prefix}[{i}]", self._problems) for i, item in enumerate(raw))
-
-
-def _as_int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _as_enum(value: object, kind: type[_E]) -> _E | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return kind(value)
-    except ValueError:
-        return None
-
-
-def _describe_choices(kind: type[StrEnum]) -> str:
-    return "one of " + " | ".join(member.value for member in kind)
-
-
-_CHOICES: Final[Mapping[type[StrEnum], str]] = {
-    kind: _describe_choices(kind)
-    for kind in (Side, OrderType, OrderStatus, TimeInForce, ExecutionMode, SkipReason)
-}
-
-
-def _choices(kind: type[StrEnum]) -> str:
-    return _CHOICES.get(kind) or _describe_choices(kind)
+def _as_list(value: object) -> list[object] | None:
+    return value if isinstance(value, list) else None
 
 
 def _as_text_map(value: object) -> PMap[str, str] | None:
@@ -281,6 +148,94 @@ def _as_texts(value: object) -> tuple[str, ...] | None:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         return None
     return tuple(value)
+
+
+_TEXT: Final = Rule("a string", as_text)
+_INTEGER: Final = Rule("an integer", as_int)
+_DECIMAL: Final = Rule("a decimal string", decode_decimal)
+_MOMENT: Final = Rule("an ISO 8601 time with an offset", decode_datetime)
+_TEXT_MAP: Final = Rule("an object of strings", _as_text_map)
+_TEXTS: Final = Rule("a list of strings", _as_texts)
+_LIST: Final = Rule("a list", _as_list)
+_CHOICES: Final[Mapping[type[StrEnum], Rule[StrEnum]]] = {
+    kind: choice(kind)
+    for kind in (Side, OrderType, OrderStatus, TimeInForce, ExecutionMode, SkipReason)
+}
+
+
+def _or_null(rule: Rule[_T]) -> Rule[_T | None]:
+    return nullable(rule, f"{rule.expected} or null")
+
+
+_OPT_TEXT: Final = _or_null(_TEXT)
+_OPT_INTEGER: Final = _or_null(_INTEGER)
+_OPT_DECIMAL: Final = _or_null(_DECIMAL)
+_OPT_MOMENT: Final = _or_null(_MOMENT)
+
+
+def _choice(kind: type[_E]) -> Rule[_E]:
+    known = _CHOICES.get(kind)
+    return known if known is not None else choice(kind)  # type: ignore[return-value] # keyed by kind
+
+
+class Reader(_reading.Reader):
+    """Reads typed fields out of one JSON object, collecting problems instead of raising.
+
+    A field with a problem yields a stand-in value of the right type; the caller
+    discards the record when any problem was found.
+    """
+
+    def __init__(self, obj: object, path: str, problems: list[CodecProblem]) -> None:
+        super().__init__(obj, path, problems, kind="a JSON object", root="value")
+
+    def _optional(self, key: str, rule: Rule[_T | None]) -> _T | None:
+        return self.require(key, rule, None)
+
+    def text(self, key: str) -> str:
+        return self.require(key, _TEXT, "")
+
+    def opt_text(self, key: str) -> str | None:
+        return self._optional(key, _OPT_TEXT)
+
+    def integer(self, key: str) -> int:
+        return self.require(key, _INTEGER, 0)
+
+    def opt_integer(self, key: str) -> int | None:
+        return self._optional(key, _OPT_INTEGER)
+
+    def boolean(self, key: str) -> bool:
+        return self.require(key, flag, stand_in=False)
+
+    def decimal(self, key: str) -> Decimal:
+        return self.require(key, _DECIMAL, Decimal(0))
+
+    def opt_decimal(self, key: str) -> Decimal | None:
+        return self._optional(key, _OPT_DECIMAL)
+
+    def moment(self, key: str) -> datetime:
+        return self.require(key, _MOMENT, EPOCH)
+
+    def opt_moment(self, key: str) -> datetime | None:
+        return self._optional(key, _OPT_MOMENT)
+
+    def enum(self, key: str, kind: type[_E]) -> _E:
+        return self.require(key, _choice(kind), next(iter(kind)))
+
+    def opt_enum(self, key: str, kind: type[_E]) -> _E | None:
+        return self._optional(key, _or_null(_choice(kind)))
+
+    def text_map(self, key: str) -> PMap[str, str]:
+        return self.require(key, _TEXT_MAP, pmap({}))
+
+    def texts(self, key: str) -> tuple[str, ...]:
+        return self.require(key, _TEXTS, ())
+
+    def items(
+        self, key: str, read: Callable[[object, str, list[CodecProblem]], _T]
+    ) -> tuple[_T, ...]:
+        raw = self.require(key, _LIST, [])
+        prefix = at(self.path, key)
+        return tuple(read(item, at(prefix, i), self.problems) for i, item in enumerate(raw))
 
 
 # ---------------------------------------------------------------- JSON text

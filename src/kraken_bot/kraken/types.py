@@ -21,13 +21,14 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from typing import Final
 
 from returns.pipeline import is_successful
 from returns.result import Failure, Result, Success
 
+from kraken_bot._reading import as_decimal, as_text, as_utc
 from kraken_bot._show import is_valid_text, show
 
 
@@ -133,13 +134,11 @@ def parse_decimal(value: object) -> Decimal | None:
     >>> parse_decimal("0.00050000"), parse_decimal(12), parse_decimal("NaN"), parse_decimal(True)
     (Decimal('0.00050000'), Decimal('12'), None, None)
     """
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        return None
-    try:
-        parsed = Decimal(str(value))
-    except InvalidOperation:
-        return None
-    return parsed if parsed.is_finite() else None
+    return as_decimal(value, _WIRE_NUMBERS)
+
+
+_WIRE_NUMBERS: Final = (str, int, float)
+"""What JSON gives for an amount (a Decimal never comes from ``json.loads``)."""
 
 
 def parse_timestamp(value: object) -> datetime | None:
@@ -161,10 +160,6 @@ def _userref(value: object) -> int | None:
     if isinstance(value, str) and value.lstrip("-").isdigit():
         return int(value) or None
     return None
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
 
 
 def parse_order_info(  # noqa: PLR0911 - one early Failure per malformed field
@@ -209,10 +204,10 @@ def parse_order_info(  # noqa: PLR0911 - one early Failure per malformed field
             avg_price=avg if avg is not None and avg > 0 and executed > 0 else None,
             limit_price=limit if limit is not None and limit > 0 else None,
             userref=_userref(obj.get("userref")),
-            cl_ord_id=_text(obj.get("cl_ord_id")),
+            cl_ord_id=as_text(obj.get("cl_ord_id"), empty=False),
             opened_at=parse_timestamp(obj.get("opentm")),
             closed_at=parse_timestamp(obj.get("closetm")),
-            reason=_text(obj.get("reason")),
+            reason=as_text(obj.get("reason"), empty=False),
             raw=to_json_text(obj),
         )
     )
@@ -350,11 +345,7 @@ def parse_rfc3339(value: object) -> datetime | None:
     """
     if not isinstance(value, str) or value in {"", "0"}:
         return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return as_utc(value, naive_is_utc=True)
 
 
 def parse_server_time(result: object) -> Result[ServerTime, ResponseShapeError]:
@@ -403,7 +394,7 @@ def parse_assets(result: object) -> Result[dict[str, AssetInfo], ResponseShapeEr
             aclass=str(obj.get("aclass", "currency")),
             decimals=decimals,
             display_decimals=display if display is not None else decimals,
-            status=_text(obj.get("status")),
+            status=as_text(obj.get("status"), empty=False),
             raw=to_json_text(obj),
         )
     return Success(assets)

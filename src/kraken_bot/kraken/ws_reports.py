@@ -30,11 +30,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Final
 
 from returns.result import Failure, Result, Success
 
+from kraken_bot._reading import as_decimal, as_text
 from kraken_bot.kraken.types import KrakenOrderStatus, OrderInfo, ResponseShapeError, to_json_text
 
 __all__ = [
@@ -142,17 +143,11 @@ def _shape(message: str) -> Failure[ResponseShapeError]:
 
 
 def _decimal(value: object) -> Decimal | None:
-    if isinstance(value, Decimal):
-        return value if value.is_finite() else None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return Decimal(value)
-    if isinstance(value, str):
-        try:
-            parsed = Decimal(value)
-        except InvalidOperation:
-            return None
-        return parsed if parsed.is_finite() else None
-    return None
+    return as_decimal(value, _FRAME_NUMBERS)
+
+
+_FRAME_NUMBERS: Final = (str, int, Decimal)
+"""What a frame parsed with ``parse_float=Decimal`` holds for an amount."""
 
 
 def _time(value: object) -> datetime | None:
@@ -178,8 +173,7 @@ def _fee(row: dict[str, Any]) -> Decimal | None:
 
 
 def _text(row: dict[str, Any], name: str) -> str | None:
-    value = row.get(name)
-    return value if isinstance(value, str) and value else None
+    return as_text(row.get(name), empty=False)
 
 
 def parse_report(row: object) -> Result[ExecReport, ResponseShapeError]:

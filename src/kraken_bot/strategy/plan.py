@@ -40,8 +40,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Final
 
@@ -49,7 +49,24 @@ from returns.result import Failure, Result, Success
 
 from kraken_bot._errors import PlanValidationError
 from kraken_bot._problems import PlanProblem, listing
-from kraken_bot._show import is_valid_text, show
+from kraken_bot._reading import (
+    FAILED,
+    Failed,
+    Invalid,
+    Reader,
+    Rule,
+    as_decimal,
+    as_utc,
+    at,
+    choice,
+    expected,
+    flag,
+    integer,
+    nullable,
+    passed,
+    prefixed,
+)
+from kraken_bot._show import is_valid_text
 
 MAX_SIZE: Final = Decimal("1e15")
 """Sizes above this are refused as input errors: no real holding is that large."""
@@ -175,8 +192,6 @@ _OPTIONAL_DEFAULTS: Final[Mapping[str, object]] = {
     "block_reasons": (),
     "userref": None,
 }
-_PLAN_KEYS: Final = frozenset({"plan_id", "created_at", "actions"})
-_ACTION_TYPES: Final = {a.value: a for a in ActionType}
 
 
 def parse_size(value: object) -> Decimal | None:
@@ -190,13 +205,8 @@ def parse_size(value: object) -> Decimal | None:
     >>> parse_size("1e999"), parse_size("1e-99")
     (None, Decimal('0'))
     """
-    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-        return None
-    try:
-        parsed = Decimal(str(value).strip())
-    except InvalidOperation:
-        return None
-    if not parsed.is_finite() or parsed < 0 or parsed > MAX_SIZE:
+    parsed = as_decimal(value)
+    if parsed is None or parsed < 0 or parsed > MAX_SIZE:
         return None
     if parsed != 0 and parsed.adjusted() < -30:
         return Decimal(0)
@@ -205,181 +215,141 @@ def parse_size(value: object) -> Decimal | None:
 
 def parse_timestamp_utc(value: object) -> datetime | None:
     """An ISO 8601 timestamp (``Z`` or an offset; naive means UTC) as aware UTC."""
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    else:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return as_utc(value.strip() if isinstance(value, str) else value, naive_is_utc=True)
 
 
 # ---------------------------------------------------------------- the rules, in one place
 
+_NOT_UNICODE: Final = "contains text that is not valid Unicode"
 
-class _Checker:
-    """Collects normalised values and problems for one record."""
 
-    def __init__(self, given: Mapping[str, object]) -> None:
-        self.given = given
-        self.values: dict[str, object] = {}
-        self.problems: list[PlanProblem] = []
+def _text(what: str) -> Rule[str]:
+    """A non-empty string of valid text, stripped."""
 
-    def add(self, path: str, message: str) -> None:
-        self.problems.append(PlanProblem(path, message))
+    def parse(value: object) -> str | Invalid | None:
+        if not isinstance(value, str) or not value.strip():
+            return None
+        return value.strip() if is_valid_text(value) else Invalid(_NOT_UNICODE)
 
-    def text(self, key: str, expected: str, *, optional: bool = False) -> None:
-        value = self.given[key]
-        if value is None and optional:
-            self.values[key] = None
-        elif not isinstance(value, str) or not value.strip():
-            self.add(key, f"expected {expected}, got {show(value)}")
-        elif not is_valid_text(value):
-            self.add(key, "contains text that is not valid Unicode")
-        else:
-            self.values[key] = value.strip()
+    return Rule(what, parse)
 
-    def size(self, key: str, *, from_file: bool) -> None:
-        value = self.given[key]
-        if from_file or isinstance(value, Decimal | int):
-            size = parse_size(value)
-            if size is None:
-                self.add(key, f"expected a number from 0 to 1e15, got {show(value)}")
-            else:
-                self.values[key] = size
-        elif isinstance(value, float) and parse_size(value) is not None:
-            self.add(
-                key,
-                f"expected a Decimal, not the float {value!r} (inexact): pass Decimal('{value!r}')",
-            )
-        else:
-            self.add(key, f"expected a Decimal from 0 to 1e15, got {show(value)}")
+
+def _size_in_code(value: object) -> Decimal | Invalid | None:
+    if isinstance(value, Decimal | int):
+        size = parse_size(value)
+        return Invalid(expected("a number from 0 to 1e15", value)) if size is None else size
+    if isinstance(value, float) and parse_size(value) is not None:
+        return Invalid(
+            f"expected a Decimal, not the float {value!r} (inexact): pass Decimal('{value!r}')"
+        )
+    return None
+
+
+def _aware(value: object) -> datetime | None:
+    return as_utc(value, naive_is_utc=False) if isinstance(value, datetime) else None
+
+
+_PAIR: Final = _text("a non-empty pair name")
+_STRATEGY_ID: Final = nullable(_text("a non-empty string"))
+_ACTION_TYPE: Final = choice(ActionType)
+_SIZE_IN_FILE: Final = Rule("a number from 0 to 1e15", parse_size)
+_SIZE_IN_CODE: Final = Rule("a Decimal from 0 to 1e15", _size_in_code)
+_USERREF: Final = nullable(integer(_INT32_MIN, _INT32_MAX, "a 32-bit integer"))
+_PLAN_ID: Final = _text("a non-empty string")
+_CREATED_AT: Final = Rule("a timezone-aware datetime (datetime.now(UTC))", _aware)
 
 
 def _check_action(
     given: Mapping[str, object], *, from_file: bool
 ) -> tuple[dict[str, object], list[PlanProblem]]:
     """An action's fields through the rules; paths are field names."""
-    check = _Checker(given)
-    check.text("pair", "a non-empty pair name")
-    check.text("strategy_id", "a non-empty string", optional=True)
-    kind = given["action_type"]
-    # Never str() or repr() an arbitrary value here: a tiny YAML file can make it huge.
-    if isinstance(kind, str) and kind in _ACTION_TYPES:
-        check.values["action_type"] = _ACTION_TYPES[kind]
-    else:
-        choices = " | ".join(_ACTION_TYPES)
-        check.add("action_type", f"expected one of {choices}, got {show(kind)}")
-    check.size("current_base_size", from_file=from_file)
-    check.size("target_base_size", from_file=from_file)
-    blocked = given["blocked"]
-    if isinstance(blocked, bool):
-        check.values["blocked"] = blocked
-    else:
-        check.add("blocked", f"expected true or false, got {show(blocked)}")
-    _check_reasons(check, given["block_reasons"])
-    userref = given["userref"]
-    if userref is not None and (
-        isinstance(userref, bool)
-        or not isinstance(userref, int)
-        or not _INT32_MIN <= userref <= _INT32_MAX
-    ):
-        check.add("userref", f"expected a 32-bit integer, got {show(userref)}")
-    else:
-        check.values["userref"] = userref
-    return check.values, check.problems
+    problems: list[PlanProblem] = []
+    read = Reader(given, "", problems)
+    size = _SIZE_IN_FILE if from_file else _SIZE_IN_CODE
+    checked: dict[str, object] = {
+        "pair": read.check("pair", _PAIR),
+        "strategy_id": read.check("strategy_id", _STRATEGY_ID),
+        "action_type": read.check("action_type", _ACTION_TYPE),
+        "current_base_size": read.check("current_base_size", size),
+        "target_base_size": read.check("target_base_size", size),
+        "blocked": read.check("blocked", flag),
+        "block_reasons": _check_reasons(read),
+        "userref": read.check("userref", _USERREF),
+    }
+    return passed(checked), problems
 
 
-def _check_reasons(check: _Checker, reasons: object) -> None:
+def _check_reasons(read: Reader) -> tuple[str, ...] | Failed:
+    reasons = read.get("block_reasons")
     if reasons is None:
         reasons = ()
     if not isinstance(reasons, list | tuple) or not all(isinstance(r, str) for r in reasons):
-        check.add("block_reasons", f"expected a list of strings, got {show(reasons)}")
-        return
+        read.problem("block_reasons", expected("a list of strings", reasons))
+        return FAILED
     bad = [i for i, reason in enumerate(reasons) if not is_valid_text(reason)]
     for index in bad:
-        check.add(f"block_reasons[{index}]", "contains text that is not valid Unicode")
-    if not bad:
-        check.values["block_reasons"] = tuple(reasons)
+        read.problem(at("block_reasons", index), _NOT_UNICODE)
+    return FAILED if bad else tuple(reasons)
 
 
 def _check_plan(given: Mapping[str, object]) -> tuple[dict[str, object], list[PlanProblem]]:
     """A plan's own fields (its actions are checked when they are built)."""
-    check = _Checker(given)
-    check.text("plan_id", "a non-empty string")
-    created = given["created_at"]
-    if not isinstance(created, datetime) or created.utcoffset() is None:
-        check.add(
-            "created_at",
-            f"expected a timezone-aware datetime (datetime.now(UTC)), got {show(created)}",
-        )
-    else:
-        check.values["created_at"] = created.astimezone(UTC)
-    actions = given["actions"]
+    problems: list[PlanProblem] = []
+    read = Reader(given, "", problems)
+    checked: dict[str, object] = {
+        "plan_id": read.check("plan_id", _PLAN_ID),
+        "created_at": read.check("created_at", _CREATED_AT),
+    }
+    actions = read.get("actions")
     if not isinstance(actions, list | tuple):
-        check.add("actions", f"expected a sequence of RiskAdjustedAction, got {show(actions)}")
-        return check.values, check.problems
-    for index, action in enumerate(actions):
-        if not isinstance(action, RiskAdjustedAction):
-            check.add(f"actions[{index}]", f"expected a RiskAdjustedAction, got {show(action)}")
-    check.values["actions"] = tuple(actions)
-    return check.values, check.problems
+        read.problem("actions", expected("a sequence of RiskAdjustedAction", actions))
+    else:
+        for index, action in enumerate(actions):
+            if not isinstance(action, RiskAdjustedAction):
+                read.problem(at("actions", index), expected("a RiskAdjustedAction", action))
+        checked["actions"] = tuple(actions)
+    return passed(checked), problems
 
 
 # ---------------------------------------------------------------- files
 
 
 def _parse_action(raw: object, path: str, problems: list[PlanProblem]) -> RiskAdjustedAction | None:
-    if not isinstance(raw, Mapping):
-        problems.append(PlanProblem(path, f"expected a mapping, got {show(raw)}"))
+    read = Reader(raw, path, problems)
+    if not read.is_mapping:
         return None
-    problems += [
-        PlanProblem(f"{path}.{key}", "unknown field (check the spelling)")
-        for key in raw
-        if key not in _ACTION_KEYS
-    ]
-    given = {key: raw.get(key, _OPTIONAL_DEFAULTS.get(key)) for key in _ACTION_KEYS}
+    given = {key: read.raw.get(key, _OPTIONAL_DEFAULTS.get(key)) for key in _ACTION_KEYS}
+    read.seen.update(_ACTION_KEYS)
+    read.finish("field")
     values, found = _check_action(given, from_file=True)
     if found:
-        problems += [PlanProblem(f"{path}.{p.path}", p.message) for p in found]
+        problems += prefixed(path, found)
         return None
     return RiskAdjustedAction(**values)  # type: ignore[arg-type] # checked just above
 
 
 def parse_plan(raw: object, *, now: datetime) -> Result[ExecutionPlan, PlanError]:
     """Validate a decoded plan document; ``now`` stands in for a missing ``created_at``."""
-    if not isinstance(raw, Mapping):
-        return Failure(
-            PlanError(None, (PlanProblem("plan", f"expected a mapping, got {show(raw)}"),))
-        )
-    problems = [
-        PlanProblem(str(key), "unknown field (check the spelling)")
-        for key in raw
-        if key not in _PLAN_KEYS
-    ]
-    created_raw = raw.get("created_at")
+    problems: list[PlanProblem] = []
+    doc = Reader(raw, "", problems, root="plan")
+    if not doc.is_mapping:
+        return Failure(PlanError(None, tuple(problems)))
+    doc.seen.update(("plan_id", "created_at", "actions"))
+    doc.finish("field")
+    created_raw = doc.get("created_at")
     created_at = now if created_raw is None else parse_timestamp_utc(created_raw)
     if created_at is None:
-        problems.append(
-            PlanProblem("created_at", f"expected an ISO 8601 timestamp, got {show(created_raw)}")
-        )
-    actions_raw = raw.get("actions")
+        doc.problem("created_at", expected("an ISO 8601 timestamp", created_raw))
+    actions_raw = doc.get("actions")
     actions: list[RiskAdjustedAction] = []
     if not isinstance(actions_raw, Sequence) or isinstance(actions_raw, str):
-        problems.append(
-            PlanProblem("actions", f"expected a list of actions, got {show(actions_raw)}")
-        )
+        doc.problem("actions", expected("a list of actions", actions_raw))
     else:
         for index, item in enumerate(actions_raw):
-            action = _parse_action(item, f"actions[{index}]", problems)
+            action = _parse_action(item, at("actions", index), problems)
             if action is not None:
                 actions.append(action)
-    given = {"plan_id": raw.get("plan_id"), "created_at": created_at or now, "actions": actions}
+    given = {"plan_id": doc.get("plan_id"), "created_at": created_at or now, "actions": actions}
     values, found = _check_plan(given)
     problems += found
     plan_id = values.get("plan_id")
@@ -402,7 +372,7 @@ def validate_plan(plan: ExecutionPlan) -> Result[ExecutionPlan, PlanError]:
     for index, action in enumerate(plan.actions):
         given = {name: getattr(action, name) for name in _ACTION_KEYS}
         _, found = _check_action(given, from_file=False)
-        problems += [PlanProblem(f"actions[{index}].{p.path}", p.message) for p in found]
+        problems += prefixed(at("actions", index), found)
     if problems:
         plan_id = values.get("plan_id")
         return Failure(PlanError(plan_id if isinstance(plan_id, str) else None, tuple(problems)))
