@@ -6,6 +6,9 @@ import dataclasses
 from typing import Any, get_type_hints
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from tests import records
 
 from kraken_bot.execution import _fields
 from kraken_bot.execution._fields import (
@@ -84,3 +87,38 @@ def test_the_columns_of_the_fields_and_the_stores_own_keep_the_files_order():
         "errors_json",
     ]
     assert not any(f.columns for f in ORDER.fields if f.name == "exists_on_exchange")
+
+
+_DELETE = "(delete the key)"
+_ODD_VALUES = st.sampled_from(
+    [
+        _DELETE, None, "", "x", 0, 7, -1, 1.5, True, False, "NaN", "1E+3", "0.10", {}, [], ["a"],
+        {"a": "b"}, "2026-01-01T00:00:00+00:00", "2026-01-01T00:00:00", "open", "buy", "GTC",
+    ]
+)  # fmt: skip
+
+
+@given(
+    changes=st.lists(
+        st.tuples(st.sampled_from([f.name for f in ORDER.fields]), _ODD_VALUES), max_size=4
+    ),
+    full=st.booleans(),
+)
+def test_reading_a_whole_record_at_once_agrees_with_reading_it_field_by_field(changes, full):
+    # Record.read takes a record whose every field is right in one pass; anything else
+    # goes field by field. The table without its one-pass rules must read the same
+    # record, or refuse with the same problems, whatever was changed.
+    order = records.a_full_order() if full else records.an_order()
+    obj: dict[str, Any] = ORDER.encode(order)
+    for name, value in changes:
+        if value == _DELETE:
+            obj.pop(name, None)
+        else:
+            obj[name] = value
+    field_by_field = dataclasses.replace(ORDER, _rules=None)
+    problems: list[Any] = []
+    expected: list[Any] = []
+    assert ORDER.read(obj, "", problems) == field_by_field.read(obj, "", expected)
+    assert problems == expected
+    if not changes:
+        assert ORDER._read_whole(obj) == order  # the usual case takes the one pass

@@ -150,30 +150,34 @@ def _as_texts(value: object) -> tuple[str, ...] | None:
     return tuple(value)
 
 
-_TEXT: Final = Rule("a string", as_text)
-_INTEGER: Final = Rule("an integer", as_int)
-_DECIMAL: Final = Rule("a decimal string", decode_decimal)
-_MOMENT: Final = Rule("an ISO 8601 time with an offset", decode_datetime)
-_TEXT_MAP: Final = Rule("an object of strings", _as_text_map)
-_TEXTS: Final = Rule("a list of strings", _as_texts)
+TEXT_RULE: Final = Rule("a string", as_text)
+INTEGER_RULE: Final = Rule("an integer", as_int)
+DECIMAL_RULE: Final = Rule("a decimal string", decode_decimal)
+MOMENT_RULE: Final = Rule("an ISO 8601 time with an offset", decode_datetime)
+TEXT_MAP_RULE: Final = Rule("an object of strings", _as_text_map)
+TEXTS_RULE: Final = Rule("a list of strings", _as_texts)
 _LIST: Final = Rule("a list", _as_list)
 _CHOICES: Final[Mapping[type[StrEnum], Rule[StrEnum]]] = {
     kind: choice(kind)
     for kind in (Side, OrderType, OrderStatus, TimeInForce, ExecutionMode, SkipReason)
 }
+"""The rules `Reader`'s methods apply: the field tables' kinds name them too, for their
+reading of a record whose every field is there and right (`_fields.Record.read`)."""
 
 
-def _or_null(rule: Rule[_T]) -> Rule[_T | None]:
+def or_null(rule: Rule[_T]) -> Rule[_T | None]:
+    """``rule``, or null."""
     return nullable(rule, f"{rule.expected} or null")
 
 
-_OPT_TEXT: Final = _or_null(_TEXT)
-_OPT_INTEGER: Final = _or_null(_INTEGER)
-_OPT_DECIMAL: Final = _or_null(_DECIMAL)
-_OPT_MOMENT: Final = _or_null(_MOMENT)
+OPT_TEXT_RULE: Final = or_null(TEXT_RULE)
+OPT_INTEGER_RULE: Final = or_null(INTEGER_RULE)
+OPT_DECIMAL_RULE: Final = or_null(DECIMAL_RULE)
+OPT_MOMENT_RULE: Final = or_null(MOMENT_RULE)
 
 
-def _choice(kind: type[_E]) -> Rule[_E]:
+def choice_rule(kind: type[_E]) -> Rule[_E]:
+    """One of ``kind``'s values."""
     known = _CHOICES.get(kind)
     return known if known is not None else choice(kind)  # type: ignore[return-value] # keyed by kind
 
@@ -192,43 +196,43 @@ class Reader(_reading.Reader):
         return self.require(key, rule, None)
 
     def text(self, key: str) -> str:
-        return self.require(key, _TEXT, "")
+        return self.require(key, TEXT_RULE, "")
 
     def opt_text(self, key: str) -> str | None:
-        return self._optional(key, _OPT_TEXT)
+        return self._optional(key, OPT_TEXT_RULE)
 
     def integer(self, key: str) -> int:
-        return self.require(key, _INTEGER, 0)
+        return self.require(key, INTEGER_RULE, 0)
 
     def opt_integer(self, key: str) -> int | None:
-        return self._optional(key, _OPT_INTEGER)
+        return self._optional(key, OPT_INTEGER_RULE)
 
     def boolean(self, key: str) -> bool:
         return self.require(key, flag, stand_in=False)
 
     def decimal(self, key: str) -> Decimal:
-        return self.require(key, _DECIMAL, Decimal(0))
+        return self.require(key, DECIMAL_RULE, Decimal(0))
 
     def opt_decimal(self, key: str) -> Decimal | None:
-        return self._optional(key, _OPT_DECIMAL)
+        return self._optional(key, OPT_DECIMAL_RULE)
 
     def moment(self, key: str) -> datetime:
-        return self.require(key, _MOMENT, EPOCH)
+        return self.require(key, MOMENT_RULE, EPOCH)
 
     def opt_moment(self, key: str) -> datetime | None:
-        return self._optional(key, _OPT_MOMENT)
+        return self._optional(key, OPT_MOMENT_RULE)
 
     def enum(self, key: str, kind: type[_E]) -> _E:
-        return self.require(key, _choice(kind), next(iter(kind)))
+        return self.require(key, choice_rule(kind), next(iter(kind)))
 
     def opt_enum(self, key: str, kind: type[_E]) -> _E | None:
-        return self._optional(key, _or_null(_choice(kind)))
+        return self._optional(key, or_null(choice_rule(kind)))
 
     def text_map(self, key: str) -> PMap[str, str]:
-        return self.require(key, _TEXT_MAP, pmap({}))
+        return self.require(key, TEXT_MAP_RULE, pmap({}))
 
     def texts(self, key: str) -> tuple[str, ...]:
-        return self.require(key, _TEXTS, ())
+        return self.require(key, TEXTS_RULE, ())
 
     def items(
         self, key: str, read: Callable[[object, str, list[CodecProblem]], _T]

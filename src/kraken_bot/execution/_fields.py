@@ -39,13 +39,26 @@ from operator import attrgetter
 from typing import Any, ClassVar, Final, Generic, Protocol, TypeAlias, TypeVar
 
 from kraken_bot._problems import CodecProblem
+from kraken_bot._reading import Rule, flag
 from kraken_bot.execution._codec_base import (
+    DECIMAL_RULE,
     EPOCH,
+    INTEGER_RULE,
+    MOMENT_RULE,
+    OPT_DECIMAL_RULE,
+    OPT_INTEGER_RULE,
+    OPT_MOMENT_RULE,
+    OPT_TEXT_RULE,
+    TEXT_MAP_RULE,
+    TEXT_RULE,
+    TEXTS_RULE,
     JsonObject,
     JsonValue,
     Reader,
+    choice_rule,
     encode_datetime,
     encode_decimal,
+    or_null,
     to_json_text,
 )
 from kraken_bot.execution.models import (
@@ -87,6 +100,10 @@ JSON_TEXT: Final = _Sql.JSON_TEXT
 """A column holding the field's JSON form as JSON text (keys as the JSON has them)."""
 
 
+_ABSENT: Final = object()
+"""A key missing from a JSON object (`Record._read_whole`)."""
+
+
 # ---------------------------------------------------------------- descriptors
 
 
@@ -99,12 +116,16 @@ class Kind(Generic[_T]):
         encode: the value as JSON (the identity when the value is its own JSON).
         read: reads the value at a key of a JSON object, recording any problem.
         to_sql: the value as a SQL parameter, or `JSON_TEXT`; None for kinds no column holds.
+        rule: the rule ``read`` applies to the value at its key, for `Record.read`'s
+            reading of a record whose every field is present and right; None when ``read``
+            does more (nested records).
     """
 
     hint: object
     encode: Callable[[_T], JsonValue]
     read: Callable[[Reader, str], _T]
     to_sql: Callable[[_T], SqlValue] | _Sql | None = None
+    rule: Rule[_T] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -209,6 +230,7 @@ class Record(Generic[_R]):
     _column_values: Callable[[_R], tuple[Any, ...]]
     _to_sql: tuple[tuple[int, Callable[[Any], SqlValue]], ...]
     _json_text: tuple[tuple[int, str], ...]
+    _rules: tuple[tuple[str, Rule[Any]], ...] | None
 
     def encode(self, value: _R) -> JsonObject:
         """The record as a JSON object, keys in the dataclass's field order."""
@@ -225,6 +247,9 @@ class Record(Generic[_R]):
         A record may have problems and still come back (built from stand-in values):
         the caller discards it when ``problems`` grew.
         """
+        whole = self._read_whole(obj)
+        if whole is not None:
+            return whole
         before = len(problems)
         try:
             reader = Reader(obj, path, problems)
@@ -233,6 +258,31 @@ class Record(Generic[_R]):
             if len(problems) == before:  # not merely a stand-in for a field already reported
                 problems.append(CodecProblem(path or self.what, str(error)))
             return None
+
+    def _read_whole(self, obj: object) -> _R | None:
+        """The record when every field is present and its rule accepts it (the usual case:
+        what `encode` wrote), in one pass over the table without a `Reader`; None
+        otherwise, and `read` goes field by field to name each problem (or to fill in a
+        field missing from an older snapshot). The same rules, so the same record."""
+        rules = self._rules
+        if rules is None or not isinstance(obj, dict):
+            return None
+        values: dict[str, Any] = {}
+        for name, rule in rules:
+            raw = obj.get(name, _ABSENT)
+            if raw is None and rule.nullable:
+                values[name] = None
+                continue
+            if raw is _ABSENT or raw is None:
+                return None
+            parsed = rule.parse(raw)
+            if parsed is None:
+                return None
+            values[name] = parsed
+        try:
+            return self.cls(**values)
+        except ValueError:
+            return None  # an invariant of the record: `read` says which
 
     def sql_values(self, value: _R, encoded: JsonObject) -> list[SqlValue]:
         """The parameters of the record's columns, the early ones then the late ones;
@@ -283,6 +333,11 @@ def record(cls: type[_R], what: str, fields: tuple[Field[Any], ...]) -> Record[_
         _json_text=tuple(
             (at, name) for at, (name, c) in enumerate(placed) if c.to_sql is JSON_TEXT
         ),
+        _rules=(
+            tuple((f.name, f.kind.rule) for f in in_json if f.kind.rule is not None)
+            if all(f.kind.rule is not None for f in in_json)
+            else None
+        ),
     )
 
 
@@ -320,12 +375,19 @@ def _sorted_map(value: Mapping[str, str]) -> dict[str, str]:
 
 def _enum(kind: type[_E]) -> Kind[_E]:
     read: Callable[[Reader, str], _E] = partial(Reader.enum, kind=kind)
-    return Kind(hint=kind, encode=_enum_value, read=read, to_sql=_enum_value)
+    return Kind(
+        hint=kind, encode=_enum_value, read=read, to_sql=_enum_value, rule=choice_rule(kind)
+    )
 
 
 def _opt_enum(kind: type[_E]) -> Kind[_E | None]:
     read: Callable[[Reader, str], _E | None] = partial(Reader.opt_enum, kind=kind)
-    return Kind(hint=kind | None, encode=_optional(_enum_value), read=read)
+    return Kind(
+        hint=kind | None,
+        encode=_optional(_enum_value),
+        read=read,
+        rule=or_null(choice_rule(kind)),
+    )
 
 
 def _records(table: Record[_R]) -> Kind[tuple[_R, ...]]:
@@ -342,44 +404,56 @@ def _errors_summary(errors: tuple[str, ...]) -> str | None:
     return "; ".join(errors) or None
 
 
-TEXT: Final[Kind[str]] = Kind(hint=str, encode=_as_is, read=Reader.text, to_sql=_as_is)
+TEXT: Final[Kind[str]] = Kind(
+    hint=str, encode=_as_is, read=Reader.text, to_sql=_as_is, rule=TEXT_RULE
+)
 OPT_TEXT: Final[Kind[str | None]] = Kind(
-    hint=str | None, encode=_as_is, read=Reader.opt_text, to_sql=_as_is
+    hint=str | None, encode=_as_is, read=Reader.opt_text, to_sql=_as_is, rule=OPT_TEXT_RULE
 )
-INTEGER: Final[Kind[int]] = Kind(hint=int, encode=_as_is, read=Reader.integer, to_sql=_as_is)
+INTEGER: Final[Kind[int]] = Kind(
+    hint=int, encode=_as_is, read=Reader.integer, to_sql=_as_is, rule=INTEGER_RULE
+)
 OPT_INTEGER: Final[Kind[int | None]] = Kind(
-    hint=int | None, encode=_as_is, read=Reader.opt_integer, to_sql=_as_is
+    hint=int | None,
+    encode=_as_is,
+    read=Reader.opt_integer,
+    to_sql=_as_is,
+    rule=OPT_INTEGER_RULE,
 )
-FLAG: Final[Kind[bool]] = Kind(hint=bool, encode=_as_is, read=Reader.boolean, to_sql=int)
+FLAG: Final[Kind[bool]] = Kind(hint=bool, encode=_as_is, read=Reader.boolean, to_sql=int, rule=flag)
 DECIMAL: Final[Kind[Decimal]] = Kind(
-    hint=Decimal, encode=encode_decimal, read=Reader.decimal, to_sql=float
+    hint=Decimal, encode=encode_decimal, read=Reader.decimal, to_sql=float, rule=DECIMAL_RULE
 )
 OPT_DECIMAL: Final[Kind[Decimal | None]] = Kind(
     hint=Decimal | None,
     encode=_optional(encode_decimal),
     read=Reader.opt_decimal,
     to_sql=_optional(float),
+    rule=OPT_DECIMAL_RULE,
 )
 MOMENT: Final[Kind[datetime]] = Kind(
     hint=datetime,
     encode=encode_datetime,
     read=Reader.moment,
     to_sql=epoch_seconds,
+    rule=MOMENT_RULE,
 )
 OPT_MOMENT: Final[Kind[datetime | None]] = Kind(
     hint=datetime | None,
     encode=_optional(encode_datetime),
     read=Reader.opt_moment,
     to_sql=_optional(epoch_seconds),
+    rule=OPT_MOMENT_RULE,
 )
 TEXT_MAP: Final[Kind[Mapping[str, str]]] = Kind(
     hint=Mapping[str, str],
     encode=_sorted_map,
     read=Reader.text_map,
     to_sql=JSON_TEXT,
+    rule=TEXT_MAP_RULE,
 )
 TEXTS: Final[Kind[tuple[str, ...]]] = Kind(
-    hint=tuple[str, ...], encode=list, read=Reader.texts, to_sql=JSON_TEXT
+    hint=tuple[str, ...], encode=list, read=Reader.texts, to_sql=JSON_TEXT, rule=TEXTS_RULE
 )
 
 
