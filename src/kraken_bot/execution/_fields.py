@@ -119,6 +119,8 @@ class Kind(Generic[_T]):
         rule: the rule ``read`` applies to the value at its key, for `Record.read`'s
             reading of a record whose every field is present and right; None when ``read``
             does more (nested records).
+        json_is_scalar: ``encode`` gives a string, a number or null (not a list or an
+            object a caller could change), so `Record.encode` may give it again.
     """
 
     hint: object
@@ -126,6 +128,7 @@ class Kind(Generic[_T]):
     read: Callable[[Reader, str], _T]
     to_sql: Callable[[_T], SqlValue] | _Sql | None = None
     rule: Rule[_T] | None = None
+    json_is_scalar: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -225,21 +228,38 @@ class Record(Generic[_R]):
     cls: type[_R]
     _json_values: Callable[[_R], tuple[Any, ...]]
     _json_names: tuple[str, ...]
-    _encoders: tuple[tuple[str, Callable[[Any], JsonValue]], ...]
     _readers: tuple[tuple[str, Callable[[Reader, str], Any]], ...]
     _column_values: Callable[[_R], tuple[Any, ...]]
-    _to_sql: tuple[tuple[int, Callable[[Any], SqlValue]], ...]
-    _json_text: tuple[tuple[int, str], ...]
     _rules: tuple[tuple[str, Rule[Any]], ...] | None
+    _encode_at: tuple[tuple[int, Callable[[Any], JsonValue], bool], ...]
+    _sql_at: tuple[tuple[int, Callable[[Any], SqlValue] | str], ...]
+    _last_json: dict[object, tuple[tuple[Any, ...], list[Any]]] = dataclasses.field(
+        default_factory=dict, compare=False, repr=False
+    )
+    _last_sql: dict[object, tuple[tuple[Any, ...], list[Any]]] = dataclasses.field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def encode(self, value: _R) -> JsonObject:
         """The record as a JSON object, keys in the dataclass's field order."""
         # Every value first, then the ones that are not their own JSON replaced in place
-        # (the keys keep their order): half the fields of an order need no call.
-        encoded: JsonObject = dict(zip(self._json_names, self._json_values(value), strict=True))
-        for name, encode in self._encoders:
-            encoded[name] = encode(encoded[name])
-        return encoded
+        # (half the fields of an order need no call). A record written again (an order's
+        # next version) shares most values with the last one of its key: a value that is
+        # the very same object as then has the same JSON, which is taken again when it is
+        # a scalar (a list or an object is made anew: the caller may change it).
+        values = self._json_values(value)
+        out = list(values)
+        last = self._last_json.get(values[0])
+        if last is None:
+            for at, encode, _ in self._encode_at:
+                out[at] = encode(values[at])
+        else:
+            old_values, old_out = last
+            for at, encode, scalar in self._encode_at:
+                item = values[at]
+                out[at] = old_out[at] if scalar and item is old_values[at] else encode(item)
+        _remember(self._last_json, values[0], (values, out))
+        return dict(zip(self._json_names, out, strict=True))
 
     def read(self, obj: object, path: str, problems: list[CodecProblem]) -> _R | None:
         """The record in ``obj``, or None with the reasons added to ``problems``.
@@ -287,12 +307,31 @@ class Record(Generic[_R]):
     def sql_values(self, value: _R, encoded: JsonObject) -> list[SqlValue]:
         """The parameters of the record's columns, the early ones then the late ones;
         ``encoded`` is the record's JSON (`encode`), for the columns holding JSON text."""
-        row: list[SqlValue] = list(self._column_values(value))
-        for at, to_sql in self._to_sql:
-            row[at] = to_sql(row[at])
-        for at, name in self._json_text:
-            row[at] = to_json_text(encoded[name])
-        return row
+        # As in `encode`, a value that is the very object it was in the last row of the
+        # record's key has the same parameter (every parameter is a scalar).
+        values = self._column_values(value)
+        row: list[SqlValue] = list(values)
+        last = self._last_sql.get(values[0])
+        for at, to_sql in self._sql_at:
+            item = values[at]
+            if last is not None and item is last[0][at]:
+                row[at] = last[1][at]
+            elif isinstance(to_sql, str):
+                row[at] = to_json_text(encoded[to_sql])
+            else:
+                row[at] = to_sql(item)
+        _remember(self._last_sql, values[0], (values, row))
+        return list(row)
+
+
+_LAST_KEPT: Final = 4096
+"""Records remembered per table for `Record.encode` and `Record.sql_values`."""
+
+
+def _remember(memo: dict[object, _V], key: object, entry: _V) -> None:
+    if len(memo) >= _LAST_KEPT:
+        memo.clear()
+    memo[key] = entry
 
 
 def record(cls: type[_R], what: str, fields: tuple[Field[Any], ...]) -> Record[_R]:
@@ -322,16 +361,18 @@ def record(cls: type[_R], what: str, fields: tuple[Field[Any], ...]) -> Record[_
         cls=cls,
         _json_values=_getter(declared),
         _json_names=tuple(declared),
-        _encoders=tuple((f.name, f.kind.encode) for f in in_json if f.kind.encode is not _as_is),
+        _encode_at=tuple(
+            (at, f.kind.encode, f.kind.json_is_scalar)
+            for at, f in enumerate(in_json)
+            if f.kind.encode is not _as_is
+        ),
         _readers=tuple((f.name, f.read) for f in in_json),
         _column_values=_getter([name for name, _ in placed]),
-        _to_sql=tuple(
-            (at, c.to_sql)
-            for at, (_, c) in enumerate(placed)
-            if c.to_sql is not _as_is and not isinstance(c.to_sql, _Sql)
-        ),
-        _json_text=tuple(
-            (at, name) for at, (name, c) in enumerate(placed) if c.to_sql is JSON_TEXT
+        _sql_at=tuple(
+            (at, name if c.to_sql is JSON_TEXT else c.to_sql)
+            for at, (name, c) in enumerate(placed)
+            if c.to_sql is not _as_is
+            and not (isinstance(c.to_sql, _Sql) and c.to_sql is not JSON_TEXT)
         ),
         _rules=(
             tuple((f.name, f.kind.rule) for f in in_json if f.kind.rule is not None)
@@ -397,7 +438,12 @@ def _records(table: Record[_R]) -> Kind[tuple[_R, ...]]:
     def read(reader: Reader, key: str) -> tuple[_R, ...]:
         return tuple(value for value in reader.items(key, table.read) if value is not None)
 
-    return Kind(hint=types.GenericAlias(tuple, (table.cls, ...)), encode=encode, read=read)
+    return Kind(
+        hint=types.GenericAlias(tuple, (table.cls, ...)),
+        encode=encode,
+        read=read,
+        json_is_scalar=False,
+    )
 
 
 def _errors_summary(errors: tuple[str, ...]) -> str | None:
@@ -451,9 +497,15 @@ TEXT_MAP: Final[Kind[Mapping[str, str]]] = Kind(
     read=Reader.text_map,
     to_sql=JSON_TEXT,
     rule=TEXT_MAP_RULE,
+    json_is_scalar=False,
 )
 TEXTS: Final[Kind[tuple[str, ...]]] = Kind(
-    hint=tuple[str, ...], encode=list, read=Reader.texts, to_sql=JSON_TEXT, rule=TEXTS_RULE
+    hint=tuple[str, ...],
+    encode=list,
+    read=Reader.texts,
+    to_sql=JSON_TEXT,
+    rule=TEXTS_RULE,
+    json_is_scalar=False,
 )
 
 
