@@ -162,10 +162,39 @@ def _userref(value: object) -> int | None:
     return None
 
 
-def parse_order_info(  # noqa: PLR0911 - one early Failure per malformed field
-    txid: str, obj: object
+def parse_order_info(txid: str, obj: object) -> Result[OrderInfo, ResponseShapeError]:
+    """Parse one order info object keyed by ``txid``.
+
+    An order is read again and again unchanged (QueryOrders of a resting order, a closed
+    order in the next ClosedOrders page): when its JSON text (sorted keys, JSON types
+    only, so ``1``, ``1.0`` and ``true`` differ) is the text last read for its txid, the
+    value parsed then is given again.
+    """
+    try:
+        text = _STRICT.encode(obj)
+    except (TypeError, ValueError, RecursionError):  # not plain JSON: parse it as it is
+        return _parse_order_info(txid, obj, to_json_text(obj))
+    last = _LAST_PARSED.get(txid)
+    if last is not None and last[0] == text:
+        return last[1]
+    parsed = _parse_order_info(txid, obj, text)
+    if is_successful(parsed):
+        if len(_LAST_PARSED) >= _LAST_PARSED_KEPT:
+            _LAST_PARSED.clear()
+        _LAST_PARSED[txid] = (text, parsed)
+    return parsed
+
+
+_STRICT: Final = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+"""`to_json_text` for values of the JSON types only (anything else raises)."""
+_LAST_PARSED: Final[dict[str, tuple[str, Result[OrderInfo, ResponseShapeError]]]] = {}
+"""The last text read and value parsed per txid (`parse_order_info`)."""
+_LAST_PARSED_KEPT: Final = 4096
+
+
+def _parse_order_info(  # noqa: PLR0911 - one early Failure per malformed field
+    txid: str, obj: object, raw: str
 ) -> Result[OrderInfo, ResponseShapeError]:
-    """Parse one order info object keyed by ``txid``."""
     what = f"order {txid}"
     if not isinstance(obj, Mapping):
         return Failure(ResponseShapeError(what, "order info is not an object"))
@@ -208,7 +237,7 @@ def parse_order_info(  # noqa: PLR0911 - one early Failure per malformed field
             opened_at=parse_timestamp(obj.get("opentm")),
             closed_at=parse_timestamp(obj.get("closetm")),
             reason=as_text(obj.get("reason"), empty=False),
-            raw=to_json_text(obj),
+            raw=raw,
         )
     )
 

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from returns.pipeline import is_successful
 
 from kraken_bot.kraken.errors import (
@@ -18,6 +20,7 @@ from kraken_bot.kraken.errors import (
 )
 from kraken_bot.kraken.types import (
     Balances,
+    _parse_order_info,
     parse_add_order,
     parse_assets,
     parse_balance,
@@ -26,9 +29,11 @@ from kraken_bot.kraken.types import (
     parse_dead_man_switch,
     parse_ohlc,
     parse_open_orders,
+    parse_order_info,
     parse_rfc3339,
     parse_server_time,
     parse_system_status,
+    to_json_text,
 )
 
 
@@ -160,3 +165,39 @@ def test_unwrap_envelope_failures(payload, status, kind):
 
 def test_unwrap_envelope_accepts_a_result_without_an_error_key():
     assert unwrap_envelope({"result": {"a": 1}}).unwrap() == {"a": 1}
+
+
+_VALUES = st.sampled_from([1, 1.0, True, 0, False, "1", "0.5", None, "open", "closed", 7])
+
+
+@given(
+    reads=st.lists(
+        st.tuples(
+            st.sampled_from(["OA", "OB"]),
+            st.sampled_from(["open", "closed", "canceled"]),
+            _VALUES,
+            _VALUES,
+            _VALUES,
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_an_order_read_again_parses_as_it_did_and_a_changed_one_anew(reads):
+    # parse_order_info gives the last value again for the same text: 1, 1.0 and true
+    # (equal in Python) must not pass for one another
+    for txid, status, userref, executed, price in reads:
+        obj = {
+            "status": status,
+            "vol": "2",
+            "vol_exec": executed,
+            "price": price,
+            "userref": userref,
+            "descr": {"pair": "XBTUSD", "type": "buy", "ordertype": "limit", "price": price},
+        }
+        assert parse_order_info(txid, obj) == _parse_order_info(txid, obj, to_json_text(obj))
+
+
+def test_an_order_info_that_is_not_plain_json_is_parsed_as_it_is():
+    obj = {"status": "open", "vol": Decimal(2), "vol_exec": "0", "descr": {}}
+    assert parse_order_info("OC", obj) == _parse_order_info("OC", obj, to_json_text(obj))
