@@ -170,6 +170,10 @@ class ExecutionStore(Protocol):
         """An order's audit trail, oldest first."""
         ...
 
+    def trails(self) -> dict[str, list[OrderEventRecord]]:
+        """Every order's audit trail (oldest first), by local id, read at once."""
+        ...
+
     def note_event(
         self, order: LocalOrder, event: str, detail: str | None, *, at: datetime
     ) -> None:

@@ -256,3 +256,9 @@ class InMemoryExecutionStore(Closing):
         with self._lock:
             self._check_open()
             return list(self._events.get(local_id, ()))
+
+    def trails(self) -> dict[str, list[OrderEventRecord]]:
+        """Every order's audit trail (oldest first), by local id, read at once."""
+        with self._lock:
+            self._check_open()
+            return {local_id: list(events) for local_id, events in self._events.items()}

@@ -157,6 +157,9 @@ EVENTS_FOR: Final = (
     "SELECT id, local_id, at_iso, status, event, detail FROM execution_order_events"
     " WHERE local_id = ? ORDER BY id"
 )
+ALL_EVENTS: Final = (
+    "SELECT id, local_id, at_iso, status, event, detail FROM execution_order_events ORDER BY id"
+)
 
 
 # ---------------------------------------------------------------- writing rows
@@ -223,7 +226,7 @@ def decode_result(row: tuple[object, ...], path: str) -> ExecutionResult:
 
 
 def decode_event(row: tuple[object, ...], path: str) -> OrderEventRecord:
-    """The audit record in a row selected by `EVENTS_FOR`."""
+    """The audit record in a row selected by `EVENTS_FOR` (or `ALL_EVENTS`)."""
     event_id, local_id, at_iso, status, event, detail = row
     at = decode_datetime(at_iso)
     if (

@@ -34,6 +34,7 @@ from kraken_bot.execution._store.records import (
 )
 from kraken_bot.execution._store.rows import (
     ADOPT_ORDER,
+    ALL_EVENTS,
     BY_CLIENT_ID,
     BY_KRAKEN_ID,
     CAS_ORDER,
@@ -471,6 +472,14 @@ class SQLiteExecutionStore(Closing):
         """An order's audit trail, oldest first."""
         rows = self._rows("reading an order's events", EVENTS_FOR, (local_id,))
         return [decode_event(row, self.path) for row in rows]
+
+    def trails(self) -> dict[str, list[OrderEventRecord]]:
+        """Every order's audit trail (oldest first), by local id, read at once."""
+        found: dict[str, list[OrderEventRecord]] = {}
+        for row in self._rows("reading the audit trails", ALL_EVENTS, ()):
+            event = decode_event(row, self.path)
+            found.setdefault(event.local_id, []).append(event)
+        return found
 
 
 def _refuse_a_taken_txid(conn: sqlite3.Connection, order: LocalOrder, path: str) -> None:
