@@ -209,12 +209,21 @@ def row_id(row: tuple[object, ...]) -> str:
     return str(row[0])
 
 
+_ORDER_AT: Final = {name: at for at, (name, _) in enumerate(ORDER_COLUMNS)}
+_SNAPSHOT_AT, _VERSION_AT, _LOCAL_ID_AT = (
+    _ORDER_AT["snapshot_json"],
+    _ORDER_AT["version"],
+    _ORDER_AT["local_id"],
+)
+
+
 def decode_versioned(row: tuple[object, ...], path: str) -> tuple[LocalOrder, int]:
     """The order in a row selected with `ORDER_COLUMNS`, and the row's version."""
-    values = dict(zip((name for name, _ in ORDER_COLUMNS), row, strict=True))
-    decoded = _exact(values["snapshot_json"], "snapshot_json", "order").bind(order_from_json)
-    version = values["version"]
-    order = _unwrap(decoded, f"order {values['local_id']}", path)
+    if len(row) != len(ORDER_COLUMNS):
+        raise ValueError(f"an order row has {len(row)} columns, not {len(ORDER_COLUMNS)}")
+    decoded = _exact(row[_SNAPSHOT_AT], "snapshot_json", "order").bind(order_from_json)
+    version = row[_VERSION_AT]
+    order = _unwrap(decoded, f"order {row[_LOCAL_ID_AT]}", path)
     return order, version if isinstance(version, int) else 0
 
 
