@@ -98,7 +98,7 @@ def test_no_package_imports_in_a_loop():
 
 
 def test_the_leaves_import_nothing_of_the_project():
-    """Errors, problems, shared words, closing, lazy exports, clock and secret: below all."""
+    """Errors, problems, shared words, closing, lazy exports, memos, clock and secret: below all."""
     graph = unit_graph()
     for leaf in (
         "_errors",
@@ -106,6 +106,7 @@ def test_the_leaves_import_nothing_of_the_project():
         "_enums",
         "_closing",
         "_lazy",
+        "_memo",
         "clock",
         "secret",
         "region",

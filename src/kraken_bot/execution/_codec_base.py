@@ -19,6 +19,7 @@ from pyrsistent.typing import PMap
 from returns.result import Failure, Result, Success
 
 from kraken_bot import _reading
+from kraken_bot._memo import remember
 from kraken_bot._problems import CodecProblem, listing
 from kraken_bot._reading import (
     Rule,
@@ -95,9 +96,7 @@ def encode_datetime(value: datetime) -> str:
         raise ValueError(f"naive datetime {value!r}: execution records hold UTC times")
     else:
         text = value.astimezone(UTC).isoformat(timespec="microseconds")
-    if len(_DATETIME_TEXTS) >= _DATETIME_TEXTS_KEPT:
-        _DATETIME_TEXTS.clear()
-    _DATETIME_TEXTS[value] = text
+    remember(_DATETIME_TEXTS, value, text)
     return text
 
 
@@ -106,7 +105,6 @@ _DATETIME_TEXTS: Final[dict[datetime, str]] = {}
 updates (its creation, first send...), so most are asked for before. Equal datetimes are
 the same instant (a naive one is never equal to an aware one, and raises before it is
 kept), so the text is the same whatever the time zone of the one asked about."""
-_DATETIME_TEXTS_KEPT: Final = 4096
 
 
 def decode_datetime(value: object) -> datetime | None:

@@ -38,6 +38,7 @@ from functools import partial
 from operator import attrgetter
 from typing import Any, ClassVar, Final, Generic, Protocol, TypeAlias, TypeVar
 
+from kraken_bot._memo import remember
 from kraken_bot._problems import CodecProblem
 from kraken_bot._reading import Rule, flag
 from kraken_bot.execution._codec_base import (
@@ -258,7 +259,7 @@ class Record(Generic[_R]):
             for at, encode, scalar in self._encode_at:
                 item = values[at]
                 out[at] = old_out[at] if scalar and item is old_values[at] else encode(item)
-        _remember(self._last_json, values[0], (values, out))
+        remember(self._last_json, values[0], (values, out))
         return dict(zip(self._json_names, out, strict=True))
 
     def read(self, obj: object, path: str, problems: list[CodecProblem]) -> _R | None:
@@ -320,18 +321,8 @@ class Record(Generic[_R]):
                 row[at] = to_json_text(encoded[to_sql])
             else:
                 row[at] = to_sql(item)
-        _remember(self._last_sql, values[0], (values, row))
+        remember(self._last_sql, values[0], (values, row))
         return list(row)
-
-
-_LAST_KEPT: Final = 4096
-"""Records remembered per table for `Record.encode` and `Record.sql_values`."""
-
-
-def _remember(memo: dict[object, _V], key: object, entry: _V) -> None:
-    if len(memo) >= _LAST_KEPT:
-        memo.clear()
-    memo[key] = entry
 
 
 def record(cls: type[_R], what: str, fields: tuple[Field[Any], ...]) -> Record[_R]:

@@ -28,6 +28,7 @@ from typing import Final
 from returns.pipeline import is_successful
 from returns.result import Failure, Result, Success
 
+from kraken_bot._memo import remember
 from kraken_bot._reading import as_decimal, as_text, as_utc
 from kraken_bot._show import is_valid_text, show
 
@@ -179,9 +180,7 @@ def parse_order_info(txid: str, obj: object) -> Result[OrderInfo, ResponseShapeE
         return last[1]
     parsed = _parse_order_info(txid, obj, text)
     if is_successful(parsed):
-        if len(_LAST_PARSED) >= _LAST_PARSED_KEPT:
-            _LAST_PARSED.clear()
-        _LAST_PARSED[txid] = (text, parsed)
+        remember(_LAST_PARSED, txid, (text, parsed))
     return parsed
 
 
@@ -189,7 +188,6 @@ _STRICT: Final = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 """`to_json_text` for values of the JSON types only (anything else raises)."""
 _LAST_PARSED: Final[dict[str, tuple[str, Result[OrderInfo, ResponseShapeError]]]] = {}
 """The last text read and value parsed per txid (`parse_order_info`)."""
-_LAST_PARSED_KEPT: Final = 4096
 
 
 def _parse_order_info(  # noqa: PLR0911 - one early Failure per malformed field

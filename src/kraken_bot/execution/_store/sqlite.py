@@ -21,9 +21,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Final, Literal, Self, TypeAlias
+from typing import Literal, Self, TypeAlias
 
 from kraken_bot._closing import Closing
+from kraken_bot._memo import remember
 from kraken_bot.execution._store.connection import check_location, connect, describe, rollback
 from kraken_bot.execution._store.migration import count_old_rows, rewrite_old_rows
 from kraken_bot.execution._store.records import (
@@ -77,7 +78,6 @@ from kraken_bot.execution.models import ExecutionResult, LocalOrder
 Synchronous: TypeAlias = Literal["NORMAL", "FULL"]
 """SQLite's ``synchronous`` pragma as the store allows it (see `SQLiteExecutionStore`)."""
 
-_DECODED_KEPT: Final = 4096
 """How many decoded rows a store remembers (see `SQLiteExecutionStore._decode`)."""
 
 
@@ -272,15 +272,13 @@ class SQLiteExecutionStore(Closing):
         """`decode_versioned`, remembered per order: the service reads its live orders
         again and again (every reconciliation, every supervision tick) and most come back
         as they were, so an unchanged row (equal in every column, the version among them)
-        gives the order decoded the last time. At most `_DECODED_KEPT` rows are kept."""
+        gives the order decoded the last time. At most `_memo.KEPT` rows are kept."""
         local_id = row_id(row)
         kept = self._decoded.get(local_id)
         if kept is not None and kept[0] == row:
             return kept[1]
         decoded = decode_versioned(row, self.path)
-        if len(self._decoded) >= _DECODED_KEPT:
-            self._decoded.clear()
-        self._decoded[local_id] = (row, decoded)
+        remember(self._decoded, local_id, (row, decoded))
         return decoded
 
     def _quarantine(self, local_id: str, reason: str) -> None:
