@@ -185,3 +185,52 @@ def test_a_follow_up_cancel_that_fails_is_reported_by_reconciliation_not_raised(
     assert service.refresh_from_exchange().ok
     assert service.get_order(order.local_id).status is OrderStatus.CANCELED
     stack.close()
+
+
+# ---------------------------------------------------------------- a listing lag across a lost database
+
+
+def test_a_pass_that_begins_while_an_order_is_hidden_adopts_it_only_on_a_later_pass(tmp_path):
+    """Found by the state-machine campaign (an exchange order of ours "unknown locally" after a
+    pass the model counted as complete): the model judged "still hidden" at the pass's end.
+    A pass's retries move the clock on, so an order hidden when OpenOrders was read can
+    surface before the pass ends. The service cannot adopt what the listings did not show;
+    the next pass does. The model now judges by the time the pass began."""
+    hide = FaultRule(
+        kind="absent_from_open_orders", endpoints=("AddOrder",), probability=1.0, seconds=5.0
+    )
+    stack = lossy_stack(
+        tmp_path,
+        faults=FaultPlan(rules=(hide,)),
+        execution=live_config(max_slippage_bps=Decimal(0), lookup_margin_seconds=5.0),
+    )
+    first = stack.service()
+    first.execute_plan(plan("before-the-loss", action("XBTUSD", "0", "2")))
+    (placed,) = stack.exchange_orders()
+    first.abandon()
+    for suffix in ("", "-wal", "-shm"):
+        stack.db_path.with_name(stack.db_path.name + suffix).unlink(missing_ok=True)
+    # The new process's start pass: OpenOrders while the order is hidden, then ClosedOrders
+    # answered 6 s late (a delay), so the pass ends after the order surfaced.
+    stack.exchange.set_faults(
+        FaultPlan.from_mapping(
+            {"schedule": [{"kind": "delay", "endpoint": "ClosedOrders", "call": 1, "seconds": 6}]}
+        )
+    )
+    began = stack.clock.now().timestamp()
+    second = stack.service()
+    started = second.last_reconcile
+    assert started is not None
+    assert started.ok
+    assert placed.hidden_until > began  # hidden when the pass began ...
+    assert placed.hidden_until <= stack.clock.now().timestamp()  # ... visible when it ended
+    assert second.store.find_by_kraken_id(placed.txid) is None  # not adopted: not listed
+    assert any(
+        v.kind.value == "lost" for v in step_violations(second.store, stack.exchange, stack.key)
+    )
+    assert second.refresh_from_exchange().ok
+    adopted = second.store.find_by_kraken_id(placed.txid)
+    assert adopted is not None
+    assert adopted.local_id == placed.cl_ord_id
+    assert step_violations(second.store, stack.exchange, stack.key, allow_adopted=True) == []
+    stack.close()

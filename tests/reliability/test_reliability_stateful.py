@@ -376,8 +376,9 @@ class ServiceMachine(RuleBasedStateMachine):
             doomed.execute_plan(plan)
         except Crash:
             self._count("simulated_crashes")
+        before = self._exchange_now()
         self.service_ = self.sim.service()
-        self._note_start()
+        self._note_start(before)
 
     @precondition(lambda self: bool(self.crash_plans))
     @rule(data=st.data())
@@ -479,25 +480,32 @@ class ServiceMachine(RuleBasedStateMachine):
         """A new process on the same database; ``clean=False`` abandons the old one (a crash)."""
         if clean:
             self.service.close()
+        before = self._exchange_now()
         self.service_ = self.sim.service()
-        self._note_start()
+        self._note_start(before)
         self._count("restarts")
 
-    def _note_start(self) -> None:
+    def _note_start(self, before: float) -> None:
         """A live start reconciles fully: once one succeeds, every order of ours is known."""
         started = self.service.last_reconcile
-        if started is not None and started.ok and not self._hidden_orders():
+        if started is not None and started.ok and not self._hidden_orders(before):
             self.awaiting_adoption = False
 
-    def _hidden_orders(self) -> bool:
-        """Some order of ours is not yet in the exchange's listings (its listing lag): a
-        full pass that succeeded now cannot have adopted it, so adoption is still owed."""
-        now = self.sim.clock.now().timestamp()
-        return any(o.hidden_until > now for o in self.sim.exchange_orders())
+    def _exchange_now(self) -> float:
+        return self.sim.clock.now().timestamp()
+
+    def _hidden_orders(self, since: float) -> bool:
+        """Some order of ours was still hidden from the exchange's listings (its listing
+        lag) at ``since``, when the pass that just succeeded began: the pass may have read
+        OpenOrders before it surfaced (retries and delays move the clock on during a pass),
+        so it cannot have adopted it and adoption is still owed. Judged by the time at the
+        pass's end instead, a window that closed mid-pass cleared the debt too early."""
+        return any(o.hidden_until > since for o in self.sim.exchange_orders())
 
     @rule()
     def reconcile(self) -> None:
-        if self.service.refresh_from_exchange().ok and not self._hidden_orders():
+        before = self._exchange_now()
+        if self.service.refresh_from_exchange().ok and not self._hidden_orders(before):
             self.awaiting_adoption = False
 
     # ------------------------------------------------------------ many callers at once
@@ -639,9 +647,10 @@ class ServiceMachine(RuleBasedStateMachine):
         self.lost_plans.update(self.known_plans)
         self.lost_plans.update(self.crash_plans)
         self.database_lost = True
+        before = self._exchange_now()
         self.service_ = self.sim.service()
         started = self.service.last_reconcile  # the full pass of a live start
-        self.awaiting_adoption = started is None or not started.ok or self._hidden_orders()
+        self.awaiting_adoption = started is None or not started.ok or self._hidden_orders(before)
         self._count("database_losses")
 
     # ------------------------------------------------------------ invariants
