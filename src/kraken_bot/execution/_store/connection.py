@@ -6,7 +6,9 @@ directory, a file or directory that cannot be written (SQLite creates its
 ``-wal`` and ``-shm`` files next to the database). `connect` opens the one
 connection the store uses: autocommit (the store issues its own ``BEGIN
 IMMEDIATE``), usable from any thread (the store holds a lock), and
-``mode=ro`` for inspection. `describe` turns a `sqlite3.Error` into a sentence
+``mode=ro`` for inspection. `enter_wal` switches a writable file to WAL, waiting
+out other processes doing the same (SQLite answers that switch "locked" at once,
+without its busy handler). `describe` turns a `sqlite3.Error` into a sentence
 naming the file: locked, read-only, not a database, disk full, corrupt.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 from pathlib import Path
 
 from kraken_bot.execution.exceptions import StoreError
@@ -61,6 +64,36 @@ def connect(
         uri=read_only,
         factory=factory,
     )
+
+
+WAL_RETRY_SECONDS = 0.01
+"""The pause between two tries of the switch to WAL while another process holds the file."""
+
+
+def enter_wal(conn: sqlite3.Connection, busy_timeout: float) -> str:
+    """Switch to WAL and return the journal mode the file has then.
+
+    Changing the journal mode needs the file to itself, and SQLite reports "database is
+    locked" at once (its busy handler is not called) while another connection holds a
+    lock: two processes opening a new file together, such as the bot and a
+    ``krakked reconcile``, would see one of them refused. So the switch is tried again
+    for up to ``busy_timeout`` seconds, like every other statement waits.
+    """
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            (mode,) = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+        except sqlite3.OperationalError as error:
+            code = getattr(error, "sqlite_errorcode", None)
+            busy = isinstance(code, int) and code & 0xFF in (
+                sqlite3.SQLITE_BUSY,
+                sqlite3.SQLITE_LOCKED,
+            )
+            if not busy or time.monotonic() >= deadline:
+                raise
+            time.sleep(WAL_RETRY_SECONDS)
+            continue
+        return str(mode)
 
 
 def rollback(conn: sqlite3.Connection) -> None:

@@ -25,7 +25,13 @@ from typing import Literal, Self, TypeAlias
 
 from kraken_bot._closing import Closing
 from kraken_bot._memo import remember
-from kraken_bot.execution._store.connection import check_location, connect, describe, rollback
+from kraken_bot.execution._store.connection import (
+    check_location,
+    connect,
+    describe,
+    enter_wal,
+    rollback,
+)
 from kraken_bot.execution._store.migration import count_old_rows, rewrite_old_rows
 from kraken_bot.execution._store.records import (
     OrderEventRecord,
@@ -207,7 +213,7 @@ class SQLiteExecutionStore(Closing):
                     path=self.path,
                 )
             return
-        (self.journal_mode,) = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+        self.journal_mode = enter_wal(conn, self._busy_timeout)
         conn.execute(f"PRAGMA synchronous = {synchronous}")
         conn.execute("BEGIN IMMEDIATE")
         try:
