@@ -22,7 +22,7 @@ from kraken_bot.execution._fields import (
     field,
     record,
 )
-from kraken_bot.execution._store.schema import ORDER_COLUMNS, RESULT_COLUMNS
+from kraken_bot.execution._store.tables import ORDER_COLUMNS, RESULT_COLUMNS
 from kraken_bot.execution.models import ActionSkip, ExecutionResult, LocalOrder
 
 TABLES: list[tuple[Record[Any], type[Any]]] = [

@@ -7,7 +7,7 @@ SQL column(s) holding it. From these tables come:
 
 * the JSON encoders and validating decoders of `kraken_bot.execution.codec`;
 * the columns of ``execution_orders`` and ``execution_results``, hence their DDL and
-  migration (`kraken_bot.execution._store.schema`);
+  migration (`kraken_bot.execution._store.tables`, `_store.schema`);
 * the parameters of a row (`kraken_bot.execution._store.rows`), and the rewriting of an
   order row written before the exact JSON existed (`kraken_bot.execution._store.migration`).
 
@@ -15,7 +15,7 @@ Rules of the tables:
 
 * A table lists its fields in its SQL table's column order, which database files
   already on disk fix. The store's own columns (the exact JSON, and for orders the
-  version and the quarantine mark) are not fields: `_store.schema` puts them after
+  version and the quarantine mark) are not fields: `_store.tables` puts them after
   the columns of the fields listed first and before those marked
   ``after_snapshot=True``. SQLite appends added columns, so a new column goes at
   the end of its table, marked ``after_snapshot=True``.

@@ -2,10 +2,11 @@
 
 Import from `kraken_bot.execution.store`; the modules here are private:
 
-* ``records``: the audit record, and the checks both stores apply to what they keep;
-* ``schema``: the tables' columns and DDL, and bringing a file's tables up to them;
+* ``records`` (pure): the audit record, and the checks both stores apply to what they keep;
+* ``tables`` (pure): the tables' columns and DDL, and what a file's tables lack;
+* ``schema``: bringing a file's tables up to them;
 * ``migration``: rows of the older formats rewritten once, when a file is opened;
-* ``rows``: the SQL statements, and records to and from their rows (current format only);
+* ``rows`` (pure): the SQL statements, and records to and from their rows (current format only);
 * ``connection``: the SQLite file, and its errors in words;
 * ``sqlite`` and ``memory``: `SQLiteExecutionStore` and `InMemoryExecutionStore`.
 """

@@ -61,7 +61,7 @@ from kraken_bot.execution._store.rows import (
     order_row,
     result_row,
 )
-from kraken_bot.execution._store.schema import ORDER_COLUMNS, RESULT_COLUMNS
+from kraken_bot.execution._store.tables import ORDER_COLUMNS, RESULT_COLUMNS
 from kraken_bot.execution.codec import (
     CodecError,
     encode_datetime,

@@ -1,4 +1,4 @@
-"""What both execution stores accept and give back: the audit row, and the checks on the way in.
+"""Pure: what both execution stores accept and give back: the audit row, and checks on entry.
 
 Every record passes the same checks before either store keeps it, so the
 SQLite store and the in-memory fake refuse exactly the same things:

@@ -1,4 +1,4 @@
-"""SQL rows of the execution tables: the statements, and records to and from their parameters.
+"""Pure: SQL rows of the execution tables: the statements, and records to and from their parameters.
 
 Writing: `order_row`, `event_row` and `result_row` give the parameters for
 `UPSERT_ORDER`, `INSERT_EVENT` and `UPSERT_RESULT`, in column order. Times go
@@ -24,7 +24,7 @@ from kraken_bot._problems import CodecProblem
 from kraken_bot.execution import _fields
 from kraken_bot.execution._fields import ORDER, RESULT, epoch_seconds
 from kraken_bot.execution._store.records import OrderEventRecord
-from kraken_bot.execution._store.schema import ORDER_COLUMNS, RESULT_COLUMNS
+from kraken_bot.execution._store.tables import ORDER_COLUMNS, RESULT_COLUMNS
 from kraken_bot.execution.codec import (
     CodecError,
     JsonObject,

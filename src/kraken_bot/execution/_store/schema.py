@@ -1,13 +1,8 @@
-"""The execution tables: their columns, their DDL, and bringing a database file up to them.
+"""Bringing a database file's execution tables up to this version (shell: it runs SQL).
 
-The column lists are the single source: the DDL, the SQL statements in
-`kraken_bot.execution._store.rows` and the schema checks are all built from
-them. ``execution_orders`` and ``execution_results`` hold the contract's
-columns (section 9) followed by ours: the columns of the records' fields come
-from their field tables (`kraken_bot.execution._fields`), and the store's own
-columns (the exact JSON, the version, the quarantine mark) sit among them where
-the tables say. ``execution_order_events`` is the audit trail;
-``schema_version`` holds `SCHEMA_VERSION`.
+The tables, their DDL and the rules for what a file's tables lack are pure
+(`kraken_bot.execution._store.tables`); this module reads a file's catalog and
+applies them.
 
 `upgrade_tables` is idempotent: it creates what is missing, adds missing columns
 (never ``NOT NULL`` without a default, which SQLite cannot add), checks that
@@ -21,78 +16,21 @@ the caller's transaction, which then rewrites the rows of older formats
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
-from typing import Final
 
-from kraken_bot.execution._fields import ORDER, RESULT
+from kraken_bot.execution._store.tables import (
+    CREATE_INDEXES,
+    CREATE_STATEMENTS,
+    CREATE_TABLES,
+    SCHEMA_VERSION,
+    TABLES,
+    TableInfo,
+    missing_column_statements,
+    schema_gaps,
+    schema_refusal,
+)
 from kraken_bot.execution.exceptions import StoreError
 
-SCHEMA_VERSION: Final = 4
-"""``schema_version.version`` once the execution tables are in place (the contract's v4 bump)."""
-
-ORDER_COLUMNS: Final = (
-    # the contract's columns (section 9.1), then ours: see the field table
-    *ORDER.early_columns,
-    ("snapshot_json", "TEXT"),
-    # compare-and-set: every write of a row checks and bumps it (see the ledger)
-    ("version", "INTEGER NOT NULL DEFAULT 0"),
-    # why the row could not be read back (it is then left out of every read)
-    ("quarantine", "TEXT"),
-    *ORDER.late_columns,
-)
-
-RESULT_COLUMNS: Final = (
-    # the contract's columns (section 9.2), then ours: see the field table
-    *RESULT.early_columns,
-    ("raw_json", "TEXT"),
-    *RESULT.late_columns,
-)
-
-_EVENT_COLUMNS: Final = (
-    ("id", "INTEGER PRIMARY KEY AUTOINCREMENT"),
-    ("local_id", "TEXT NOT NULL REFERENCES execution_orders(local_id)"),
-    ("at", "INTEGER NOT NULL"),
-    ("at_iso", "TEXT NOT NULL"),
-    ("status", "TEXT NOT NULL"),
-    ("event", "TEXT"),
-    ("detail", "TEXT"),
-)
-
-_TABLES: Final = (
-    ("execution_orders", ORDER_COLUMNS),
-    ("execution_results", RESULT_COLUMNS),
-    ("execution_order_events", _EVENT_COLUMNS),
-)
-
-
-def _create_table(table: str, columns: Sequence[tuple[str, str]]) -> str:
-    body = ",\n    ".join(f"{name} {decl}" for name, decl in columns)
-    return f"CREATE TABLE IF NOT EXISTS {table} (\n    {body}\n)"
-
-
-_CREATE_TABLES: Final = (
-    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
-    *(_create_table(table, columns) for table, columns in _TABLES),
-)
-_CREATE_INDEXES: Final = (
-    "CREATE INDEX IF NOT EXISTS execution_orders_plan_id ON execution_orders (plan_id)",
-    "CREATE INDEX IF NOT EXISTS execution_orders_kraken_id ON execution_orders (kraken_order_id)",
-    "CREATE INDEX IF NOT EXISTS execution_orders_client_id ON execution_orders (client_order_id)",
-    "CREATE INDEX IF NOT EXISTS execution_orders_status ON execution_orders (status)",
-    "CREATE INDEX IF NOT EXISTS execution_orders_created_at ON execution_orders (created_at)",
-    "CREATE INDEX IF NOT EXISTS execution_results_started_at ON execution_results (started_at)",
-    "CREATE INDEX IF NOT EXISTS execution_events_local_id ON execution_order_events (local_id)",
-    # Quarantined rows are few (usually none); every reconciliation lists them.
-    (
-        "CREATE INDEX IF NOT EXISTS execution_orders_quarantined ON execution_orders (quarantine)"
-        " WHERE quarantine IS NOT NULL"
-    ),
-)
-CREATE_STATEMENTS: Final = (*_CREATE_TABLES, *_CREATE_INDEXES)
-"""The DDL the store applies (idempotent): tables, then (after ALTERs) indexes."""
-
-
-# ---------------------------------------------------------------- migration
+__all__ = ["CREATE_STATEMENTS", "SCHEMA_VERSION", "check_schema", "read_version", "upgrade_tables"]
 
 
 def read_version(conn: sqlite3.Connection, path: str) -> int | None:
@@ -115,12 +53,13 @@ def upgrade_tables(conn: sqlite3.Connection, path: str) -> int:
     if version is not None and version > SCHEMA_VERSION:
         check_schema(conn, version, path=path, read_only=False)
     else:
-        for statement in _CREATE_TABLES:
+        for statement in CREATE_TABLES:
             conn.execute(statement)
-        for table, columns in _TABLES:
-            _add_missing_columns(conn, table, columns)
+        for table, columns in TABLES:
+            for statement in missing_column_statements(table, columns, _table_info(conn, table)):
+                conn.execute(statement)
         check_schema(conn, version, path=path, read_only=False)
-        for statement in _CREATE_INDEXES:
+        for statement in CREATE_INDEXES:
             conn.execute(statement)
         if version is None:
             conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
@@ -135,27 +74,10 @@ def check_schema(
     conn: sqlite3.Connection, version: int | None, *, path: str, read_only: bool
 ) -> None:
     """Raise `StoreError` listing every gap in the execution tables, worded for the situation."""
-    gaps = _schema_gaps(conn)
-    if not gaps:
-        return
-    listed = "; ".join(gaps)
-    if version is not None and version > SCHEMA_VERSION:
-        raise StoreError(
-            f"{path} has schema version {version}, newer than this version of "
-            f"krakked understands ({SCHEMA_VERSION}), and its execution tables would "
-            f"need changes: {listed}. Upgrade krakked or use another database file",
-            path=path,
-        )
-    if read_only:
-        raise StoreError(
-            f"{path} has no usable execution records ({listed}); "
-            "open it once for writing to create or upgrade them",
-            path=path,
-        )
-    raise StoreError(
-        f"{path} has execution tables this version cannot use: {listed}",
-        path=path,
-    )
+    infos = {table: _table_info(conn, table) for table, _ in TABLES}
+    refusal = schema_refusal(schema_gaps(infos), version, path=path, read_only=read_only)
+    if refusal is not None:
+        raise refusal
 
 
 def _table_names(conn: sqlite3.Connection) -> set[str]:
@@ -163,48 +85,9 @@ def _table_names(conn: sqlite3.Connection) -> set[str]:
     return {str(name) for (name,) in rows}
 
 
-def _table_info(conn: sqlite3.Connection, table: str) -> dict[str, tuple[int, object, int]]:
+def _table_info(conn: sqlite3.Connection, table: str) -> TableInfo:
     """Column name -> (notnull, default, pk) for a table; empty when it does not exist."""
     rows = conn.execute(
         'SELECT name, "notnull", dflt_value, pk FROM pragma_table_info(?)', (table,)
     )
     return {str(name): (int(notnull), default, int(pk)) for name, notnull, default, pk in rows}
-
-
-def _add_missing_columns(
-    conn: sqlite3.Connection, table: str, columns: Sequence[tuple[str, str]]
-) -> None:
-    have = _table_info(conn, table)
-    for name, decl in columns:
-        if name in have or "PRIMARY KEY" in decl:
-            continue
-        if "NOT NULL" in decl and "DEFAULT" not in decl:
-            decl = decl.replace(" NOT NULL", "")  # noqa: PLW2901 - SQLite cannot add it NOT NULL
-        conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
-
-
-def _schema_gaps(conn: sqlite3.Connection) -> list[str]:
-    """What stops this code from using the execution tables as they are."""
-    gaps: list[str] = []
-    for table, columns in _TABLES:
-        have = _table_info(conn, table)
-        if not have:
-            gaps.append(f"table {table} is missing")
-            continue
-        wanted = {name for name, _ in columns}
-        missing = [name for name, _ in columns if name not in have]
-        if missing:
-            gaps.append(f"{table} lacks column(s) {', '.join(missing)}")
-        key = columns[0][0]
-        if have.get(key, (0, None, 0))[2] != 1:
-            gaps.append(f"{table}.{key} is not the primary key")
-        required = [
-            name
-            for name, (notnull, default, pk) in have.items()
-            if name not in wanted and notnull and default is None and not pk
-        ]
-        if required:
-            gaps.append(
-                f"{table} has required column(s) this version cannot fill: {', '.join(required)}"
-            )
-    return gaps
