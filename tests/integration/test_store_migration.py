@@ -30,7 +30,7 @@ from tests.integration.test_store_sqlite import (
     snapshot,
 )
 
-from kraken_bot.execution._store.migration import _request, _time
+from kraken_bot.execution._store.legacy import _request, _time
 from kraken_bot.execution._store.records import order_snapshot, result_snapshot
 from kraken_bot.execution._store.rows import order_row, result_row
 from kraken_bot.execution.exceptions import StoreError
