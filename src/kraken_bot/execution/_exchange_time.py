@@ -7,13 +7,7 @@ Kraken's. A host whose clock drifts seconds from Kraken's would have every
 order refused (``EService:Deadline elapsed``) or would fail to recognise its
 own orders and send them twice. So the service reads time through an
 `ExchangeClock`: the local clock plus an offset measured against Kraken's
-public ``Time``.
-
-Kraken's ``Time`` has one-second resolution. One reading bounds the offset to
-the interval ``[server - t_after, server + 1 - t_before]``; a few readings are
-intersected (`estimate_offset`). When the interval contains zero the offset is
-taken as zero (nothing distinguishable to correct); otherwise its midpoint is
-used, with half its width as the uncertainty.
+public ``Time`` (the arithmetic is pure: `kraken_bot.execution.clock_offset`).
 
 Between measurements exchange time advances with the host's *monotonic* clock
 from the last measurement, not with its wall clock: an NTP step or a resumed VM
@@ -28,62 +22,23 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from kraken_bot.clock import Clock
+from kraken_bot.execution.clock_offset import (
+    PRECISE_ENOUGH,
+    SAMPLES,
+    ClockReading,
+    ClockSample,
+    estimate_offset,
+    exchange_time,
+    has_stepped,
+)
+
+__all__ = ["ClockReading", "ClockSample", "ExchangeClock", "estimate_offset"]
 
 log = logging.getLogger("kraken_bot.execution")
-
-_SAMPLES = 3
-_STEP = timedelta(seconds=2)
-"""A wall clock this far from the monotonic one since the last measurement has stepped."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ClockSample:
-    """One reading of Kraken's ``Time``: local times around it, and the server's second."""
-
-    before: datetime
-    after: datetime
-    server_unix: int
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ClockReading:
-    """The measured offset (Kraken minus local), its uncertainty, and when it was taken."""
-
-    offset: timedelta
-    uncertainty: timedelta
-    measured_at: datetime
-
-
-def estimate_offset(samples: Sequence[ClockSample]) -> tuple[timedelta, timedelta]:
-    """The offset (Kraken minus local) the samples allow, and its uncertainty.
-
-    >>> from datetime import UTC, datetime
-    >>> t = datetime(2026, 1, 1, 0, 0, 0, 250000, tzinfo=UTC)
-    >>> estimate_offset([ClockSample(before=t, after=t, server_unix=int(t.timestamp()))])
-    (datetime.timedelta(0), datetime.timedelta(microseconds=500000))
-    >>> ahead = t + timedelta(seconds=12)
-    >>> offset, _ = estimate_offset([ClockSample(before=ahead, after=ahead,
-    ...     server_unix=int(t.timestamp()))])
-    >>> round(offset.total_seconds(), 2)
-    -11.75
-    """
-    low, high = float("-inf"), float("inf")
-    for sample in samples:
-        low = max(low, sample.server_unix - sample.after.timestamp())
-        high = min(high, sample.server_unix + 1 - sample.before.timestamp())
-    if low > high:  # inconsistent readings (a clock stepped meanwhile): trust the last one
-        last = samples[-1]
-        low = last.server_unix - last.after.timestamp()
-        high = last.server_unix + 1 - last.before.timestamp()
-    half = timedelta(seconds=(high - low) / 2)
-    if low <= 0 <= high:
-        return timedelta(0), half
-    return timedelta(seconds=(low + high) / 2), half
 
 
 class ExchangeClock:
@@ -129,8 +84,8 @@ class ExchangeClock:
         local = self._local.now()
         if anchor is None:
             return local + offset
-        exchange = anchor[0] + timedelta(seconds=self._local.monotonic() - anchor[1])
-        if abs(local + offset - exchange) > _STEP:
+        exchange = exchange_time(anchor, self._local.monotonic())
+        if has_stepped(local + offset, exchange):
             with self._lock:
                 first = not self._stepped and self._anchor is anchor
                 if self._anchor is anchor:
@@ -159,12 +114,12 @@ class ExchangeClock:
         """
         samples: list[ClockSample] = []
         offset, uncertainty = timedelta(0), timedelta(0)
-        for _ in range(_SAMPLES):
+        for _ in range(SAMPLES):
             before = self._local.now()
             unix = server_unix()
             samples.append(ClockSample(before=before, after=self._local.now(), server_unix=unix))
             offset, uncertainty = estimate_offset(samples)
-            if uncertainty <= timedelta(milliseconds=600):
+            if uncertainty <= PRECISE_ENOUGH:
                 break
         measured_at = self._local.now() + offset
         reading = ClockReading(offset=offset, uncertainty=uncertainty, measured_at=measured_at)
