@@ -6,20 +6,20 @@ on the same account, and adopt ours if the database ever lost one. Kraken takes
 a 36-character UUID as a client order id.
 
 Production ids come from `uuid.uuid4`; `SeededIds` gives reproducible ids for
-the simulator and tests (it owns its `random.Random`).
+the simulator and tests (it owns its `random.Random`). Recognising one is a
+decision of the core (`kraken_bot.execution.reconciliation.is_local_id`, the mark
+with it), re-exported here.
 """
 
 from __future__ import annotations
 
 import random
-import re
 import uuid
-from typing import Final, Protocol
+from typing import Protocol
 
-_MARK: Final = "6b6b"
-_PATTERN: Final = re.compile(
-    r"^6b6b[0-9a-f]{4}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
-)
+from kraken_bot.execution.reconciliation import LOCAL_ID_MARK, is_local_id
+
+__all__ = ["IdFactory", "SeededIds", "is_local_id", "new_local_id"]
 
 
 class IdFactory(Protocol):
@@ -31,7 +31,7 @@ class IdFactory(Protocol):
 
 
 def _marked(raw: uuid.UUID) -> str:
-    return str(uuid.UUID(hex=_MARK + raw.hex[4:], version=4))
+    return str(uuid.UUID(hex=LOCAL_ID_MARK + raw.hex[4:], version=4))
 
 
 def new_local_id() -> str:
@@ -48,12 +48,3 @@ class SeededIds:
     def __call__(self) -> str:
         """The next id of the sequence."""
         return _marked(uuid.UUID(int=self._random.getrandbits(128)))
-
-
-def is_local_id(text: str | None) -> bool:
-    """True for ids this layer makes (and so for client order ids it sent).
-
-    >>> is_local_id(SeededIds(1)()), is_local_id("6d1b345e-2821-40e2-ad83-4ecb18a06876")
-    (True, False)
-    """
-    return text is not None and _PATTERN.match(text) is not None

@@ -68,6 +68,7 @@ from kraken_bot.execution.models import (
 from kraken_bot.kraken.types import KrakenOrderStatus, OrderInfo
 
 __all__ = [
+    "LOCAL_ID_MARK",
     "Adopt",
     "Decision",
     "ExchangeView",
@@ -82,8 +83,11 @@ __all__ = [
     "send_is_settled",
 ]
 
+LOCAL_ID_MARK: Final = "6b6b"
+"""The first four hex digits of every local id ("kk"): how this layer's orders are told
+from orders another tool placed on the account (`kraken_bot.execution.ids` makes them)."""
 _LOCAL_ID: Final = re.compile(
-    r"^6b6b[0-9a-f]{4}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+    rf"^{LOCAL_ID_MARK}[0-9a-f]{{4}}-[0-9a-f]{{4}}-4[0-9a-f]{{3}}-[89ab][0-9a-f]{{3}}-[0-9a-f]{{12}}$"
 )
 _GIVEN_UP: Final = frozenset({OrderStatus.ERROR, OrderStatus.REJECTED})
 NEVER_SENT_MESSAGE: Final = (
