@@ -32,6 +32,7 @@ from kraken_bot.execution.reconciliation import (
     decide_reconciliation,
     is_local_id,
     observed_status,
+    provably_unsent,
 )
 from kraken_bot.kraken.types import KrakenOrderStatus
 
@@ -392,3 +393,21 @@ def test_a_finished_order_is_left_alone_when_the_listing_has_nothing_new_or_is_m
     assert decide_reconciliation(situation(settled=(filled_some,)), view()).decisions == ()
     unlisted = view(same, listed_ok=False)  # no listing this pass: nothing is decided
     assert decide_reconciliation(situation(settled=(filled_some,)), unlisted).decisions == ()
+
+
+# ---------------------------------------------------------------- the one test of "never sent"
+
+
+def test_never_sent_needs_no_attempt_no_proof_of_existence_and_no_live_sender():
+    unsent = an_order(attempts=0)
+    assert provably_unsent(unsent)
+    assert not provably_unsent(an_order(attempts=1))
+    assert not provably_unsent(unsent, frozenset({unsent.local_id}))  # its sender is alive
+    assert provably_unsent(unsent, frozenset({"someone else"}))
+
+
+def test_an_order_kraken_proved_it_holds_is_never_declared_unsent():
+    """Kraken refused a resend as a duplicate client id: on the book, whatever attempts say
+    (the lifecycle records it only after a send, so this guards against a bad record)."""
+    proven = an_order(attempts=0, exists_on_exchange=True)
+    assert not provably_unsent(proven)

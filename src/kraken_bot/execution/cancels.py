@@ -46,7 +46,7 @@ from kraken_bot.execution.models import (
     OrderStatus,
     Withdrawn,
 )
-from kraken_bot.execution.reconciliation import NEVER_SENT_MESSAGE
+from kraken_bot.execution.reconciliation import NEVER_SENT_MESSAGE, provably_unsent
 from kraken_bot.kraken.types import CancelAck
 
 __all__ = [
@@ -166,7 +166,7 @@ def offline_settlement(orders: Sequence[LocalOrder], *, now: datetime) -> Offlin
     give_up: list[tuple[str, GaveUp]] = []
     waiting: list[LocalOrder] = []
     for order in orders:
-        if order.attempts == 0 and order.is_live:
+        if order.is_live and provably_unsent(order):  # dry run: no sender of ours is at work
             event = GaveUp(at=now, message=NEVER_SENT_MESSAGE, never_sent=True)
             give_up.append((order.local_id, event))
         else:

@@ -32,6 +32,7 @@ from kraken_bot.execution.models import (
     LocalOrder,
     OrderStatus,
 )
+from kraken_bot.execution.reconciliation import provably_unsent
 from kraken_bot.kraken.pairs import PairUniverse
 from kraken_bot.strategy.plan import ExecutionPlan
 
@@ -56,13 +57,13 @@ _FAILED = frozenset({OrderStatus.REJECTED, OrderStatus.ERROR})
 
 
 def never_sent(order: LocalOrder, live_claims: frozenset[str] = frozenset()) -> bool:
-    """The write-ahead proves no AddOrder left for this order, and nobody will send it now
-    (no live sender holds its claim)."""
-    return (
-        order.attempts == 0
-        and order.status in {OrderStatus.ERROR, OrderStatus.PENDING}
-        and order.local_id not in live_claims
-    )
+    """A stored order of a resumed plan that no AddOrder left for, nor will (`provably_unsent`),
+    still pending or given up: its actions are planned again. (One withdrawn before its
+    send is done with: it is not.)"""
+    return provably_unsent(order, live_claims) and order.status in {
+        OrderStatus.ERROR,
+        OrderStatus.PENDING,
+    }
 
 
 def resume_point(

@@ -80,6 +80,7 @@ __all__ = [
     "decide_reconciliation",
     "is_local_id",
     "observed_status",
+    "provably_unsent",
     "send_is_settled",
 ]
 
@@ -209,6 +210,20 @@ def claim_is_live(order: LocalOrder, live_claims: frozenset[str]) -> bool:
     return order.local_id in live_claims
 
 
+def provably_unsent(order: LocalOrder, live_claims: frozenset[str] = frozenset()) -> bool:
+    """Rule 2, the one test of "never sent": no AddOrder left for this order and none will.
+
+    No send attempt is recorded (the write-ahead comes before every send), Kraken never
+    proved it holds the order, and no live sender holds its claim. Callers add what their
+    situation needs (a resumed plan also asks that the order be pending or given up).
+    """
+    return (
+        order.attempts == 0
+        and not order.exists_on_exchange
+        and not claim_is_live(order, live_claims)
+    )
+
+
 def send_is_settled(order: LocalOrder, now: datetime, margin: timedelta) -> bool:
     """True once an AddOrder in doubt can no longer be placed (deadline plus margin passed)."""
     deadline = order.send_deadline
@@ -331,7 +346,7 @@ def _without_txid(
     if claim_is_live(order, situation.live_claims):
         run.doubt += 1  # its sender is alive and decides (rule 2, rule 3)
         return
-    if order.attempts == 0 and not order.exists_on_exchange:
+    if provably_unsent(order):
         run.absent += 1
         run.fold(order, GaveUp(at=situation.now, message=NEVER_SENT_MESSAGE, never_sent=True), "")
         return
