@@ -16,7 +16,6 @@ from typing import Any, Final
 from returns.result import Result, Success
 
 from kraken_bot._enums import Routing
-from kraken_bot.config import ExecutionConfig
 from kraken_bot.execution._planner_env import Env, Running
 from kraken_bot.execution._planner_sizing import Sized, num
 from kraken_bot.execution.models import (
@@ -27,9 +26,9 @@ from kraken_bot.execution.models import (
     TimeInForce,
 )
 from kraken_bot.execution.router import (
-    choose_order_type,
     has_limit_price,
     limit_price,
+    order_type_for,
 )
 from kraken_bot.execution.routing import Touch, entry_price
 from kraken_bot.kraken.orders import format_decimal
@@ -37,7 +36,6 @@ from kraken_bot.kraken.pairs import PairMetadata
 
 _CENT: Final = Decimal("0.01")
 _WIDE: Final = Context(prec=60)
-_LIMIT_STATUSES: Final = frozenset({"limit_only", "post_only"})
 
 
 def _usd(value: Decimal) -> str:
@@ -97,16 +95,10 @@ class Priced:
         return f"{self.quoted.sized.label} @ {num(at)}"
 
 
-def _order_type(pair: PairMetadata, config: ExecutionConfig, notional_usd: Decimal) -> OrderType:
-    if pair.status in _LIMIT_STATUSES:
-        return OrderType.LIMIT
-    return choose_order_type(config, notional_usd)
-
-
 def price_order(quoted: Quoted, env: Env) -> Result[Priced, ActionSkip]:
     sized, config = quoted.sized, env.config
     pair, mid, bps = sized.target.pair, quoted.mid, config.max_slippage_bps
-    order_type = _order_type(pair, config, sized.volume * mid * quoted.usd_rate)
+    order_type = order_type_for(pair, config, sized.volume * mid * quoted.usd_rate)
     if order_type is OrderType.LIMIT and not has_limit_price(sized.side, mid, bps, pair):
         return sized.draft.skip(
             SkipReason.MISSING_PRICE,

@@ -16,10 +16,9 @@ from typing import Any
 from returns.pipeline import is_successful
 from returns.result import Failure, Result, Success
 
-from kraken_bot.config import ExecutionConfig
 from kraken_bot.execution._planner_env import Env, Running, Working
 from kraken_bot.execution.models import ActionSkip, OrderType, Side, SkipReason
-from kraken_bot.execution.router import truncate_volume
+from kraken_bot.execution.router import pair_takes_orders, truncate_volume
 from kraken_bot.kraken.pairs import PairMetadata
 from kraken_bot.strategy.plan import ActionType, RiskAdjustedAction
 
@@ -116,14 +115,6 @@ class Target:
     pair: PairMetadata
 
 
-def _status_allows(pair: PairMetadata, config: ExecutionConfig) -> bool:
-    if pair.status == "limit_only":
-        return config.default_order_type is OrderType.LIMIT
-    if pair.status == "post_only":
-        return config.post_only
-    return pair.is_online
-
-
 def resolve_pair(draft: Draft, env: Env) -> Result[Target, ActionSkip]:
     found = env.pairs[draft.action.pair]
     if not is_successful(found):
@@ -132,7 +123,7 @@ def resolve_pair(draft: Draft, env: Env) -> Result[Target, ActionSkip]:
             f"unknown pair {draft.name!r}: not in Kraken's AssetPairs; check the plan's pair name",
         )
     pair = found.unwrap()
-    if not _status_allows(pair, env.config):
+    if not pair_takes_orders(pair, env.config):
         return draft.skip(
             SkipReason.PAIR_NOT_ONLINE,
             f"{pair.altname} is {pair.status} on Kraken and would refuse this order;"

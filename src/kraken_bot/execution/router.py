@@ -151,3 +151,31 @@ def choose_order_type(config: ExecutionConfig, notional_usd: Decimal) -> OrderTy
     if threshold is not None and notional_usd <= threshold:
         return OrderType.MARKET
     return OrderType.LIMIT
+
+
+# ---------------------------------------------------------------- the pair's status
+
+LIMIT_STATUSES: Final = frozenset({"limit_only", "post_only"})
+"""Kraken's pair statuses under which it takes limit orders only."""
+
+
+def pair_takes_orders(pair: PairMetadata, config: ExecutionConfig) -> bool:
+    """Whether Kraken's status for ``pair`` lets orders of this configuration through.
+
+    ``online`` does; ``limit_only`` only when orders are limit orders by default;
+    ``post_only`` only with ``post_only`` set; ``cancel_only``, ``reduce_only`` and any
+    status Kraken adds later do not.
+    """
+    if pair.status == "limit_only":
+        return config.default_order_type is OrderType.LIMIT
+    if pair.status == "post_only":
+        return config.post_only
+    return pair.is_online
+
+
+def order_type_for(pair: PairMetadata, config: ExecutionConfig, notional_usd: Decimal) -> OrderType:
+    """`choose_order_type`, except that a pair taking limit orders only (`LIMIT_STATUSES`)
+    gets a limit order whatever the threshold says."""
+    if pair.status in LIMIT_STATUSES:
+        return OrderType.LIMIT
+    return choose_order_type(config, notional_usd)
