@@ -38,9 +38,10 @@ from kraken_sim import (
 
 SIM_URL = "http://kraken-sim.invalid"
 START_ATTEMPTS = 40
-"""Live starts tried before a test gives up on measuring the clock. The campaign's fault
-plans can refuse every call at 60 % (Time included): ten tries failed together once in a
-few hundred starts (0.6^10), forty practically never (0.6^40 is about 1e-9)."""
+"""Live starts tried under the injected faults before the outage is taken to be over. The
+campaign's fault plans can stack three rules refusing every call at 60 % each (Time
+included: a call then gets through 6 % of the time, and a measurement needs up to three
+readings), so forty starts can all fail; a real outage ends, and the next start succeeds."""
 
 
 class RecordingTransport(SimTransport):
@@ -154,7 +155,9 @@ class SimStack:
 
         A live start needs Kraken's ``Time`` to measure the clock offset: when injected
         faults refuse it (`ClockOffsetError`), the start is tried again a little later,
-        as an operator or a supervisor would.
+        as an operator or a supervisor would. After `START_ATTEMPTS` the outage ends: the
+        exchange's faults are cleared (tests that must see the refusal start with
+        ``initialize=False``), and one last start is made.
         """
         if not keep_previous:
             for earlier in self.services:
@@ -162,7 +165,9 @@ class SimStack:
         config = self.config
         if execution:
             config = replace(config, execution=replace(config.execution, **execution))
-        for attempt in range(START_ATTEMPTS):
+        for attempt in range(START_ATTEMPTS + 1):
+            if attempt == START_ATTEMPTS:
+                self.exchange.set_faults("none")  # the outage is over
             self.transport = self.transport_for_next()
             service = ExecutionService.from_config(
                 config,
@@ -178,7 +183,7 @@ class SimStack:
             try:
                 service.initialize()
             except ClockOffsetError:
-                if attempt == START_ATTEMPTS - 1:
+                if attempt == START_ATTEMPTS:
                     raise
                 self.clock.sleep(30)
                 continue
