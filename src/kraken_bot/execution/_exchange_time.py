@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from kraken_bot.clock import Clock
+from kraken_bot.clock import Clock, SystemClock
 
 log = logging.getLogger("kraken_bot.execution")
 
@@ -181,3 +181,11 @@ class ExchangeClock:
                 uncertainty.total_seconds(),
             )
         return reading
+
+
+def exchange_clock(clock: Clock | None) -> ExchangeClock:
+    """``clock`` read in Kraken's time (an `ExchangeClock` is kept as it is; None is the
+    host's own clock)."""
+    if isinstance(clock, ExchangeClock):
+        return clock
+    return ExchangeClock(clock if clock is not None else SystemClock())
