@@ -14,6 +14,7 @@ from kraken_bot.execution.policy import (
     RetryAfter,
     TrackFound,
     backoff_seconds,
+    decide_after_absence,
     decide_after_lookup,
     decide_after_send_error,
     is_retryable,
@@ -236,6 +237,19 @@ def test_absence_seen_before_the_lookup_time_proves_nothing():
         False, sends_so_far=1, config=a_config(), now=NOW, not_before=later
     )
     assert decision == LookUpFirst(not_before=later, reason="too early: absence proves nothing yet")
+
+
+def test_a_lookup_that_found_nothing_decides_as_absence_does():
+    config = a_config()
+    for sends in (1, 4):
+        for not_before in (None, NOW, NOW + timedelta(seconds=20)):
+            found_nothing = decide_after_lookup(
+                False, sends_so_far=sends, config=config, now=NOW, not_before=not_before
+            )
+            absent = decide_after_absence(
+                sends_so_far=sends, config=config, now=NOW, not_before=not_before
+            )
+            assert found_nothing == absent
 
 
 def test_absence_seen_at_the_lookup_time_counts():

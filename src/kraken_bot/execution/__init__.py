@@ -15,10 +15,12 @@ True
 * Results out: `LocalOrder`, `ExecutionResult`, `ActionSkip`, `ReconcileReport`, `SendStats`,
   and the enums `ExecutionMode`, `OrderStatus`, `OrderType`, `Side`, `TimeInForce`,
   `SkipReason`.
-* Errors: every exception the layer raises on purpose, under `ExecutionError`
-  (the tree is drawn in `kraken_bot.execution.exceptions`).
+* Errors: every exception the layer raises on purpose, under `ExecutionError`:
+  those of `kraken_bot.execution.exceptions` (which draws the whole tree and names
+  them in its ``__all__``), and the few defined beside the shell code that raises them.
 
-Names load on first use (PEP 562), so importing a pure module of this package
+The pure exception module is imported at once; every other name loads on first use
+(PEP 562, `kraken_bot._lazy`), so importing a pure module of this package
 (``kraken_bot.execution.models``) pulls in no I/O library, and ``kraken_bot.config``,
 which this package re-exports, can import ``kraken_bot.execution.models`` without
 a cycle.
@@ -26,11 +28,13 @@ a cycle.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from kraken_bot._lazy import lazy_exports
+from kraken_bot.execution import exceptions as _exceptions
+from kraken_bot.execution.exceptions import *  # noqa: F403 - the error names, listed once there
 
 if TYPE_CHECKING:
-    from kraken_bot._errors import CredentialsError, ExecutionError
     from kraken_bot._problems import ConfigProblem, PlanProblem
     from kraken_bot.config import (
         AppConfig,
@@ -41,21 +45,6 @@ if TYPE_CHECKING:
     )
     from kraken_bot.config_file import ConfigFileError, load_config
     from kraken_bot.execution.adapter import KrakenExecutionAdapter, LiveOrderRefusedError
-    from kraken_bot.execution.exceptions import (
-        AccountInUseError,
-        AmendRefusedError,
-        CancelFailedError,
-        ClockOffsetError,
-        ConfigValidationError,
-        LiveTradingRefusedError,
-        MissingCredentialsError,
-        NotInitializedError,
-        PlanValidationError,
-        RunRefusedError,
-        StoreError,
-        TxidTakenError,
-        UnknownOrderError,
-    )
     from kraken_bot.execution.models import (
         ActionSkip,
         ExecutionMode,
@@ -70,16 +59,6 @@ if TYPE_CHECKING:
     from kraken_bot.execution.oms import ExecutionService
     from kraken_bot.execution.reports import ReconcileReport, SendStats
     from kraken_bot.execution.scheduler import DeadManSwitchError
-    from kraken_bot.kraken.errors import (
-        AuthError,
-        KrakenAPIError,
-        NetworkError,
-        NonceError,
-        OrderRejectedError,
-        RateLimitError,
-        ServiceUnavailableError,
-        UnexpectedResponseError,
-    )
     from kraken_bot.kraken.nonce import NonceStateError
     from kraken_bot.kraken.signing import SigningKeyError
     from kraken_bot.market.api import UnknownPairError
@@ -91,7 +70,6 @@ if TYPE_CHECKING:
     )
 
 _HOMES: dict[str, tuple[str, ...]] = {
-    "kraken_bot._errors": ("CredentialsError", "ExecutionError"),
     "kraken_bot._problems": ("ConfigProblem", "PlanProblem"),
     "kraken_bot.config": (
         "AppConfig",
@@ -103,21 +81,6 @@ _HOMES: dict[str, tuple[str, ...]] = {
     "kraken_bot.config_file": ("ConfigFileError", "load_config"),
     "kraken_bot.execution.reports": ("ReconcileReport", "SendStats"),
     "kraken_bot.execution.adapter": ("KrakenExecutionAdapter", "LiveOrderRefusedError"),
-    "kraken_bot.execution.exceptions": (
-        "AccountInUseError",
-        "AmendRefusedError",
-        "CancelFailedError",
-        "ClockOffsetError",
-        "ConfigValidationError",
-        "LiveTradingRefusedError",
-        "MissingCredentialsError",
-        "NotInitializedError",
-        "PlanValidationError",
-        "RunRefusedError",
-        "StoreError",
-        "TxidTakenError",
-        "UnknownOrderError",
-    ),
     "kraken_bot.execution.models": (
         "ActionSkip",
         "ExecutionMode",
@@ -131,16 +94,6 @@ _HOMES: dict[str, tuple[str, ...]] = {
     ),
     "kraken_bot.execution.oms": ("ExecutionService",),
     "kraken_bot.execution.scheduler": ("DeadManSwitchError",),
-    "kraken_bot.kraken.errors": (
-        "AuthError",
-        "KrakenAPIError",
-        "NetworkError",
-        "NonceError",
-        "OrderRejectedError",
-        "RateLimitError",
-        "ServiceUnavailableError",
-        "UnexpectedResponseError",
-    ),
     "kraken_bot.kraken.nonce": ("NonceStateError",),
     "kraken_bot.kraken.signing": ("SigningKeyError",),
     "kraken_bot.market.api": ("UnknownPairError",),
@@ -154,70 +107,42 @@ _HOMES: dict[str, tuple[str, ...]] = {
 _EXPORTS: dict[str, str] = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = [
-    "AccountInUseError",
     "ActionSkip",
     "ActionType",
-    "AmendRefusedError",
     "AppConfig",
-    "AuthError",
-    "CancelFailedError",
-    "ClockOffsetError",
     "ConfigFileError",
     "ConfigProblem",
-    "ConfigValidationError",
-    "CredentialsError",
     "DeadManSwitchError",
     "ExecutionConfig",
-    "ExecutionError",
     "ExecutionMode",
     "ExecutionPlan",
     "ExecutionResult",
     "ExecutionService",
-    "KrakenAPIError",
     "KrakenConfig",
     "KrakenExecutionAdapter",
     "LiveOrderRefusedError",
-    "LiveTradingRefusedError",
     "LocalOrder",
-    "MissingCredentialsError",
-    "NetworkError",
-    "NonceError",
     "NonceStateError",
-    "NotInitializedError",
-    "OrderRejectedError",
     "OrderStatus",
     "OrderType",
     "PlanProblem",
-    "PlanValidationError",
-    "RateLimitError",
     "ReconcileReport",
     "RiskAdjustedAction",
-    "RunRefusedError",
     "Secret",
     "SendStats",
-    "ServiceUnavailableError",
     "Side",
     "SigningKeyError",
     "SkipReason",
     "StorageConfig",
-    "StoreError",
     "StrategyConfig",
     "TimeInForce",
-    "TxidTakenError",
-    "UnexpectedResponseError",
-    "UnknownOrderError",
     "UnknownPairError",
     "load_config",
 ]
+__all__ += _exceptions.__all__
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
+__getattr__ = lazy_exports(globals(), _EXPORTS)
 
 
 def __dir__() -> list[str]:

@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from kraken_bot.clock import Clock
+from kraken_bot.clock import Clock, SystemClock
 from kraken_bot.execution.clock_offset import (
     PRECISE_ENOUGH,
     SAMPLES,
@@ -36,7 +36,13 @@ from kraken_bot.execution.clock_offset import (
     has_stepped,
 )
 
-__all__ = ["ClockReading", "ClockSample", "ExchangeClock", "estimate_offset"]
+__all__ = [
+    "ClockReading",
+    "ClockSample",
+    "ExchangeClock",
+    "estimate_offset",
+    "exchange_clock",
+]
 
 log = logging.getLogger("kraken_bot.execution")
 
@@ -136,3 +142,11 @@ class ExchangeClock:
                 uncertainty.total_seconds(),
             )
         return reading
+
+
+def exchange_clock(clock: Clock | None) -> ExchangeClock:
+    """``clock`` read in Kraken's time (an `ExchangeClock` is kept as it is; None is the
+    host's own clock)."""
+    if isinstance(clock, ExchangeClock):
+        return clock
+    return ExchangeClock(clock if clock is not None else SystemClock())

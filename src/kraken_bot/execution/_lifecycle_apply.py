@@ -236,7 +236,10 @@ def _on_acknowledged(
 
 
 def _on_response(
-    order: LocalOrder, event: Validated | CancelConfirmed, status: OrderStatus, at: datetime
+    order: LocalOrder,
+    event: Validated | CancelConfirmed | Rejected,
+    status: OrderStatus,
+    at: datetime,
 ) -> LocalOrder:
     response = event.response_json or order.raw_response_json
     return replace(order, status=status, updated_at=at, raw_response_json=response)
@@ -245,10 +248,7 @@ def _on_response(
 def _on_rejected(
     order: LocalOrder, event: Rejected, status: OrderStatus, at: datetime
 ) -> LocalOrder:
-    response = event.response_json or order.raw_response_json
-    return replace(
-        order, status=status, updated_at=at, last_error=event.message, raw_response_json=response
-    )
+    return replace(_on_response(order, event, status, at), last_error=event.message)
 
 
 def _on_send_error(

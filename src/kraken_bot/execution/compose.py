@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from requests.adapters import BaseAdapter
 
-from kraken_bot.clock import Clock, SystemClock
+from kraken_bot.clock import Clock
 from kraken_bot.config import AppConfig
-from kraken_bot.execution._exchange_time import ExchangeClock
+from kraken_bot.execution._exchange_time import exchange_clock
 from kraken_bot.execution.ids import IdFactory, new_local_id
 from kraken_bot.execution.oms import ExecutionService
 from kraken_bot.execution.store import ExecutionStore
@@ -28,13 +28,6 @@ from kraken_bot.kraken.transport import Transport
 from kraken_bot.market.api import MarketData, MarketDataAPI
 
 __all__ = ["build_client", "build_service", "exchange_clock"]
-
-
-def exchange_clock(clock: Clock | None) -> ExchangeClock:
-    """``clock`` read in Kraken's time (an `ExchangeClock` is kept as it is)."""
-    if isinstance(clock, ExchangeClock):
-        return clock
-    return ExchangeClock(clock if clock is not None else SystemClock())
 
 
 def build_client(

@@ -47,11 +47,11 @@ from returns.pipeline import is_successful
 
 from kraken_bot._closing import Closing
 from kraken_bot._enums import OrderTransport, Routing
-from kraken_bot.clock import Clock, SystemClock
+from kraken_bot.clock import Clock
 from kraken_bot.config import AppConfig, ConfigError, ExecutionConfig
 from kraken_bot.execution._bus import Callback, EventBus, EventStream, Subscription
 from kraken_bot.execution._claims import AccountLease, ClaimRegistry
-from kraken_bot.execution._exchange_time import ExchangeClock
+from kraken_bot.execution._exchange_time import ExchangeClock, exchange_clock
 from kraken_bot.execution._ledger import Ledger
 from kraken_bot.execution._plan_run import PlanRunner
 from kraken_bot.execution._reconcile import Reconciler
@@ -179,9 +179,7 @@ class ExecutionService(Closing):
         self._client = client
         self._store = store
         self._owns_store = store is None
-        self._clock = (
-            clock if isinstance(clock, ExchangeClock) else ExchangeClock(clock or SystemClock())
-        )
+        self._clock = exchange_clock(clock)
         self._server_time = server_time or _server_time_of(client)
         self._new_id = new_id
         self._background = background_scheduler

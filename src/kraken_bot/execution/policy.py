@@ -29,7 +29,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal, overload
 
 from kraken_bot.config import ExecutionConfig
 from kraken_bot.kraken.errors import (
@@ -208,28 +207,6 @@ def decide_after_send_error(
     return _retry_or_give_up(error, sends_so_far, config, now)
 
 
-@overload
-def decide_after_lookup(
-    found: Literal[False],
-    *,
-    sends_so_far: int,
-    config: ExecutionConfig,
-    now: datetime,
-    not_before: datetime | None = None,
-) -> RetryAfter | LookUpFirst | GiveUpOrder: ...
-
-
-@overload
-def decide_after_lookup(
-    found: bool,
-    *,
-    sends_so_far: int,
-    config: ExecutionConfig,
-    now: datetime,
-    not_before: datetime | None = None,
-) -> LookupDecision: ...
-
-
 def decide_after_lookup(
     found: bool,
     *,
@@ -242,6 +219,33 @@ def decide_after_lookup(
 
     Args:
         found: the order was on the exchange (OpenOrders or ClosedOrders).
+        sends_so_far, config, now, not_before: as for `decide_after_absence`.
+
+    Returns:
+        ``TrackFound`` when found, else what `decide_after_absence` decides.
+
+    >>> from datetime import UTC, datetime
+    >>> now = datetime(2026, 1, 1, tzinfo=UTC)
+    >>> decide_after_lookup(True, sends_so_far=1, config=ExecutionConfig(), now=now)
+    TrackFound(reason='the order is on the exchange: track it, never resend')
+    """
+    if found:
+        return TrackFound(reason="the order is on the exchange: track it, never resend")
+    return decide_after_absence(
+        sends_so_far=sends_so_far, config=config, now=now, not_before=not_before
+    )
+
+
+def decide_after_absence(
+    *,
+    sends_so_far: int,
+    config: ExecutionConfig,
+    now: datetime,
+    not_before: datetime | None = None,
+) -> RetryAfter | LookUpFirst | GiveUpOrder:
+    """Decide what follows a lookup that did not find an order whose send was in doubt.
+
+    Args:
         sends_so_far: AddOrder calls made for this order.
         config: retry settings.
         now: the current time.
@@ -249,19 +253,17 @@ def decide_after_lookup(
             lookup before it that found nothing proves nothing.
 
     Returns:
-        ``TrackFound`` when found; ``LookUpFirst`` when it was too early to
-        tell; else a resend (``RetryAfter``) while retries remain (each resend
-        counts against ``max_retries``), or ``GiveUpOrder``.
+        ``LookUpFirst`` when it was too early to tell; else a resend
+        (``RetryAfter``) while retries remain (each resend counts against
+        ``max_retries``), or ``GiveUpOrder``.
 
     >>> from datetime import UTC, datetime
     >>> now = datetime(2026, 1, 1, tzinfo=UTC)
-    >>> decide_after_lookup(False, sends_so_far=1, config=ExecutionConfig(), now=now)
+    >>> decide_after_absence(sends_so_far=1, config=ExecutionConfig(), now=now)
     RetryAfter(delay_seconds=2.0, reason='not on the exchange after 1 send: resend 1 of 3')
-    >>> decide_after_lookup(False, sends_so_far=4, config=ExecutionConfig(), now=now)
+    >>> decide_after_absence(sends_so_far=4, config=ExecutionConfig(), now=now)
     GiveUpOrder(message='not on the exchange after 4 sends')
     """
-    if found:
-        return TrackFound(reason="the order is on the exchange: track it, never resend")
     if not_before is not None and now < not_before:
         return LookUpFirst(not_before=not_before, reason="too early: absence proves nothing yet")
     plural = "s" if sends_so_far != 1 else ""

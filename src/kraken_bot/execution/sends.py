@@ -107,9 +107,7 @@ def after_send_error(
     )
     if validating and isinstance(decision, policy.LookUpFirst):
         # validate=true never places an order: a resend cannot duplicate anything.
-        decision = policy.decide_after_lookup(
-            found=False, sends_so_far=attempt, config=config, now=now
-        )
+        decision = policy.decide_after_absence(sends_so_far=attempt, config=config, now=now)
     message = str(error)
     if isinstance(decision, policy.RejectOrder):
         return ErrorOutcome(
@@ -158,9 +156,7 @@ def after_absent_lookup(
         return withdrawn
     if decision.reject_if_absent is not None:
         return Rejected(at=now, message=decision.reject_if_absent)
-    next_step = policy.decide_after_lookup(
-        found=False, sends_so_far=order.attempts, config=config, now=now
-    )
+    next_step = policy.decide_after_absence(sends_so_far=order.attempts, config=config, now=now)
     if isinstance(next_step, policy.RetryAfter):
         return next_step
     message = getattr(next_step, "message", "not on the exchange")

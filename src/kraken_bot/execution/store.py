@@ -105,7 +105,13 @@ class ExecutionStore(Protocol):
         detail: str | None = None,
         linking: bool = True,
     ) -> int | None:
-        """Compare-and-set: write only onto ``expected_version``; the new version, or None."""
+        """Compare-and-set: write ``order`` only if its row is still at ``expected_version``.
+
+        Returns the new version, or None when another writer changed the row first
+        (nothing is written then). ``linking``: the write may give the order a txid it
+        did not have, so the txid's ownership is checked with the write, atomically
+        (`TxidTakenError` when another order owns it).
+        """
         ...
 
     def adopt_order(

@@ -110,7 +110,7 @@ class InMemoryExecutionStore(Closing):
         detail: str | None = None,
         linking: bool = True,
     ) -> int | None:
-        """Compare-and-set, as `SQLiteExecutionStore.update_order` (the txid check included)."""
+        """`ExecutionStore.update_order`, under the store's lock."""
         snapshot = order_snapshot(order)
         with self._lock:
             self._check_open()

@@ -346,12 +346,8 @@ class SQLiteExecutionStore(Closing):
         detail: str | None = None,
         linking: bool = True,
     ) -> int | None:
-        """Compare-and-set: write ``order`` only if the row is still at ``expected_version``.
-
-        Returns the new version, or None when another writer changed the row first
-        (nothing is written then). ``linking``: the write may give the order a txid it
-        did not have, so the txid's ownership is checked in the same transaction.
-        """
+        """`ExecutionStore.update_order`: the txid check, the versioned write and its audit
+        row in one transaction."""
         row = order_row(order, order_snapshot(order))
         audit = event_row(order, event, detail)
         written: list[int] = []
