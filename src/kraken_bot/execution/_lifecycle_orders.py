@@ -16,6 +16,7 @@ from kraken_bot.execution.models import (
     OrderStatus,
     OrderType,
     Side,
+    client_id_for,
 )
 
 
@@ -46,7 +47,7 @@ def new_order(
         order_type=intent.order_type,
         kraken_order_id=None,
         userref=intent.userref,
-        client_order_id=None if intent.userref is not None else local_id,
+        client_order_id=client_id_for(intent.userref, local_id),
         requested_base_size=intent.volume,
         requested_price=intent.price,
         status=OrderStatus.PENDING,

@@ -112,7 +112,7 @@ class KrakenExecutionAdapter:
             if is_limit and order.requested_price is not None
             else None,
             userref=order.userref,
-            cl_ord_id=None if order.userref is not None else order.client_order_id,
+            cl_ord_id=order.sent_client_id,
             validate=self.validating,
             # A market order never rests: it takes no time in force (and no expiry), whose
             # acceptance on market orders Kraken does not confirm.
@@ -196,12 +196,13 @@ class KrakenExecutionAdapter:
         exchange order is never adopted twice.
         """
         since = order.first_sent_at or order.created_at
-        if order.userref is None and order.client_order_id is not None:
-            candidates = self._client.open_orders(cl_ord_id=order.client_order_id)
+        client_id = order.sent_client_id
+        if client_id is not None:
+            candidates = self._client.open_orders(cl_ord_id=client_id)
             found = _first_match(order, candidates, taken)
             if found is None:
                 closed = self._client.closed_orders(
-                    cl_ord_id=order.client_order_id,
+                    cl_ord_id=client_id,
                     start=int((since - _LOOKBACK).timestamp()),
                 )
                 found = _first_match(order, closed, taken)

@@ -63,6 +63,7 @@ __all__ = [
     "UnfilledAction",
     "Validated",
     "Withdrawn",
+    "client_id_for",
 ]
 
 
@@ -314,11 +315,28 @@ class LocalOrder:
         return self.status in LIVE_STATUSES
 
     @property
+    def sent_client_id(self) -> str | None:
+        """The ``cl_ord_id`` this order carries to Kraken (`client_id_for`): None when its
+        userref identifies it there."""
+        return client_id_for(self.userref, self.client_order_id)
+
+    @property
     def remaining_base_size(self) -> Decimal:
         """Volume still to fill while the order lives; zero otherwise."""
         if not self.is_live:
             return Decimal(0)
         return self.requested_base_size - self.cumulative_base_filled
+
+
+def client_id_for(userref: int | None, client_id: str | None) -> str | None:
+    """How an order is known at Kraken, in one rule: by its client id (``cl_ord_id``), unless
+    the strategy tagged it with a ``userref``, which then identifies it instead (Kraken
+    refuses both on one order).
+
+    >>> client_id_for(None, "L1"), client_id_for(7, "L1")
+    ('L1', None)
+    """
+    return None if userref is not None else client_id
 
 
 _NO_REQUEST: Final[FrozenDict[str, str]] = FrozenDict()
