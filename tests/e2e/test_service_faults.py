@@ -15,6 +15,8 @@ import pytest
 from tests.harness import SimStack, action, live_config, plan, sim_stack
 
 from kraken_bot.execution.models import OrderStatus
+from kraken_bot.kraken.client import KrakenRESTClient
+from kraken_bot.kraken.ratelimit import pair_key
 from kraken_sim import FaultPlan, FaultRule, ScheduledFault
 
 _STATUS = {
@@ -297,4 +299,26 @@ def test_identical_userref_orders_with_lost_replies_each_get_their_own_exchange_
     assert len(sends) == 2
     assert sends[1].time > sends[0].time  # one at a time: the twin waited for the first
     assert_consistent(stack, service)
+    stack.close()
+
+
+def test_a_cancel_after_a_restart_is_charged_to_the_orders_pair(tmp_path):
+    """Found reviewing the adapter: it did not give the client the order's pair for a cancel,
+    so a new process, whose rate limiter never saw the order placed, charged the cancel to
+    no pair at all (and, had it traded, the worst penalty to every pair it traded)."""
+    stack = sim_stack(tmp_path, tier="starter", execution=live_config(max_slippage_bps=Decimal(0)))
+    first = stack.service()
+    (order,) = first.execute_plan(plan("rest", action("XBTUSD", "0", "0.01"))).orders
+    assert first.get_order(order.local_id).status is OrderStatus.OPEN
+    second = stack.service()  # a new process: a new client, a new limiter
+    assert second.adapter is not None
+    client = second.adapter.client
+    assert isinstance(client, KrakenRESTClient)
+    limiter = client.limiter
+    key = pair_key(order.rest_pair or order.pair)
+    assert limiter.trading_level(key) == 0
+    second.cancel_order(order.local_id)
+    assert second.get_order(order.local_id).status is OrderStatus.CANCELED
+    assert limiter.trading_level(key) > 0
+    assert limiter.state.trading.keys() == {key}
     stack.close()

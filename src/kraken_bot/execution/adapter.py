@@ -44,7 +44,12 @@ class TradingClient(Protocol):
     def add_order(self, req: AddOrderRequest) -> AddOrderAck: ...
     def amend_order(self, req: AmendOrderRequest, *, pair: str | None = None) -> AmendAck: ...
     def cancel_order(
-        self, *, txid: str | None = None, userref: int | None = None, cl_ord_id: str | None = None
+        self,
+        *,
+        txid: str | None = None,
+        userref: int | None = None,
+        cl_ord_id: str | None = None,
+        pair: str | None = None,
     ) -> CancelAck: ...
     def cancel_all(self) -> CancelAck: ...
     def cancel_all_orders_after(self, timeout: int) -> DeadManSwitchAck: ...
@@ -131,11 +136,17 @@ class KrakenExecutionAdapter:
         return self._client.add_order(request)
 
     def cancel_order(self, order: LocalOrder) -> CancelAck:
-        """Cancel one order by its Kraken txid, or by its client order id before a txid is known."""
+        """Cancel one order by its Kraken txid, or by its client order id before a txid is known.
+
+        The order's pair goes to the client's rate limiter (it is not sent): a cancel of an
+        order this client did not place (placed before a restart, by another process, or
+        adopted) is then charged to that pair alone, not the worst penalty on every pair.
+        """
+        pair = order.rest_pair or order.pair
         if order.kraken_order_id is not None:
-            return self._client.cancel_order(txid=order.kraken_order_id)
+            return self._client.cancel_order(txid=order.kraken_order_id, pair=pair)
         if order.client_order_id is not None:
-            return self._client.cancel_order(cl_ord_id=order.client_order_id)
+            return self._client.cancel_order(cl_ord_id=order.client_order_id, pair=pair)
         raise ValueError(
             f"order {order.local_id} has neither a Kraken txid nor a client order id to cancel by"
         )
