@@ -22,6 +22,7 @@ from kraken_bot.execution import (
 )
 from kraken_bot.execution._stream import ServiceStream
 from kraken_bot.execution.events import HealthEvent, HealthKind, OrderUpdate, OrderUpdateKind
+from kraken_bot.kraken.ws_orders import SocketOrders
 from kraken_bot.simulation.invariants import rendered_avg_price
 from kraken_bot.testing import FakeKraken, account_config
 from kraken_sim import Exchange, WallClock, load_scenario, serve
@@ -359,3 +360,31 @@ def test_an_average_price_heard_on_the_socket_is_the_one_rest_renders(tmp_path):
         assert local.avg_fill_price == rendered_avg_price(
             truth, kraken.exchange.venue.meta(truth.pair)
         )
+
+
+def test_a_burst_of_orders_over_the_socket_waits_for_the_trading_counter(tmp_path):
+    """Kraken counts orders on one per-pair counter whatever carries them. Found: orders
+    over the socket bypassed the client's rate limiter, so a burst of 90 on one pair of a
+    starter account was refused 15 times with ``EOrder:Rate limit exceeded`` and resent."""
+    with FakeKraken(tmp_path, websocket=True, tier="starter") as kraken:
+        service = socket_orders(kraken, reconcile_every_seconds=None)
+        actions = [("XBTUSD", "0.01")] * 90
+        burst = ExecutionPlan(
+            plan_id="burst",
+            created_at=kraken.clock.now(),
+            actions=tuple(
+                replace(a, strategy_id=f"s{i}")
+                for i, a in enumerate(plan("x", kraken.clock.now(), *actions).actions)
+            ),
+        )
+        result = service.execute_plan(burst)
+        assert result.success, result.errors
+        assert service.adapter is not None
+        client = service.adapter.client
+        assert isinstance(client, SocketOrders)
+        assert client.sent_over_socket == 90  # each order sent once: none refused
+        assert rest_calls(kraken, {"AddOrder"}) == 0
+        stats = client.rest.limiter.stats
+        assert stats.waits > 0
+        assert stats.rate_limit_errors == 0
+        assert len(kraken.exchange.orders(kraken.key)) == 90

@@ -139,6 +139,25 @@ class RateLimiter:
                 self._wait_seconds += delay
             self._clock.sleep(delay)
 
+    def acquire(self, charge: Charge) -> None:
+        """Wait until ``charge`` fits, then spend it at once.
+
+        For a request sent outside this client's send lock (an order over the WebSocket,
+        which Kraken counts on the same per-pair trading counter): spending it before the
+        send, under the limiter's lock, means two threads can never both take the last room.
+        """
+        if self._limits is None:
+            return
+        while True:
+            self.wait(charge)
+            with self._lock:
+                now = self._clock.monotonic()
+                if self._state.delay(charge, self._limits, now=now) <= 0:
+                    self._calls += 1
+                    if not charge.is_free:
+                        self._state = self._state.charge(charge, self._limits, now=now)
+                    return
+
     def fits(self, charge: Charge) -> bool:
         """True when ``charge`` fits now."""
         if self._limits is None or charge.is_free:

@@ -12,17 +12,24 @@ answer (a timeout, a cut connection) is `NetworkError` with ``may_have_reached``
 which the service resolves exactly like a lost REST answer: look the order up by its
 identity before anything is sent again. The dead-man switch stays on REST (one timer,
 armed from one place).
+
+Kraken counts orders on one per-pair trading counter whatever carries them (REST,
+WebSocket, FIX), so an order request over the socket goes through the REST client's rate
+limiter too: its charge is the REST request's trading charge (it costs nothing on the REST
+counter), taken before it is sent, and what it placed or cancelled is noted as REST notes it.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from kraken_bot.kraken.client import KrakenRESTClient
-from kraken_bot.kraken.errors import error_from_kraken
+from kraken_bot.kraken.errors import RateLimitError, error_from_kraken
 from kraken_bot.kraken.orders import AddOrderRequest, AmendOrderRequest
 from kraken_bot.kraken.pairs import PairUniverse
+from kraken_bot.kraken.ratelimit import Charge
 from kraken_bot.kraken.types import (
     AddOrderAck,
     AmendAck,
@@ -52,20 +59,27 @@ class SocketOrders:
         self.sent_over_socket = 0
         """Requests that went over the socket (the rest went over REST)."""
 
+    @property
+    def rest(self) -> KrakenRESTClient:
+        """The REST client: what the socket cannot carry, and the rate limiter both share."""
+        return self._rest
+
     # ------------------------------------------------------------------ over the socket
     def add_order(self, req: AddOrderRequest) -> AddOrderAck:
         """AddOrder over the socket when it is up and can carry ``req`` exactly, else REST."""
         params = None if req.validate or not self._stream.subscribed else self._params(req)
         if params is None:
             return self._rest.add_order(req)
-        reply = self._ask("add_order", params, "AddOrder")
+        wire = {"pair": req.pair}
+        reply = self._ask("add_order", params, "AddOrder", wire)
         result = reply.result if isinstance(reply.result, dict) else {}
         order_id = result.get("order_id")
-        return AddOrderAck(
-            txids=(order_id,) if isinstance(order_id, str) and order_id else (),
-            description="",
-            raw=to_json_text(result),
-        )
+        txids = (order_id,) if isinstance(order_id, str) and order_id else ()
+        if txids:
+            self._rest.limiter.record_placed(
+                txids, pair=req.pair, userref=req.userref, cl_ord_id=req.cl_ord_id
+            )
+        return AddOrderAck(txids=txids, description="", raw=to_json_text(result))
 
     def cancel_order(
         self,
@@ -83,14 +97,17 @@ class SocketOrders:
         params: dict[str, object] = (
             {"order_id": [txid]} if txid is not None else {"cl_ord_id": [cl_ord_id]}
         )
-        reply = self._ask("cancel_order", params, "CancelOrder")
+        wire = {"txid": txid} if txid is not None else {"cl_ord_id": str(cl_ord_id)}
+        reply = self._ask("cancel_order", params, "CancelOrder", wire, pair_hint=pair)
+        self._rest.limiter.record_cancelled(wire)
         return CancelAck(count=1, pending=False, raw=to_json_text(reply.result))
 
     def cancel_all(self) -> CancelAck:
         """CancelAll over the socket when it is up, else REST."""
         if not self._stream.subscribed:
             return self._rest.cancel_all()
-        reply = self._ask("cancel_all", {}, "CancelAll")
+        reply = self._ask("cancel_all", {}, "CancelAll", {})
+        self._rest.limiter.record_cancelled({})
         count = reply.result.get("count") if isinstance(reply.result, dict) else None
         return CancelAck(
             count=count if isinstance(count, int) else 0,
@@ -98,11 +115,27 @@ class SocketOrders:
             raw=to_json_text(reply.result),
         )
 
-    def _ask(self, method: str, params: dict[str, object], endpoint: str) -> MethodReply:
+    def _ask(
+        self,
+        method: str,
+        params: dict[str, object],
+        endpoint: str,
+        wire: Mapping[str, str],
+        *,
+        pair_hint: str | None = None,
+    ) -> MethodReply:
+        """Send ``method`` over the socket once the trading counter has room for it (``wire``:
+        the REST request's parameters that price it)."""
+        limiter = self._rest.limiter
+        charge: Charge = replace(limiter.plan(endpoint, wire, pair_hint=pair_hint), rest=0.0)
+        limiter.acquire(charge)
         reply = self._stream.request(method, params, timeout=self._timeout)
         self.sent_over_socket += 1
         if not reply.success:
-            raise error_from_kraken([reply.error or "EGeneral:Unknown error"], endpoint=endpoint)
+            error = error_from_kraken([reply.error or "EGeneral:Unknown error"], endpoint=endpoint)
+            if isinstance(error, RateLimitError):
+                limiter.record_rate_limited(error, charge)
+            raise error
         return reply
 
     def _params(self, req: AddOrderRequest) -> dict[str, object] | None:

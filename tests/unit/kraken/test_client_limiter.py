@@ -10,7 +10,9 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from kraken_bot.kraken.errors import RateLimitError
+from kraken_bot.kraken.limiter import RateLimiter
 from kraken_bot.kraken.orders import AddOrderRequest
+from kraken_bot.kraken.ratelimit import Charge
 
 
 def envelope(result=None, error=None):
@@ -288,3 +290,32 @@ def test_stats_count_waits_and_waited_seconds(make_client, kraken, clock):
     assert stats.waits == 6
     assert stats.wait_seconds == pytest.approx(sum(clock.sleeps))
     assert stats.wait_seconds == pytest.approx(5.001, abs=0.01)
+
+
+def test_acquire_spends_before_the_send_so_threads_never_overfill_a_pair(clock):
+    """`RateLimiter.acquire` (orders over the WebSocket, outside the client's send lock):
+    four threads taking 30 orders each on one pair never hold it above its maximum."""
+    limiter = RateLimiter(tier="starter", clock=clock)
+    charge = Charge(trading=(("XBTUSD", 1.0),))
+    levels: list[float] = []
+
+    def take() -> None:
+        for _ in range(30):
+            limiter.acquire(charge)
+            levels.append(limiter.trading_level("XBTUSD"))
+
+    threads = [threading.Thread(target=take) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(levels) == 120
+    assert max(levels) <= limiter.trading_maximum + 1e-9
+    assert limiter.stats.calls == 120
+    assert limiter.stats.waits > 0
+
+
+def test_acquire_on_an_unlimited_tier_never_waits(clock):
+    limiter = RateLimiter(tier="unlimited", clock=clock)
+    limiter.acquire(Charge(trading=(("XBTUSD", 1000.0),)))
+    assert limiter.stats.waits == 0
