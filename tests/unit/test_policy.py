@@ -12,10 +12,8 @@ from kraken_bot.execution.policy import (
     LookUpFirst,
     RejectOrder,
     RetryAfter,
-    TrackFound,
     backoff_seconds,
     decide_after_absence,
-    decide_after_lookup,
     decide_after_send_error,
     is_retryable,
     kraken_message,
@@ -211,14 +209,9 @@ def test_without_a_deadline_the_lookup_waits_the_margin_from_now():
 # ---------------------------------------------------------------- after a lookup
 
 
-def test_a_found_order_is_tracked_never_resent():
-    decision = decide_after_lookup(True, sends_so_far=4, config=a_config(), now=NOW)
-    assert isinstance(decision, TrackFound)
-
-
 def test_an_absent_order_is_resent_while_retries_remain_each_resend_counting():
     decisions = [
-        decide_after_lookup(False, sends_so_far=s, config=a_config(), now=NOW) for s in (1, 2, 3)
+        decide_after_absence(sends_so_far=s, config=a_config(), now=NOW) for s in (1, 2, 3)
     ]
     assert [type(d) for d in decisions] == [RetryAfter, RetryAfter, RetryAfter]
     assert decisions[2] == RetryAfter(
@@ -227,33 +220,16 @@ def test_an_absent_order_is_resent_while_retries_remain_each_resend_counting():
 
 
 def test_an_absent_order_with_no_retries_left_is_given_up():
-    decision = decide_after_lookup(False, sends_so_far=4, config=a_config(), now=NOW)
+    decision = decide_after_absence(sends_so_far=4, config=a_config(), now=NOW)
     assert decision == GiveUpOrder(message="not on the exchange after 4 sends")
 
 
 def test_absence_seen_before_the_lookup_time_proves_nothing():
     later = NOW + timedelta(seconds=20)
-    decision = decide_after_lookup(
-        False, sends_so_far=1, config=a_config(), now=NOW, not_before=later
-    )
+    decision = decide_after_absence(sends_so_far=1, config=a_config(), now=NOW, not_before=later)
     assert decision == LookUpFirst(not_before=later, reason="too early: absence proves nothing yet")
 
 
-def test_a_lookup_that_found_nothing_decides_as_absence_does():
-    config = a_config()
-    for sends in (1, 4):
-        for not_before in (None, NOW, NOW + timedelta(seconds=20)):
-            found_nothing = decide_after_lookup(
-                False, sends_so_far=sends, config=config, now=NOW, not_before=not_before
-            )
-            absent = decide_after_absence(
-                sends_so_far=sends, config=config, now=NOW, not_before=not_before
-            )
-            assert found_nothing == absent
-
-
 def test_absence_seen_at_the_lookup_time_counts():
-    decision = decide_after_lookup(
-        False, sends_so_far=1, config=a_config(), now=NOW, not_before=NOW
-    )
+    decision = decide_after_absence(sends_so_far=1, config=a_config(), now=NOW, not_before=NOW)
     assert isinstance(decision, RetryAfter)

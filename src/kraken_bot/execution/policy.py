@@ -74,18 +74,12 @@ class GiveUpOrder:
     message: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TrackFound:
-    """The lookup found the order: fold its order info in, never resend."""
-
-    reason: str
-
-
 SendDecision = RetryAfter | LookUpFirst | RejectOrder | GiveUpOrder
 """What to do after a failed AddOrder."""
 
-LookupDecision = TrackFound | LookUpFirst | RetryAfter | GiveUpOrder
-"""What to do after looking up an order whose send was in doubt."""
+AbsenceDecision = LookUpFirst | RetryAfter | GiveUpOrder
+"""What to do after a lookup did not find an order whose send was in doubt (a found one
+is folded in and tracked, never resent)."""
 
 
 def backoff_seconds(retry_number: int, config: ExecutionConfig) -> float:
@@ -207,42 +201,13 @@ def decide_after_send_error(
     return _retry_or_give_up(error, sends_so_far, config, now)
 
 
-def decide_after_lookup(
-    found: bool,
-    *,
-    sends_so_far: int,
-    config: ExecutionConfig,
-    now: datetime,
-    not_before: datetime | None = None,
-) -> LookupDecision:
-    """Decide what follows a lookup of an order whose send was in doubt.
-
-    Args:
-        found: the order was on the exchange (OpenOrders or ClosedOrders).
-        sends_so_far, config, now, not_before: as for `decide_after_absence`.
-
-    Returns:
-        ``TrackFound`` when found, else what `decide_after_absence` decides.
-
-    >>> from datetime import UTC, datetime
-    >>> now = datetime(2026, 1, 1, tzinfo=UTC)
-    >>> decide_after_lookup(True, sends_so_far=1, config=ExecutionConfig(), now=now)
-    TrackFound(reason='the order is on the exchange: track it, never resend')
-    """
-    if found:
-        return TrackFound(reason="the order is on the exchange: track it, never resend")
-    return decide_after_absence(
-        sends_so_far=sends_so_far, config=config, now=now, not_before=not_before
-    )
-
-
 def decide_after_absence(
     *,
     sends_so_far: int,
     config: ExecutionConfig,
     now: datetime,
     not_before: datetime | None = None,
-) -> RetryAfter | LookUpFirst | GiveUpOrder:
+) -> AbsenceDecision:
     """Decide what follows a lookup that did not find an order whose send was in doubt.
 
     Args:
