@@ -84,16 +84,20 @@ def enter_wal(conn: sqlite3.Connection, busy_timeout: float) -> str:
         try:
             (mode,) = conn.execute("PRAGMA journal_mode = WAL").fetchone()
         except sqlite3.OperationalError as error:
-            code = getattr(error, "sqlite_errorcode", None)
-            busy = isinstance(code, int) and code & 0xFF in (
-                sqlite3.SQLITE_BUSY,
-                sqlite3.SQLITE_LOCKED,
-            )
-            if not busy or time.monotonic() >= deadline:
+            if _primary_code(error) not in _BUSY or time.monotonic() >= deadline:
                 raise
             time.sleep(WAL_RETRY_SECONDS)
             continue
         return str(mode)
+
+
+_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def _primary_code(error: sqlite3.Error) -> int | None:
+    """SQLite's primary result code of ``error`` (its extended code's low byte), if given."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
 
 
 def rollback(conn: sqlite3.Connection) -> None:
@@ -107,11 +111,10 @@ def describe(  # noqa: PLR0911 - one sentence per SQLite error class
     path: str, error: sqlite3.Error, doing: str, busy_timeout: float
 ) -> str:
     """A `sqlite3.Error` met while ``doing`` something, in words naming the file."""
-    code = getattr(error, "sqlite_errorcode", None)
-    primary = code & 0xFF if isinstance(code, int) else None
+    primary = _primary_code(error)
     if primary == sqlite3.SQLITE_NOTADB:
         return f"{path} is not a SQLite database ({error})"
-    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+    if primary in _BUSY:
         return (
             f"{path} is locked by another process (still busy after {busy_timeout:g} s "
             f"while {doing})"
