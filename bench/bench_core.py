@@ -29,8 +29,8 @@ from pathlib import Path
 from pyrsistent import pmap
 
 from kraken_bot.config import ExecutionConfig
-from kraken_bot.execution.lifecycle import fold, new_order
-from kraken_bot.execution.models import (
+from kraken_bot.execution.core.lifecycle import fold, new_order
+from kraken_bot.execution.core.models import (
     Acknowledged,
     LocalOrder,
     Observed,
@@ -40,7 +40,7 @@ from kraken_bot.execution.models import (
     SendAttempted,
     Side,
 )
-from kraken_bot.execution.planner import PlanningContext, plan_orders
+from kraken_bot.execution.core.planner import PlanningContext, plan_orders
 from kraken_bot.kraken.pairs import PairUniverse, parse_asset_pairs
 from kraken_bot.kraken.prices import PriceQuote
 from kraken_bot.kraken.types import parse_order_info

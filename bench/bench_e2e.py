@@ -62,10 +62,10 @@ from typing import Any, Literal
 
 from kraken_bot.clock import Clock, SystemClock
 from kraken_bot.config import AppConfig, ExecutionConfig, KrakenConfig, StorageConfig
-from kraken_bot.execution.ids import SeededIds
-from kraken_bot.execution.models import ExecutionMode, ExecutionResult, LocalOrder
-from kraken_bot.execution.oms import ExecutionService
-from kraken_bot.execution.store import SQLiteExecutionStore
+from kraken_bot.execution.core.models import ExecutionMode, ExecutionResult, LocalOrder
+from kraken_bot.execution.shell.ids import SeededIds
+from kraken_bot.execution.shell.oms import ExecutionService
+from kraken_bot.execution.shell.store import SQLiteExecutionStore
 from kraken_bot.region import Tier
 from kraken_bot.secret import Secret
 from kraken_bot.strategy.plan import ActionType, ExecutionPlan, RiskAdjustedAction

@@ -3,7 +3,7 @@
 Three measurements, each through the real code:
 
 1. **Events delivered per second**: order updates published on the service's event bus
-   (`kraken_bot.execution._bus.EventBus`) and handed to two subscribers at once, one
+   (`kraken_bot.execution.shell._bus.EventBus`) and handed to two subscribers at once, one
    callback (served by its own thread) and one iterator; timed until both saw the last.
 2. **Supervision CPU while idle**: a live `ExecutionService` with its background threads
    (the dead-man switch refreshed every 20 s, reconciliation every 60 s, the supervisor's
@@ -36,11 +36,11 @@ from pathlib import Path
 from typing import Any
 
 from kraken_bot.config import AppConfig, ExecutionConfig
-from kraken_bot.execution._bus import EventBus
-from kraken_bot.execution.events import OrderUpdate, OrderUpdateKind, ServiceEvent
-from kraken_bot.execution.ids import SeededIds
-from kraken_bot.execution.models import ExecutionMode, LocalOrder, OrderStatus, OrderType, Side
-from kraken_bot.execution.oms import ExecutionService
+from kraken_bot.execution.core.events import OrderUpdate, OrderUpdateKind, ServiceEvent
+from kraken_bot.execution.core.models import ExecutionMode, LocalOrder, OrderStatus, OrderType, Side
+from kraken_bot.execution.shell._bus import EventBus
+from kraken_bot.execution.shell.ids import SeededIds
+from kraken_bot.execution.shell.oms import ExecutionService
 from kraken_bot.strategy.plan import ActionType, ExecutionPlan, RiskAdjustedAction
 from kraken_bot.testing import account_config
 from kraken_sim import Exchange, SimTransport, VirtualClock, WallClock, load_scenario, serve

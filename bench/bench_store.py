@@ -29,8 +29,8 @@ from pathlib import Path
 
 from pyrsistent import pmap
 
-from kraken_bot.execution.models import LocalOrder, OrderStatus, OrderType, Side
-from kraken_bot.execution.store import SQLiteExecutionStore, Synchronous
+from kraken_bot.execution.core.models import LocalOrder, OrderStatus, OrderType, Side
+from kraken_bot.execution.shell.store import SQLiteExecutionStore, Synchronous
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 LIFECYCLE = (

@@ -38,10 +38,10 @@ from bench_service import BALANCES, LIVE, START, buy, fill_to_event, percentile
 
 from kraken_bot._enums import StreamMode
 from kraken_bot.config import AppConfig, ExecutionConfig
-from kraken_bot.execution.events import OrderUpdate, OrderUpdateKind, ServiceEvent
-from kraken_bot.execution.ids import SeededIds
-from kraken_bot.execution.models import OrderStatus
-from kraken_bot.execution.oms import ExecutionService
+from kraken_bot.execution.core.events import OrderUpdate, OrderUpdateKind, ServiceEvent
+from kraken_bot.execution.core.models import OrderStatus
+from kraken_bot.execution.shell.ids import SeededIds
+from kraken_bot.execution.shell.oms import ExecutionService
 from kraken_bot.testing import FAKE_URL, account_config
 from kraken_sim import Exchange, SimTransport, VirtualClock, WallClock, load_scenario, serve
 from kraken_sim.orders import Order, Trade

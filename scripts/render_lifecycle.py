@@ -1,6 +1,6 @@
 """Print the order lifecycle's transition table as a Mermaid state diagram.
 
-The diagram is generated from `kraken_bot.execution.lifecycle.TRANSITIONS`, so
+The diagram is generated from `kraken_bot.execution.core.lifecycle.TRANSITIONS`, so
 the docs cannot drift from the code::
 
     python scripts/render_lifecycle.py > docs/lifecycle.mmd
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from kraken_bot.execution.lifecycle import mermaid
+from kraken_bot.execution.core.lifecycle import mermaid
 
 
 def main() -> int:

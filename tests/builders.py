@@ -23,8 +23,8 @@ from typing import Any
 from pyrsistent import pmap
 
 from kraken_bot.config import ExecutionConfig
-from kraken_bot.execution.lifecycle import EventKind
-from kraken_bot.execution.models import (
+from kraken_bot.execution.core.lifecycle import EventKind
+from kraken_bot.execution.core.models import (
     Acknowledged,
     CancelConfirmed,
     CancelRequested,
@@ -46,7 +46,7 @@ from kraken_bot.execution.models import (
     Validated,
     Withdrawn,
 )
-from kraken_bot.execution.planner import PlanningContext
+from kraken_bot.execution.core.planner import PlanningContext
 from kraken_bot.kraken.pairs import PairMetadata, PairUniverse, parse_asset_pairs
 from kraken_bot.kraken.prices import PriceQuote
 from kraken_bot.kraken.types import KrakenOrderStatus, OrderInfo, to_json_text

@@ -20,10 +20,10 @@ import requests
 import yaml
 
 from kraken_bot.config import AppConfig, ExecutionConfig
+from kraken_bot.execution.core.models import ExecutionMode
 from kraken_bot.execution.exceptions import ClockOffsetError
-from kraken_bot.execution.ids import SeededIds
-from kraken_bot.execution.models import ExecutionMode
-from kraken_bot.execution.oms import ExecutionService
+from kraken_bot.execution.shell.ids import SeededIds
+from kraken_bot.execution.shell.oms import ExecutionService
 from kraken_bot.strategy.plan import ActionType, ExecutionPlan, RiskAdjustedAction
 from kraken_bot.testing import account_config
 from kraken_sim import (

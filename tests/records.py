@@ -14,7 +14,7 @@ from typing import Any
 
 from pyrsistent import pmap
 
-from kraken_bot.execution.models import LocalOrder, OrderStatus, OrderType, Side, TimeInForce
+from kraken_bot.execution.core.models import LocalOrder, OrderStatus, OrderType, Side, TimeInForce
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 250000, tzinfo=UTC)
 

@@ -3,7 +3,7 @@
 They live in this leaf module so that the configuration (which names the mode
 and the default order type) and the execution layer (which uses them on every
 order) need not import each other. Import them from `kraken_bot.execution`
-or `kraken_bot.execution.models`, the public paths.
+or `kraken_bot.execution.core.models`, the public paths.
 """
 
 from __future__ import annotations

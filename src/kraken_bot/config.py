@@ -176,7 +176,7 @@ class ExecutionConfig:
             remains again at a fresh price), like freqtrade's ``unfilledtimeout``.
         routing: ``contract`` (limit at the mid plus or minus ``max_slippage_bps``: it
             crosses and pays the taker fee) or ``maker_first`` (post-only at the touch,
-            moved with it; see `kraken_bot.execution.routing`).
+            moved with it; see `kraken_bot.execution.core.routing`).
         chase_ticks: ``maker_first``: amend to the new touch once it moved this many ticks.
         chase_seconds: ``maker_first``: ... or once this long passed since the last move.
         urgency_seconds: ``maker_first``: what is left unfilled this long after the first

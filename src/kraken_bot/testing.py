@@ -33,9 +33,9 @@ from typing import Any, Final, Literal
 from kraken_bot._closing import Closing
 from kraken_bot._enums import StreamMode
 from kraken_bot.config import AppConfig, ExecutionConfig, KrakenConfig, StorageConfig
-from kraken_bot.execution.ids import SeededIds
-from kraken_bot.execution.models import ExecutionMode
-from kraken_bot.execution.oms import ExecutionService
+from kraken_bot.execution.core.models import ExecutionMode
+from kraken_bot.execution.shell.ids import SeededIds
+from kraken_bot.execution.shell.oms import ExecutionService
 from kraken_bot.region import Tier
 from kraken_bot.secret import Secret
 from kraken_bot.simulation.invariants import Violation, check_store

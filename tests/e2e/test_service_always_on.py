@@ -13,14 +13,14 @@ from decimal import Decimal
 from tests.harness import action, live_config, plan, sim_stack
 
 from kraken_bot.execution import ExecutionService
-from kraken_bot.execution.events import (
+from kraken_bot.execution.core.events import (
     HealthEvent,
     HealthKind,
     OrderUpdate,
     OrderUpdateKind,
     ServiceEvent,
 )
-from kraken_bot.execution.models import OrderStatus
+from kraken_bot.execution.core.models import OrderStatus
 from kraken_sim.faults import FaultPlan
 from kraken_sim.orders import REASON_DEADMAN
 

@@ -8,9 +8,9 @@ import pytest
 from tests.harness import action, live_config, plan, sim_stack
 
 from kraken_bot.config import ExecutionConfig
+from kraken_bot.execution.core.models import OrderStatus
 from kraken_bot.execution.exceptions import AmendRefusedError
-from kraken_bot.execution.models import OrderStatus
-from kraken_bot.execution.store import SQLiteExecutionStore
+from kraken_bot.execution.shell.store import SQLiteExecutionStore
 from kraken_bot.kraken.errors import OrderRejectedError
 from kraken_sim import FaultPlan, ScheduledFault
 

@@ -19,8 +19,8 @@ import pytest
 from tests.crash_child import run_child, write_live_config
 
 from kraken_bot.config_file import load_config
-from kraken_bot.execution.oms import ExecutionService
-from kraken_bot.execution.store import SQLiteExecutionStore
+from kraken_bot.execution.shell.oms import ExecutionService
+from kraken_bot.execution.shell.store import SQLiteExecutionStore
 from kraken_sim import Exchange, WallClock, load_scenario, serve
 
 pytestmark = [pytest.mark.subprocess, pytest.mark.http]
@@ -32,7 +32,7 @@ CHILD = textwrap.dedent(
     from pathlib import Path
     from requests.adapters import HTTPAdapter
     from kraken_bot.config_file import load_config
-    from kraken_bot.execution.oms import ExecutionService
+    from kraken_bot.execution.shell.oms import ExecutionService
     from tests.harness import action, plan
 
     WHEN = os.environ["KILL"]

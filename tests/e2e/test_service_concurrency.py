@@ -28,13 +28,13 @@ from tests.harness import (
 )
 
 from kraken_bot.config import AppConfig, ExecutionConfig, StorageConfig
+from kraken_bot.execution.core.models import ExecutionMode, OrderStatus
 from kraken_bot.execution.exceptions import (
     AccountInUseError,
     ClockOffsetError,
     PlanValidationError,
 )
-from kraken_bot.execution.models import ExecutionMode, OrderStatus
-from kraken_bot.execution.oms import ExecutionService
+from kraken_bot.execution.shell.oms import ExecutionService
 from kraken_bot.kraken.client import KrakenRESTClient
 from kraken_sim import Exchange, FaultPlan, VirtualClock, load_scenario
 
@@ -191,7 +191,7 @@ def test_a_pending_order_of_a_dead_process_is_given_up_and_its_action_planned_ag
     assert ledger is not None
     from tests.builders import an_intent  # noqa: PLC0415
 
-    from kraken_bot.execution.lifecycle import new_order  # noqa: PLC0415
+    from kraken_bot.execution.core.lifecycle import new_order  # noqa: PLC0415
 
     queued = new_order(
         an_intent(),
@@ -621,7 +621,7 @@ def test_an_order_in_doubt_never_narrows_the_search_for_lost_orders_of_ours(tmp_
     would miss an older lost order, and a plan could buy it again."""
     from tests.builders import an_order  # noqa: PLC0415
 
-    from kraken_bot.execution.store import SQLiteExecutionStore  # noqa: PLC0415
+    from kraken_bot.execution.shell.store import SQLiteExecutionStore  # noqa: PLC0415
 
     stack = sim_stack(tmp_path, execution=live_config(**ZERO_SLIPPAGE))
     first = stack.service()

@@ -17,7 +17,7 @@ import pytest
 from tests.harness import action, live_config, plan, sim_stack
 
 from kraken_bot.config import ExecutionConfig
-from kraken_bot.execution.models import ExecutionMode, OrderStatus, Side
+from kraken_bot.execution.core.models import ExecutionMode, OrderStatus, Side
 from kraken_bot.kraken.errors import AuthError, OrderRejectedError
 from kraken_bot.secret import Secret
 from kraken_sim import FaultPlan, ScheduledFault

@@ -17,8 +17,8 @@ from tests.crash_child import run_child, write_live_config
 from tests.harness import action, plan
 
 from kraken_bot.config_file import load_config
-from kraken_bot.execution.models import OrderStatus
-from kraken_bot.execution.oms import ExecutionService
+from kraken_bot.execution.core.models import OrderStatus
+from kraken_bot.execution.shell.oms import ExecutionService
 from kraken_sim import Exchange, WallClock, load_scenario, serve
 
 pytestmark = [pytest.mark.subprocess, pytest.mark.http]
@@ -29,7 +29,7 @@ CHILD = textwrap.dedent(
     from pathlib import Path
     from requests.adapters import HTTPAdapter
     from kraken_bot.config_file import load_config
-    from kraken_bot.execution.oms import ExecutionService
+    from kraken_bot.execution.shell.oms import ExecutionService
     from tests.harness import action, plan
 
     class DieWhenAddOrderAnswers(HTTPAdapter):

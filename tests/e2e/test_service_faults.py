@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from tests.harness import SimStack, action, live_config, plan, sim_stack
 
-from kraken_bot.execution.models import OrderStatus
+from kraken_bot.execution.core.models import OrderStatus
 from kraken_bot.kraken.client import KrakenRESTClient
 from kraken_bot.kraken.ratelimit import pair_key
 from kraken_sim import FaultPlan, FaultRule, ScheduledFault

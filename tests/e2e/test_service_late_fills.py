@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from tests.harness import action, live_config, plan, sim_stack
 
-from kraken_bot.execution.models import OrderStatus
+from kraken_bot.execution.core.models import OrderStatus
 from kraken_sim import FaultPlan, ScheduledFault
 
 

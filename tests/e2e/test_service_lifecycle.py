@@ -13,7 +13,8 @@ from tests.builders import an_intent, fresh_prices, universe
 from tests.harness import START, action, live_config, plan, sim_stack
 
 from kraken_bot.config import AppConfig, ExecutionConfig, KrakenConfig, StorageConfig
-from kraken_bot.execution import lifecycle
+from kraken_bot.execution.core import lifecycle
+from kraken_bot.execution.core.models import ExecutionMode, OrderStatus
 from kraken_bot.execution.exceptions import (
     LiveTradingRefusedError,
     MissingCredentialsError,
@@ -21,9 +22,8 @@ from kraken_bot.execution.exceptions import (
     StoreError,
     UnknownOrderError,
 )
-from kraken_bot.execution.models import ExecutionMode, OrderStatus
-from kraken_bot.execution.oms import ExecutionService
-from kraken_bot.execution.scheduler import DeadManSwitchError
+from kraken_bot.execution.shell.oms import ExecutionService
+from kraken_bot.execution.shell.scheduler import DeadManSwitchError
 from kraken_bot.market.api import StaticMarketData
 from kraken_bot.strategy.plan import ExecutionPlan
 from kraken_sim import FaultPlan, ScheduledFault

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from tests.harness import action, live_config, plan, sim_stack
 
-from kraken_bot.execution.models import OrderStatus, TimeInForce
+from kraken_bot.execution.core.models import OrderStatus, TimeInForce
 from kraken_sim import FaultPlan
 
 

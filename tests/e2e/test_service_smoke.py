@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from tests.harness import action, plan, sim_stack
 
-from kraken_bot.execution.models import OrderStatus, Side
+from kraken_bot.execution.core.models import OrderStatus, Side
 
 
 def test_a_plan_that_increases_a_position_places_one_buy(tmp_path):

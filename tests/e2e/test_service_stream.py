@@ -20,8 +20,8 @@ from kraken_bot.execution import (
     OrderStatus,
     RiskAdjustedAction,
 )
-from kraken_bot.execution._stream import ServiceStream
-from kraken_bot.execution.events import HealthEvent, HealthKind, OrderUpdate, OrderUpdateKind
+from kraken_bot.execution.core.events import HealthEvent, HealthKind, OrderUpdate, OrderUpdateKind
+from kraken_bot.execution.shell._stream import ServiceStream
 from kraken_bot.kraken.ws_orders import SocketOrders
 from kraken_bot.simulation.invariants import rendered_avg_price
 from kraken_bot.testing import FakeKraken, account_config

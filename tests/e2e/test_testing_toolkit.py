@@ -11,7 +11,7 @@ from kraken_bot.execution import (
     OrderStatus,
     RiskAdjustedAction,
 )
-from kraken_bot.execution.events import OrderUpdate, OrderUpdateKind
+from kraken_bot.execution.core.events import OrderUpdate, OrderUpdateKind
 from kraken_bot.simulation.invariants import ViolationKind
 from kraken_bot.testing import FakeKraken
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 from tests.harness import action, live_config, plan, sim_stack
 
-from kraken_bot.execution.models import OrderStatus, OrderType, TimeInForce
+from kraken_bot.execution.core.models import OrderStatus, OrderType, TimeInForce
 from kraken_bot.kraken.client import KrakenRESTClient
 from kraken_bot.kraken.errors import OrderRejectedError, RateLimitError
 from kraken_bot.kraken.orders import AddOrderRequest

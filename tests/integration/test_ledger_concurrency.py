@@ -9,9 +9,7 @@ import pytest
 from pyrsistent import pmap
 from tests.builders import NOW, TXID, an_order, order_info
 
-from kraken_bot.execution._ledger import Ledger
-from kraken_bot.execution.exceptions import TxidTakenError
-from kraken_bot.execution.models import (
+from kraken_bot.execution.core.models import (
     Acknowledged,
     CancelRequested,
     GaveUp,
@@ -19,7 +17,9 @@ from kraken_bot.execution.models import (
     OrderStatus,
     SendAttempted,
 )
-from kraken_bot.execution.store import SQLiteExecutionStore
+from kraken_bot.execution.exceptions import TxidTakenError
+from kraken_bot.execution.shell._ledger import Ledger
+from kraken_bot.execution.shell.store import SQLiteExecutionStore
 
 
 def two_ledgers(tmp_path: Path) -> tuple[Ledger, Ledger]:

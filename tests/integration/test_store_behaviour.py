@@ -15,8 +15,7 @@ import pytest
 from pyrsistent import pmap
 from tests.records import T0, a_full_order, an_order
 
-from kraken_bot.execution.exceptions import StoreError
-from kraken_bot.execution.models import (
+from kraken_bot.execution.core.models import (
     TRACKED_STATUSES,
     ActionSkip,
     ExecutionMode,
@@ -24,7 +23,8 @@ from kraken_bot.execution.models import (
     OrderStatus,
     SkipReason,
 )
-from kraken_bot.execution.store import (
+from kraken_bot.execution.exceptions import StoreError
+from kraken_bot.execution.shell.store import (
     ExecutionStore,
     InMemoryExecutionStore,
     SQLiteExecutionStore,

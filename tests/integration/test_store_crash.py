@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from kraken_bot.execution.store import SQLiteExecutionStore
+from kraken_bot.execution.shell.store import SQLiteExecutionStore
 
 CHILD = textwrap.dedent(
     """
@@ -26,8 +26,8 @@ CHILD = textwrap.dedent(
     from datetime import UTC, datetime, timedelta
     from decimal import Decimal
 
-    from kraken_bot.execution.models import LocalOrder, OrderStatus, OrderType, Side
-    from kraken_bot.execution.store import SQLiteExecutionStore
+    from kraken_bot.execution.core.models import LocalOrder, OrderStatus, OrderType, Side
+    from kraken_bot.execution.shell.store import SQLiteExecutionStore
 
     T0 = datetime(2026, 3, 1, tzinfo=UTC)
     base = LocalOrder(

@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tests.builders import NOW, an_order
 
-from kraken_bot.execution import _ledger
-from kraken_bot.execution.models import OrderStatus
-from kraken_bot.execution.store import SQLiteExecutionStore
+from kraken_bot.execution.core.models import OrderStatus
+from kraken_bot.execution.shell import _ledger
+from kraken_bot.execution.shell.store import SQLiteExecutionStore
 
 
 def test_an_unchanged_row_gives_the_order_decoded_before(tmp_path):

@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
+from kraken_bot.execution.core.models import LocalOrder, OrderStatus, OrderType, Side
 from kraken_bot.execution.exceptions import ExecutionError, StoreError
-from kraken_bot.execution.models import LocalOrder, OrderStatus, OrderType, Side
-from kraken_bot.execution.store import SQLiteExecutionStore
+from kraken_bot.execution.shell.store import SQLiteExecutionStore
 
 IS_ROOT = os.geteuid() == 0
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -30,12 +30,12 @@ from tests.integration.test_store_sqlite import (
     snapshot,
 )
 
-from kraken_bot.execution._store.legacy import _request, _time
-from kraken_bot.execution._store.records import order_snapshot, result_snapshot
-from kraken_bot.execution._store.rows import order_row, result_row
+from kraken_bot.execution.core._store.legacy import _request, _time
+from kraken_bot.execution.core._store.records import order_snapshot, result_snapshot
+from kraken_bot.execution.core._store.rows import order_row, result_row
+from kraken_bot.execution.core.models import ExecutionMode, OrderStatus, TimeInForce
 from kraken_bot.execution.exceptions import StoreError
-from kraken_bot.execution.models import ExecutionMode, OrderStatus, TimeInForce
-from kraken_bot.execution.store import SCHEMA_VERSION, SQLiteExecutionStore
+from kraken_bot.execution.shell.store import SCHEMA_VERSION, SQLiteExecutionStore
 
 CONTRACT_ORDER = (
     *("old-1", "plan-0", "s", "XBTUSD", "sell", "limit", "TX-OLD", 7, 0.1, 30000.5, "open"),
@@ -304,7 +304,7 @@ def child_path() -> str:
 KILLED_WHILE_MIGRATING = textwrap.dedent(
     """
     import os, signal, sqlite3, sys
-    from kraken_bot.execution.store import SQLiteExecutionStore
+    from kraken_bot.execution.shell.store import SQLiteExecutionStore
 
     prefix, _, count = os.environ["KILL"].rpartition("@")
     seen = 0
@@ -355,7 +355,7 @@ OPENS_WHEN_TOLD = textwrap.dedent(
     """
     import os, sqlite3, sys, time
     from pathlib import Path
-    from kraken_bot.execution.store import SQLiteExecutionStore
+    from kraken_bot.execution.shell.store import SQLiteExecutionStore
 
     rewrites = 0
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from kraken_bot.execution._store.connection import enter_wal
-from kraken_bot.execution.store import SQLiteExecutionStore
+from kraken_bot.execution.shell._store.connection import enter_wal
+from kraken_bot.execution.shell.store import SQLiteExecutionStore
 
 
 def a_rollback_journal_file(path: Path) -> sqlite3.Connection:

@@ -14,8 +14,7 @@ from typing import Any, ClassVar
 import pytest
 from pyrsistent import pmap
 
-from kraken_bot.execution.exceptions import StoreError
-from kraken_bot.execution.models import (
+from kraken_bot.execution.core.models import (
     ExecutionMode,
     ExecutionResult,
     LocalOrder,
@@ -24,7 +23,8 @@ from kraken_bot.execution.models import (
     Side,
     TimeInForce,
 )
-from kraken_bot.execution.store import SCHEMA_VERSION, SQLiteExecutionStore
+from kraken_bot.execution.exceptions import StoreError
+from kraken_bot.execution.shell.store import SCHEMA_VERSION, SQLiteExecutionStore
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 250000, tzinfo=UTC)
 T0_EPOCH = 1772366400

@@ -33,7 +33,7 @@ from tests.builders import (
 )
 
 from kraken_bot.config import ExecutionConfig
-from kraken_bot.execution.lifecycle import (
+from kraken_bot.execution.core.lifecycle import (
     OBSERVED_KINDS,
     TRANSITIONS,
     EventKind,
@@ -42,7 +42,7 @@ from kraken_bot.execution.lifecycle import (
     fold,
     new_order,
 )
-from kraken_bot.execution.models import (
+from kraken_bot.execution.core.models import (
     LIVE_STATUSES,
     TERMINAL_STATUSES,
     LocalOrder,
@@ -54,8 +54,8 @@ from kraken_bot.execution.models import (
     Side,
     SkipReason,
 )
-from kraken_bot.execution.planner import PlanningContext, plan_orders
-from kraken_bot.execution.router import has_limit_price, limit_price, price_cap
+from kraken_bot.execution.core.planner import PlanningContext, plan_orders
+from kraken_bot.execution.core.router import has_limit_price, limit_price, price_cap
 from kraken_bot.kraken.pairs import PairMetadata, PairUniverse
 from kraken_bot.kraken.types import KrakenOrderStatus
 from kraken_bot.strategy.plan import ActionType, ExecutionPlan, RiskAdjustedAction

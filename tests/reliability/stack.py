@@ -22,7 +22,7 @@ from typing import Any
 import requests
 from tests.harness import RecordingTransport, SimStack, sim_stack
 
-from kraken_bot.execution.oms import ExecutionService
+from kraken_bot.execution.shell.oms import ExecutionService
 from kraken_sim import Exchange, VirtualClock
 
 

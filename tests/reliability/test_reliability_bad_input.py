@@ -60,13 +60,13 @@ from kraken_bot.cli.exit_codes import ExitCode
 from kraken_bot.cli.wiring import load_plan
 from kraken_bot.config import StrategyConfig, parse_app_config
 from kraken_bot.config_file import ConfigFileError, load_config
+from kraken_bot.execution.core.models import OrderStatus
 from kraken_bot.execution.exceptions import (
     CancelFailedError,
     KrakenAPIError,
     PlanValidationError,
 )
-from kraken_bot.execution.models import OrderStatus
-from kraken_bot.execution.oms import ExecutionService
+from kraken_bot.execution.shell.oms import ExecutionService
 from kraken_bot.kraken import types as kraken_types
 from kraken_bot.kraken.client import KrakenRESTClient
 from kraken_bot.kraken.orders import AddOrderRequest

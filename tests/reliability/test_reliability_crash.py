@@ -51,8 +51,8 @@ import yaml
 from tests.reliability.figures import Figures
 
 from kraken_bot.config_file import load_config
-from kraken_bot.execution.oms import ExecutionService
-from kraken_bot.execution.store import SQLiteExecutionStore
+from kraken_bot.execution.shell.oms import ExecutionService
+from kraken_bot.execution.shell.store import SQLiteExecutionStore
 from kraken_bot.simulation.invariants import (
     Violation,
     settled_violations,

@@ -24,7 +24,7 @@ import pytest
 from tests.harness import action, live_config, plan
 from tests.reliability.stack import Crash, LossyStack, lossy_stack
 
-from kraken_bot.execution.models import OrderStatus
+from kraken_bot.execution.core.models import OrderStatus
 from kraken_bot.simulation.invariants import settled_violations, step_violations
 from kraken_bot.strategy.plan import ExecutionPlan
 from kraken_sim import FaultPlan, FaultRule

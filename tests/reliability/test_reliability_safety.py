@@ -34,7 +34,7 @@ from returns.pipeline import is_successful
 from tests.harness import action, live_config, plan, sim_stack
 
 from kraken_bot.config import ExecutionConfig, parse_app_config
-from kraken_bot.execution.adapter import KrakenExecutionAdapter, LiveOrderRefusedError
+from kraken_bot.execution.core.models import ExecutionMode, OrderStatus
 from kraken_bot.execution.exceptions import (
     AuthError,
     CancelFailedError,
@@ -42,8 +42,8 @@ from kraken_bot.execution.exceptions import (
     KrakenAPIError,
     LiveTradingRefusedError,
 )
-from kraken_bot.execution.models import ExecutionMode, OrderStatus
-from kraken_bot.execution.scheduler import DeadManSwitchError
+from kraken_bot.execution.shell.adapter import KrakenExecutionAdapter, LiveOrderRefusedError
+from kraken_bot.execution.shell.scheduler import DeadManSwitchError
 from kraken_bot.kraken.client import KrakenRESTClient
 from kraken_bot.kraken.orders import AddOrderRequest
 from kraken_bot.secret import Secret

@@ -58,9 +58,9 @@ from tests.reliability.stack import Crash, LossyStack, lossy_stack
 
 from kraken_bot._enums import OrderTransport, Routing, StreamMode
 from kraken_bot.config import ExecutionConfig, StorageConfig, StrategyConfig
+from kraken_bot.execution.core.models import ExecutionMode, OrderType, TimeInForce
 from kraken_bot.execution.exceptions import CancelFailedError, KrakenAPIError
-from kraken_bot.execution.models import ExecutionMode, OrderType, TimeInForce
-from kraken_bot.execution.oms import ExecutionService
+from kraken_bot.execution.shell.oms import ExecutionService
 from kraken_bot.simulation.invariants import (
     ALL_ORDERS,
     Violation,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from tests.builders import a_config
 
-from kraken_bot.execution.access import access_problem, exchange_access
-from kraken_bot.execution.models import ExecutionMode
+from kraken_bot.execution.core.access import access_problem, exchange_access
+from kraken_bot.execution.core.models import ExecutionMode
 
 LIVE = {"mode": "live", "allow_live_trading": True, "validate_only": False}
 

@@ -6,8 +6,8 @@ import pytest
 from tests.builders import an_order
 
 from kraken_bot.config import ExecutionConfig
-from kraken_bot.execution.adapter import KrakenExecutionAdapter
-from kraken_bot.execution.models import OrderType, TimeInForce
+from kraken_bot.execution.core.models import OrderType, TimeInForce
+from kraken_bot.execution.shell.adapter import KrakenExecutionAdapter
 from kraken_bot.kraken.client import KrakenRESTClient
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from tests.builders import NOW, a_config, an_order_in
 
-from kraken_bot.execution.amends import (
+from kraken_bot.execution.core.amends import (
     AmendFailed,
     AmendRejected,
     LookUpAmend,
@@ -17,8 +17,8 @@ from kraken_bot.execution.amends import (
     carries_amend,
     decide_after_amend_error,
 )
-from kraken_bot.execution.models import OrderStatus
-from kraken_bot.execution.routing import AmendWire
+from kraken_bot.execution.core.models import OrderStatus
+from kraken_bot.execution.core.routing import AmendWire
 from kraken_bot.kraken.errors import NetworkError, error_from_kraken
 
 DEADLINE = NOW + timedelta(seconds=15)

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from tests.builders import NOW, an_order, an_order_in
 
-from kraken_bot.execution.cancels import (
+from kraken_bot.execution.core.cancels import (
     UNKNOWN_CLOSED_MESSAGE,
     WITHDRAWN_MESSAGE,
     NotRepriced,
@@ -25,8 +25,8 @@ from kraken_bot.execution.cancels import (
     withdrawal,
     withdrawal_after_refused_send,
 )
-from kraken_bot.execution.models import CancelConfirmed, OrderStatus
-from kraken_bot.execution.reconciliation import NEVER_SENT_MESSAGE
+from kraken_bot.execution.core.models import CancelConfirmed, OrderStatus
+from kraken_bot.execution.core.reconciliation import NEVER_SENT_MESSAGE
 from kraken_bot.kraken.types import CancelAck
 
 DEADLINE = NOW + timedelta(seconds=15)

@@ -21,7 +21,7 @@ from kraken_bot.cli import errors, logs, output, sim_report
 from kraken_bot.cli.exit_codes import ExitCode
 from kraken_bot.cli.output import terminal_safe
 from kraken_bot.config import AppConfig, KrakenConfig, StorageConfig
-from kraken_bot.execution.models import (
+from kraken_bot.execution.core.models import (
     ActionSkip,
     ExecutionMode,
     ExecutionResult,

@@ -14,8 +14,8 @@ import pytest
 from returns.pipeline import is_successful
 from tests import records
 
-from kraken_bot.execution import codec
-from kraken_bot.execution.codec import (
+from kraken_bot.execution.core import codec
+from kraken_bot.execution.core.codec import (
     decode_datetime,
     encode_datetime,
     from_json_text,
@@ -27,7 +27,7 @@ from kraken_bot.execution.codec import (
     skip_to_json,
     to_json_text,
 )
-from kraken_bot.execution.models import (
+from kraken_bot.execution.core.models import (
     ActionSkip,
     ExecutionMode,
     ExecutionResult,
@@ -320,7 +320,7 @@ def test_encode_datetime_of_the_epoch():
 # ---------------------------------------------------------------- purity
 
 FORBIDDEN = {"requests", "sqlite3", "time", "random", "uuid", "os", "socket", "logging", "yaml"}
-FORBIDDEN |= {"typer", "returns.io", "sim", "threading", "kraken_bot.execution.store"}
+FORBIDDEN |= {"typer", "returns.io", "sim", "threading", "kraken_bot.execution.shell.store"}
 
 
 def test_the_codec_is_pure_and_imports_no_io():

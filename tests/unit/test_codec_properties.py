@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pyrsistent import pmap
 
-from kraken_bot.execution.codec import (
+from kraken_bot.execution.core.codec import (
     encode_datetime,
     from_json_text,
     order_from_json,
@@ -19,7 +19,7 @@ from kraken_bot.execution.codec import (
     result_to_json,
     to_json_text,
 )
-from kraken_bot.execution.models import (
+from kraken_bot.execution.core.models import (
     ActionSkip,
     ExecutionMode,
     ExecutionResult,

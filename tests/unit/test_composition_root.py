@@ -1,4 +1,4 @@
-"""One composition root: services and clients are built in `kraken_bot.execution.compose`,
+"""One composition root: services and clients are built in `kraken_bot.execution.shell.compose`,
 with one nonce rule, and every entry point goes through it."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import ast
 from dataclasses import replace
 from pathlib import Path
 
-from kraken_bot.execution import compose
+from kraken_bot.execution.shell import compose
 from kraken_bot.kraken.nonce import IN_MEMORY, nonce_file
 from kraken_bot.testing import FakeKraken
 from kraken_sim import SimTransport
@@ -16,7 +16,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "kraken_bot"
 BUILDERS = {"ExecutionService", "KrakenRESTClient", "MarketDataAPI"}
 """Constructors only the composition root calls (besides the modules defining them)."""
 ALLOWED = {
-    "execution/compose.py": BUILDERS,
+    "execution/shell/compose.py": BUILDERS,
     # the replay shares one market reader between its strategy and the service (one Ticker
     # serves both): it builds that reader itself and hands it to `build_service`
     "simulation/runner.py": {"MarketDataAPI"},
@@ -43,7 +43,7 @@ def test_only_the_composition_root_builds_services_and_clients():
         name = path.relative_to(SRC).as_posix()
         built = _constructed(ast.parse(path.read_text(encoding="utf-8")))
         built -= ALLOWED.get(name, set())
-        if name == "execution/oms.py":
+        if name == "execution/shell/oms.py":
             built.discard("ExecutionService")  # `cls(...)` is not spelled so, but be explicit
         if built:
             offenders[name] = built

@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tests.builders import NOW, TXID, an_order, an_order_in
 
-from kraken_bot.execution.events import OrderUpdateKind, order_updates
-from kraken_bot.execution.models import OrderStatus
-from kraken_bot.execution.supervision import (
+from kraken_bot.execution.core.events import OrderUpdateKind, order_updates
+from kraken_bot.execution.core.models import OrderStatus
+from kraken_bot.execution.core.supervision import (
     CancelUnfilled,
     RepriceUnfilled,
     UnfilledAction,

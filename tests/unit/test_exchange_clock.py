@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from kraken_bot.execution._exchange_time import ExchangeClock
+from kraken_bot.execution.shell._exchange_time import ExchangeClock
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 

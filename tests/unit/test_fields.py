@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tests import records
 
-from kraken_bot.execution import _fields
-from kraken_bot.execution._fields import (
+from kraken_bot.execution.core import _fields
+from kraken_bot.execution.core._fields import (
     OPT_TEXT,
     ORDER,
     RESULT,
@@ -22,8 +22,8 @@ from kraken_bot.execution._fields import (
     field,
     record,
 )
-from kraken_bot.execution._store.tables import ORDER_COLUMNS, RESULT_COLUMNS
-from kraken_bot.execution.models import ActionSkip, ExecutionResult, LocalOrder
+from kraken_bot.execution.core._store.tables import ORDER_COLUMNS, RESULT_COLUMNS
+from kraken_bot.execution.core.models import ActionSkip, ExecutionResult, LocalOrder
 
 TABLES: list[tuple[Record[Any], type[Any]]] = [
     (ORDER, LocalOrder),

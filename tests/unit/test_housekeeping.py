@@ -8,7 +8,7 @@ import pytest
 from tests.builders import TXID, an_order, an_order_in
 
 from kraken_bot._enums import ExecutionMode, StreamMode
-from kraken_bot.execution.housekeeping import (
+from kraken_bot.execution.core.housekeeping import (
     ClockProblem,
     completes_reconciliation,
     judge_clock,
@@ -19,8 +19,8 @@ from kraken_bot.execution.housekeeping import (
     stream_choice,
     unknown_to_kraken,
 )
-from kraken_bot.execution.models import OrderStatus
-from kraken_bot.execution.streaming import stream_wanted
+from kraken_bot.execution.core.models import OrderStatus
+from kraken_bot.execution.core.streaming import stream_wanted
 
 
 @pytest.mark.parametrize("seconds", [0, 5, -5])

@@ -12,8 +12,11 @@ is `tests/unit/test_purity.py`.
 from __future__ import annotations
 
 import ast
+import importlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+
+import pytest
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 ROOT = "kraken_bot"
@@ -118,3 +121,75 @@ def test_the_kraken_client_does_not_know_the_layers_above_it():
     graph = unit_graph()
     above = {"execution", "market", "config_file", "runtime", "cli", "simulation", "strategy"}
     assert not set(graph["kraken"]) & above, graph["kraken"]
+
+
+# ------------------------------------------------ the execution package's two halves
+
+EXECUTION = SRC / ROOT / "execution"
+# The contract's module layout (and the design's pure modules beside it): public
+# import paths that re-export a module of the core or the shell.
+PUBLIC_PATHS = {
+    "models": "core",
+    "router": "core",
+    "planner": "core",
+    "lifecycle": "core",
+    "policy": "core",
+    "oms": "shell",
+    "adapter": "shell",
+    "scheduler": "shell",
+    "store": "shell",
+}
+
+
+def says_pure(path: Path) -> bool:
+    docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
+    return docstring is not None and docstring.startswith("Pure")
+
+
+def test_the_core_holds_only_pure_modules_and_the_shell_none():
+    core = sorted((EXECUTION / "core").rglob("*.py"))
+    shell = sorted((EXECUTION / "shell").rglob("*.py"))
+    assert len(core) > 20
+    assert len(shell) > 15
+    assert [p for p in core if not says_pure(p)] == []
+    assert [p for p in shell if says_pure(p)] == []
+
+
+def test_beside_the_two_halves_stand_only_the_face_the_errors_and_the_public_paths():
+    top = {p.stem for p in EXECUTION.glob("*.py")}
+    assert top == {"__init__", "exceptions", *PUBLIC_PATHS}
+    assert {p.name for p in EXECUTION.iterdir() if p.is_dir() and p.name != "__pycache__"} == {
+        "core",
+        "shell",
+    }
+
+
+def test_the_core_never_imports_the_shell():
+    shell = (
+        "kraken_bot.execution.shell",
+        *(f"kraken_bot.execution.{n}" for n in ("oms", "adapter", "scheduler", "store")),
+    )
+    found = [
+        f"{module_name(path)} -> {target}"
+        for path in sorted((EXECUTION / "core").rglob("*.py"))
+        for target in imports_of(path)
+        if target.startswith(shell)
+    ]
+    assert found == []
+
+
+@pytest.mark.parametrize(("name", "half"), sorted(PUBLIC_PATHS.items()))
+def test_a_public_path_re_exports_its_module_and_nothing_else(name, half):
+    path = EXECUTION / f"{name}.py"
+    body = ast.parse(path.read_text(encoding="utf-8")).body
+    imports = [node for node in body if isinstance(node, ast.ImportFrom)]
+    assert [(node.module, [a.name for a in node.names]) for node in imports] == [
+        (f"kraken_bot.execution.{half}.{name}", ["*"])
+    ]
+    assert says_pure(path) == (half == "core")
+    public = importlib.import_module(f"kraken_bot.execution.{name}")
+    module = importlib.import_module(f"kraken_bot.execution.{half}.{name}")
+    everything = [n for n in vars(module) if not n.startswith("_") and n != "annotations"]
+    names = list(getattr(module, "__all__", everything))
+    assert names
+    assert all(getattr(public, n) is getattr(module, n) for n in names)

@@ -22,7 +22,7 @@ from tests.builders import (
     order_info,
 )
 
-from kraken_bot.execution.lifecycle import (
+from kraken_bot.execution.core.lifecycle import (
     OBSERVED_KINDS,
     TRANSITIONS,
     EventKind,
@@ -36,7 +36,7 @@ from kraken_bot.execution.lifecycle import (
     new_order,
     observed_kind,
 )
-from kraken_bot.execution.models import (
+from kraken_bot.execution.core.models import (
     LIVE_STATUSES,
     TERMINAL_STATUSES,
     Acknowledged,

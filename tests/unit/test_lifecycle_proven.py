@@ -10,8 +10,8 @@ from __future__ import annotations
 from returns.pipeline import is_successful
 from tests.builders import NOW, an_order
 
-from kraken_bot.execution import lifecycle
-from kraken_bot.execution.models import (
+from kraken_bot.execution.core import lifecycle
+from kraken_bot.execution.core.models import (
     CancelRequested,
     GaveUp,
     NotFoundOnExchange,

@@ -14,8 +14,8 @@ import pytest
 from pyrsistent import pmap
 from tests.builders import NOW, an_intent, an_order
 
-from kraken_bot.execution._frozendict import FrozenDict
-from kraken_bot.execution.models import (
+from kraken_bot.execution.core._frozendict import FrozenDict
+from kraken_bot.execution.core.models import (
     BENIGN_SKIPS,
     LIVE_STATUSES,
     OPEN_STATUSES,

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from tests.builders import NOW, a_plan, an_action, an_order, an_order_in, universe
 
-from kraken_bot.execution.models import ExecutionMode, OrderStatus, Side
-from kraken_bot.execution.plan_runs import (
+from kraken_bot.execution.core.models import ExecutionMode, OrderStatus, Side
+from kraken_bot.execution.core.plan_runs import (
     identical_in_flight,
     never_sent,
     plan_result,

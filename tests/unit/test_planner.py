@@ -21,7 +21,7 @@ from tests.builders import (
     universe_of,
 )
 
-from kraken_bot.execution.models import (
+from kraken_bot.execution.core.models import (
     BENIGN_SKIPS,
     OrderStatus,
     OrderType,
@@ -29,7 +29,7 @@ from kraken_bot.execution.models import (
     SkipReason,
     TimeInForce,
 )
-from kraken_bot.execution.planner import plan_orders, usd_rate, usd_value
+from kraken_bot.execution.core.planner import plan_orders, usd_rate, usd_value
 from kraken_bot.region import RegionProfile
 from kraken_bot.strategy.plan import ActionType
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from tests.builders import NOW, a_config
 
-from kraken_bot.execution.policy import (
+from kraken_bot.execution.core.policy import (
     GiveUpOrder,
     LookUpFirst,
     RejectOrder,

@@ -230,7 +230,7 @@ def test_the_checker_accepts_a_clean_pure_snippet():
         from decimal import Decimal
         from pyrsistent import pmap
         from returns.result import Result
-        from kraken_bot.execution.models import LocalOrder
+        from kraken_bot.execution.core.models import LocalOrder
         from . import router
 
         def f(now: datetime) -> datetime:

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from tests.builders import NOW, TXID, an_order, an_order_in, order_info
 
-from kraken_bot.execution.models import OrderStatus
-from kraken_bot.execution.reconcile_scope import (
+from kraken_bot.execution.core.models import OrderStatus
+from kraken_bot.execution.core.reconcile_scope import (
     claimers_to_check,
     client_ids_to_resolve,
     given_up_userref,

@@ -12,9 +12,8 @@ from pyrsistent import pmap
 from returns.pipeline import is_successful
 from tests.builders import NOW, TXID, an_order, an_order_in, order_info
 
-from kraken_bot.execution.ids import SeededIds
-from kraken_bot.execution.lifecycle import apply
-from kraken_bot.execution.models import (
+from kraken_bot.execution.core.lifecycle import apply
+from kraken_bot.execution.core.models import (
     GaveUp,
     NotFoundOnExchange,
     Observed,
@@ -22,7 +21,7 @@ from kraken_bot.execution.models import (
     SendAttempted,
     Withdrawn,
 )
-from kraken_bot.execution.reconciliation import (
+from kraken_bot.execution.core.reconciliation import (
     NEVER_SENT_MESSAGE,
     Adopt,
     ExchangeView,
@@ -34,6 +33,7 @@ from kraken_bot.execution.reconciliation import (
     observed_status,
     provably_unsent,
 )
+from kraken_bot.execution.shell.ids import SeededIds
 from kraken_bot.kraken.types import KrakenOrderStatus
 
 LOCAL = "6b6b0000-0000-4000-8000-000000000001"

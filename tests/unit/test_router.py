@@ -7,8 +7,8 @@ from decimal import Decimal, localcontext
 import pytest
 from tests.builders import a_config, a_pair
 
-from kraken_bot.execution.models import OrderType, Side
-from kraken_bot.execution.router import (
+from kraken_bot.execution.core.models import OrderType, Side
+from kraken_bot.execution.core.router import (
     choose_order_type,
     has_limit_price,
     limit_price,

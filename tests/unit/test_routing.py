@@ -1,4 +1,4 @@
-"""Properties of the maker-first decisions and the amend checks (execution/routing.py)."""
+"""Properties of the maker-first decisions and the amend checks (execution/core/routing.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from returns.pipeline import is_successful
 from tests.builders import NOW, an_order_in
 
-from kraken_bot.execution.models import OrderStatus, OrderType, Side
-from kraken_bot.execution.routing import (
+from kraken_bot.execution.core.models import OrderStatus, OrderType, Side
+from kraken_bot.execution.core.routing import (
     POST_ONLY_REASON,
     Amend,
     ChaseSettings,

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from tests.builders import an_order
 
 from kraken_bot.cli.logs import JsonFormatter, TextFormatter
-from kraken_bot.execution.events import HealthEvent, HealthKind, OrderUpdate, OrderUpdateKind
-from kraken_bot.execution.models import OrderStatus
+from kraken_bot.execution.core.events import HealthEvent, HealthKind, OrderUpdate, OrderUpdateKind
+from kraken_bot.execution.core.models import OrderStatus
 from kraken_bot.runtime.alerts import alert_body
 from kraken_bot.runtime.daemon import PlanInbox, write_json_atomically
 from kraken_bot.runtime.health import verdict

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from tests.builders import NOW, a_config, an_order
 
-from kraken_bot.execution import policy
-from kraken_bot.execution.models import (
+from kraken_bot.execution.core import policy
+from kraken_bot.execution.core.models import (
     Acknowledged,
     GaveUp,
     OrderStatus,
@@ -19,7 +19,7 @@ from kraken_bot.execution.models import (
     Validated,
     Withdrawn,
 )
-from kraken_bot.execution.sends import (
+from kraken_bot.execution.core.sends import (
     NO_TXID_MESSAGE,
     StayUnresolved,
     acknowledgement,

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from tests.builders import NOW, an_order, asset_pairs_sample
 
-from kraken_bot.execution.ids import SeededIds
-from kraken_bot.execution.models import OrderStatus
-from kraken_bot.execution.store import OrderEventRecord
+from kraken_bot.execution.core.models import OrderStatus
+from kraken_bot.execution.shell.ids import SeededIds
+from kraken_bot.execution.shell.store import OrderEventRecord
 from kraken_bot.simulation import invariants
 from kraken_bot.simulation.invariants import ViolationKind, expected_statuses
 from kraken_sim import Order

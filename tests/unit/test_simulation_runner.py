@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 from tests.harness import thin_world_file
 
-from kraken_bot.execution.models import OrderStatus
+from kraken_bot.execution.core.models import OrderStatus
 from kraken_bot.simulation.runner import SimulationSettings, _Run, run_simulation
 from kraken_bot.simulation.summary import summarize
 

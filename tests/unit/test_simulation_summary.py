@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from tests.builders import an_order
 
-from kraken_bot.execution.models import OrderStatus, Side
+from kraken_bot.execution.core.models import OrderStatus, Side
 from kraken_bot.simulation.summary import fill_ratio, slippage_bps
 
 

@@ -14,8 +14,8 @@ from decimal import Decimal
 import pytest
 from tests.records import T0, a_full_order, an_order
 
-from kraken_bot.execution._store.records import check_limit, order_snapshot, result_snapshot
-from kraken_bot.execution._store.rows import (
+from kraken_bot.execution.core._store.records import check_limit, order_snapshot, result_snapshot
+from kraken_bot.execution.core._store.rows import (
     cas_row,
     decode_event,
     decode_order,
@@ -26,7 +26,7 @@ from kraken_bot.execution._store.rows import (
     result_row,
     row_id,
 )
-from kraken_bot.execution._store.tables import (
+from kraken_bot.execution.core._store.tables import (
     EVENT_COLUMNS,
     ORDER_COLUMNS,
     RESULT_COLUMNS,
@@ -36,14 +36,14 @@ from kraken_bot.execution._store.tables import (
     schema_gaps,
     schema_refusal,
 )
-from kraken_bot.execution.codec import encode_datetime, to_json_text
-from kraken_bot.execution.exceptions import StoreError
-from kraken_bot.execution.models import (
+from kraken_bot.execution.core.codec import encode_datetime, to_json_text
+from kraken_bot.execution.core.models import (
     ActionSkip,
     ExecutionMode,
     ExecutionResult,
     SkipReason,
 )
+from kraken_bot.execution.exceptions import StoreError
 
 NAIVE = datetime(2026, 3, 1, 12, 0)  # the codec refuses it: the case under test
 

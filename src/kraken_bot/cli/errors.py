@@ -39,7 +39,7 @@ from kraken_bot.execution.exceptions import (
     StoreError,
     UnknownOrderError,
 )
-from kraken_bot.execution.scheduler import DeadManSwitchError
+from kraken_bot.execution.shell.scheduler import DeadManSwitchError
 from kraken_bot.kraken.nonce import NonceStateError
 from kraken_bot.kraken.signing import SigningKeyError
 from kraken_sim import ScenarioError

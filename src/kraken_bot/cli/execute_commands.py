@@ -20,8 +20,8 @@ from kraken_bot.cli.wiring import (
     open_service,
 )
 from kraken_bot.config import AppConfig
-from kraken_bot.execution.codec import result_to_json
-from kraken_bot.execution.models import ExecutionMode, ExecutionResult
+from kraken_bot.execution.core.codec import result_to_json
+from kraken_bot.execution.core.models import ExecutionMode, ExecutionResult
 from kraken_bot.strategy.plan import ExecutionPlan
 
 __all__ = ["execute", "paper_config", "run_once"]

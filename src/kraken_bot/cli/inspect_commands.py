@@ -28,9 +28,9 @@ from kraken_bot.cli.output import (
 )
 from kraken_bot.cli.wiring import ConfigOption, DbOption, JsonOption, load_app_config, open_service
 from kraken_bot.config import AppConfig
-from kraken_bot.execution.codec import order_to_json, result_to_json
-from kraken_bot.execution.models import OPEN_STATUSES, LocalOrder
-from kraken_bot.execution.store import SQLiteExecutionStore
+from kraken_bot.execution.core.codec import order_to_json, result_to_json
+from kraken_bot.execution.core.models import OPEN_STATUSES, LocalOrder
+from kraken_bot.execution.shell.store import SQLiteExecutionStore
 
 __all__ = ["cancel", "executions", "orders", "reconcile"]
 

@@ -26,9 +26,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from kraken_bot.config import AppConfig
-from kraken_bot.execution.codec import JsonValue
-from kraken_bot.execution.models import ExecutionMode, ExecutionResult, LocalOrder, OrderStatus
-from kraken_bot.execution.reports import ReconcileReport
+from kraken_bot.execution.core.codec import JsonValue
+from kraken_bot.execution.core.models import ExecutionMode, ExecutionResult, LocalOrder, OrderStatus
+from kraken_bot.execution.core.reports import ReconcileReport
 
 __all__ = [
     "err_console",

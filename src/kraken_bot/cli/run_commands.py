@@ -25,10 +25,10 @@ from kraken_bot.cli.wiring import (
 )
 from kraken_bot.config import AppConfig
 from kraken_bot.config_file import load_yaml_text
-from kraken_bot.execution.codec import JsonValue
-from kraken_bot.execution.models import OPEN_STATUSES
-from kraken_bot.execution.oms import ExecutionService
-from kraken_bot.execution.store import SQLiteExecutionStore
+from kraken_bot.execution.core.codec import JsonValue
+from kraken_bot.execution.core.models import OPEN_STATUSES
+from kraken_bot.execution.shell.oms import ExecutionService
+from kraken_bot.execution.shell.store import SQLiteExecutionStore
 from kraken_bot.runtime.daemon import Daemon, RunLock
 from kraken_bot.runtime.health import heartbeat_path_for, verdict
 

@@ -30,12 +30,12 @@ from kraken_bot.cli.output import err_console, terminal_safe
 from kraken_bot.clock import SystemClock
 from kraken_bot.config import AppConfig
 from kraken_bot.config_file import ConfigFileError, load_config, load_yaml_text
-from kraken_bot.execution._retry import retry_reads
-from kraken_bot.execution.compose import build_client, build_service, exchange_clock
+from kraken_bot.execution.core.models import ExecutionMode
 from kraken_bot.execution.exceptions import MissingCredentialsError, NetworkError
-from kraken_bot.execution.models import ExecutionMode
-from kraken_bot.execution.oms import ExecutionService
-from kraken_bot.execution.store import SQLiteExecutionStore
+from kraken_bot.execution.shell._retry import retry_reads
+from kraken_bot.execution.shell.compose import build_client, build_service, exchange_clock
+from kraken_bot.execution.shell.oms import ExecutionService
+from kraken_bot.execution.shell.store import SQLiteExecutionStore
 from kraken_bot.kraken.client import KrakenRESTClient
 from kraken_bot.strategy.plan import ExecutionPlan, parse_plan
 

@@ -21,8 +21,8 @@ True
 
 The pure exception module is imported at once; every other name loads on first use
 (PEP 562, `kraken_bot._lazy`), so importing a pure module of this package
-(``kraken_bot.execution.models``) pulls in no I/O library, and ``kraken_bot.config``,
-which this package re-exports, can import ``kraken_bot.execution.models`` without
+(``kraken_bot.execution.core.models``) pulls in no I/O library, and ``kraken_bot.config``,
+which this package re-exports, can import ``kraken_bot.execution.core.models`` without
 a cycle.
 """
 
@@ -44,8 +44,7 @@ if TYPE_CHECKING:
         StrategyConfig,
     )
     from kraken_bot.config_file import ConfigFileError, load_config
-    from kraken_bot.execution.adapter import KrakenExecutionAdapter, LiveOrderRefusedError
-    from kraken_bot.execution.models import (
+    from kraken_bot.execution.core.models import (
         ActionSkip,
         ExecutionMode,
         ExecutionResult,
@@ -56,9 +55,10 @@ if TYPE_CHECKING:
         SkipReason,
         TimeInForce,
     )
-    from kraken_bot.execution.oms import ExecutionService
-    from kraken_bot.execution.reports import ReconcileReport, SendStats
-    from kraken_bot.execution.scheduler import DeadManSwitchError
+    from kraken_bot.execution.core.reports import ReconcileReport, SendStats
+    from kraken_bot.execution.shell.adapter import KrakenExecutionAdapter, LiveOrderRefusedError
+    from kraken_bot.execution.shell.oms import ExecutionService
+    from kraken_bot.execution.shell.scheduler import DeadManSwitchError
     from kraken_bot.kraken.nonce import NonceStateError
     from kraken_bot.kraken.signing import SigningKeyError
     from kraken_bot.market.api import UnknownPairError
@@ -79,9 +79,9 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "StrategyConfig",
     ),
     "kraken_bot.config_file": ("ConfigFileError", "load_config"),
-    "kraken_bot.execution.reports": ("ReconcileReport", "SendStats"),
-    "kraken_bot.execution.adapter": ("KrakenExecutionAdapter", "LiveOrderRefusedError"),
-    "kraken_bot.execution.models": (
+    "kraken_bot.execution.core.reports": ("ReconcileReport", "SendStats"),
+    "kraken_bot.execution.shell.adapter": ("KrakenExecutionAdapter", "LiveOrderRefusedError"),
+    "kraken_bot.execution.core.models": (
         "ActionSkip",
         "ExecutionMode",
         "ExecutionResult",
@@ -92,8 +92,8 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "SkipReason",
         "TimeInForce",
     ),
-    "kraken_bot.execution.oms": ("ExecutionService",),
-    "kraken_bot.execution.scheduler": ("DeadManSwitchError",),
+    "kraken_bot.execution.shell.oms": ("ExecutionService",),
+    "kraken_bot.execution.shell.scheduler": ("DeadManSwitchError",),
     "kraken_bot.kraken.nonce": ("NonceStateError",),
     "kraken_bot.kraken.signing": ("SigningKeyError",),
     "kraken_bot.market.api": ("UnknownPairError",),

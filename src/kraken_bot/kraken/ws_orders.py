@@ -1,7 +1,7 @@
 """Shell: a trading client that places and cancels orders over the WebSocket when it can.
 
 `SocketOrders` has the interface of the REST client the execution adapter uses
-(`kraken_bot.execution.adapter.TradingClient`). ``add_order``, ``cancel_order`` and
+(`kraken_bot.execution.shell.adapter.TradingClient`). ``add_order``, ``cancel_order`` and
 ``cancel_all`` go over the executions stream's connection (``kraken.order_transport:
 websocket``) while it is subscribed; everything else, and these three whenever the socket
 is down or cannot carry a request exactly (GTD or FOK, a validate-only order, a cancel by

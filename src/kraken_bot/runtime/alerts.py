@@ -24,7 +24,7 @@ from typing import Final
 import requests
 
 from kraken_bot.config import AlertsConfig
-from kraken_bot.execution.events import HealthEvent, OrderUpdate, ServiceEvent
+from kraken_bot.execution.core.events import HealthEvent, OrderUpdate, ServiceEvent
 
 __all__ = ["WebhookAlerts", "alert_body"]
 

@@ -40,12 +40,12 @@ from typing import Final
 
 from kraken_bot.clock import Clock, SystemClock
 from kraken_bot.config import AppConfig, OnStop
-from kraken_bot.execution._claims import AccountLease
-from kraken_bot.execution.codec import result_to_json
-from kraken_bot.execution.events import HealthEvent, OrderUpdateKind, ServiceEvent
+from kraken_bot.execution.core.codec import result_to_json
+from kraken_bot.execution.core.events import HealthEvent, OrderUpdateKind, ServiceEvent
+from kraken_bot.execution.core.models import ExecutionResult
 from kraken_bot.execution.exceptions import AccountInUseError, ExecutionError, RunRefusedError
-from kraken_bot.execution.models import ExecutionResult
-from kraken_bot.execution.oms import ExecutionService
+from kraken_bot.execution.shell._claims import AccountLease
+from kraken_bot.execution.shell.oms import ExecutionService
 from kraken_bot.kraken.nonce import key_fingerprint, state_dir_for
 from kraken_bot.runtime.health import heartbeat_path_for
 from kraken_bot.runtime.inbox import Seen, Unreadable, is_plan_name, ready, unreadable_verdict

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from kraken_bot.execution.codec import decode_datetime
+from kraken_bot.execution.core.codec import decode_datetime
 
 __all__ = ["STALE_AFTER_BEATS", "Verdict", "heartbeat_path_for", "verdict"]
 

@@ -29,9 +29,9 @@ from decimal import Decimal
 from typing import Any
 
 from kraken_bot.config import AppConfig
-from kraken_bot.execution.events import HealthEvent, OrderUpdate, ServiceEvent
+from kraken_bot.execution.core.events import HealthEvent, OrderUpdate, ServiceEvent
 from kraken_bot.execution.exceptions import ConfigValidationError
-from kraken_bot.execution.oms import ExecutionService
+from kraken_bot.execution.shell.oms import ExecutionService
 
 __all__ = ["serve_metrics"]
 

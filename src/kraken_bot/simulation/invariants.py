@@ -54,11 +54,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Final
 
-from kraken_bot.execution.codec import JsonObject
-from kraken_bot.execution.ids import is_local_id
-from kraken_bot.execution.lifecycle import TRANSITIONS
-from kraken_bot.execution.models import LocalOrder, OrderStatus
-from kraken_bot.execution.store import ExecutionStore, OrderEventRecord
+from kraken_bot.execution.core.codec import JsonObject
+from kraken_bot.execution.core.lifecycle import TRANSITIONS
+from kraken_bot.execution.core.models import LocalOrder, OrderStatus
+from kraken_bot.execution.shell.ids import is_local_id
+from kraken_bot.execution.shell.store import ExecutionStore, OrderEventRecord
 from kraken_sim import Exchange, Order
 from kraken_sim.market import PairMeta
 from kraken_sim.orders import order_info

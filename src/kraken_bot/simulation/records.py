@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Final
 
 from kraken_bot._enums import Routing
-from kraken_bot.execution._route import RouteStats
-from kraken_bot.execution.models import ExecutionResult, LocalOrder
-from kraken_bot.execution.reports import SendStats
+from kraken_bot.execution.core.models import ExecutionResult, LocalOrder
+from kraken_bot.execution.core.reports import SendStats
+from kraken_bot.execution.shell._route import RouteStats
 from kraken_bot.kraken.limiter import LimiterStats
 from kraken_bot.kraken.pairs import PairMetadata
 from kraken_bot.simulation.invariants import Violation

@@ -60,11 +60,11 @@ from kraken_bot.config import (
     StorageConfig,
     StrategyConfig,
 )
-from kraken_bot.execution.compose import build_client, build_service
+from kraken_bot.execution.core.models import ExecutionMode, ExecutionResult
 from kraken_bot.execution.exceptions import CancelFailedError, KrakenAPIError, NetworkError
-from kraken_bot.execution.ids import SeededIds
-from kraken_bot.execution.models import ExecutionMode, ExecutionResult
-from kraken_bot.execution.store import SQLiteExecutionStore
+from kraken_bot.execution.shell.compose import build_client, build_service
+from kraken_bot.execution.shell.ids import SeededIds
+from kraken_bot.execution.shell.store import SQLiteExecutionStore
 from kraken_bot.kraken.nonce import IN_MEMORY as NONCES_IN_MEMORY
 from kraken_bot.kraken.pairs import PairMetadata
 from kraken_bot.kraken.transport import HttpRequest, HttpResponse

@@ -3,8 +3,9 @@
 An action of a plan may take several orders: the first one, then (``maker_first``) a
 repost of it (plan ``{plan}:repost:{local_id}``), a replacement (``{plan}:replace:...``)
 or a cross of what it left (``{plan}:cross:{local_id}``), and so on
-(`kraken_bot.execution.routing.follow_up_parent`). Those orders form one **chain**, measured as one
-order against the mid when the chain began (its first order's ``reference_price``):
+(`kraken_bot.execution.core.routing.follow_up_parent`). Those orders form one
+**chain**, measured as one order against the mid when the chain began (its first
+order's ``reference_price``):
 
 * shortfall (bps) = the average fill price's distance from that mid, worse positive, plus
   the fees paid per unit of notional filled; a chain without fills has none;
@@ -24,8 +25,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
-from kraken_bot.execution.models import LocalOrder, OrderStatus, Side
-from kraken_bot.execution.routing import follow_up_parent
+from kraken_bot.execution.core.models import LocalOrder, OrderStatus, Side
+from kraken_bot.execution.core.routing import follow_up_parent
 
 __all__ = [
     "Chain",

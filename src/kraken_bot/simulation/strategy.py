@@ -22,7 +22,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Final, Protocol, TypeVar
 
 from kraken_bot.clock import Clock
-from kraken_bot.execution._retry import retry_reads
+from kraken_bot.execution.shell._retry import retry_reads
 from kraken_bot.kraken.pairs import PairMetadata
 from kraken_bot.market.api import MarketData
 from kraken_bot.strategy.plan import ActionType, ExecutionPlan, RiskAdjustedAction

@@ -30,8 +30,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from kraken_bot.execution.codec import JsonObject, JsonValue
-from kraken_bot.execution.models import LocalOrder, OrderStatus, Side
+from kraken_bot.execution.core.codec import JsonObject, JsonValue
+from kraken_bot.execution.core.models import LocalOrder, OrderStatus, Side
 from kraken_bot.simulation.invariants import Violation, ViolationKind
 from kraken_bot.simulation.records import FaultEvent, PlanShortfall, SimulationOutcome
 from kraken_bot.simulation.shortfall import RoutingFigures, plan_shortfalls, routing_figures

@@ -23,8 +23,8 @@ from kraken_bot.config import (
     parse_app_config,
 )
 from kraken_bot.config_file import ConfigFileError, load_config
+from kraken_bot.execution.core.models import ExecutionMode, OrderType, TimeInForce
 from kraken_bot.execution.exceptions import ConfigValidationError, LiveTradingRefusedError
-from kraken_bot.execution.models import ExecutionMode, OrderType, TimeInForce
 from kraken_bot.region import Tier
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -12,9 +12,9 @@ from tests.builders import an_order
 
 from kraken_bot._problems import ConfigProblem
 from kraken_bot.config import ConfigError, ExecutionConfig, parse_app_config
-from kraken_bot.execution.codec import order_from_json, order_to_json
+from kraken_bot.execution.core.codec import order_from_json, order_to_json
+from kraken_bot.execution.core.models import OrderType
 from kraken_bot.execution.exceptions import ConfigValidationError, PlanValidationError
-from kraken_bot.execution.models import OrderType
 from kraken_bot.kraken.pairs import UnknownPair, parse_asset_pairs
 from kraken_bot.kraken.prices import parse_ticker
 from kraken_bot.kraken.ratelimit import LimiterState, limits_for

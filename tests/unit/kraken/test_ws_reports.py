@@ -11,8 +11,8 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kraken_bot.execution.models import LocalOrder, Observed, OrderStatus, OrderType, Side
-from kraken_bot.execution.streaming import AskRest, FoldStreamed, decide_streamed
+from kraken_bot.execution.core.models import LocalOrder, Observed, OrderStatus, OrderType, Side
+from kraken_bot.execution.core.streaming import AskRest, FoldStreamed, decide_streamed
 from kraken_bot.kraken.types import KrakenOrderStatus
 from kraken_bot.kraken.ws_reports import (
     ExecReport,

@@ -1,0 +1,213 @@
+"""Pure: the decisions of running one plan, around the planner: resume, prices, send order, result.
+
+`kraken_bot.execution.shell._plan_run.PlanRunner` (the shell) gathers, and asks here:
+
+* `resume_point`: a run cut short (orders stored, no result): which of its
+  orders stand (they may have reached the exchange), which actions are done;
+* `price_pairs`: which pairs to read prices for (each action's pair, and the
+  USD pair of a non-USD quote, to value it);
+* `send_groups`: the orders Kraken could not tell apart (same pair and
+  userref) go in one group, sent one at a time; the groups run side by side;
+* `identical_in_flight` / `twin_blocked`: an unacknowledged userref order that
+  Kraken could not tell apart from the one about to go blocks it;
+* `plan_result` / `refused_result`: the plan's summary;
+* `replay_conflict`: a plan id executed before, in another mode.
+
+>>> from datetime import UTC, datetime
+>>> t = datetime(2026, 1, 1, tzinfo=UTC)
+>>> refused_result("p1", now=t, reason="no", mode=ExecutionMode.PAPER).errors
+('no',)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from kraken_bot.execution.core.models import (
+    ActionSkip,
+    ExecutionMode,
+    ExecutionResult,
+    GaveUp,
+    LocalOrder,
+    OrderStatus,
+)
+from kraken_bot.execution.core.reconciliation import provably_unsent
+from kraken_bot.kraken.pairs import PairUniverse
+from kraken_bot.strategy.plan import ExecutionPlan
+
+__all__ = [
+    "TwinKey",
+    "identical_in_flight",
+    "never_sent",
+    "plan_result",
+    "price_pairs",
+    "refused_result",
+    "replay_conflict",
+    "resume_point",
+    "send_groups",
+    "twin_blocked",
+    "userref_twins",
+]
+
+TwinKey = tuple[str, int]
+"""(pair, userref): what Kraken tells userref orders apart by, besides their fingerprint."""
+
+_FAILED = frozenset({OrderStatus.REJECTED, OrderStatus.ERROR})
+
+
+def never_sent(order: LocalOrder, live_claims: frozenset[str] = frozenset()) -> bool:
+    """A stored order of a resumed plan that no AddOrder left for, nor will (`provably_unsent`),
+    still pending or given up: its actions are planned again. (One withdrawn before its
+    send is done with: it is not.)"""
+    return provably_unsent(order, live_claims) and order.status in {
+        OrderStatus.ERROR,
+        OrderStatus.PENDING,
+    }
+
+
+def resume_point(
+    stored: Sequence[LocalOrder], live_claims: frozenset[str]
+) -> tuple[list[LocalOrder], frozenset[int]]:
+    """Where a plan cut short resumes: its stored orders that stand (everything but those
+    provably never sent), and the action indices they cover (not planned again)."""
+    earlier = [o for o in stored if not never_sent(o, live_claims)]
+    done = frozenset(o.action_index for o in earlier if o.action_index is not None)
+    return earlier, done
+
+
+def price_pairs(plan: ExecutionPlan, universe: PairUniverse) -> list[str]:
+    """The pairs (altnames, sorted) whose prices the plan needs: each listed action's pair,
+    and for a pair not quoted in USD, its quote asset's USD pair when one is listed."""
+    wanted: set[str] = set()
+    for action in plan.actions:
+        pair = universe.resolve(action.pair).value_or(None)
+        if pair is None:
+            continue
+        wanted.add(pair.altname)
+        if not pair.quote_is_usd:
+            usd = universe.usd_pair_for(pair.quote)
+            if usd is not None:
+                wanted.add(usd.altname)
+    return sorted(wanted)
+
+
+def send_groups(orders: Iterable[LocalOrder]) -> list[list[LocalOrder]]:
+    """Orders grouped for sending, in first-seen order: orders with a userref by (pair,
+    userref), each in a group sent one at a time; every other order alone."""
+    groups: dict[TwinKey | str, list[LocalOrder]] = {}
+    for order in orders:
+        key: TwinKey | str = (
+            (order.pair, order.userref) if order.userref is not None else order.local_id
+        )
+        groups.setdefault(key, []).append(order)
+    return list(groups.values())
+
+
+def userref_twins(tracked: Iterable[LocalOrder]) -> dict[TwinKey, list[str]]:
+    """Local ids of the tracked orders carrying a userref, by (pair, userref)."""
+    found: dict[TwinKey, list[str]] = {}
+    for order in tracked:
+        if order.userref is not None:
+            found.setdefault((order.pair, order.userref), []).append(order.local_id)
+    return found
+
+
+def _indistinguishable(order: LocalOrder, other: LocalOrder) -> bool:
+    return (
+        (other.pair, other.userref, other.side, other.order_type)
+        == (order.pair, order.userref, order.side, order.order_type)
+        and other.requested_base_size == order.requested_base_size
+        and other.requested_price == order.requested_price
+    )
+
+
+def identical_in_flight(order: LocalOrder, candidates: Iterable[LocalOrder]) -> LocalOrder | None:
+    """The first of ``candidates`` that is another live userref order, sent without an
+    answer yet, that Kraken could not tell apart from ``order`` (same pair, userref,
+    side, type, volume and price). None for an order without a userref."""
+    if order.userref is None:
+        return None
+    for other in candidates:
+        if (
+            other.is_live
+            and other.local_id != order.local_id
+            and other.kraken_order_id is None
+            and other.attempts > 0
+            and _indistinguishable(order, other)
+        ):
+            return other
+    return None
+
+
+def twin_blocked(blocker: LocalOrder, *, now: datetime) -> GaveUp:
+    """The event closing an order not sent because ``blocker`` is its unresolved twin."""
+    return GaveUp(
+        at=now,
+        message=f"not sent: identical order {blocker.local_id} (same pair,"
+        " userref, side, volume and price) is still unresolved; run reconcile",
+        never_sent=True,
+    )
+
+
+def plan_result(
+    plan_id: str,
+    *,
+    started: datetime,
+    completed: datetime,
+    orders: Iterable[LocalOrder],
+    skipped: tuple[ActionSkip, ...],
+    plan_errors: Sequence[str],
+    mode: ExecutionMode,
+) -> ExecutionResult:
+    """The plan's summary: orders in action order (then by creation), a readable error
+    for each order that ended ``rejected`` or ``error``, success when there is none."""
+    final = sorted(
+        orders,
+        key=lambda o: (o.action_index if o.action_index is not None else -1, o.created_at),
+    )
+    errors = [*plan_errors]
+    errors += [
+        f"{o.pair} {o.side.value} {o.requested_base_size}: {o.status.value}: {o.last_error}"
+        for o in final
+        if o.status in _FAILED
+    ]
+    return ExecutionResult(
+        plan_id=plan_id,
+        started_at=started,
+        completed_at=completed,
+        success=not errors,
+        orders=tuple(final),
+        errors=tuple(errors),
+        mode=mode,
+        skipped=skipped,
+    )
+
+
+def refused_result(
+    plan_id: str, *, now: datetime, reason: str, mode: ExecutionMode
+) -> ExecutionResult:
+    """The summary of a plan not run at all (nothing written, nothing sent)."""
+    return ExecutionResult(
+        plan_id=plan_id,
+        started_at=now,
+        completed_at=now,
+        success=False,
+        orders=(),
+        errors=(reason,),
+        mode=mode,
+    )
+
+
+def replay_conflict(previous: ExecutionResult, *, mode: ExecutionMode, database: str) -> str | None:
+    """Why a plan executed before cannot be replayed in ``mode`` (None: it can).
+
+    A result belongs to the mode that made it: a paper result is no answer to a live plan.
+    """
+    if previous.mode is mode:
+        return None
+    return (
+        f"plan {previous.plan_id!r} was executed in {previous.mode.value} mode in"
+        f" {database}; a {mode.value} result cannot reuse"
+        " it: use the database of that mode, or a new plan id"
+    )

@@ -1,0 +1,369 @@
+"""The ledger: the one owner of order state (shell).
+
+Nobody else holds an authoritative copy of an order. A change is always:
+
+1. read the order's current version (this process's cache, or the store);
+2. fold the event into it with the pure lifecycle (`lifecycle.apply`);
+3. write the result only if the stored version is still the one read
+   (compare-and-set: the in-process lock for threads, the ``version`` column
+   in SQLite across processes);
+4. on a conflict (another process wrote first), read the newer version and
+   fold the event again.
+
+Events carry their evidence (lifecycle rule 7), so folding one onto a newer
+version is refused when it no longer holds: a send attempt that is not the
+next one, a "never sent" after a send was recorded, a withdrawal after a send.
+`Ledger.apply` says whether the event was accepted; a sender whose
+write-ahead (``SendAttempted``) is refused does not send.
+
+The ledger also keeps what the contract calls the OMS state: the in-memory
+indexes (Kraken txid -> local id, client order id -> local id), a ring buffer
+of recent execution results, and the send claims of this process (the orders
+its senders still hold).
+"""
+
+from __future__ import annotations
+
+import logging
+import operator
+import threading
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, fields
+from typing import Final
+
+from returns.pipeline import is_successful
+
+from kraken_bot.execution.core import lifecycle
+from kraken_bot.execution.core.lifecycle import EventKind, TransitionError
+from kraken_bot.execution.core.models import ExecutionResult, LocalOrder, OrderEvent
+from kraken_bot.execution.exceptions import StoreError, TxidTakenError
+from kraken_bot.execution.shell.store import ExecutionStore
+
+log = logging.getLogger("kraken_bot.execution")
+
+_CACHED = 20_000
+_CONFLICT_RETRIES = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What `Ledger.apply` did: the order as it now stands, and whether the event took."""
+
+    order: LocalOrder
+    accepted: bool
+    error: TransitionError | None = None
+
+
+class Ledger:
+    """Thread-safe: the service's workers and callers record transitions concurrently.
+
+    Args:
+        store: where orders live (SQLite across processes, or in memory).
+        buffer: how many recent execution results to keep in memory.
+        owner: this service instance's id (the owner of the send claims it makes).
+        on_change: told of every change this ledger writes, as (before, after), with
+            ``before`` None for a new record; called under the ledger's lock, so the
+            changes of one order arrive in the order they were written. It must not
+            block (the service's event bus only queues); what it raises is logged.
+    """
+
+    def __init__(
+        self,
+        store: ExecutionStore,
+        *,
+        buffer: int,
+        owner: str = "",
+        on_change: Callable[[LocalOrder | None, LocalOrder], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.owner = owner
+        self._on_change = on_change
+        self._lock = threading.RLock()
+        # local id -> (order, version), most recently used last.
+        self._cache: OrderedDict[str, tuple[LocalOrder, int]] = OrderedDict()
+        self._by_txid: dict[str, str] = {}
+        self._by_client_id: dict[str, str] = {}
+        self._sending: set[str] = set()
+        self._live: set[str] = set()  # cached orders that are live
+        self._recent: deque[ExecutionResult] = deque(maxlen=buffer)
+        self.transition_failures: list[str] = []
+        self.conflicts = 0
+        """How many writes found the order changed by another writer (and folded again)."""
+
+    def load(self) -> None:
+        """Rebuild the in-memory state from the store."""
+        with self._lock:
+            self._cache.clear()
+            self._live.clear()
+            self._by_txid.clear()
+            self._by_client_id.clear()
+            for order, version in self.store.live_versioned():
+                self._remember(order, version)
+            self._recent.clear()
+            self._recent.extend(reversed(self.store.recent_results(self._recent.maxlen or 50)))
+
+    # ------------------------------------------------------------------ cache
+
+    def _remember(self, order: LocalOrder, version: int) -> None:
+        known = self._cache.get(order.local_id)
+        if known is not None and known[1] > version:
+            return  # never replace a newer version with an older read
+        self._cache[order.local_id] = (order, version)
+        self._cache.move_to_end(order.local_id)
+        if order.is_live:
+            self._live.add(order.local_id)
+        else:
+            self._live.discard(order.local_id)
+        if order.kraken_order_id is not None:
+            self._by_txid[order.kraken_order_id] = order.local_id
+        if order.client_order_id is not None:
+            self._by_client_id[order.client_order_id] = order.local_id
+        while len(self._cache) > _CACHED:
+            evicted, _ = self._cache.popitem(last=False)
+            self._live.discard(evicted)
+
+    def _current(self, local_id: str, *, fresh: bool) -> tuple[LocalOrder, int] | None:
+        with self._lock:
+            known = None if fresh else self._cache.get(local_id)
+            if known is not None:
+                return known
+            found = self.store.get_versioned(local_id)
+            if found is not None:
+                self._remember(*found)
+            return found
+
+    # ------------------------------------------------------------------ writing
+
+    def apply(self, local_id: str, event: OrderEvent, detail: str | None = None) -> Applied:
+        """Fold ``event`` into the current version of the order and write it (see above).
+
+        Returns the order as it now stands and whether the event was accepted. An
+        illegal transition or a broken invariant (a stale observation, a second
+        exchange id, evidence that no longer holds) leaves the order as it is, is
+        logged, and is counted in `transition_failures`.
+        """
+        return self.apply_decided(local_id, lambda _order: event, detail)
+
+    def apply_decided(
+        self,
+        local_id: str,
+        decide: Callable[[LocalOrder], OrderEvent | None],
+        detail: str | None = None,
+    ) -> Applied:
+        """Like `apply`, with the event decided from the order's current version.
+
+        ``decide`` (pure) runs again on each fresh version after a write conflict; when
+        it returns None (nothing to fold any more) the order is left as it is, and no
+        failure is counted: the stream uses this, its news may already be old.
+        """
+        with self._lock:
+            fresh = False
+            for _ in range(_CONFLICT_RETRIES):
+                current = self._current(local_id, fresh=fresh)
+                if current is None:
+                    raise StoreError(f"order {local_id} is not in the execution records")
+                order, version = current
+                event = decide(order)
+                if event is None:
+                    return Applied(order, accepted=True)
+                event_kind = lifecycle.event_kind(event)
+                kind = event_kind.value
+                result = lifecycle.apply(order, event)
+                if not is_successful(result):
+                    return self._refused(order, result.failure())
+                updated = result.unwrap()
+                if _same_but_for_the_read(order, updated):
+                    return Applied(order, accepted=True)  # nothing new: nothing to write
+                taken = self._txid_taken(order, updated)
+                if taken is not None:
+                    return self._refused(order, _taken(order, event_kind, taken))
+                try:
+                    written = self.store.update_order(
+                        updated,
+                        expected_version=version,
+                        event=kind,
+                        detail=detail,
+                        linking=updated.kraken_order_id != order.kraken_order_id,
+                    )
+                except TxidTakenError as error:  # another process linked it a moment ago
+                    return self._refused(order, _taken(order, event_kind, error.message))
+                if written is not None:
+                    self._remember(updated, written)
+                    self._changed(order, updated)
+                    return Applied(updated, accepted=True)
+                self.conflicts += 1
+                fresh = True  # another writer got there first: read its version, fold again
+        raise StoreError(f"order {local_id}: gave up after {_CONFLICT_RETRIES} write conflicts")
+
+    def _txid_taken(self, before: LocalOrder, after: LocalOrder) -> str | None:
+        """One exchange order, one local order: a txid another order owns is never linked.
+
+        (Two identical userref orders cannot be told apart by Kraken; the first to link an
+        exchange order keeps it, the other stays in doubt and is resolved on its own.)
+        """
+        txid = after.kraken_order_id
+        if txid is None or before.kraken_order_id == txid:
+            return None
+        owner = self.store.find_by_kraken_id(txid)
+        if owner is None or owner.local_id == after.local_id:
+            return None
+        return f"txid {txid} is owned by order {owner.local_id}"
+
+    def _refused(self, order: LocalOrder, error: TransitionError) -> Applied:
+        log.info("order %s: %s", order.local_id, error)
+        self.transition_failures.append(str(error))
+        return Applied(order, accepted=False, error=error)
+
+    def transition(
+        self, order: LocalOrder, event: OrderEvent, detail: str | None = None
+    ) -> LocalOrder:
+        """`apply` to ``order``'s local id; returns the order as it now stands."""
+        return self.apply(order.local_id, event, detail).order
+
+    def record(self, order: LocalOrder, event: str, detail: str | None = None) -> LocalOrder:
+        """Store a new order as it is (guardrail errors)."""
+        with self._lock:
+            self.store.save_order(order, event=event, detail=detail)
+            found = self.store.get_versioned(order.local_id)
+            if found is not None:
+                self._remember(*found)
+            self._changed(None, order)
+        return order
+
+    def record_many(
+        self, orders: Sequence[LocalOrder], event: str, *, claim: bool = False
+    ) -> list[LocalOrder]:
+        """Store new orders, all in one transaction; ``claim`` them for this process's senders."""
+        if orders:
+            with self._lock:
+                self.store.save_orders(orders, event=event)
+                for order in orders:
+                    self._remember(order, 1)
+                    if claim:
+                        self._sending.add(order.local_id)
+                    self._changed(None, order)
+        return list(orders)
+
+    def adopt(self, order: LocalOrder, detail: str) -> LocalOrder | None:
+        """Record an exchange order no local order owns; None when a record already exists."""
+        with self._lock:
+            if not self.store.adopt_order(order, event="adopted", detail=detail):
+                return None
+            found = self.store.get_versioned(order.local_id)
+            if found is not None:
+                self._remember(*found)
+            self._changed(None, order)
+        return order
+
+    def _changed(self, before: LocalOrder | None, after: LocalOrder) -> None:
+        if self._on_change is None:
+            return
+        try:
+            self._on_change(before, after)
+        except Exception:
+            log.exception("order %s: the change listener raised", after.local_id)
+
+    # ------------------------------------------------------------------ send claims
+
+    def release_claims(self, local_ids: Iterable[str]) -> None:
+        """This process's senders are done with these orders."""
+        with self._lock:
+            self._sending.difference_update(local_ids)
+
+    def claimed_here(self) -> frozenset[str]:
+        """Orders this process's senders still hold."""
+        with self._lock:
+            return frozenset(self._sending)
+
+    # ------------------------------------------------------------------ reading
+
+    def tracked_orders(self) -> list[LocalOrder]:
+        """Live and ``unknown`` orders, fresh from the store (every process's), oldest first."""
+        with self._lock:
+            found = self.store.live_versioned()
+            for order, version in found:
+                self._remember(order, version)
+        return [order for order, _ in found]
+
+    def live_orders(self) -> list[LocalOrder]:
+        """Non-terminal orders, fresh from the store, oldest first."""
+        return [order for order in self.tracked_orders() if order.is_live]
+
+    def get(self, local_id: str, *, fresh: bool = True) -> LocalOrder | None:
+        """An order by local id (from the store by default; ``fresh=False`` allows the cache)."""
+        found = self._current(local_id, fresh=fresh)
+        return None if found is None else found[0]
+
+    def by_kraken_id(self, txid: str, *, fresh: bool = True) -> LocalOrder | None:
+        """An order by Kraken txid (``fresh=False`` allows the cache)."""
+        with self._lock:
+            local_id = self._by_txid.get(txid)
+        if local_id is not None:
+            return self.get(local_id, fresh=fresh)
+        return self.store.find_by_kraken_id(txid)
+
+    def by_client_id(self, client_order_id: str) -> LocalOrder | None:
+        """An order by the client order id it was sent with."""
+        with self._lock:
+            local_id = self._by_client_id.get(client_order_id)
+        if local_id is not None:
+            return self.get(local_id)
+        return self.store.find_by_client_order_id(client_order_id)
+
+    def owns_txid(self, txid: str) -> bool:
+        """True when a local order already owns ``txid``."""
+        with self._lock:
+            known = txid in self._by_txid
+        return known or self.store.find_by_kraken_id(txid) is not None
+
+    def refresh_many(
+        self, orders: Iterable[LocalOrder], *, fresh: bool = False
+    ) -> list[LocalOrder]:
+        """The current version of each order: as this process last wrote or read it (its
+        writes are compare-and-set, so a stale copy is never written back), or, with
+        ``fresh``, read from the store (other processes' changes included)."""
+        current: list[LocalOrder] = []
+        for order in orders:
+            found = self.get(order.local_id, fresh=fresh)
+            current.append(found if found is not None else order)
+        return current
+
+    def cached_live(self) -> list[LocalOrder]:
+        """Live orders as this process last saw them (no store read), oldest first."""
+        with self._lock:
+            live = [self._cache[local_id][0] for local_id in self._live]
+        return sorted(live, key=lambda o: (o.created_at, o.local_id))
+
+    # ------------------------------------------------------------------ results
+
+    def add_result(self, result: ExecutionResult) -> None:
+        """Persist a plan result and keep it in the ring buffer."""
+        with self._lock:
+            self.store.save_result(result)
+            self._recent.append(result)
+
+    def recent_results(self, limit: int) -> list[ExecutionResult]:
+        """Newest first, as recorded: the ring buffer, topped up from the store."""
+        with self._lock:
+            buffered = list(reversed(self._recent))
+        if limit <= len(buffered):
+            return buffered[:limit]
+        return self.store.recent_results(limit)
+
+
+_READ_ONLY_FIELDS: Final = frozenset({"updated_at", "raw_response_json"})
+_MEANINGFUL: Final = operator.attrgetter(
+    *(f.name for f in fields(LocalOrder) if f.name not in _READ_ONLY_FIELDS)
+)
+"""Every field of an order but the time of the last read and the raw answer, as a tuple."""
+
+
+def _same_but_for_the_read(before: LocalOrder, after: LocalOrder) -> bool:
+    """True when an observation only re-read what the order already says (same status,
+    fills, fees, txid): the time of the read and the raw answer are all that differ."""
+    return bool(_MEANINGFUL(after) == _MEANINGFUL(before))
+
+
+def _taken(order: LocalOrder, kind: EventKind, reason: str) -> TransitionError:
+    return TransitionError(local_id=order.local_id, status=order.status, event=kind, reason=reason)
