@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, assert_type
+from typing import TYPE_CHECKING, Any, assert_type
 
 from kraken_bot.execution import (
     ActionType,
@@ -43,6 +43,14 @@ from kraken_bot.execution import (
     TimeInForce,
     load_config,
 )
+
+if TYPE_CHECKING:
+    # A name a package does not export is refused, though the packages load their names
+    # lazily (their ``__getattr__`` is hidden from the checker): a misspelt import fails
+    # the type check, not a strategy at run time.
+    from kraken_bot.execution import ExecutionServise  # type: ignore[attr-defined]  # noqa: F401
+    from kraken_bot.kraken import KrakenRestClient  # type: ignore[attr-defined]  # noqa: F401
+    from kraken_bot.market import MarketDataApi  # type: ignore[attr-defined]  # noqa: F401
 
 
 def the_config_takes_the_contracts_spellings_and_gives_enums() -> None:

@@ -142,7 +142,8 @@ __all__ = [
 __all__ += _exceptions.__all__
 
 
-__getattr__ = lazy_exports(globals(), _EXPORTS)
+if not TYPE_CHECKING:  # the checker sees the names imported above, and no others
+    __getattr__ = lazy_exports(globals(), _EXPORTS)
 
 
 def __dir__() -> list[str]:

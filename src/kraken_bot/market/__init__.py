@@ -36,4 +36,5 @@ __all__ = [
     "parse_ticker",
 ]
 
-__getattr__ = lazy_exports(globals(), _EXPORTS)
+if not TYPE_CHECKING:  # the checker sees the names imported above, and no others
+    __getattr__ = lazy_exports(globals(), _EXPORTS)
