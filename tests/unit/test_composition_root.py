@@ -1,5 +1,6 @@
-"""One composition root: services and clients are built in `kraken_bot.execution.shell.compose`,
-with one nonce rule, and every entry point goes through it."""
+"""One composition root: clients and market readers are built in
+`kraken_bot.execution.shell.compose`, with one nonce rule, services only by
+`ExecutionService.from_config` over those parts, and every entry point goes through it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from kraken_bot.execution.shell import compose
+from kraken_bot.execution.shell.oms import ExecutionService
 from kraken_bot.kraken.nonce import IN_MEMORY, nonce_file
 from kraken_bot.testing import FakeKraken
 from kraken_sim import SimTransport
@@ -16,9 +18,9 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "kraken_bot"
 BUILDERS = {"ExecutionService", "KrakenRESTClient", "MarketDataAPI"}
 """Constructors only the composition root calls (besides the modules defining them)."""
 ALLOWED = {
-    "execution/shell/compose.py": BUILDERS,
+    "execution/shell/compose.py": {"KrakenRESTClient", "MarketDataAPI"},
     # the replay shares one market reader between its strategy and the service (one Ticker
-    # serves both): it builds that reader itself and hands it to `build_service`
+    # serves both): it builds that reader itself and hands it to `ExecutionService.from_config`
     "simulation/runner.py": {"MarketDataAPI"},
 }
 
@@ -74,13 +76,13 @@ def test_a_service_closes_the_client_built_for_it_and_not_one_it_was_given(tmp_p
     with FakeKraken(tmp_path) as fake:
         transport = SimTransport(fake.exchange)
         mine = compose.build_client(fake.config, clock=fake.clock, transport=transport)
-        given = compose.build_service(fake.config, client=mine, clock=fake.clock)
+        given = ExecutionService.from_config(fake.config, client=mine, clock=fake.clock)
         given.initialize()
         given.close()
         assert mine._nonces._fd is not None, "the caller's client is left open"
         assert mine.balance()
         mine.close()
-        owned = compose.build_service(fake.config, transport=transport, clock=fake.clock)
+        owned = ExecutionService.from_config(fake.config, transport=transport, clock=fake.clock)
         owned.initialize()
         client = owned.adapter.client if owned.adapter is not None else None
         owned.close()

@@ -193,3 +193,31 @@ def test_a_public_path_re_exports_its_module_and_nothing_else(name, half):
     names = list(getattr(module, "__all__", everything))
     assert names
     assert all(getattr(public, n) is getattr(module, n) for n in names)
+
+
+def module_graph() -> dict[str, set[str]]:
+    """module -> the project's modules it imports (anywhere in it, deferred ones too)."""
+    known = {module_name(p) for p in (SRC / ROOT).rglob("*.py")}
+
+    def targets(path: Path) -> set[str]:
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                # `from package import module` imports the module, not the package's face
+                subs = {f"{node.module}.{a.name}" for a in node.names} & known
+                found |= subs or {node.module}
+            elif isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names}
+        return (found & known) - {module_name(path)}
+
+    return {module_name(path): targets(path) for path in sorted((SRC / ROOT).rglob("*.py"))}
+
+
+def test_no_module_imports_in_a_loop():
+    """Not even through an import deferred into a function (the composition root and the
+    service it builds once did: `compose` now builds parts and knows nothing of the
+    service)."""
+    graph = module_graph()
+    assert "kraken_bot.execution.shell.compose" in graph
+    loops = cycles({module: dict.fromkeys(targets) for module, targets in graph.items()})
+    assert loops == []

@@ -33,7 +33,7 @@ from kraken_bot.config_file import ConfigFileError, load_config, load_yaml_text
 from kraken_bot.execution.core.models import ExecutionMode
 from kraken_bot.execution.exceptions import MissingCredentialsError, NetworkError
 from kraken_bot.execution.shell._retry import retry_reads
-from kraken_bot.execution.shell.compose import build_client, build_service, exchange_clock
+from kraken_bot.execution.shell.compose import build_client, exchange_clock
 from kraken_bot.execution.shell.oms import ExecutionService
 from kraken_bot.execution.shell.store import SQLiteExecutionStore
 from kraken_bot.kraken.client import KrakenRESTClient
@@ -182,7 +182,7 @@ def open_service(
         clock = exchange_clock(SystemClock())
         with build_client(config, clock=clock) as client:
             preflight(config, client)
-            service = build_service(
+            service = ExecutionService.from_config(
                 config, client=client, clock=clock, store=store, observer=observer
             )
             try:

@@ -62,8 +62,9 @@ from kraken_bot.config import (
 )
 from kraken_bot.execution.core.models import ExecutionMode, ExecutionResult
 from kraken_bot.execution.exceptions import CancelFailedError, KrakenAPIError, NetworkError
-from kraken_bot.execution.shell.compose import build_client, build_service
+from kraken_bot.execution.shell.compose import build_client
 from kraken_bot.execution.shell.ids import SeededIds
+from kraken_bot.execution.shell.oms import ExecutionService
 from kraken_bot.execution.shell.store import SQLiteExecutionStore
 from kraken_bot.kraken.nonce import IN_MEMORY as NONCES_IN_MEMORY
 from kraken_bot.kraken.pairs import PairMetadata
@@ -265,7 +266,7 @@ class _Run:
         # a dozen pages of WAL and checkpoint writes, gigabytes in all, for a database
         # that is replaced at the next run anyway.
         self.store = SQLiteExecutionStore(_IN_MEMORY)
-        self.service = build_service(
+        self.service = ExecutionService.from_config(
             self.config,
             client=self.client,
             market_data=self.market,

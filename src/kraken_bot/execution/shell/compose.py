@@ -1,33 +1,36 @@
-"""The composition root: the one place a Kraken client and an `ExecutionService` are built
+"""The composition root: the one place a Kraken client and a service's parts are built
 from configuration (shell).
 
 `build_client` makes the client of a configuration: its URL, key, tier and timeouts, and its
 nonces by the one rule of `kraken_bot.kraken.nonce.nonce_file` (the key's shared file, or
-in memory for ``nonce_state_file: ":memory:"``). `build_service` makes the service from
-(config, transport, clock, ids): the client (built here, and then owned and closed by the
-service, or given), the market data, the store, the clock in Kraken's time. Everything is
-passed at construction: nothing is wired afterwards.
+in memory for ``nonce_state_file: ":memory:"``). `build_parts` makes what a service runs
+on from (config, transport, clock): the client (built here, and then owned and closed by
+the service, or given), the market data, the clock in Kraken's time.
+`ExecutionService.from_config` (`kraken_bot.execution.shell.oms`) takes those parts,
+with the store and the ids, and constructs the service: everything is passed at
+construction, nothing is wired afterwards. This module knows nothing of the service, so
+the two import one way only.
 
-Who calls it: `ExecutionService.from_config` (strategy code, the tests, the benchmarks),
-the command line (which builds the client first, to prove the exchange reachable before a
-service exists), the replay runner and `kraken_bot.testing`.
+Who builds through it: `ExecutionService.from_config` (strategy code, the command line,
+the replay runner, `kraken_bot.testing`, the tests and the benchmarks), and the command
+line's `build_client` (it builds the client first, to prove the exchange reachable before
+a service exists).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from requests.adapters import BaseAdapter
 
 from kraken_bot.clock import Clock
 from kraken_bot.config import AppConfig
-from kraken_bot.execution.shell._exchange_time import exchange_clock
-from kraken_bot.execution.shell.ids import IdFactory, new_local_id
-from kraken_bot.execution.shell.oms import ExecutionService
-from kraken_bot.execution.shell.store import ExecutionStore
+from kraken_bot.execution.shell._exchange_time import ExchangeClock, exchange_clock
 from kraken_bot.kraken.client import KrakenRESTClient
 from kraken_bot.kraken.transport import Transport
 from kraken_bot.market.api import MarketData, MarketDataAPI
 
-__all__ = ["build_client", "build_service", "exchange_clock"]
+__all__ = ["ServiceParts", "build_client", "build_parts", "exchange_clock"]
 
 
 def build_client(
@@ -45,7 +48,18 @@ def build_client(
     return KrakenRESTClient.from_config(config.kraken, transport=transport, http=http, clock=clock)
 
 
-def build_service(
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServiceParts:
+    """What a service runs on, built from configuration (see `build_parts`)."""
+
+    client: KrakenRESTClient
+    market_data: MarketData
+    clock: ExchangeClock
+    owns_client: bool
+    """The client was built here: the service closes it."""
+
+
+def build_parts(
     config: AppConfig,
     *,
     client: KrakenRESTClient | None = None,
@@ -53,12 +67,8 @@ def build_service(
     transport: BaseAdapter | None = None,
     http: Transport | None = None,
     clock: Clock | None = None,
-    store: ExecutionStore | None = None,
-    new_id: IdFactory = new_local_id,
-    background_scheduler: bool = True,
-    observer: bool = False,
-) -> ExecutionService:
-    """The service of ``config``, with every part it needs.
+) -> ServiceParts:
+    """The parts of ``config``'s service.
 
     Args:
         config: the application configuration.
@@ -67,28 +77,18 @@ def build_service(
         market_data: pair metadata and prices; None reads them through the client.
         transport, http: how a client built here talks to Kraken (see `build_client`).
         clock: time and sleep (the fake's virtual clock in replays and tests).
-        store: execution records; None opens SQLite at the config's database path.
-        new_id: local id factory (seeded in replays for reproducible runs).
-        background_scheduler: supervise from a thread; False only during service calls.
-        observer: read, cancel and reconcile only (see `ExecutionService`).
     """
     the_clock = exchange_clock(clock)
-    owned = client is None
     the_client = (
         client
         if client is not None
         else build_client(config, clock=the_clock, transport=transport, http=http)
     )
-    return ExecutionService(
-        config=config,
+    return ServiceParts(
+        client=the_client,
         market_data=(
             market_data if market_data is not None else MarketDataAPI(the_client, clock=the_clock)
         ),
-        client=the_client,
-        store=store,
         clock=the_clock,
-        new_id=new_id,
-        background_scheduler=background_scheduler,
-        observer=observer,
-        owns_client=owned,
+        owns_client=client is None,
     )

@@ -113,6 +113,7 @@ from kraken_bot.execution.shell._stream import ServiceStream, open_stream
 from kraken_bot.execution.shell._submit import Submitter
 from kraken_bot.execution.shell._supervisor import SupervisionSettings, Supervisor
 from kraken_bot.execution.shell.adapter import KrakenExecutionAdapter, TradingClient
+from kraken_bot.execution.shell.compose import build_parts
 from kraken_bot.execution.shell.ids import IdFactory, new_local_id
 from kraken_bot.execution.shell.scheduler import DeadManSwitch
 from kraken_bot.execution.shell.store import ExecutionStore, SQLiteExecutionStore
@@ -129,6 +130,9 @@ from kraken_bot.strategy.plan import ExecutionPlan, validate_plan
 
 if TYPE_CHECKING:
     from requests.adapters import BaseAdapter
+
+    from kraken_bot.kraken.client import KrakenRESTClient
+    from kraken_bot.kraken.transport import Transport
 
 
 log = logging.getLogger("kraken_bot.execution")
@@ -153,8 +157,8 @@ class ExecutionService(Closing):
         server_time: Callable[[], int] | None = None,
         owns_client: bool = False,
     ) -> None:
-        """Assemble a service from its parts (`kraken_bot.execution.shell.compose.build_service`
-        builds them all from configuration).
+        """Assemble a service from its parts (`from_config` builds them all from
+        configuration).
 
         Args:
             config: the application configuration.
@@ -192,7 +196,7 @@ class ExecutionService(Closing):
         self._runner: PlanRunner | None = None
         self._router: MakerFirstRouter | None = None
         self._dead_man: DeadManSwitch | None = None
-        # a client built for this service (`compose.build_service`) is closed with it
+        # a client built for this service (`from_config`) is closed with it
         self._close_client: Callable[[], None] | None = (
             getattr(client, "close", None) if owns_client else None
         )
@@ -222,25 +226,47 @@ class ExecutionService(Closing):
         cls,
         config: AppConfig,
         *,
+        client: KrakenRESTClient | None = None,
+        market_data: MarketData | None = None,
         transport: BaseAdapter | None = None,
+        http: Transport | None = None,
         clock: Clock | None = None,
         store: ExecutionStore | None = None,
         new_id: IdFactory = new_local_id,
         background_scheduler: bool = True,
         observer: bool = False,
     ) -> ExecutionService:
-        """Build the whole stack (client, market data, store, scheduler) from configuration:
-        `kraken_bot.execution.shell.compose.build_service`, the one composition root."""
-        from kraken_bot.execution.shell.compose import build_service  # noqa: PLC0415 - it imports us
+        """The service of ``config``, with every part it needs (built by the composition
+        root, `kraken_bot.execution.shell.compose.build_parts`).
 
-        return build_service(
+        Args:
+            config: the application configuration.
+            client: a client built by `compose.build_client` that the caller keeps and
+                closes; None builds one (with ``transport`` / ``http``) that the service
+                owns and closes.
+            market_data: pair metadata and prices; None reads them through the client.
+            transport: a `requests` adapter for Kraken's URL (the fake exchange in process).
+            http: replaces `requests` altogether (the replay's direct line to the fake).
+            clock, store, new_id, background_scheduler, observer: as for the constructor.
+        """
+        parts = build_parts(
             config,
+            client=client,
+            market_data=market_data,
             transport=transport,
+            http=http,
             clock=clock,
+        )
+        return cls(
+            config=config,
+            market_data=parts.market_data,
+            client=parts.client,
             store=store,
+            clock=parts.clock,
             new_id=new_id,
             background_scheduler=background_scheduler,
             observer=observer,
+            owns_client=parts.owns_client,
         )
 
     # ------------------------------------------------------------------ lifecycle
