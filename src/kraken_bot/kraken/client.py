@@ -420,22 +420,13 @@ class KrakenRESTClient(Closing):
 
     def _note_result(self, method: str, wire: dict[str, str], result: object) -> None:
         """Tell the limiter what the reply changed (orders placed or cancelled)."""
-        if method == "AddOrder" and "pair" in wire:
+        txids: tuple[str, ...] = ()
+        if method == "AddOrder":
             parsed = parse_add_order(result)
-            if is_successful(parsed) and parsed.unwrap().txids:
-                userref = wire.get("userref")
-                self._limiter.record_placed(
-                    parsed.unwrap().txids,
-                    pair=wire["pair"],
-                    userref=int(userref) if userref and userref.lstrip("-").isdigit() else None,
-                    cl_ord_id=wire.get("cl_ord_id"),
-                )
-        elif method == "CancelOrder":
-            self._limiter.record_cancelled(wire)
-        elif method == "AmendOrder":
-            self._limiter.record_amended(wire)
-        elif method == "CancelAll":
-            self._limiter.record_cancelled({})
+            if not is_successful(parsed) or not parsed.unwrap().txids:
+                return
+            txids = parsed.unwrap().txids
+        self._limiter.record_reply(method, wire, txids=txids)
 
     # ------------------------------------------------------------------ public, typed
 

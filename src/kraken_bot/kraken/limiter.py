@@ -8,7 +8,7 @@ time. The client uses it in four steps per private call:
 2. `wait` until it fits (no lock is held while sleeping);
 3. under the client's send lock, check it still `fits` and send;
 4. `settle` it when the reply arrives, then record what the reply says
-   (`record_placed`, `record_cancelled`, `record_rate_limited`).
+   (`record_reply`: orders placed, cancelled or amended; `record_rate_limited`).
 
 Tier ``unlimited`` disables every step. ``stats`` counts waits for benchmarks
 and tests.
@@ -173,6 +173,30 @@ class RateLimiter:
             self._calls += 1
             if not charge.is_free:
                 self._state = self._state.charge(charge, self._limits, now=self._clock.monotonic())
+
+    def record_reply(
+        self, endpoint: str, wire: Mapping[str, str], *, txids: Iterable[str] = ()
+    ) -> None:
+        """What a trading call's successful reply changed, whichever way it was sent (REST,
+        or the WebSocket, which Kraken counts on the same counters).
+
+        ``wire`` holds the REST parameters of the request (``pair``, ``userref``,
+        ``cl_ord_id``, ``txid``); ``txids`` the orders an AddOrder placed.
+        """
+        if endpoint == "AddOrder" and "pair" in wire:
+            userref = wire.get("userref")
+            self.record_placed(
+                txids,
+                pair=wire["pair"],
+                userref=int(userref) if userref and userref.lstrip("-").isdigit() else None,
+                cl_ord_id=wire.get("cl_ord_id"),
+            )
+        elif endpoint == "CancelOrder":
+            self.record_cancelled(wire)
+        elif endpoint == "AmendOrder":
+            self.record_amended(wire)
+        elif endpoint == "CancelAll":
+            self.record_cancelled({})
 
     def record_placed(
         self,

@@ -70,15 +70,13 @@ class SocketOrders:
         params = None if req.validate or not self._stream.subscribed else self._params(req)
         if params is None:
             return self._rest.add_order(req)
-        wire = {"pair": req.pair}
+        wire = req.to_params()  # what REST would send: it prices the order and records it
         reply = self._ask("add_order", params, "AddOrder", wire)
         result = reply.result if isinstance(reply.result, dict) else {}
         order_id = result.get("order_id")
         txids = (order_id,) if isinstance(order_id, str) and order_id else ()
         if txids:
-            self._rest.limiter.record_placed(
-                txids, pair=req.pair, userref=req.userref, cl_ord_id=req.cl_ord_id
-            )
+            self._rest.limiter.record_reply("AddOrder", wire, txids=txids)
         return AddOrderAck(txids=txids, description="", raw=to_json_text(result))
 
     def cancel_order(
@@ -99,7 +97,7 @@ class SocketOrders:
         )
         wire = {"txid": txid} if txid is not None else {"cl_ord_id": str(cl_ord_id)}
         reply = self._ask("cancel_order", params, "CancelOrder", wire, pair_hint=pair)
-        self._rest.limiter.record_cancelled(wire)
+        self._rest.limiter.record_reply("CancelOrder", wire)
         return CancelAck(count=1, pending=False, raw=to_json_text(reply.result))
 
     def cancel_all(self) -> CancelAck:
@@ -107,7 +105,7 @@ class SocketOrders:
         if not self._stream.subscribed:
             return self._rest.cancel_all()
         reply = self._ask("cancel_all", {}, "CancelAll", {})
-        self._rest.limiter.record_cancelled({})
+        self._rest.limiter.record_reply("CancelAll", {})
         count = reply.result.get("count") if isinstance(reply.result, dict) else None
         return CancelAck(
             count=count if isinstance(count, int) else 0,

@@ -319,3 +319,25 @@ def test_acquire_on_an_unlimited_tier_never_waits(clock):
     limiter = RateLimiter(tier="unlimited", clock=clock)
     limiter.acquire(Charge(trading=(("XBTUSD", 1000.0),)))
     assert limiter.stats.waits == 0
+
+
+def test_a_reply_is_recorded_the_same_whichever_way_the_order_went(clock):
+    """`record_reply` is the one reading of what a reply changed, for REST and the socket
+    alike: an order is remembered with its userref or client id, so a cancel by either
+    prices it by its age, and a cancel forgets it."""
+    by_userref = AddOrderRequest(
+        pair="XBTUSD", side="buy", ordertype="limit", volume="0.01", price="50000", userref=42
+    )
+    by_client_id = AddOrderRequest(
+        pair="ETHUSD", side="buy", ordertype="limit", volume="0.1", price="3000", cl_ord_id="kb-1"
+    )
+    limiter = RateLimiter(tier="starter", clock=clock)
+    stranger = limiter.plan("CancelOrder", {"cl_ord_id": "kb-1"})
+    limiter.record_reply("AddOrder", by_userref.to_params(), txids=("OA-1",))
+    limiter.record_reply("AddOrder", by_client_id.to_params(), txids=("OB-2",))
+    assert limiter.plan("CancelOrder", {"txid": "42"}).trading == (("XBTUSD", 8.0),)
+    assert limiter.plan("CancelOrder", {"cl_ord_id": "kb-1"}).trading == (("ETHUSD", 8.0),)
+    limiter.record_reply("CancelOrder", {"cl_ord_id": "kb-1"})
+    assert limiter.plan("CancelOrder", {"cl_ord_id": "kb-1"}) == stranger
+    limiter.record_reply("CancelAll", {})
+    assert limiter.plan("CancelOrder", {"txid": "42"}).trading != (("XBTUSD", 8.0),)
