@@ -36,11 +36,12 @@ round trip of each record, so it normalises exactly as SQLite does); tests and
 dry runs use it.
 
 This module is the port; the implementations live in the private package
-``kraken_bot.execution.shell._store``: ``records`` (the audit record and the checks
-both stores apply), ``schema`` (tables, DDL, schema upgrade), ``rows`` (records
-to and from SQL rows), ``migration`` (rows of older formats rewritten once, at
-opening), ``connection`` (the SQLite file and its errors), ``sqlite`` and
-``memory``.
+``kraken_bot.execution.shell._store``: ``schema`` (the schema upgrade), ``migration``
+(rows of older formats rewritten once, at opening), ``connection`` (the SQLite file
+and its errors), ``sqlite`` and ``memory``. Their pure half is
+``kraken_bot.execution.core._store``: ``tables`` (columns and DDL), ``rows`` (records
+to and from SQL rows), ``records`` (the audit record and the checks both stores apply)
+and ``legacy`` (rows of older formats rebuilt).
 """
 
 from __future__ import annotations
