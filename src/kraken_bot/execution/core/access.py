@@ -5,13 +5,19 @@ change the exchange" question the shell asks is answered here, by one value
 built once from the configuration (`exchange_access`); the shell reads its
 fields and never compares modes itself.
 
-========  =================  ================  ===================
-mode      reaches_exchange   changes_exchange  places_live_orders
-========  =================  ================  ===================
-dry_run   no                 no                no
-paper     yes (validate)     no                no
-live      yes                yes               yes, unless observer
-========  =================  ================  ===================
+========  =================  ================  ===================  =======================
+mode      reaches_exchange   changes_exchange  places_live_orders   at start
+========  =================  ================  ===================  =======================
+dry_run   no                 no                no                   settle leftovers offline
+paper     yes (validate)     no                no                   reconcile its leftovers
+live      yes                yes               yes, unless observer reconcile everything
+========  =================  ================  ===================  =======================
+
+What a service starts follows from the same value: the account's lease, the
+dead-man switch (when configured) and the maker-first router (when chosen) only
+with ``places_live_orders``; supervision (scheduled reconciliation, the
+unfilled-order policy) whenever Kraken is reached, except by an observer, whose
+bot beside it supervises.
 
 >>> from kraken_bot.config import ExecutionConfig
 >>> access = exchange_access(ExecutionConfig(mode="dry_run"), observer=False)
@@ -24,11 +30,24 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
-from kraken_bot._enums import ExecutionMode
+from kraken_bot._enums import ExecutionMode, Routing
 from kraken_bot.config import ExecutionConfig
 
-__all__ = ["ExchangeAccess", "access_problem", "exchange_access"]
+__all__ = ["ExchangeAccess", "StartCheck", "access_problem", "exchange_access"]
+
+
+class StartCheck(StrEnum):
+    """What a service reads before its first plan (see the module's table)."""
+
+    RECONCILE_ALL = "reconcile_all"
+    """Live: a full reconciliation, so exchange orders the database lost are adopted
+    (and netted) before anything is planned."""
+    RECONCILE_LEFTOVERS = "reconcile_leftovers"
+    """Paper: its own orders left in flight, if any (nothing on Kraken is ours)."""
+    SETTLE_OFFLINE = "settle_offline"
+    """Dry run: Kraken cannot be asked; orders never sent are settled locally."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,6 +68,10 @@ class ExchangeAccess:
             observer (a one-shot command beside a running bot).
         runs_plans: plans may be executed; an observer configured for live trading
             refuses them (it places no live orders), in paper and dry run it runs them.
+        start_check: what is read before the first plan.
+        arms_dead_man: the dead-man switch is armed (live orders, a positive timeout).
+        routes_maker_first: the maker-first router works the orders (live orders only).
+        supervises: scheduled reconciliation and the unfilled-order policy run.
     """
 
     mode: ExecutionMode
@@ -56,6 +79,10 @@ class ExchangeAccess:
     changes_exchange: bool
     places_live_orders: bool
     runs_plans: bool
+    start_check: StartCheck
+    arms_dead_man: bool
+    routes_maker_first: bool
+    supervises: bool
 
 
 def exchange_access(config: ExecutionConfig, *, observer: bool) -> ExchangeAccess:
@@ -69,12 +96,25 @@ def exchange_access(config: ExecutionConfig, *, observer: bool) -> ExchangeAcces
     True
     """
     mode = config.mode
+    reaches = mode is not ExecutionMode.DRY_RUN
+    changes = mode is ExecutionMode.LIVE
+    places_live = config.sends_live_orders and not observer
+    if changes:
+        start = StartCheck.RECONCILE_ALL
+    elif reaches:
+        start = StartCheck.RECONCILE_LEFTOVERS
+    else:
+        start = StartCheck.SETTLE_OFFLINE
     return ExchangeAccess(
         mode=mode,
-        reaches_exchange=mode is not ExecutionMode.DRY_RUN,
-        changes_exchange=mode is ExecutionMode.LIVE,
-        places_live_orders=config.sends_live_orders and not observer,
+        reaches_exchange=reaches,
+        changes_exchange=changes,
+        places_live_orders=places_live,
         runs_plans=not (observer and config.sends_live_orders),
+        start_check=start,
+        arms_dead_man=places_live and config.dead_man_switch_enabled,
+        routes_maker_first=places_live and config.routing is Routing.MAKER_FIRST,
+        supervises=reaches and not observer,
     )
 
 

@@ -46,10 +46,10 @@ from typing import TYPE_CHECKING, Self, TypeVar
 from returns.pipeline import is_successful
 
 from kraken_bot._closing import Closing
-from kraken_bot._enums import OrderTransport, Routing
+from kraken_bot._enums import OrderTransport
 from kraken_bot.clock import Clock
 from kraken_bot.config import AppConfig, ConfigError, ExecutionConfig
-from kraken_bot.execution.core.access import access_problem, exchange_access
+from kraken_bot.execution.core.access import StartCheck, access_problem, exchange_access
 from kraken_bot.execution.core.amends import (
     AmendRejected,
     LookUpAmend,
@@ -305,17 +305,16 @@ class ExecutionService(Closing):
         self._ledger = ledger
         self._stream = self._open_stream(ledger)
         self._build_workers(ledger)
-        if not self._access.reaches_exchange:
+        check = self._access.start_check
+        if check is StartCheck.SETTLE_OFFLINE:
             self._settle_leftovers_offline(ledger)
-        elif self._access.changes_exchange or ledger.tracked_orders():
-            # Live: always, so orders of ours that the database lost are adopted (and
-            # netted) before the first plan; paper: only its own leftovers.
+        elif check is StartCheck.RECONCILE_ALL or ledger.tracked_orders():
             started = self._clock.now()
             self.last_reconcile = self._reconciler_or_fail().reconcile()
             self._synced = self.last_reconcile.ok
             if self.last_reconcile.ok:
                 self._complete_at = started
-        if self._exec.dead_man_switch_enabled and self._access.places_live_orders:
+        if self._access.arms_dead_man:
             assert self._submitter is not None
             dead_man = DeadManSwitch(
                 self._submitter.adapter,
@@ -329,7 +328,7 @@ class ExecutionService(Closing):
             )
             dead_man.start()  # a live service without its switch must not trade
             self._dead_man = dead_man
-        if self._exec.routing is Routing.MAKER_FIRST and self._access.places_live_orders:
+        if self._access.routes_maker_first:
             self._router = MakerFirstRouter(_RouteOps(self), self._clock, self._exec)
             self._router.watch(ledger.tracked_orders())
         self._start_supervision()
@@ -345,7 +344,7 @@ class ExecutionService(Closing):
         bot does. With a background scheduler a thread runs `supervise` every
         second; otherwise (virtual time) the caller does.
         """
-        if self._reconciler is None or self._observer:
+        if self._reconciler is None or not self._access.supervises:
             return
         every = self._exec.reconcile_every_seconds
         timeout = self._exec.unfilled_timeout_seconds
