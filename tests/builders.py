@@ -174,15 +174,13 @@ def an_intent(**overrides: Any) -> OrderIntent:
         "rest_pair": "XXBTZUSD",
         "side": Side.BUY,
         "order_type": OrderType.LIMIT,
-        "volume": Decimal("0.1"),
+        "volume": Decimal("0.10000000"),
         "price": Decimal("60300.0"),
         "reference_price": Decimal(60000),
         "notional_usd": Decimal("6030.0"),
         "userref": None,
         "time_in_force": TimeInForce.GTC,
         "post_only": False,
-        "volume_text": "0.10000000",
-        "price_text": "60300.0",
     }
     fields.update(overrides)
     return OrderIntent(**fields)

@@ -6,6 +6,7 @@ derandomized, no example database).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal
@@ -33,6 +34,7 @@ from tests.builders import (
 )
 
 from kraken_bot.config import ExecutionConfig
+from kraken_bot.execution.core.codec import order_from_json, order_to_json
 from kraken_bot.execution.core.lifecycle import (
     OBSERVED_KINDS,
     TRANSITIONS,
@@ -56,6 +58,7 @@ from kraken_bot.execution.core.models import (
 )
 from kraken_bot.execution.core.planner import PlanningContext, plan_orders
 from kraken_bot.execution.core.router import has_limit_price, limit_price, price_cap
+from kraken_bot.kraken.orders import format_decimal
 from kraken_bot.kraken.pairs import PairMetadata, PairUniverse
 from kraken_bot.kraken.types import KrakenOrderStatus
 from kraken_bot.strategy.plan import ActionType, ExecutionPlan, RiskAdjustedAction
@@ -254,7 +257,25 @@ def test_planner_limit_prices_sit_on_the_tick_grid_within_the_slippage_cap(plan,
         assert intent.price % pair.tick_size == 0
         assert intent.price <= cap if intent.side is Side.BUY else intent.price >= cap
         assert Decimal(intent.price_text or "") == intent.price
+
+
+@given(plans(), contexts())
+def test_the_wire_strings_have_the_pairs_places_and_survive_the_order_and_its_record(plan, ctx):
+    """The one formatter gives the intent's strings back from the order's amounts, after
+    the codec's round trip too (what a resumed plan sends): what the adapter sends is
+    what the planner decided, digit for digit."""
+    for _, intent in decided(plan, ctx):
+        pair = pair_of(intent.pair)
+        assert len(intent.volume_text.partition(".")[2]) == pair.lot_decimals
         assert Decimal(intent.volume_text) == intent.volume
+        if intent.price_text is not None:
+            assert len(intent.price_text.partition(".")[2]) == pair.pair_decimals
+        order = new_order(intent, local_id="L1", now=NOW)
+        stored = order_from_json(json.loads(json.dumps(order_to_json(order)))).unwrap()
+        for kept in (order, stored):
+            assert format_decimal(kept.requested_base_size) == intent.volume_text
+            price = kept.requested_price
+            assert (None if price is None else format_decimal(price)) == intent.price_text
 
 
 def capped(plan: ExecutionPlan, ctx: PlanningContext) -> set[int]:

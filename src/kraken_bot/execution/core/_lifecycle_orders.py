@@ -31,9 +31,9 @@ def new_order(
     >>> from kraken_bot.execution.core.models import TimeInForce
     >>> intent = OrderIntent(action_index=0, plan_id="p1", strategy_id="s", pair="XBTUSD",
     ...     rest_pair="XXBTZUSD", side=Side.BUY, order_type=OrderType.MARKET,
-    ...     volume=Decimal("0.1"), price=None, reference_price=Decimal(60000),
+    ...     volume=Decimal("0.10000000"), price=None, reference_price=Decimal(60000),
     ...     notional_usd=Decimal(6000), userref=7, time_in_force=TimeInForce.GTC,
-    ...     post_only=False, volume_text="0.10000000", price_text=None)
+    ...     post_only=False)
     >>> o = new_order(intent, local_id="L1", now=datetime(2026, 1, 1, tzinfo=UTC))
     >>> o.status.value, o.userref, o.client_order_id
     ('pending', 7, None)

@@ -170,6 +170,9 @@ def to_intent(priced: Priced, env: Env) -> OrderIntent:
     time_in_force = config.time_in_force
     if maker_first and time_in_force is TimeInForce.IOC:
         time_in_force = TimeInForce.GTC  # it rests at the touch, or it is not maker-first
+    # The amounts carry the pair's places exactly (their exponent too): formatted for the
+    # wire, by the intent or by the adapter from the order, they give these very strings.
+    volume_text = format_decimal(sized.volume, pair.lot_decimals)
     price_text = None if priced.price is None else format_decimal(priced.price, pair.pair_decimals)
     return OrderIntent(
         action_index=draft.index,
@@ -179,13 +182,11 @@ def to_intent(priced: Priced, env: Env) -> OrderIntent:
         rest_pair=pair.rest_symbol,
         side=sized.side,
         order_type=priced.order_type,
-        volume=sized.volume,
-        price=priced.price,
+        volume=Decimal(volume_text),
+        price=None if price_text is None else Decimal(price_text),
         reference_price=quoted.mid,
         notional_usd=priced.notional_usd,
         userref=draft.userref,
         time_in_force=time_in_force,
         post_only=limit and (config.post_only or maker_first),
-        volume_text=format_decimal(sized.volume, pair.lot_decimals),
-        price_text=price_text,
     )

@@ -86,9 +86,9 @@ fill and txid invariants) and changes (the fields each event sets) lives in
 >>> t = datetime(2026, 1, 1, tzinfo=UTC)
 >>> intent = OrderIntent(action_index=0, plan_id="p1", strategy_id="s", pair="XBTUSD",
 ...     rest_pair="XXBTZUSD", side=Side.BUY, order_type=OrderType.LIMIT,
-...     volume=Decimal("0.1"), price=Decimal("60000.0"), reference_price=Decimal(60000),
+...     volume=Decimal("0.10000000"), price=Decimal("60000.0"), reference_price=Decimal(60000),
 ...     notional_usd=Decimal(6000), userref=None, time_in_force=TimeInForce.GTC,
-...     post_only=False, volume_text="0.10000000", price_text="60000.0")
+...     post_only=False)
 >>> order = new_order(intent, local_id="L1", now=t)
 >>> order = apply(order, Acknowledged(at=t, txid="OABC12", response_json="{}")).unwrap()
 >>> order.status.value, order.kraken_order_id

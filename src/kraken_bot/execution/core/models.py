@@ -30,6 +30,7 @@ from typing import Any, Final
 
 from kraken_bot._enums import ExecutionMode, OrderType, Side, TimeInForce, UnfilledAction
 from kraken_bot.execution.core._frozendict import FrozenDict
+from kraken_bot.kraken.orders import format_decimal
 from kraken_bot.kraken.types import OrderInfo
 
 __all__ = [
@@ -197,15 +198,19 @@ class OrderIntent:
         rest_pair: the pair name sent to Kraken (AssetPairs key, e.g. ``XXBTZUSD``).
         side: buy or sell.
         order_type: market or limit.
-        volume: base volume, already truncated to the pair's lot decimals.
-        price: limit price on the pair's tick grid; None for market orders.
+        volume: base volume, truncated to the pair's lot decimals, with exactly that
+            many places (its exponent is part of the value Kraken receives).
+        price: limit price on the pair's tick grid, with exactly the pair's price
+            decimals; None for market orders.
         reference_price: the mid price the order was sized against.
         notional_usd: volume x price (or mid) in USD.
         userref: strategy tag; when set, the order's exchange identity is the userref.
         time_in_force: Kraken time in force.
         post_only: send ``oflags=post`` (limit orders only).
-        volume_text: ``volume`` as the exact decimal string Kraken receives.
-        price_text: ``price`` as the exact decimal string Kraken receives.
+
+    ``volume_text`` and ``price_text`` are the exact strings Kraken receives: the one
+    wire formatter (`kraken_bot.kraken.orders.format_decimal`) applied to the amounts,
+    as the adapter applies it to the order's (which are these amounts, exactly).
     """
 
     action_index: int
@@ -222,8 +227,16 @@ class OrderIntent:
     userref: int | None
     time_in_force: TimeInForce
     post_only: bool
-    volume_text: str
-    price_text: str | None
+
+    @property
+    def volume_text(self) -> str:
+        """``volume`` as the exact decimal string Kraken receives."""
+        return format_decimal(self.volume)
+
+    @property
+    def price_text(self) -> str | None:
+        """``price`` as the exact decimal string Kraken receives (None: market order)."""
+        return None if self.price is None else format_decimal(self.price)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
