@@ -388,3 +388,24 @@ def test_a_burst_of_orders_over_the_socket_waits_for_the_trading_counter(tmp_pat
         assert stats.waits > 0
         assert stats.rate_limit_errors == 0
         assert len(kraken.exchange.orders(kraken.key)) == 90
+
+
+def test_an_order_a_json_number_cannot_carry_exactly_goes_over_rest(tmp_path):
+    """Found: an amount with more digits than a double holds (here 8 integer and 8 decimal
+    digits) made the socket's order parameters raise ``ValueError`` after the send was
+    written ahead, so the plan crashed and the order was never sent. It now goes over REST,
+    whose decimal strings are exact, and the next order goes over the socket again."""
+    balances = {"ZUSD": Decimal(10) ** 13, "XXBT": Decimal(1000)}
+    with FakeKraken(tmp_path, websocket=True, balances=balances) as kraken:
+        service = socket_orders(kraken, reconcile_every_seconds=None)
+        big = service.execute_plan(plan("big", kraken.clock.now(), ("SOLUSD", "80163571.61658386")))
+        assert big.success, big.errors
+        (order,) = big.orders
+        assert order.raw_request["volume"] == "80163571.61658386"
+        assert rest_calls(kraken, {"AddOrder"}) == 1
+        small = service.execute_plan(plan("small", kraken.clock.now(), ("XBTUSD", "0.01")))
+        assert small.success, small.errors
+        assert rest_calls(kraken, {"AddOrder"}) == 1  # the small one went over the socket
+        (placed,) = [o for o in kraken.exchange.orders(kraken.key) if o.pair == "SOLUSD"]
+        assert str(placed.vol) == "80163571.61658386"
+        assert kraken.violations(service) == []

@@ -36,6 +36,7 @@ from typing import Any, Final
 from returns.result import Failure, Result, Success
 
 from kraken_bot._reading import as_decimal, as_text
+from kraken_bot.kraken.orders import format_deadline
 from kraken_bot.kraken.types import KrakenOrderStatus, OrderInfo, ResponseShapeError, to_json_text
 
 __all__ = [
@@ -356,16 +357,41 @@ def fold_report(trail: OrderTrail | None, report: ExecReport) -> OrderTrail:
     return merged
 
 
-def trail_info(trail: OrderTrail, *, volume: Decimal, pair: str) -> OrderInfo | None:
+def _as_known(heard: Decimal | None, known: Decimal | None) -> Decimal | None:
+    """What the stream said, or the exact value we know when the stream's number is that
+    value's double (the socket's amounts are JSON numbers: ``80163571.61658386`` is heard
+    as ``80163571.61658385``, which is not a change)."""
+    if heard is None:
+        return known
+    if known is not None and float(heard) == float(known):
+        return known
+    return heard
+
+
+def trail_info(
+    trail: OrderTrail, *, volume: Decimal, pair: str, limit_price: Decimal | None = None
+) -> OrderInfo | None:
     """The order info a trail amounts to, as QueryOrders would give it.
 
     ``volume`` and ``pair`` come from the local order when the stream did not carry
-    them (sparse deltas). None for an unknown status word.
+    them (sparse deltas). The local order's exact ``volume`` and ``limit_price`` stand for
+    the stream's numbers that are their doubles (and ``volume`` for a filled quantity that
+    is its double). None for an unknown status word.
+
+    >>> trail = OrderTrail(order_id="OX", status_word="filled",
+    ...     order_qty=Decimal("80163571.61658385"), cum_qty=Decimal("80163571.61658385"))
+    >>> info = trail_info(trail, volume=Decimal("80163571.61658386"), pair="SOLUSD")
+    >>> info.volume, info.volume_executed
+    (Decimal('80163571.61658386'), Decimal('80163571.61658386'))
     """
     status = _STATUS.get(trail.status_word)
     if status is None:
         return None
     filled = trail.cum_qty > 0
+    heard_volume = _as_known(trail.order_qty, volume)
+    assert heard_volume is not None
+    cum_qty = _as_known(trail.cum_qty, volume)
+    assert cum_qty is not None
     closed_at = trail.changed_at if trail.terminal else None
     return OrderInfo(
         txid=trail.order_id,
@@ -373,12 +399,12 @@ def trail_info(trail: OrderTrail, *, volume: Decimal, pair: str) -> OrderInfo | 
         pair=pair,
         side=trail.side or "",
         order_type=trail.order_type or "",
-        volume=trail.order_qty if trail.order_qty is not None else volume,
-        volume_executed=trail.cum_qty,
+        volume=heard_volume,
+        volume_executed=cum_qty,
         cost=trail.cum_cost,
         fee=trail.fee,
         avg_price=trail.avg_price if filled and trail.avg_price else None,
-        limit_price=trail.limit_price,
+        limit_price=_as_known(trail.limit_price, limit_price),
         userref=trail.userref,
         cl_ord_id=trail.cl_ord_id,
         opened_at=trail.opened_at,
@@ -402,12 +428,11 @@ def trail_info(trail: OrderTrail, *, volume: Decimal, pair: str) -> OrderInfo | 
 _SOCKET_TIME_IN_FORCE: Final = {None: None, "GTC": "gtc", "IOC": "ioc"}
 
 
-def _number(name: str, text: str) -> float:
-    """A decimal string as the JSON number v2 wants, refused when a float would change it."""
+def _exact_number(text: str) -> float | None:
+    """A decimal string as the JSON number v2 wants; None when a float would change it
+    (``80163571.61658386`` has more digits than a double carries)."""
     value = float(text)
-    if Decimal(repr(value)) != Decimal(text):
-        raise ValueError(f"{name} {text} has more digits than a JSON number carries exactly")
-    return value
+    return value if Decimal(repr(value)) == Decimal(text) else None
 
 
 def add_order_params(
@@ -424,7 +449,9 @@ def add_order_params(
     deadline: datetime | None,
 ) -> dict[str, Any] | None:
     """The v2 ``add_order`` params for one AddOrder, or None when the socket cannot carry
-    it exactly (GTD or FOK time in force, a flag other than ``post``/``fciq``).
+    it exactly (GTD or FOK time in force, a flag other than ``post``/``fciq``, a volume or
+    price with more digits than a JSON number carries): such an order goes over REST, whose
+    decimal strings are exact.
 
     >>> add_order_params("BTC/USD", side="buy", ordertype="limit", volume="0.01000000",
     ...     price="60000.1", timeinforce=None, oflags=("post",), cl_ord_id="L1", userref=None,
@@ -434,14 +461,18 @@ def add_order_params(
     """
     if timeinforce not in _SOCKET_TIME_IN_FORCE or set(oflags) - {"post", "fciq"}:
         return None
+    quantity = _exact_number(volume)
+    limit = None if price is None else _exact_number(price)
+    if quantity is None or (price is not None and limit is None):
+        return None
     params: dict[str, Any] = {
         "order_type": ordertype,
         "side": side,
-        "order_qty": _number("volume", volume),
+        "order_qty": quantity,
         "symbol": request_pair_symbol,
     }
-    if price is not None:
-        params["limit_price"] = _number("price", price)
+    if limit is not None:
+        params["limit_price"] = limit
     if timeinforce is not None:
         params["time_in_force"] = _SOCKET_TIME_IN_FORCE[timeinforce]
     if "post" in oflags:
@@ -453,5 +484,5 @@ def add_order_params(
     if userref is not None:
         params["order_userref"] = userref
     if deadline is not None:
-        params["deadline"] = deadline.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        params["deadline"] = format_deadline(deadline)  # as REST spells it: UTC, with a Z
     return params

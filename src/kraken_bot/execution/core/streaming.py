@@ -66,7 +66,12 @@ def decide_streamed(order: LocalOrder, trail: OrderTrail, *, now: datetime) -> S
     """What ``trail`` (the stream's account of ``order``'s txid) means for ``order``."""
     if order.kraken_order_id != trail.order_id or order.is_terminal:
         return None
-    info = trail_info(trail, volume=order.requested_base_size, pair=order.rest_pair or order.pair)
+    info = trail_info(
+        trail,
+        volume=order.requested_base_size,
+        pair=order.rest_pair or order.pair,
+        limit_price=order.requested_price,
+    )
     if info is None:
         return AskRest(local_id=order.local_id, reason=f"order status {trail.status_word!r}")
     moves = (
