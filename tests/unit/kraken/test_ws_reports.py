@@ -19,6 +19,7 @@ from kraken_bot.kraken.ws_reports import (
     ExecutionsFrame,
     Heartbeat,
     MethodReply,
+    OrderTrail,
     StatusFrame,
     fold_report,
     parse_frame,
@@ -237,3 +238,29 @@ def test_an_incomplete_trail_that_moves_the_order_asks_rest():
     decision = decide_streamed(local(), trail, now=T0)
     assert isinstance(decision, AskRest)
     assert "fills" in decision.reason
+
+
+def test_a_streamed_number_that_is_the_double_of_the_exact_amount_is_that_amount():
+    """The socket's amounts are JSON numbers: an order of 80163571.61658386 is heard as
+    80163571.61658385. That is the same amount, not an amend down (the fold would shrink
+    the order) and not a partial fill of a filled order."""
+    exact, heard = Decimal("80163571.61658386"), Decimal("80163571.61658385")
+    assert float(exact) == float(heard)
+    order = replace(local(OrderStatus.OPEN), requested_base_size=exact, requested_price=None)
+    trail = OrderTrail(
+        order_id="OA",
+        status_word="filled",
+        order_qty=heard,
+        cum_qty=heard,
+        fills_qty=heard,
+        cum_cost=Decimal(1),
+    )
+    decided = decide_streamed(order, trail, now=T0)
+    assert isinstance(decided, FoldStreamed)
+    assert isinstance(decided.event, Observed)
+    info = decided.event.info
+    assert (info.volume, info.volume_executed) == (exact, exact)
+    assert info.status is KrakenOrderStatus.CLOSED
+    other = trail_info(replace(trail, order_qty=Decimal("80163571.6")), volume=exact, pair="X")
+    assert other is not None
+    assert other.volume == Decimal("80163571.6")  # a real change is still heard
