@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from returns.pipeline import is_successful
@@ -212,3 +214,36 @@ def test_at_urgency_an_order_whose_market_ran_past_the_cap_waits_at_the_cap():
     )
     assert isinstance(decide("60300.1", room=False), Keep)  # no room: it waits where it is
     assert isinstance(decide("60400.0", price=cap), Keep)  # already at the cap: it waits
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"cumulative_base_filled": Decimal("0.5")},  # filled: nothing remains
+        {"cancel_requested_at": NOW},  # a cancel is on its way
+        {"requested_price": None, "order_type": OrderType.MARKET},  # no price to move
+    ],
+)
+def test_an_order_with_nothing_to_move_is_kept_whatever_the_market(changes):
+    order = an_order_in(
+        OrderStatus.OPEN,
+        side=Side.BUY,
+        requested_price=Decimal("59990.0"),
+        requested_base_size=Decimal("0.5"),
+        reference_price=Decimal("60000.0"),
+        first_sent_at=NOW,
+    )
+    settings = ChaseSettings(
+        max_slippage_bps=Decimal(50), chase_ticks=2, chase_seconds=20, urgency_seconds=120
+    )
+    decision = decide_chase(
+        replace(order, **changes),
+        touch=Touch(bid=Decimal("60100.0"), ask=Decimal("60100.1")),
+        cap=Decimal("60300.0"),
+        tick=Decimal("0.1"),
+        now=NOW + timedelta(seconds=600),  # long past urgency
+        last_move=NOW,
+        settings=settings,
+        amend_room=True,
+    )
+    assert decision == Keep(reason="nothing to move")
