@@ -357,15 +357,11 @@ def fold_report(trail: OrderTrail | None, report: ExecReport) -> OrderTrail:
     return merged
 
 
-def _as_known(heard: Decimal | None, known: Decimal | None) -> Decimal | None:
+def _as_known(heard: Decimal, known: Decimal | None) -> Decimal:
     """What the stream said, or the exact value we know when the stream's number is that
     value's double (the socket's amounts are JSON numbers: ``80163571.61658386`` is heard
     as ``80163571.61658385``, which is not a change)."""
-    if heard is None:
-        return known
-    if known is not None and float(heard) == float(known):
-        return known
-    return heard
+    return known if known is not None and float(heard) == float(known) else heard
 
 
 def trail_info(
@@ -388,10 +384,10 @@ def trail_info(
     if status is None:
         return None
     filled = trail.cum_qty > 0
-    heard_volume = _as_known(trail.order_qty, volume)
-    assert heard_volume is not None
-    cum_qty = _as_known(trail.cum_qty, volume)
-    assert cum_qty is not None
+    heard_volume = volume if trail.order_qty is None else _as_known(trail.order_qty, volume)
+    heard_limit = (
+        limit_price if trail.limit_price is None else _as_known(trail.limit_price, limit_price)
+    )
     closed_at = trail.changed_at if trail.terminal else None
     return OrderInfo(
         txid=trail.order_id,
@@ -400,11 +396,11 @@ def trail_info(
         side=trail.side or "",
         order_type=trail.order_type or "",
         volume=heard_volume,
-        volume_executed=cum_qty,
+        volume_executed=_as_known(trail.cum_qty, volume),
         cost=trail.cum_cost,
         fee=trail.fee,
         avg_price=trail.avg_price if filled and trail.avg_price else None,
-        limit_price=_as_known(trail.limit_price, limit_price),
+        limit_price=heard_limit,
         userref=trail.userref,
         cl_ord_id=trail.cl_ord_id,
         opened_at=trail.opened_at,
