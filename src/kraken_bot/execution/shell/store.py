@@ -108,10 +108,10 @@ class ExecutionStore(Protocol):
     ) -> int | None:
         """Compare-and-set: write ``order`` only if its row is still at ``expected_version``.
 
-        Returns the new version, or None when another writer changed the row first
-        (nothing is written then). ``linking``: the write may give the order a txid it
-        did not have, so the txid's ownership is checked with the write, atomically
-        (`TxidTakenError` when another order owns it).
+        Returns the new version, or None when another writer changed the row first, or
+        there is no row (nothing is written then). ``linking``: the write may give the
+        order a txid it did not have, so the txid's ownership is checked with the write,
+        atomically, before the version (`TxidTakenError` when another order owns it).
         """
         ...
 
