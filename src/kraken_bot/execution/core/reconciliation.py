@@ -53,6 +53,7 @@ from typing import Final
 from pyrsistent import pmap
 
 from kraken_bot.execution.core._lifecycle_apply import matches_identity
+from kraken_bot.execution.core.lifecycle import TRANSITIONS, observed_kind
 from kraken_bot.execution.core.models import (
     LIVE_STATUSES,
     GaveUp,
@@ -65,7 +66,7 @@ from kraken_bot.execution.core.models import (
     Side,
     TimeInForce,
 )
-from kraken_bot.kraken.types import KrakenOrderStatus, OrderInfo
+from kraken_bot.kraken.types import OrderInfo
 
 __all__ = [
     "LOCAL_ID_MARK",
@@ -231,23 +232,15 @@ def send_is_settled(order: LocalOrder, now: datetime, margin: timedelta) -> bool
 
 
 def observed_status(info: OrderInfo) -> OrderStatus:
-    """The local status Kraken's order info implies (the lifecycle's table, for a new record).
+    """The local status Kraken's order info implies: the lifecycle's table, for a new record
+    (a ``pending`` order folding the observation), so adoption and folding cannot disagree.
 
     >>> from kraken_bot.kraken.types import parse_order_info
     >>> info = parse_order_info("OX", {"status": "closed", "vol": "1", "vol_exec": "1"})
     >>> observed_status(info.unwrap()).value
     'filled'
     """
-    if info.status is KrakenOrderStatus.PENDING:
-        return OrderStatus.SUBMITTED
-    if info.status is KrakenOrderStatus.OPEN:
-        return OrderStatus.PARTIALLY_FILLED if info.volume_executed > 0 else OrderStatus.OPEN
-    if info.status is KrakenOrderStatus.CLOSED:
-        done = info.volume_executed >= info.volume
-        return OrderStatus.FILLED if done else OrderStatus.CANCELED
-    if info.status is KrakenOrderStatus.EXPIRED:
-        return OrderStatus.EXPIRED
-    return OrderStatus.CANCELED
+    return TRANSITIONS[(OrderStatus.PENDING, observed_kind(info))]
 
 
 # ---------------------------------------------------------------- deciding
