@@ -9,7 +9,7 @@ The rules themselves are written out in `kraken_bot.execution.core.planner`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -48,15 +48,7 @@ class Draft:
     volume: Decimal | None
 
     def with_delta(self, side: Side | None, volume: Decimal | None) -> Draft:
-        return Draft(
-            index=self.index,
-            plan_id=self.plan_id,
-            action=self.action,
-            name=self.name,
-            userref=self.userref,
-            side=side,
-            volume=volume,
-        )
+        return replace(self, side=side, volume=volume)
 
     def skip(
         self,
