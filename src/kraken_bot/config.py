@@ -35,11 +35,11 @@ execution.max_retries: expected an integer from 0 to 20, got -1
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Final, Literal, TypeAlias
+from typing import Final, Literal, TypeAlias, TypeVar
 
 from pyrsistent import pmap
 from pyrsistent.typing import PMap
@@ -78,6 +78,8 @@ TimeInForceName: TypeAlias = Literal["GTC", "IOC", "GTD"]
 """`TimeInForce` as the contract spells it."""
 Number: TypeAlias = Decimal | float | int | str
 """A number as code or YAML may give it; money becomes an exact `Decimal` (``str(20.0)``)."""
+
+_T = TypeVar("_T")
 
 _EXECUTION_RULES: Final[Mapping[str, rules.Rule[object]]] = {
     "mode": rules.choice(ExecutionMode),
@@ -537,6 +539,14 @@ def _section(raw: object, path: str, problems: list[ConfigProblem]) -> Reader:
     return Reader(raw, path, problems, empty_if_none=True)
 
 
+def _parse_section(top: Reader, name: str, parse: Callable[[Reader], _T]) -> _T:
+    """The top-level section ``name``, parsed; then a key in it that nothing read is a problem."""
+    section = _section(top.get(name), name, top.problems)
+    parsed = parse(section)
+    section.finish("key")
+    return parsed
+
+
 def _parse_execution(section: Reader) -> ExecutionConfig | None:
     """The ``execution`` section through `ExecutionConfig` itself: one set of rules.
 
@@ -717,23 +727,15 @@ def parse_app_config(
     """
     problems: list[ConfigProblem] = []
     top = _section(raw, "", problems)
-    execution_section = _section(top.get("execution"), "execution", problems)
-    execution = _parse_execution(execution_section)
-    execution_section.finish("key")
-    kraken_section = _section(top.get("kraken"), "kraken", problems)
-    kraken = _parse_kraken(kraken_section, env)
-    kraken_section.finish("key")
-    storage_section = _section(top.get("storage"), "storage", problems)
-    storage = StorageConfig(path=storage_section.read("path", rules.text, None))
-    storage_section.finish("key")
+    execution = _parse_section(top, "execution", _parse_execution)
+    kraken = _parse_section(top, "kraken", lambda section: _parse_kraken(section, env))
+    storage = _parse_section(
+        top, "storage", lambda section: StorageConfig(path=section.read("path", rules.text, None))
+    )
     region = _parse_region(top.get("region"), problems)
     strategies = _parse_strategies(top.get("strategies"), problems)
-    run_section = _section(top.get("run"), "run", problems)
-    run = _parse_run(run_section)
-    run_section.finish("key")
-    alerts_section = _section(top.get("alerts"), "alerts", problems)
-    alerts = _parse_alerts(alerts_section)
-    alerts_section.finish("key")
+    run = _parse_section(top, "run", _parse_run)
+    alerts = _parse_section(top, "alerts", _parse_alerts)
     top.finish("key")
     if problems or execution is None:
         ordered = tuple(sorted(problems, key=lambda p: p.path))
