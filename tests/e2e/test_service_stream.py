@@ -11,6 +11,8 @@ from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
+import pytest
+
 from kraken_bot._enums import OrderTransport, StreamMode
 from kraken_bot.cli.wiring import open_service
 from kraken_bot.execution import (
@@ -281,6 +283,21 @@ def test_cancel_all_goes_over_the_socket(tmp_path):
         assert rest_calls(kraken, {"CancelAll", "CancelOrder"}) == 0
         assert wait_for(lambda: statuses(service, result) == {OrderStatus.CANCELED})
         assert kraken.violations(service) == []
+
+
+def test_a_socket_cancel_naming_both_ids_or_neither_is_refused_as_over_rest(tmp_path):
+    with FakeKraken(tmp_path, websocket=True) as kraken:
+        service = socket_orders(kraken, max_slippage_bps=Decimal(0))
+        adapter = service.adapter
+        assert adapter is not None
+        assert isinstance(adapter.client, SocketOrders)
+        sent = len(kraken.exchange.journal)
+        both = "exactly one of txid, userref, cl_ord_id"
+        with pytest.raises(ValueError, match=both):
+            adapter.client.cancel_order(txid="OAAAAA-AAAAA-AAAAAA", cl_ord_id="x")
+        with pytest.raises(ValueError, match=both):
+            adapter.client.cancel_order()
+        assert len(kraken.exchange.journal) == sent
 
 
 def test_a_key_without_the_websocket_permission_polls_with_one_warning(tmp_path, caplog):

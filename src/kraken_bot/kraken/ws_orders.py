@@ -87,8 +87,14 @@ class SocketOrders:
         cl_ord_id: str | None = None,
         pair: str | None = None,
     ) -> CancelAck:
-        """CancelOrder by txid or cl_ord_id over the socket when it is up, else REST."""
-        if userref is not None or not self._stream.subscribed:
+        """CancelOrder by txid or cl_ord_id over the socket when it is up, else REST.
+
+        Anything but exactly one of txid and cl_ord_id goes to the REST client, which
+        cancels by userref, or refuses both / neither with its `ValueError` before
+        sending anything.
+        """
+        one_id = (txid is None) != (cl_ord_id is None)
+        if userref is not None or not one_id or not self._stream.subscribed:
             return self._rest.cancel_order(
                 txid=txid, userref=userref, cl_ord_id=cl_ord_id, pair=pair
             )
