@@ -89,6 +89,7 @@ from kraken_bot.execution.core.models import (
     OrderStatus,
 )
 from kraken_bot.execution.core.plan_runs import replay_conflict
+from kraken_bot.execution.core.ports import TradingClient
 from kraken_bot.execution.core.reports import ReconcileReport, SendStats
 from kraken_bot.execution.core.routing import AmendWire, check_amend, follow_up_plan
 from kraken_bot.execution.exceptions import (
@@ -112,7 +113,7 @@ from kraken_bot.execution.shell._route import MakerFirstRouter, RouteStats
 from kraken_bot.execution.shell._stream import ServiceStream, open_stream
 from kraken_bot.execution.shell._submit import Submitter
 from kraken_bot.execution.shell._supervisor import SupervisionSettings, Supervisor
-from kraken_bot.execution.shell.adapter import KrakenExecutionAdapter, TradingClient
+from kraken_bot.execution.shell.adapter import KrakenExecutionAdapter
 from kraken_bot.execution.shell.compose import build_parts
 from kraken_bot.execution.shell.ids import IdFactory, new_local_id
 from kraken_bot.execution.shell.scheduler import DeadManSwitch

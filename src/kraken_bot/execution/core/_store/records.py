@@ -19,7 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from kraken_bot.execution.core.codec import JsonObject, order_to_json, result_to_json
+from kraken_bot.execution.core.codec import (
+    JsonObject,
+    encode_datetime,
+    order_to_json,
+    result_to_json,
+)
 from kraken_bot.execution.core.models import ExecutionResult, LocalOrder, OrderStatus
 from kraken_bot.execution.exceptions import StoreError
 
@@ -43,6 +48,18 @@ class OrderEventRecord:
     status: OrderStatus
     event: str | None
     detail: str | None
+
+
+def event_to_json(record: OrderEventRecord) -> JsonObject:
+    """An audit row as a JSON-compatible dict (for ``--json`` output)."""
+    return {
+        "id": record.id,
+        "local_id": record.local_id,
+        "at": encode_datetime(record.at),
+        "status": record.status.value,
+        "event": record.event,
+        "detail": record.detail,
+    }
 
 
 # ---------------------------------------------------------------- checks shared by both stores
