@@ -93,7 +93,7 @@ def test_sigkill_in_an_amend_leaves_one_order_as_kraken_has_it(tmp_path, served,
         assert local.requested_price == on_kraken.price  # the database follows Kraken
         assert local.requested_base_size == on_kraken.vol
         assert local.kraken_order_id == on_kraken.txid
-    store = SQLiteExecutionStore.open(tmp_path / "amend.db", read_only=True)
+    store = SQLiteExecutionStore(tmp_path / "amend.db", read_only=True)
     events = [e.event for e in store.events_for(local.local_id)]
     store.close()
     assert "amend_requested" in events  # written before the send, so it survived

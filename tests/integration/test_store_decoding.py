@@ -17,7 +17,7 @@ from kraken_bot.execution.shell.store import SQLiteExecutionStore
 
 
 def test_an_unchanged_row_gives_the_order_decoded_before(tmp_path):
-    with SQLiteExecutionStore.open(tmp_path / "x.db") as store:
+    with SQLiteExecutionStore(tmp_path / "x.db") as store:
         store.save_order(an_order(local_id="1"))
         first = store.get_versioned("1")
         again = store.get_versioned("1")
@@ -29,7 +29,7 @@ def test_an_unchanged_row_gives_the_order_decoded_before(tmp_path):
 
 def test_a_row_another_process_changed_is_read_as_it_is_now(tmp_path):
     path = tmp_path / "x.db"
-    with SQLiteExecutionStore.open(path) as mine, SQLiteExecutionStore.open(path) as theirs:
+    with SQLiteExecutionStore(path) as mine, SQLiteExecutionStore(path) as theirs:
         mine.save_order(an_order(local_id="1"))
         order, version = mine.get_versioned("1") or (None, 0)
         assert order is not None

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Literal, Self, TypeAlias
+from typing import Literal, TypeAlias
 
 from kraken_bot._closing import Closing
 from kraken_bot._memo import remember
@@ -146,25 +146,6 @@ class SQLiteExecutionStore(Closing):
                 raise self._error(error, "opening") from error
             raise
         self._conn: sqlite3.Connection | None = conn
-
-    @classmethod
-    def open(
-        cls,
-        path: str | os.PathLike[str],
-        *,
-        synchronous: Synchronous = "NORMAL",
-        busy_timeout: float = 5.0,
-        read_only: bool = False,
-        connection_factory: type[sqlite3.Connection] = sqlite3.Connection,
-    ) -> Self:
-        """Same as the constructor."""
-        return cls(
-            path,
-            synchronous=synchronous,
-            busy_timeout=busy_timeout,
-            read_only=read_only,
-            connection_factory=connection_factory,
-        )
 
     def backup_to(self, path: str | os.PathLike[str]) -> None:
         """Copy the whole database, consistently, into the file ``path`` (replaced).
