@@ -8,6 +8,9 @@ import ast
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
+from kraken_bot.config import AppConfig
 from kraken_bot.execution.shell import compose
 from kraken_bot.execution.shell.oms import ExecutionService
 from kraken_bot.kraken.nonce import IN_MEMORY, nonce_file
@@ -88,3 +91,8 @@ def test_a_service_closes_the_client_built_for_it_and_not_one_it_was_given(tmp_p
         owned.close()
         assert client is not None
         assert client._nonces._fd is None  # type: ignore[attr-defined]
+
+
+def test_a_misspelt_wiring_keyword_is_refused_not_ignored():
+    with pytest.raises(TypeError, match="clok; expected any of client, market_data"):
+        ExecutionService.from_config(AppConfig(), clok=None)  # type: ignore[call-arg]

@@ -20,6 +20,7 @@ a service exists).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict, Unpack
 
 from requests.adapters import BaseAdapter
 
@@ -30,7 +31,7 @@ from kraken_bot.kraken.client import KrakenRESTClient
 from kraken_bot.kraken.transport import Transport
 from kraken_bot.market.api import MarketData, MarketDataAPI
 
-__all__ = ["ServiceParts", "build_client", "build_parts", "exchange_clock"]
+__all__ = ["ServiceParts", "Wiring", "build_client", "build_parts", "exchange_clock"]
 
 
 def build_client(
@@ -59,31 +60,48 @@ class ServiceParts:
     """The client was built here: the service closes it."""
 
 
-def build_parts(
-    config: AppConfig,
-    *,
-    client: KrakenRESTClient | None = None,
-    market_data: MarketData | None = None,
-    transport: BaseAdapter | None = None,
-    http: Transport | None = None,
-    clock: Clock | None = None,
-) -> ServiceParts:
-    """The parts of ``config``'s service.
+class Wiring(TypedDict, total=False):
+    """How a service reaches Kraken and tells time (every key optional): the keyword
+    arguments of `build_parts` and `ExecutionService.from_config`.
 
-    Args:
-        config: the application configuration.
-        client: a client built by `build_client` that the caller keeps and closes; None
-            builds one (with ``transport`` / ``http``) that the service owns and closes.
-        market_data: pair metadata and prices; None reads them through the client.
-        transport, http: how a client built here talks to Kraken (see `build_client`).
+    Keys:
+        client: a client built by `build_client` that the caller keeps and closes; absent,
+            one is built (with ``transport`` / ``http``) that the service owns and closes.
+        market_data: pair metadata and prices; absent, read through the client.
+        transport: a `requests` adapter for Kraken's URL (the fake exchange in process).
+        http: replaces `requests` altogether (the replay's direct line to the fake).
         clock: time and sleep (the fake's virtual clock in replays and tests).
     """
-    the_clock = exchange_clock(clock)
+
+    client: KrakenRESTClient | None
+    market_data: MarketData | None
+    transport: BaseAdapter | None
+    http: Transport | None
+    clock: Clock | None
+
+
+def build_parts(config: AppConfig, **wiring: Unpack[Wiring]) -> ServiceParts:
+    """The parts of ``config``'s service, wired as ``wiring`` says (see `Wiring`).
+
+    Raises:
+        TypeError: a key that is not one of `Wiring`'s (a misspelt keyword argument).
+    """
+    unknown = sorted(set(wiring) - set(Wiring.__annotations__))
+    if unknown:
+        raise TypeError(
+            f"unexpected keyword argument(s) {', '.join(unknown)}; expected any of "
+            + ", ".join(Wiring.__annotations__)
+        )
+    the_clock = exchange_clock(wiring.get("clock"))
+    client = wiring.get("client")
     the_client = (
         client
         if client is not None
-        else build_client(config, clock=the_clock, transport=transport, http=http)
+        else build_client(
+            config, clock=the_clock, transport=wiring.get("transport"), http=wiring.get("http")
+        )
     )
+    market_data = wiring.get("market_data")
     return ServiceParts(
         client=the_client,
         market_data=(

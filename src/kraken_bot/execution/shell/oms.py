@@ -41,7 +41,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Self, TypeVar
+from typing import Self, TypeVar, Unpack
 
 from returns.pipeline import is_successful
 
@@ -114,7 +114,7 @@ from kraken_bot.execution.shell._stream import ServiceStream, open_stream
 from kraken_bot.execution.shell._submit import Submitter
 from kraken_bot.execution.shell._supervisor import SupervisionSettings, Supervisor
 from kraken_bot.execution.shell.adapter import KrakenExecutionAdapter
-from kraken_bot.execution.shell.compose import build_parts
+from kraken_bot.execution.shell.compose import Wiring, build_parts
 from kraken_bot.execution.shell.ids import IdFactory, new_local_id
 from kraken_bot.execution.shell.scheduler import DeadManSwitch
 from kraken_bot.execution.shell.store import ExecutionStore, SQLiteExecutionStore
@@ -128,13 +128,6 @@ from kraken_bot.kraken.pairs import PairMetadata
 from kraken_bot.kraken.prices import PriceQuote
 from kraken_bot.market.api import MarketData
 from kraken_bot.strategy.plan import ExecutionPlan, validate_plan
-
-if TYPE_CHECKING:
-    from requests.adapters import BaseAdapter
-
-    from kraken_bot.kraken.client import KrakenRESTClient
-    from kraken_bot.kraken.transport import Transport
-
 
 log = logging.getLogger("kraken_bot.execution")
 
@@ -227,37 +220,22 @@ class ExecutionService(Closing):
         cls,
         config: AppConfig,
         *,
-        client: KrakenRESTClient | None = None,
-        market_data: MarketData | None = None,
-        transport: BaseAdapter | None = None,
-        http: Transport | None = None,
-        clock: Clock | None = None,
         store: ExecutionStore | None = None,
         new_id: IdFactory = new_local_id,
         background_scheduler: bool = True,
         observer: bool = False,
+        **wiring: Unpack[Wiring],
     ) -> ExecutionService:
         """The service of ``config``, with every part it needs (built by the composition
         root, `kraken_bot.execution.shell.compose.build_parts`).
 
         Args:
             config: the application configuration.
-            client: a client built by `compose.build_client` that the caller keeps and
-                closes; None builds one (with ``transport`` / ``http``) that the service
-                owns and closes.
-            market_data: pair metadata and prices; None reads them through the client.
-            transport: a `requests` adapter for Kraken's URL (the fake exchange in process).
-            http: replaces `requests` altogether (the replay's direct line to the fake).
-            clock, store, new_id, background_scheduler, observer: as for the constructor.
+            store, new_id, background_scheduler, observer: as for the constructor.
+            wiring: ``client``, ``market_data``, ``transport``, ``http``, ``clock``: how
+                the service reaches Kraken and tells time (`compose.Wiring`); none needed.
         """
-        parts = build_parts(
-            config,
-            client=client,
-            market_data=market_data,
-            transport=transport,
-            http=http,
-            clock=clock,
-        )
+        parts = build_parts(config, **wiring)
         return cls(
             config=config,
             market_data=parts.market_data,
