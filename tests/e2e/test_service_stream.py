@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 
 import pytest
 
@@ -24,6 +25,8 @@ from kraken_bot.execution import (
 )
 from kraken_bot.execution.core.events import HealthEvent, HealthKind, OrderUpdate, OrderUpdateKind
 from kraken_bot.execution.shell._stream import ServiceStream
+from kraken_bot.kraken.errors import KrakenAPIError
+from kraken_bot.kraken.orders import AddOrderRequest
 from kraken_bot.kraken.ws_orders import SocketOrders
 from kraken_bot.simulation.invariants import rendered_avg_price
 from kraken_bot.testing import FakeKraken, account_config
@@ -298,6 +301,52 @@ def test_a_socket_cancel_naming_both_ids_or_neither_is_refused_as_over_rest(tmp_
         with pytest.raises(ValueError, match=both):
             adapter.client.cancel_order()
         assert len(kraken.exchange.journal) == sent
+
+
+def refusal(call: Callable[[], object]) -> tuple[type[BaseException], tuple[str, ...]]:
+    with pytest.raises(KrakenAPIError) as caught:
+        call()
+    return type(caught.value), caught.value.errors
+
+
+def test_the_socket_and_rest_refuse_a_bad_order_with_the_same_typed_error(tmp_path):
+    """ws_orders' promise: the service's rules do not change with the transport. Each
+    refusal is asked of the socket and of REST; both raise the same error class with
+    the same Kraken error, and neither places anything."""
+    with FakeKraken(tmp_path, websocket=True) as kraken:
+        service = socket_orders(kraken, max_slippage_bps=Decimal(0))
+        assert service.adapter is not None
+        socket = service.adapter.client
+        assert isinstance(socket, SocketOrders)
+        mid = kraken.exchange.touch("XBTUSD")
+        order = AddOrderRequest(
+            pair="XBTUSD",
+            side="buy",
+            ordertype="limit",
+            volume="0.5",
+            price=str(mid.bid),
+            cl_ord_id="bad-1",
+        )
+        bad = {
+            "below the minimum": replace(order, volume="0.00000001"),
+            "off the tick": replace(order, price=str(mid.bid + Decimal("0.05"))),
+            "more than the funds": replace(order, volume="100000"),
+            "a bad client id": replace(order, cl_ord_id="x" * 40),
+        }
+        sent = socket.sent_over_socket
+        for what, request in bad.items():
+            over_socket = refusal(partial(socket.add_order, request))
+            over_rest = refusal(partial(socket.rest.add_order, request))
+            assert over_socket == over_rest, what
+        unknown_txid, unknown_client_id = "OAAAAA-AAAAA-AAAAAA", "never-sent"
+        assert refusal(partial(socket.cancel_order, txid=unknown_txid)) == refusal(
+            partial(socket.rest.cancel_order, txid=unknown_txid)
+        )
+        assert refusal(partial(socket.cancel_order, cl_ord_id=unknown_client_id)) == refusal(
+            partial(socket.rest.cancel_order, cl_ord_id=unknown_client_id)
+        )
+        assert socket.sent_over_socket > sent  # the socket did carry them
+        assert kraken.exchange.orders(kraken.key) == []
 
 
 def test_a_key_without_the_websocket_permission_polls_with_one_warning(tmp_path, caplog):
