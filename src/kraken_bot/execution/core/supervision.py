@@ -18,6 +18,11 @@ work to do and when to wake next; the shell performs the work:
 `next_wake` says when something is due next, so the shell sleeps exactly that
 long (a virtual clock makes it instant).
 
+What the operator hears is decided here too, as `HealthEvent` values the shell
+publishes: a scheduled pass that failed or found orders Kraken does not know
+(`reconcile_health`, `reconcile_failure`), and the REST counter near its limit,
+at most once a minute (`pressure_warning`).
+
 >>> from datetime import UTC, datetime, timedelta
 >>> t = datetime(2026, 1, 1, tzinfo=UTC)
 >>> reconcile_due(last=t, now=t + timedelta(seconds=61), every=timedelta(seconds=60),
@@ -28,24 +33,42 @@ True
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Final
 
+from pyrsistent import pmap
+
+from kraken_bot.execution.core.events import HealthEvent, HealthKind
 from kraken_bot.execution.core.models import OPEN_STATUSES, LocalOrder, OrderStatus, UnfilledAction
+from kraken_bot.execution.core.reports import ReconcileReport
 
 __all__ = [
+    "PRESSURE_EVERY",
+    "PRESSURE_FRACTION",
     "CancelUnfilled",
     "RepriceUnfilled",
     "UnfilledAction",
     "dead_man_due",
+    "next_reconcile",
     "next_wake",
+    "not_yet_handled",
+    "pressure_warning",
     "reconcile_due",
+    "reconcile_failure",
+    "reconcile_health",
+    "reconcile_period",
     "unfilled_decisions",
 ]
 
 _WORKING: Final = OPEN_STATUSES | {OrderStatus.SUBMITTED}
+
+PRESSURE_FRACTION: Final = 0.8
+"""Of the REST counter's maximum: from this level on, calls wait (rate-limit pressure)."""
+PRESSURE_EVERY: Final = timedelta(minutes=1)
+"""The least time between two rate-limit pressure warnings."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,6 +113,43 @@ def dead_man_due(
     if last_failed is not None and last_failed > last_armed:
         return now >= last_failed + retry
     return now >= last_armed + refresh
+
+
+def reconcile_period(
+    every: timedelta | None, backstop: timedelta | None, *, streaming: bool
+) -> timedelta | None:
+    """How often scheduled reconciliation runs (None: it does not).
+
+    ``every`` as configured; while the executions stream is up (``streaming``) it is the
+    fast path and REST the backstop, so the longer of ``every`` and ``backstop``.
+
+    >>> minute, ten = timedelta(seconds=60), timedelta(minutes=10)
+    >>> reconcile_period(minute, ten, streaming=True) == ten
+    True
+    >>> reconcile_period(minute, ten, streaming=False) == minute
+    True
+    """
+    if every is not None and backstop is not None and streaming:
+        return max(every, backstop)
+    return every
+
+
+def next_reconcile(
+    every: timedelta | None, *, last: datetime | None, now: datetime
+) -> datetime | None:
+    """When the next scheduled reconciliation is due: ``every`` after the ``last`` one,
+    ``now`` when none ran yet, None when none is scheduled (``every`` None).
+
+    >>> from datetime import UTC, datetime, timedelta
+    >>> t = datetime(2026, 1, 1, tzinfo=UTC)
+    >>> next_reconcile(timedelta(seconds=60), last=None, now=t) == t
+    True
+    >>> print(next_reconcile(None, last=t, now=t))
+    None
+    """
+    if every is None:
+        return None
+    return now if last is None else last + every
 
 
 def reconcile_due(
@@ -156,6 +216,92 @@ def unfilled_decisions(
         else:
             decided.append(CancelUnfilled(local_id=order.local_id, reason=reason))
     return tuple(decided)
+
+
+def not_yet_handled(
+    decisions: Iterable[UnfilledDecision], handled: AbstractSet[str]
+) -> tuple[UnfilledDecision, ...]:
+    """The unfilled decisions still to carry out: each order is acted on once, and again
+    only after the shell has taken it out of ``handled`` (its cancel or reprice failed).
+
+    >>> not_yet_handled([CancelUnfilled(local_id="L1", reason="old")], {"L1"})
+    ()
+    """
+    return tuple(d for d in decisions if d.local_id not in handled)
+
+
+def reconcile_failure(error: str, *, at: datetime) -> HealthEvent:
+    """The event for a scheduled reconciliation that could not run (``error``: why).
+
+    >>> from datetime import UTC, datetime
+    >>> reconcile_failure("timeout", at=datetime(2026, 1, 1, tzinfo=UTC)).message
+    'scheduled reconciliation failed: timeout'
+    """
+    return HealthEvent(
+        kind=HealthKind.RECONCILE_FAILED,
+        message=f"scheduled reconciliation failed: {error}",
+        at=at,
+    )
+
+
+def reconcile_health(report: ReconcileReport, *, at: datetime) -> tuple[HealthEvent, ...]:
+    """What an operator must hear of a scheduled pass: the calls that failed (one event),
+    and the orders Kraken says it does not know (one event naming them).
+
+    >>> from datetime import UTC, datetime
+    >>> t = datetime(2026, 1, 1, tzinfo=UTC)
+    >>> reconcile_health(ReconcileReport(), at=t)
+    ()
+    >>> [e.kind.value for e in reconcile_health(ReconcileReport(unknown_orders=["L1"]), at=t)]
+    ['unknown_orders']
+    """
+    events: list[HealthEvent] = []
+    if report.errors:
+        events.append(reconcile_failure("; ".join(report.errors), at=at))
+    if report.unknown_orders:
+        named = ", ".join(report.unknown_orders)
+        events.append(
+            HealthEvent(
+                kind=HealthKind.UNKNOWN_ORDERS,
+                message=f"Kraken does not know {len(report.unknown_orders)} order(s): {named}"
+                "; check the account, then cancel them",
+                at=at,
+                details=pmap({"local_ids": ",".join(report.unknown_orders)}),
+            )
+        )
+    return tuple(events)
+
+
+def pressure_warning(
+    level: float,
+    maximum: float,
+    *,
+    last_warned: datetime | None,
+    now: datetime,
+    at: datetime | None = None,
+) -> HealthEvent | None:
+    """The rate-limit pressure event, when the REST counter is at `PRESSURE_FRACTION` of
+    its ``maximum`` (0: not modelled) or above and no warning was given in the last
+    `PRESSURE_EVERY` before ``now`` (``last_warned``); None otherwise. The event is
+    dated ``at`` (when it is told; default ``now``).
+
+    >>> from datetime import UTC, datetime
+    >>> t = datetime(2026, 1, 1, tzinfo=UTC)
+    >>> pressure_warning(13.0, 15.0, last_warned=None, now=t).details["level"]
+    '13.00'
+    >>> print(pressure_warning(13.0, 15.0, last_warned=t, now=t))
+    None
+    """
+    if maximum <= 0 or level < maximum * PRESSURE_FRACTION:
+        return None
+    if last_warned is not None and now < last_warned + PRESSURE_EVERY:
+        return None
+    return HealthEvent(
+        kind=HealthKind.RATE_LIMIT_PRESSURE,
+        message=f"Kraken's REST counter is at {level:.1f} of {maximum:g}: calls are waiting",
+        at=at or now,
+        details=pmap({"level": f"{level:.2f}", "maximum": f"{maximum:g}"}),
+    )
 
 
 def next_wake(*deadlines: datetime | None) -> datetime | None:

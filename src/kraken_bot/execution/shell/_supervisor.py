@@ -23,25 +23,26 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
-from pyrsistent import pmap
-
 from kraken_bot.clock import Clock
-from kraken_bot.execution.core.events import HealthEvent, HealthKind, ServiceEvent
+from kraken_bot.execution.core.events import HealthEvent, ServiceEvent
 from kraken_bot.execution.core.models import LocalOrder
 from kraken_bot.execution.core.reports import ReconcileReport
 from kraken_bot.execution.core.supervision import (
     CancelUnfilled,
     RepriceUnfilled,
     UnfilledAction,
+    next_reconcile,
+    not_yet_handled,
+    pressure_warning,
     reconcile_due,
+    reconcile_failure,
+    reconcile_health,
+    reconcile_period,
     unfilled_decisions,
 )
 from kraken_bot.execution.exceptions import ExecutionError
 
 log = logging.getLogger("kraken_bot.execution.supervisor")
-
-_PRESSURE = 0.8  # of the REST counter's maximum: reported as rate-limit pressure
-_PRESSURE_EVERY = timedelta(minutes=1)
 
 
 class SupervisedOps(Protocol):
@@ -118,20 +119,14 @@ class Supervisor:
             self._running.release()
 
     def _every(self) -> timedelta | None:
-        every = self._settings.reconcile_every
-        backstop = self._settings.backstop_every
-        if every is not None and backstop is not None and self._streaming():
-            return max(every, backstop)
-        return every
+        settings = self._settings
+        return reconcile_period(
+            settings.reconcile_every, settings.backstop_every, streaming=self._streaming()
+        )
 
     def next_reconcile_at(self) -> datetime | None:
         """When the next scheduled reconciliation is due (None: not scheduled)."""
-        every = self._every()
-        if every is None:
-            return None
-        return (
-            self._clock.now() if self.last_reconcile_at is None else self.last_reconcile_at + every
-        )
+        return next_reconcile(self._every(), last=self.last_reconcile_at, now=self._clock.now())
 
     def note_reconciled(self, at: datetime) -> None:
         """A reconciliation ran outside the schedule (the stream's resync): restart it."""
@@ -155,22 +150,10 @@ class Supervisor:
         try:
             report = self._ops.reconcile()
         except ExecutionError as error:
-            self._health(HealthKind.RECONCILE_FAILED, f"scheduled reconciliation failed: {error}")
+            self._tell(reconcile_failure(str(error), at=self._clock.now()))
             return
         self.last_reconcile = report
-        if report.errors:
-            self._health(
-                HealthKind.RECONCILE_FAILED,
-                "scheduled reconciliation failed: " + "; ".join(report.errors),
-            )
-        if report.unknown_orders:
-            self._health(
-                HealthKind.UNKNOWN_ORDERS,
-                f"Kraken does not know {len(report.unknown_orders)} order(s): "
-                + ", ".join(report.unknown_orders)
-                + "; check the account, then cancel them",
-                local_ids=",".join(report.unknown_orders),
-            )
+        self._tell(*reconcile_health(report, at=self._clock.now()))
 
     def _unfilled(self, now: datetime) -> None:
         decisions = unfilled_decisions(
@@ -180,9 +163,7 @@ class Supervisor:
             action=self._settings.unfilled_action,
         )
         by_id = {o.local_id: o for o in self._ops.cached_live_orders()}
-        for decision in decisions:
-            if decision.local_id in self._handled:
-                continue
+        for decision in not_yet_handled(decisions, self._handled):
             self._handled.add(decision.local_id)
             log.info(
                 "order %s: %s: %s", decision.local_id, type(decision).__name__, decision.reason
@@ -198,20 +179,14 @@ class Supervisor:
 
     def _pressure(self, now: datetime) -> None:
         level, maximum = self._ops.rest_counter()
-        if maximum <= 0 or level < maximum * _PRESSURE:
-            return
-        if self._last_pressure is not None and now < self._last_pressure + _PRESSURE_EVERY:
-            return
-        self._last_pressure = now
-        self._health(
-            HealthKind.RATE_LIMIT_PRESSURE,
-            f"Kraken's REST counter is at {level:.1f} of {maximum:g}: calls are waiting",
-            level=f"{level:.2f}",
-            maximum=f"{maximum:g}",
+        event = pressure_warning(
+            level, maximum, last_warned=self._last_pressure, now=now, at=self._clock.now()
         )
+        if event is not None:
+            self._last_pressure = now
+            self._tell(event)
 
-    def _health(self, kind: HealthKind, message: str, **details: str) -> None:
-        log.warning("%s", message)
-        self._publish(
-            [HealthEvent(kind=kind, message=message, at=self._clock.now(), details=pmap(details))]
-        )
+    def _tell(self, *events: HealthEvent) -> None:
+        for event in events:
+            log.warning("%s", event.message)
+            self._publish([event])
