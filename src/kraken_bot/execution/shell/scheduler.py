@@ -18,10 +18,21 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
 from kraken_bot.clock import Clock
+from kraken_bot.execution.core.dead_man import (
+    SwitchNotice,
+    SwitchState,
+    arm_waits,
+    armed,
+    refresh_due,
+    refresh_failed,
+    retry_delay,
+    seconds_until_refresh,
+)
 from kraken_bot.execution.core.events import HealthKind
 from kraken_bot.execution.shell._retry import retry_reads
 from kraken_bot.kraken.errors import KrakenAPIError
@@ -59,7 +70,11 @@ class DeadManSwitchError(KrakenAPIError):
 
 
 class DeadManSwitch:
-    """Keeps Kraken's CancelAllOrdersAfter armed while the service runs (live mode only)."""
+    """Keeps Kraken's CancelAllOrdersAfter armed while the service runs (live mode only).
+
+    The schedule and what each answer means are `kraken_bot.execution.core.dead_man`'s;
+    this class makes the calls, under its lock, from its thread or the service's ticks.
+    """
 
     def __init__(
         self,
@@ -78,21 +93,35 @@ class DeadManSwitch:
         self._on_event = on_event
         self._timeout = timeout_seconds
         self._refresh = timedelta(seconds=refresh_seconds)
-        self._retry = timedelta(seconds=min(5.0, refresh_seconds / 4))
+        self._retry = retry_delay(self._refresh)
         self._clock = clock
         self._background = background
         self._poll = poll_seconds
-        self._arm_retries = arm_retries
-        self._arm_backoff = arm_backoff_seconds
+        self._waits = arm_waits(arm_retries, arm_backoff_seconds)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._next_due: datetime | None = None
-        self.armed_until: datetime | None = None
-        self.last_refresh: datetime | None = None
-        self.refreshes = 0
-        self.failures = 0
-        self._failing = False
+        self._state = SwitchState()
+
+    @property
+    def armed_until(self) -> datetime | None:
+        """When Kraken cancels every open order unless refreshed (None: not armed)."""
+        return self._state.armed_until
+
+    @property
+    def last_refresh(self) -> datetime | None:
+        """When the switch was last armed successfully."""
+        return self._state.last_refresh
+
+    @property
+    def refreshes(self) -> int:
+        """Successful arms so far."""
+        return self._state.refreshes
+
+    @property
+    def failures(self) -> int:
+        """Failed refreshes so far."""
+        return self._state.failures
 
     def start(self) -> None:
         """Arm the switch now, then keep it armed.
@@ -101,10 +130,12 @@ class DeadManSwitch:
         doubling backoff; a permanent one, or the last transient one, raises
         `DeadManSwitchError`: a live service does not start unprotected.
         """
-        waits = [self._arm_backoff * 2**attempt for attempt in range(self._arm_retries)]
         try:
             retry_reads(
-                self._arm, sleep=self._clock.sleep, waits=waits, what="arming the dead-man switch"
+                self._arm,
+                sleep=self._clock.sleep,
+                waits=self._waits,
+                what="arming the dead-man switch",
             )
         except KrakenAPIError as exc:
             raise DeadManSwitchError(f"could not arm the dead-man switch: {exc}") from exc
@@ -117,7 +148,7 @@ class DeadManSwitch:
         if self._stop.is_set():
             return
         with self._lock:
-            if self._next_due is None or self._clock.now() < self._next_due:
+            if not refresh_due(self._state, now=self._clock.now()):
                 return
             try:
                 self._arm_locked()
@@ -127,9 +158,9 @@ class DeadManSwitch:
     def seconds_until_due(self) -> float | None:
         """Seconds until `tick` has work (0: now); None when nothing is scheduled (stopped)."""
         with self._lock:
-            if self._stop.is_set() or self._next_due is None:
+            if self._stop.is_set():
                 return None
-            return max(0.0, (self._next_due - self._clock.now()).total_seconds())
+            return seconds_until_refresh(self._state, now=self._clock.now())
 
     def stop(self, *, disarm: bool = True) -> None:
         """Stop refreshing (joining the thread), then disarm the switch on Kraken."""
@@ -142,7 +173,7 @@ class DeadManSwitch:
         with self._lock:
             try:
                 self._port.set_dead_man_switch(0)
-                self.armed_until = None
+                self._state = replace(self._state, armed_until=None)
                 log.info("dead-man switch disarmed")
             except KrakenAPIError as exc:
                 log.error(  # noqa: TRY400 - the cause is in the message; no traceback wanted
@@ -163,44 +194,26 @@ class DeadManSwitch:
     def _arm_locked(self) -> None:
         now = self._clock.now()
         ack = self._port.set_dead_man_switch(self._timeout)
-        self.armed_until = ack.trigger_time or now + timedelta(seconds=self._timeout)
-        self.last_refresh = now
-        self._next_due = now + self._refresh
-        self.refreshes += 1
+        self._state, notice = armed(
+            self._state,
+            now=now,
+            trigger_time=ack.trigger_time,
+            timeout_seconds=self._timeout,
+            refresh=self._refresh,
+        )
         log.debug("dead-man switch armed until %s", self.armed_until)
-        if self.refreshes == 1 or self._failing:
-            self._failing = False
-            self._emit(
-                HealthKind.DEAD_MAN_ARMED,
-                f"dead-man switch armed: Kraken cancels every open order if not refreshed by"
-                f" {self.armed_until.isoformat()}",
-            )
-
-    def _emit(self, kind: HealthKind, message: str) -> None:
-        if self._on_event is None:
-            return
-        armed = self.armed_until.isoformat() if self.armed_until is not None else ""
-        try:
-            self._on_event(kind, message, {"armed_until": armed, "failures": str(self.failures)})
-        except Exception:
-            log.exception("the dead-man switch's event handler raised")
+        self._emit(notice)
 
     def _refresh_failed(self, exc: KrakenAPIError) -> None:
-        self.failures += 1
-        self._failing = True
-        now = self._clock.now()
-        self._next_due = now + self._retry
-        if self.armed_until is not None and now >= self.armed_until:
+        self._state, notice = refresh_failed(
+            self._state, now=self._clock.now(), retry=self._retry, error=str(exc)
+        )
+        if notice.kind is HealthKind.DEAD_MAN_EXPIRED:
             log.critical(
                 "dead-man switch EXPIRED at %s after failed refreshes (%s):"
                 " Kraken has canceled all open orders",
                 self.armed_until,
                 exc,
-            )
-            self._emit(
-                HealthKind.DEAD_MAN_EXPIRED,
-                f"dead-man switch EXPIRED at {self.armed_until.isoformat()} after failed"
-                f" refreshes ({exc}): Kraken has canceled every open order of the account",
             )
         else:
             log.error(
@@ -209,8 +222,12 @@ class DeadManSwitch:
                 self.armed_until,
                 self._retry.total_seconds(),
             )
-            self._emit(
-                HealthKind.DEAD_MAN_REFRESH_FAILED,
-                f"dead-man switch refresh failed ({exc}); still armed until"
-                f" {self.armed_until.isoformat() if self.armed_until else 'unknown'}",
-            )
+        self._emit(notice)
+
+    def _emit(self, notice: SwitchNotice | None) -> None:
+        if self._on_event is None or notice is None:
+            return
+        try:
+            self._on_event(notice.kind, notice.message, dict(notice.details))
+        except Exception:
+            log.exception("the dead-man switch's event handler raised")
