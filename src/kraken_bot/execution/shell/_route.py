@@ -23,32 +23,43 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 from typing import Final, Protocol
 
-from kraken_bot._enums import Routing
 from kraken_bot.clock import Clock
 from kraken_bot.config import ExecutionConfig
-from kraken_bot.execution.core.models import ExecutionResult, LocalOrder, OrderType, TimeInForce
+from kraken_bot.execution.core.maker_first import (
+    Chase,
+    Forget,
+    Settle,
+    chase_settings,
+    crossing,
+    held_to_cap,
+    is_maker_first,
+    left_to_send,
+    look_due,
+    next_look,
+    poll_seconds,
+    replace_after_refusal,
+    room_to_amend,
+    triage,
+)
+from kraken_bot.execution.core.models import ExecutionResult, LocalOrder
 from kraken_bot.execution.core.routing import (
     Amend,
     ChaseSettings,
     Cross,
     Touch,
-    amend_affordable,
-    cap_price,
     decide_chase,
-    decide_repost,
     follow_up_parent,
     follow_up_plan,
 )
 from kraken_bot.execution.exceptions import AmendRefusedError, ExecutionError
-from kraken_bot.kraken.errors import OrderRejectedError, reports_post_only
+from kraken_bot.kraken.errors import OrderRejectedError
 from kraken_bot.kraken.pairs import PairMetadata
 from kraken_bot.kraken.prices import PriceQuote
-from kraken_bot.kraken.ratelimit import amend_cost
 from kraken_bot.strategy.plan import ExecutionPlan
 
 log = logging.getLogger("kraken_bot.execution.core.routing")
@@ -99,24 +110,19 @@ class MakerFirstRouter:
     @property
     def poll(self) -> float:
         """Seconds between looks at the book."""
-        return max(1.0, min(10.0, self.config.chase_seconds / 2))
+        return poll_seconds(self.config.chase_seconds)
 
     @property
     def settings(self) -> ChaseSettings:
-        return ChaseSettings(
-            max_slippage_bps=self.config.max_slippage_bps,
-            chase_ticks=self.config.chase_ticks,
-            chase_seconds=self.config.chase_seconds,
-            urgency_seconds=self.config.urgency_seconds,
-        )
+        return chase_settings(self.config)
 
     def watch(self, orders: Iterable[LocalOrder]) -> None:
         """Start working these orders (the maker-first ones among them)."""
         for order in orders:
-            if _maker_first(order):
+            if is_maker_first(order):
                 self._watched[order.local_id] = None
         if self._watched and self._next_due is None:
-            self._next_due = self.clock.monotonic() + self.poll
+            self._next_due = next_look(watching=True, now=self.clock.monotonic(), poll=self.poll)
 
     def seconds_until_due(self) -> float | None:
         """Seconds until the next look (None: nothing to work)."""
@@ -131,7 +137,7 @@ class MakerFirstRouter:
         another thread may tick meanwhile); those return at once. Nothing is done while a
         plan runs: the tick may come from inside it, and a cross needs the plan lock.
         """
-        if self._next_due is None or self.clock.monotonic() < self._next_due:
+        if not look_due(self._next_due, now=self.clock.monotonic()):
             return
         if self.ops.plan_running():
             return  # a plan holds the service (perhaps on this very thread): next tick
@@ -145,10 +151,11 @@ class MakerFirstRouter:
     def _look(self) -> None:
         self.watch(self.ops.working_orders())
         orders = [o for o in (self.ops.order(i) for i in list(self._watched)) if o is not None]
-        self._next_due = self.clock.monotonic() + self.poll
+        self._next_due = next_look(
+            watching=bool(orders), now=self.clock.monotonic(), poll=self.poll
+        )
         if not orders:
             self._watched.clear()
-            self._next_due = None
             return
         self.stats.checks += 1
         try:
@@ -167,22 +174,25 @@ class MakerFirstRouter:
 
     def _work(self, order: LocalOrder, touch: Touch) -> None:
         meta = self.ops.pair(order.pair)
-        arrival = self._arrival_mid(order)
-        if meta is None or arrival is None:
+        step = triage(
+            order,
+            touch=touch,
+            tick=meta.tick_size if meta is not None else None,
+            arrival=self._arrival_mid(order),
+            max_slippage_bps=self.config.max_slippage_bps,
+        )
+        if isinstance(step, Forget | Settle):
             self._forget(order.local_id)
-            return
-        cap = cap_price(order.side, arrival, self.config.max_slippage_bps, meta.tick_size)
-        if not order.is_live:
-            self._forget(order.local_id)
-            repost = decide_repost(order, touch=touch, cap=cap, tick=meta.tick_size)
-            if repost is not None:
-                self._follow_up(order, "repost", repost.size, self.config, cap=cap)
-                self.stats.reposts += 1
-            return
-        if order.kraken_order_id is None:
-            return  # not acknowledged yet: its sender finishes it first
+        if isinstance(step, Settle) and step.repost is not None:
+            self._follow_up(order, "repost", step.repost.size, self.config, cap=step.cap)
+            self.stats.reposts += 1
+        if isinstance(step, Chase) and meta is not None:
+            self._chase(order, touch, meta, step.cap)
+
+    def _chase(self, order: LocalOrder, touch: Touch, meta: PairMetadata, cap: Decimal) -> None:
         now = self.clock.now()
         level, maximum = self.ops.trading_room(meta.rest_symbol)
+        settings = self.settings
         decision = decide_chase(
             order,
             touch=touch,
@@ -190,8 +200,8 @@ class MakerFirstRouter:
             tick=meta.tick_size,
             now=now,
             last_move=self._last_move.get(order.local_id, order.first_sent_at or order.created_at),
-            settings=self.settings,
-            amend_room=amend_affordable(level, maximum, float(amend_cost(None)), 0.8),
+            settings=settings,
+            amend_room=room_to_amend(level, maximum, settings),
         )
         if isinstance(decision, Amend):
             self._amend(order, decision.price, now, cap)
@@ -213,41 +223,24 @@ class MakerFirstRouter:
     def _amend(self, order: LocalOrder, price: Decimal, now: datetime, cap: Decimal) -> None:
         try:
             self.ops.amend(order.local_id, price)
-        except AmendRefusedError as error:
-            # Refused before sending (the order closed meanwhile): look again next time.
+        except (AmendRefusedError, OrderRejectedError) as error:
             self.stats.amend_refusals += 1
-            log.info("maker-first: order %s: amend refused: %s", order.local_id, error)
-            return
-        except OrderRejectedError as error:
-            self.stats.amend_refusals += 1
-            if reports_post_only(error):
-                # The touch moved again before the amend arrived: look again next time.
+            if not replace_after_refusal(error):
                 log.info("maker-first: order %s: amend refused: %s", order.local_id, error)
                 return
-            # Kraken will not amend this order: cancel it and post what is left anew.
             log.warning(
                 "maker-first: order %s: Kraken refused the amend (%s): cancel and replace",
                 order.local_id,
                 error,
             )
-            self._replace(order, cap)
+            if self._cancel_then(order, "replace", self.config, cap):
+                self.stats.replacements += 1
             return
         self.stats.amends += 1
         self._last_move[order.local_id] = now
 
-    def _replace(self, order: LocalOrder, cap: Decimal) -> None:
-        if self._cancel_then(order, "replace", self.config, cap):
-            self.stats.replacements += 1
-
     def _cross(self, order: LocalOrder, decision: Cross) -> None:
-        # IOC at the cap: the contract's pricing, with the slippage the cap leaves from now.
-        crossing = replace(
-            self.config,
-            routing=Routing.CONTRACT,
-            time_in_force=TimeInForce.IOC,
-            post_only=False,
-        )
-        if self._cancel_then(order, "cross", crossing, decision.price):
+        if self._cancel_then(order, "cross", crossing(self.config), decision.price):
             self.stats.crosses += 1
 
     def _cancel_then(
@@ -257,8 +250,8 @@ class MakerFirstRouter:
         False when nothing was left to send (it filled, or still works)."""
         final = self.ops.cancel(order.local_id)
         self._forget(order.local_id)
-        remaining = final.requested_base_size - final.cumulative_base_filled
-        if final.is_live or remaining <= 0:
+        remaining = left_to_send(final)
+        if remaining is None:
             return False
         self._follow_up(final, kind, remaining, execution, cap=cap)
         return True
@@ -270,44 +263,28 @@ class MakerFirstRouter:
         size: Decimal,
         execution: ExecutionConfig,
         *,
-        cap: Decimal | None = None,
+        cap: Decimal,
     ) -> None:
-        if cap is not None:
-            capped = self._capped(execution, order, cap)
-            if capped is None:
-                log.info("maker-first: order %s: the market is past the cap", order.local_id)
-                return
-            execution = capped
-        plan = follow_up_plan(order, kind, size, self.clock.now())
-        result = self.ops.run_plan(plan, execution)
-        self.watch(result.orders)
-
-    def _capped(
-        self, execution: ExecutionConfig, order: LocalOrder, cap: Decimal
-    ) -> ExecutionConfig | None:
-        """The contract's pricing at a slippage that lands on the cap from today's mid."""
         quote = self.ops.quotes([order.pair]).get(order.pair)
-        if quote is None:
-            return None
-        mid = quote.mid
-        room = (cap - mid) / mid if order.side.value == "buy" else (mid - cap) / mid
-        if room < 0:
-            return None
-        bps = (room * 10000).quantize(Decimal("0.01"), rounding=ROUND_FLOOR)
-        return replace(execution, max_slippage_bps=min(bps, self.config.max_slippage_bps))
+        held = None
+        if quote is not None:
+            held = held_to_cap(
+                execution,
+                side=order.side,
+                mid=quote.mid,
+                cap=cap,
+                max_slippage_bps=self.config.max_slippage_bps,
+            )
+        if held is None:
+            log.info("maker-first: order %s: the market is past the cap", order.local_id)
+            return
+        plan = follow_up_plan(order, kind, size, self.clock.now())
+        result = self.ops.run_plan(plan, held)
+        self.watch(result.orders)
 
     def _forget(self, local_id: str) -> None:
         self._watched.pop(local_id, None)
         self._last_move.pop(local_id, None)
-
-
-def _maker_first(order: LocalOrder) -> bool:
-    return (
-        order.order_type is OrderType.LIMIT
-        and order.post_only
-        and order.reference_price is not None
-        and order.time_in_force is not TimeInForce.IOC
-    )
 
 
 __all__ = ["MakerFirstRouter", "RouteOps", "RouteStats"]
