@@ -5,6 +5,7 @@ and acting once on each unfilled order (pure)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from hypothesis import given
@@ -115,6 +116,6 @@ def test_pressure_is_reported_at_most_once_a_minute(since, warned):
 
 def test_an_unfilled_order_already_acted_on_is_not_acted_on_again():
     cancel = CancelUnfilled(local_id="L1", reason="old")
-    reprice = RepriceUnfilled(local_id="L2", remaining=1, reason="old")
+    reprice = RepriceUnfilled(local_id="L2", remaining=Decimal(1), reason="old")
     assert not_yet_handled([cancel, reprice], {"L1"}) == (reprice,)
     assert not_yet_handled([cancel, reprice], set()) == (cancel, reprice)
