@@ -23,13 +23,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import json
 import os
 import threading
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar, Final
 
+from kraken_bot.execution.core.lease import lease_holder, lease_record
 from kraken_bot.execution.exceptions import AccountInUseError
 
 _OWNERS: Final = "owners"
@@ -127,7 +127,7 @@ class AccountLease:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         if not _try_lock(fd):
-            holder = _describe(os.pread(fd, 4096, 0))
+            holder = lease_holder(os.pread(fd, 4096, 0))
             os.close(fd)
             raise AccountInUseError(
                 f"another krakked process owns live trading on this API key ({holder});"
@@ -135,7 +135,7 @@ class AccountLease:
                 " stop it first, or use `krakked cancel` / `krakked reconcile` beside it",
                 holder=holder,
             )
-        payload = json.dumps({"pid": os.getpid(), "since": now.isoformat()}).encode()
+        payload = lease_record(pid=os.getpid(), since=now)
         os.pwrite(fd, payload, 0)
         os.ftruncate(fd, len(payload))
         self._fd = fd
@@ -143,7 +143,7 @@ class AccountLease:
     def holder(self) -> str | None:
         """Who holds the lease now (``pid N since T``), or None when nobody does."""
         if self._fd is not None:
-            return _describe(os.pread(self._fd, 4096, 0))
+            return lease_holder(os.pread(self._fd, 4096, 0))
         try:
             fd = os.open(self.path, os.O_RDWR)
         except FileNotFoundError:
@@ -152,7 +152,7 @@ class AccountLease:
             if _try_lock(fd):
                 fcntl.flock(fd, fcntl.LOCK_UN)
                 return None
-            return _describe(os.pread(fd, 4096, 0))
+            return lease_holder(os.pread(fd, 4096, 0))
         finally:
             os.close(fd)
 
@@ -161,11 +161,3 @@ class AccountLease:
         if self._fd is not None:
             fd, self._fd = self._fd, None
             os.close(fd)
-
-
-def _describe(raw: bytes) -> str:
-    try:
-        data = json.loads(raw)
-        return f"pid {int(data['pid'])} since {data['since']}"
-    except (ValueError, TypeError, KeyError):
-        return "a process that did not say who it is"

@@ -1,10 +1,7 @@
 """Retrying reads and cancels on transient errors (shell: it sleeps).
 
-Reads (market data, order listings) and cancels are safe to repeat: a second
-read changes nothing, a second cancel only answers "not open". So a transient
-error (the `ErrorClass` is anything but permanent) is retried with the
-configured backoff (`kraken_bot.execution.core.policy.backoff_seconds`); a
-permanent one, or the last transient one, is raised to the caller.
+Whether an error is tried again, and after how long, is decided by the pure
+`kraken_bot.execution.core.retries`; this loop calls, sleeps and re-raises.
 
 `retry_reads` is the one loop behind every such retry in the project (the
 service's reads and cancels, the CLI's preflight, the bundled strategy's reads):
@@ -19,7 +16,7 @@ from typing import TypeVar
 
 from kraken_bot.clock import Clock
 from kraken_bot.config import ExecutionConfig
-from kraken_bot.execution.core import policy
+from kraken_bot.execution.core.retries import read_waits, wait_before_retry
 from kraken_bot.kraken.errors import KrakenAPIError
 
 log = logging.getLogger("kraken_bot.execution")
@@ -44,10 +41,11 @@ def retry_reads(
         try:
             return call()
         except KrakenAPIError as error:
-            if not error.transient or isinstance(error, never_retry) or retry == len(waits):
+            wait = wait_before_retry(error, retry=retry, waits=waits, never_retry=never_retry)
+            if wait is None:
                 raise
-            log.info("%s failed (%s); retrying in %.1fs", what, error, waits[retry])
-            sleep(waits[retry])
+            log.info("%s failed (%s); retrying in %.1fs", what, error, wait)
+            sleep(wait)
     raise AssertionError("unreachable: the loop returns or raises")
 
 
@@ -55,5 +53,4 @@ def retry_transient(
     call: Callable[[], _T], *, clock: Clock, config: ExecutionConfig, what: str
 ) -> _T:
     """`retry_reads` with the configured backoff: at most ``config.max_retries`` retries."""
-    waits = [policy.backoff_seconds(k, config) for k in range(1, config.max_retries + 1)]
-    return retry_reads(call, sleep=clock.sleep, waits=waits, what=what)
+    return retry_reads(call, sleep=clock.sleep, waits=read_waits(config), what=what)
