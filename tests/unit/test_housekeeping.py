@@ -14,6 +14,7 @@ from kraken_bot.execution.core.housekeeping import (
     judge_clock,
     judge_unmeasured_clock,
     newly_linked_txid,
+    offset_worth_telling,
     resting,
     scheduled_look_back,
     stream_choice,
@@ -125,3 +126,22 @@ def test_an_order_change_links_a_txid_it_did_not_carry_before():
     assert newly_linked_txid(an_order(), acked) == TXID
     assert newly_linked_txid(acked, an_order_in(OrderStatus.FILLED)) is None
     assert newly_linked_txid(None, an_order()) is None
+
+
+@pytest.mark.parametrize(
+    ("previous", "offset", "news"),
+    [
+        (0.0, 0.3, False),  # a small offset, as before
+        (0.0, 0.999, False),
+        (0.0, 1.0, True),  # moved a second
+        (1.5, 0.4, True),  # moved back a second or more
+        (-1.9, -1.8, False),
+        (3.0, 3.001, True),  # the host is two seconds or more off: always told
+        (-2.5, -2.0, True),
+    ],
+)
+def test_a_clock_measurement_is_told_when_it_moved_a_second_or_the_host_is_two_off(
+    previous, offset, news
+):
+    seconds = timedelta(seconds=1)
+    assert offset_worth_telling(previous * seconds, offset * seconds) is news

@@ -3,6 +3,7 @@
 * `judge_clock`: is this host's clock close enough to Kraken's (deadlines and
   order identities are exchange time)? Live trading is refused at start when the
   offset is unknown or too large; otherwise a problem is only reported.
+  `offset_worth_telling`: whether a new measurement of the offset is news.
 * `scheduled_look_back` / `completes_reconciliation`: how far back a scheduled
   reconciliation reads ClosedOrders (since the last complete pass, or the whole day).
 * `resting` / `unknown_to_kraken`: which orders the inspection calls return.
@@ -34,6 +35,7 @@ __all__ = [
     "judge_clock",
     "judge_unmeasured_clock",
     "newly_linked_txid",
+    "offset_worth_telling",
     "resting",
     "scheduled_look_back",
     "stream_choice",
@@ -79,6 +81,19 @@ def judge_unmeasured_clock(error: str, *, strict: bool) -> ClockProblem:
     return ClockProblem(
         message=f"could not measure the offset to Kraken's clock: {error}", refuse=False
     )
+
+
+def offset_worth_telling(previous: timedelta, offset: timedelta) -> bool:
+    """True when a new measurement of Kraken's clock is worth a line in the log: it moved a
+    second or more from the ``previous`` one, or the host is two seconds or more off.
+
+    >>> offset_worth_telling(timedelta(0), timedelta(milliseconds=300))
+    False
+    >>> offset_worth_telling(timedelta(seconds=3), timedelta(seconds=3, milliseconds=1))
+    True
+    """
+    moved = abs(offset - previous) >= timedelta(seconds=1)
+    return moved or abs(offset) >= timedelta(seconds=2)
 
 
 SCHEDULED_LOOK_BACK_FLOOR: Final = timedelta(minutes=15)

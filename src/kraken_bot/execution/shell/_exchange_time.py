@@ -35,6 +35,7 @@ from kraken_bot.execution.core.clock_offset import (
     exchange_time,
     has_stepped,
 )
+from kraken_bot.execution.core.housekeeping import offset_worth_telling
 
 __all__ = [
     "ClockReading",
@@ -130,12 +131,12 @@ class ExchangeClock:
         measured_at = self._local.now() + offset
         reading = ClockReading(offset=offset, uncertainty=uncertainty, measured_at=measured_at)
         with self._lock:
-            changed = abs(offset - self._offset) >= timedelta(seconds=1)
+            news = offset_worth_telling(self._offset, offset)
             self._offset = offset
             self._anchor = (measured_at, self._local.monotonic())
             self._stepped = False
             self.reading = reading
-        if changed or abs(offset) >= timedelta(seconds=2):
+        if news:
             log.info(
                 "clock offset to Kraken: %+.3f s (+/- %.3f s)",
                 offset.total_seconds(),
