@@ -12,6 +12,10 @@ says, for one local order and the trail of its txid:
 * None: nothing to do (the observation is already folded, is stale, or the
   order is finished).
 
+Before that, `fold_frame` merges a frame's reports into the trails of their txids and
+says which trails to consider: none of a snapshot, as the REST resync that follows each
+snapshot reads everything.
+
 >>> from datetime import UTC, datetime
 >>> from decimal import Decimal
 >>> from kraken_bot.execution.core.models import LocalOrder, OrderStatus, OrderType, Side
@@ -32,15 +36,23 @@ says, for one local order and the trail of its txid:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from kraken_bot._enums import ExecutionMode, StreamMode
 from kraken_bot.execution.core.lifecycle import TRANSITIONS, observed_kind, shows_amend
 from kraken_bot.execution.core.models import LocalOrder, Observed, OrderStatus
-from kraken_bot.kraken.ws_reports import OrderTrail, trail_info
+from kraken_bot.kraken.ws_reports import ExecutionsFrame, OrderTrail, fold_report, trail_info
 
-__all__ = ["AskRest", "FoldStreamed", "StreamDecision", "decide_streamed", "stream_wanted"]
+__all__ = [
+    "AskRest",
+    "FoldStreamed",
+    "StreamDecision",
+    "decide_streamed",
+    "fold_frame",
+    "stream_wanted",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,6 +72,35 @@ class AskRest:
 
 
 StreamDecision = FoldStreamed | AskRest | None
+
+
+def fold_frame(
+    trails: Mapping[str, OrderTrail], frame: ExecutionsFrame
+) -> tuple[dict[str, OrderTrail], tuple[OrderTrail, ...]]:
+    """``frame``'s reports merged, in order, into the ``trails`` of their txids.
+
+    Returns the trails the frame touched, as they now stand, by txid in the order last
+    touched (the order in which a bounded memory of recent trails keeps them), and the
+    trails to consider now: each touched txid once, in the order first touched; none
+    for a snapshot.
+
+    >>> from kraken_bot.kraken.ws_reports import ExecReport
+    >>> report = ExecReport(order_id="OA", exec_type="new", order_status="new", timestamp=None)
+    >>> touched, now = fold_frame({}, ExecutionsFrame(snapshot=False, sequence=2,
+    ...     reports=(report,)))
+    >>> list(touched), [t.status_word for t in now]
+    (['OA'], ['new'])
+    """
+    first_touched: dict[str, None] = {}
+    touched: dict[str, OrderTrail] = {}
+    for report in frame.reports:
+        txid = report.order_id
+        trail = fold_report(touched.pop(txid, None) or trails.get(txid), report)
+        touched[txid] = trail
+        first_touched.setdefault(txid, None)
+    if frame.snapshot:
+        return touched, ()
+    return touched, tuple(touched[txid] for txid in first_touched)
 
 
 def decide_streamed(order: LocalOrder, trail: OrderTrail, *, now: datetime) -> StreamDecision:

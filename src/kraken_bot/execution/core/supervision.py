@@ -6,7 +6,8 @@ work to do and when to wake next; the shell performs the work:
 
 1. **Keep the dead-man switch armed**: refresh it every ``refresh`` seconds
    (Kraken advises a 60 s timeout refreshed every 15-30 s); a failed refresh is
-   tried again soon (`dead_man_due`).
+   tried again soon (`dead_man_due`; the switch's own record, schedule and notices
+   are `kraken_bot.execution.core.dead_man`).
 2. **Reconcile on a schedule**: every ``reconcile_every`` seconds, and only while
    the REST counter has room (below ``budget_fraction`` of its maximum): the
    orders' own QueryOrders must never crowd out trading (`reconcile_due`).

@@ -31,12 +31,12 @@ from typing import Final
 
 from kraken_bot.clock import Clock
 from kraken_bot.execution.core.models import LocalOrder, OrderEvent
-from kraken_bot.execution.core.streaming import AskRest, FoldStreamed, decide_streamed
+from kraken_bot.execution.core.streaming import AskRest, FoldStreamed, decide_streamed, fold_frame
 from kraken_bot.execution.exceptions import ExecutionError
 from kraken_bot.execution.shell._ledger import Ledger
 from kraken_bot.kraken.errors import AuthError, KrakenAPIError
 from kraken_bot.kraken.ws import ExecutionsStream
-from kraken_bot.kraken.ws_reports import ExecutionsFrame, OrderTrail, fold_report
+from kraken_bot.kraken.ws_reports import ExecutionsFrame, OrderTrail
 
 __all__ = ["ServiceStream", "StreamConsumer", "StreamCounts", "open_stream"]
 
@@ -150,17 +150,13 @@ class StreamConsumer:
             self._reconcile(str(item))
 
     def _on_frame(self, frame: ExecutionsFrame) -> None:
-        touched: dict[str, OrderTrail] = {}
-        for report in frame.reports:
-            trail = fold_report(self._trails.get(report.order_id), report)
-            self._trails[report.order_id] = trail
-            self._trails.move_to_end(report.order_id)
-            touched[report.order_id] = trail
+        touched, to_consider = fold_frame(self._trails, frame)
+        for txid, trail in touched.items():
+            self._trails[txid] = trail
+            self._trails.move_to_end(txid)
         while len(self._trails) > _KEEP_TRAILS:
             self._trails.popitem(last=False)
-        if frame.snapshot:
-            return  # the resync that follows each snapshot reads REST for everything
-        for trail in touched.values():
+        for trail in to_consider:
             self._consider(trail)
 
     def _consider(self, trail: OrderTrail) -> None:
