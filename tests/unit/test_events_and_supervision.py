@@ -17,7 +17,6 @@ from kraken_bot.execution.core.supervision import (
     CancelUnfilled,
     RepriceUnfilled,
     UnfilledAction,
-    dead_man_due,
     next_wake,
     reconcile_due,
     unfilled_decisions,
@@ -112,30 +111,6 @@ def test_fill_deltas_add_up_to_the_fill(fill):
 
 
 # ---------------------------------------------------------------- the supervisor
-
-
-REFRESH, RETRY = timedelta(seconds=20), timedelta(seconds=5)
-
-
-@pytest.mark.parametrize(
-    ("armed", "failed", "seconds", "due"),
-    [
-        (None, None, 0, True),  # never armed
-        (NOW, None, 19, False),
-        (NOW, None, 20, True),
-        (NOW, NOW + timedelta(seconds=1), 5, False),  # a failed refresh: retry soon
-        (NOW, NOW + timedelta(seconds=1), 6, True),
-        (NOW + timedelta(seconds=2), NOW, 21, False),  # an old failure does not matter
-    ],
-)
-def test_the_dead_man_switch_is_refreshed_on_time_and_retried_soon_after_a_failure(
-    armed, failed, seconds, due
-):
-    now = NOW + timedelta(seconds=seconds)
-    assert (
-        dead_man_due(last_armed=armed, last_failed=failed, now=now, refresh=REFRESH, retry=RETRY)
-        is due
-    )
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ work to do and when to wake next; the shell performs the work:
 
 1. **Keep the dead-man switch armed**: refresh it every ``refresh`` seconds
    (Kraken advises a 60 s timeout refreshed every 15-30 s); a failed refresh is
-   tried again soon (`dead_man_due`; the switch's own record, schedule and notices
-   are `kraken_bot.execution.core.dead_man`).
+   tried again soon (the switch's record, schedule and notices are
+   `kraken_bot.execution.core.dead_man`'s).
 2. **Reconcile on a schedule**: every ``reconcile_every`` seconds, and only while
    the REST counter has room (below ``budget_fraction`` of its maximum): the
    orders' own QueryOrders must never crowd out trading (`reconcile_due`).
@@ -52,7 +52,6 @@ __all__ = [
     "CancelUnfilled",
     "RepriceUnfilled",
     "UnfilledAction",
-    "dead_man_due",
     "next_reconcile",
     "next_wake",
     "not_yet_handled",
@@ -90,30 +89,6 @@ class RepriceUnfilled:
 
 
 UnfilledDecision = CancelUnfilled | RepriceUnfilled
-
-
-def dead_man_due(
-    *,
-    last_armed: datetime | None,
-    last_failed: datetime | None,
-    now: datetime,
-    refresh: timedelta,
-    retry: timedelta,
-) -> bool:
-    """True when the switch must be (re)armed: never armed, a refresh period passed since
-    it last was, or a failed refresh's retry delay passed.
-
-    >>> from datetime import UTC, datetime, timedelta
-    >>> t = datetime(2026, 1, 1, tzinfo=UTC)
-    >>> dead_man_due(last_armed=t, last_failed=None, now=t + timedelta(seconds=5),
-    ...     refresh=timedelta(seconds=20), retry=timedelta(seconds=5))
-    False
-    """
-    if last_armed is None:
-        return True
-    if last_failed is not None and last_failed > last_armed:
-        return now >= last_failed + retry
-    return now >= last_armed + refresh
 
 
 def reconcile_period(
