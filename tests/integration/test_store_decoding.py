@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tests.builders import NOW, an_order
 
+from kraken_bot.execution.core import folding
 from kraken_bot.execution.core.models import OrderStatus
-from kraken_bot.execution.shell import _ledger
 from kraken_bot.execution.shell.store import SQLiteExecutionStore
 
 
@@ -56,6 +56,6 @@ def test_a_row_another_process_changed_is_read_as_it_is_now(tmp_path):
 def test_a_read_that_only_moves_the_time_and_the_raw_answer_is_nothing_new(seconds, raw, fee):
     before = an_order(status=OrderStatus.OPEN, kraken_order_id="OABC-1")
     reread = replace(before, updated_at=NOW + timedelta(seconds=seconds), raw_response_json=raw)
-    assert _ledger._same_but_for_the_read(before, reread)
-    assert _ledger._same_but_for_the_read(before, replace(reread, fee=fee)) == (fee == before.fee)
-    assert not _ledger._same_but_for_the_read(before, replace(reread, status=OrderStatus.CANCELED))
+    assert folding.same_but_for_the_read(before, reread)
+    assert folding.same_but_for_the_read(before, replace(reread, fee=fee)) == (fee == before.fee)
+    assert not folding.same_but_for_the_read(before, replace(reread, status=OrderStatus.CANCELED))

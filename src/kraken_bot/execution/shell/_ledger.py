@@ -25,17 +25,13 @@ its senders still hold).
 from __future__ import annotations
 
 import logging
-import operator
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, fields
-from typing import Final
+from dataclasses import dataclass
 
-from returns.pipeline import is_successful
-
-from kraken_bot.execution.core import lifecycle
-from kraken_bot.execution.core.lifecycle import EventKind, TransitionError
+from kraken_bot.execution.core.folding import Keep, fold, txid_taken
+from kraken_bot.execution.core.lifecycle import TransitionError
 from kraken_bot.execution.core.models import ExecutionResult, LocalOrder, OrderEvent
 from kraken_bot.execution.exceptions import StoreError, TxidTakenError
 from kraken_bot.execution.shell.store import ExecutionStore
@@ -164,34 +160,28 @@ class Ledger:
                 if current is None:
                     raise StoreError(f"order {local_id} is not in the execution records")
                 order, version = current
-                event = decide(order)
-                if event is None:
-                    return Applied(order, accepted=True)
-                event_kind = lifecycle.event_kind(event)
-                kind = event_kind.value
-                result = lifecycle.apply(order, event)
-                if not is_successful(result):
-                    return self._refused(order, result.failure())
-                updated = result.unwrap()
-                if _same_but_for_the_read(order, updated):
+                step = fold(order, decide(order))
+                if isinstance(step, Keep):
+                    if step.error is not None:
+                        return self._refused(order, step.error)
                     return Applied(order, accepted=True)  # nothing new: nothing to write
-                taken = self._txid_taken(order, updated)
+                taken = self._txid_taken(order, step.order)
                 if taken is not None:
-                    return self._refused(order, _taken(order, event_kind, taken))
+                    return self._refused(order, txid_taken(order, step.kind, taken))
                 try:
                     written = self.store.update_order(
-                        updated,
+                        step.order,
                         expected_version=version,
-                        event=kind,
+                        event=step.kind.value,
                         detail=detail,
-                        linking=updated.kraken_order_id != order.kraken_order_id,
+                        linking=step.linking,
                     )
                 except TxidTakenError as error:  # another process linked it a moment ago
-                    return self._refused(order, _taken(order, event_kind, error.message))
+                    return self._refused(order, txid_taken(order, step.kind, error.message))
                 if written is not None:
-                    self._remember(updated, written)
-                    self._changed(order, updated)
-                    return Applied(updated, accepted=True)
+                    self._remember(step.order, written)
+                    self._changed(order, step.order)
+                    return Applied(step.order, accepted=True)
                 self.conflicts += 1
                 fresh = True  # another writer got there first: read its version, fold again
         raise StoreError(f"order {local_id}: gave up after {_CONFLICT_RETRIES} write conflicts")
@@ -350,20 +340,3 @@ class Ledger:
         if limit <= len(buffered):
             return buffered[:limit]
         return self.store.recent_results(limit)
-
-
-_READ_ONLY_FIELDS: Final = frozenset({"updated_at", "raw_response_json"})
-_MEANINGFUL: Final = operator.attrgetter(
-    *(f.name for f in fields(LocalOrder) if f.name not in _READ_ONLY_FIELDS)
-)
-"""Every field of an order but the time of the last read and the raw answer, as a tuple."""
-
-
-def _same_but_for_the_read(before: LocalOrder, after: LocalOrder) -> bool:
-    """True when an observation only re-read what the order already says (same status,
-    fills, fees, txid): the time of the read and the raw answer are all that differ."""
-    return bool(_MEANINGFUL(after) == _MEANINGFUL(before))
-
-
-def _taken(order: LocalOrder, kind: EventKind, reason: str) -> TransitionError:
-    return TransitionError(local_id=order.local_id, status=order.status, event=kind, reason=reason)
