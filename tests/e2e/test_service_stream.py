@@ -349,6 +349,49 @@ def test_the_socket_and_rest_refuse_a_bad_order_with_the_same_typed_error(tmp_pa
         assert kraken.exchange.orders(kraken.key) == []
 
 
+def test_an_order_placed_over_the_socket_is_the_order_rest_would_place(tmp_path):
+    """The socket carries a request exactly: each variant is placed once over the socket
+    and once over REST (identities apart), and the exchange holds the same order."""
+    with FakeKraken(tmp_path, websocket=True) as kraken:
+        service = socket_orders(kraken, max_slippage_bps=Decimal(0))
+        assert service.adapter is not None
+        socket = service.adapter.client
+        assert isinstance(socket, SocketOrders)
+        touch = kraken.exchange.touch("XBTUSD")
+        below = str(touch.bid - Decimal(50))
+        rest_of = AddOrderRequest(
+            pair="XBTUSD", side="buy", ordertype="limit", volume="0.25", price=below
+        )
+        variants = {
+            "limit": rest_of,
+            "post-only": replace(rest_of, oflags=("post",)),
+            "ioc": replace(rest_of, timeinforce="IOC"),
+            "sell above": replace(rest_of, side="sell", price=str(touch.ask + Decimal(50))),
+            "market": replace(rest_of, ordertype="market", price=None, volume="0.0123"),
+            "userref": replace(rest_of, volume="0.3"),
+        }
+        placed: dict[str, tuple[str, str]] = {}
+        for number, (what, request) in enumerate(variants.items()):
+            if what == "userref":
+                mine = replace(request, userref=100 + number)
+                theirs = replace(request, userref=200 + number)
+            else:
+                mine = replace(request, cl_ord_id=f"sock-{number}")
+                theirs = replace(request, cl_ord_id=f"rest-{number}")
+            over_socket = socket.add_order(mine)
+            over_rest = socket.rest.add_order(theirs)
+            placed[what] = (over_socket.txids[0], over_rest.txids[0])
+        assert socket.sent_over_socket >= len(variants)
+        kept = {o.txid: o for o in kraken.exchange.orders(kraken.key)}
+
+        def shape(txid: str) -> tuple[object, ...]:
+            o = kept[txid]
+            return (o.pair, o.side, o.ordertype, o.price, o.vol, o.timeinforce, o.oflags)
+
+        for what, (by_socket, by_rest) in placed.items():
+            assert shape(by_socket) == shape(by_rest), what
+
+
 def test_a_key_without_the_websocket_permission_polls_with_one_warning(tmp_path, caplog):
     with FakeKraken(tmp_path, websocket=True) as kraken:
         kraken.exchange.engine.accounts[kraken.key].ws_allowed = False
