@@ -19,6 +19,7 @@ from pathlib import Path
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from pyrsistent import pmap
 from tests.records import T0, an_order
 
 from kraken_bot.execution.core.models import (
@@ -27,7 +28,7 @@ from kraken_bot.execution.core.models import (
     LocalOrder,
     OrderStatus,
 )
-from kraken_bot.execution.exceptions import TxidTakenError
+from kraken_bot.execution.exceptions import StoreError, TxidTakenError
 from kraken_bot.execution.shell.store import (
     ExecutionStore,
     InMemoryExecutionStore,
@@ -68,7 +69,7 @@ def outcome(call: object) -> object:
     """A call's answer, or the type of what it raised (the stores' messages differ)."""
     try:
         return call() if callable(call) else call
-    except TxidTakenError as error:
+    except (TxidTakenError, StoreError) as error:
         return type(error)
 
 
@@ -97,6 +98,12 @@ class BothStores(RuleBasedStateMachine):
     @rule(batch=st.lists(orders(), max_size=3, unique_by=lambda o: o.local_id))
     def save_many(self, batch: list[LocalOrder]) -> None:
         self.both("save_orders", batch, event="created")
+
+    @rule(batch=st.lists(orders(), min_size=1, max_size=3, unique_by=lambda o: o.local_id))
+    def save_a_batch_with_a_secret(self, batch: list[LocalOrder]) -> None:
+        """One order of the batch carries a credential: neither store keeps any of it."""
+        leaky = replace(batch[-1], raw_request=pmap({"nonce": "1", "pair": "XXBTZUSD"}))
+        assert self.both("save_orders", [*batch[:-1], leaky], event="created") is StoreError
 
     @rule(
         order=orders(),
