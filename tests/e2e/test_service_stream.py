@@ -232,6 +232,14 @@ def socket_orders(kraken: FakeKraken, **execution: object) -> ExecutionService:
     return service
 
 
+def socket_client(service: ExecutionService) -> SocketOrders:
+    """The trading client a socket-orders service sends through."""
+    assert service.adapter is not None
+    client = service.adapter.client
+    assert isinstance(client, SocketOrders)
+    return client
+
+
 def test_orders_go_over_the_socket_and_their_fills_come_back_on_it(tmp_path):
     with FakeKraken(tmp_path, websocket=True) as kraken:
         service = socket_orders(kraken, max_slippage_bps=Decimal(0), reconcile_every_seconds=None)
@@ -290,16 +298,13 @@ def test_cancel_all_goes_over_the_socket(tmp_path):
 
 def test_a_socket_cancel_naming_both_ids_or_neither_is_refused_as_over_rest(tmp_path):
     with FakeKraken(tmp_path, websocket=True) as kraken:
-        service = socket_orders(kraken, max_slippage_bps=Decimal(0))
-        adapter = service.adapter
-        assert adapter is not None
-        assert isinstance(adapter.client, SocketOrders)
+        socket = socket_client(socket_orders(kraken, max_slippage_bps=Decimal(0)))
         sent = len(kraken.exchange.journal)
         both = "exactly one of txid, userref, cl_ord_id"
         with pytest.raises(ValueError, match=both):
-            adapter.client.cancel_order(txid="OAAAAA-AAAAA-AAAAAA", cl_ord_id="x")
+            socket.cancel_order(txid="OAAAAA-AAAAA-AAAAAA", cl_ord_id="x")
         with pytest.raises(ValueError, match=both):
-            adapter.client.cancel_order()
+            socket.cancel_order()
         assert len(kraken.exchange.journal) == sent
 
 
@@ -314,10 +319,7 @@ def test_the_socket_and_rest_refuse_a_bad_order_with_the_same_typed_error(tmp_pa
     refusal is asked of the socket and of REST; both raise the same error class with
     the same Kraken error, and neither places anything."""
     with FakeKraken(tmp_path, websocket=True) as kraken:
-        service = socket_orders(kraken, max_slippage_bps=Decimal(0))
-        assert service.adapter is not None
-        socket = service.adapter.client
-        assert isinstance(socket, SocketOrders)
+        socket = socket_client(socket_orders(kraken, max_slippage_bps=Decimal(0)))
         mid = kraken.exchange.touch("XBTUSD")
         order = AddOrderRequest(
             pair="XBTUSD",
@@ -353,10 +355,7 @@ def test_an_order_placed_over_the_socket_is_the_order_rest_would_place(tmp_path)
     """The socket carries a request exactly: each variant is placed once over the socket
     and once over REST (identities apart), and the exchange holds the same order."""
     with FakeKraken(tmp_path, websocket=True) as kraken:
-        service = socket_orders(kraken, max_slippage_bps=Decimal(0))
-        assert service.adapter is not None
-        socket = service.adapter.client
-        assert isinstance(socket, SocketOrders)
+        socket = socket_client(socket_orders(kraken, max_slippage_bps=Decimal(0)))
         touch = kraken.exchange.touch("XBTUSD")
         below = str(touch.bid - Decimal(50))
         rest_of = AddOrderRequest(
@@ -488,9 +487,7 @@ def test_a_burst_of_orders_over_the_socket_waits_for_the_trading_counter(tmp_pat
         )
         result = service.execute_plan(burst)
         assert result.success, result.errors
-        assert service.adapter is not None
-        client = service.adapter.client
-        assert isinstance(client, SocketOrders)
+        client = socket_client(service)
         assert client.sent_over_socket == 90  # each order sent once: none refused
         assert rest_calls(kraken, {"AddOrder"}) == 0
         stats = client.rest.limiter.stats
