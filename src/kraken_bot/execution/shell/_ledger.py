@@ -165,7 +165,7 @@ class Ledger:
                     if step.error is not None:
                         return self._refused(order, step.error)
                     return Applied(order, accepted=True)  # nothing new: nothing to write
-                taken = self._txid_taken(order, step.order)
+                taken = self._txid_taken(step.order) if step.linking else None
                 if taken is not None:
                     return self._refused(order, txid_taken(order, step.kind, taken))
                 try:
@@ -186,14 +186,16 @@ class Ledger:
                 fresh = True  # another writer got there first: read its version, fold again
         raise StoreError(f"order {local_id}: gave up after {_CONFLICT_RETRIES} write conflicts")
 
-    def _txid_taken(self, before: LocalOrder, after: LocalOrder) -> str | None:
-        """One exchange order, one local order: a txid another order owns is never linked.
+    def _txid_taken(self, after: LocalOrder) -> str | None:
+        """Whether the txid ``after`` newly links is owned by another order (why, or None).
+
+        One exchange order, one local order: a txid another order owns is never linked.
 
         (Two identical userref orders cannot be told apart by Kraken; the first to link an
         exchange order keeps it, the other stays in doubt and is resolved on its own.)
         """
         txid = after.kraken_order_id
-        if txid is None or before.kraken_order_id == txid:
+        if txid is None:
             return None
         owner = self.store.find_by_kraken_id(txid)
         if owner is None or owner.local_id == after.local_id:
