@@ -248,6 +248,9 @@ def test_an_exchange_order_missing_locally_is_adopted(tmp_path):
     adopted = fresh.get_order(order.kraken_order_id or "")
     assert adopted.local_id == order.local_id  # our client id carried the local id
     assert adopted.status is OrderStatus.OPEN
+    # Named as AddOrder named it (the AssetPairs key), so the rate limiter counts its
+    # cancel or amend on the same pair as the orders sent from here.
+    assert adopted.rest_pair == order.rest_pair == "XXBTZUSD"
     stack.close()
 
 

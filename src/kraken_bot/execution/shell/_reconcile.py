@@ -59,7 +59,6 @@ from kraken_bot.execution.shell._retry import retry_transient
 from kraken_bot.execution.shell.adapter import KrakenExecutionAdapter
 from kraken_bot.execution.shell.ids import IdFactory
 from kraken_bot.kraken.errors import AuthError, KrakenAPIError
-from kraken_bot.kraken.pairs import PairUniverse
 from kraken_bot.kraken.types import OrderInfo
 
 log = logging.getLogger("kraken_bot.execution")
@@ -80,7 +79,8 @@ class Reconciler:
     new_id: IdFactory
     claims: ClaimRegistry
     strategy_userrefs: dict[int, str] = field(default_factory=dict)
-    universe: PairUniverse | None = None
+    rest_symbol: Callable[[str], str | None] = lambda _pair: None
+    """The AssetPairs key of a pair as Kraken lists it (an adopted order's ``rest_pair``)."""
     adopt: bool = True
 
     def reconcile(self, *, look_back: timedelta | None = None) -> ReconcileReport:
@@ -253,16 +253,12 @@ class Reconciler:
 
     def _adopt(self, decision: Adopt, report: ReconcileReport) -> None:
         info = decision.info
-        rest_pair = None
-        if self.universe is not None:
-            pair = self.universe.resolve(info.pair).value_or(None)
-            rest_pair = pair.rest_symbol if pair is not None else None
         local_id = info.cl_ord_id if is_local_id(info.cl_ord_id) else None
         order = adopted_order(
             info,
             local_id=local_id or self.new_id(),
             strategy_id=decision.strategy_id,
-            rest_pair=rest_pair,
+            rest_pair=self.rest_symbol(info.pair),
             now=self.clock.now(),
         )
         if self.ledger.adopt(order, f"exchange order {info.txid} unknown locally") is None:

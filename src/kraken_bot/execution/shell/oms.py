@@ -96,6 +96,7 @@ from kraken_bot.execution.exceptions import (
     AmendRefusedError,
     CancelFailedError,
     ClockOffsetError,
+    ExecutionError,
     LiveTradingRefusedError,
     MissingCredentialsError,
     NotInitializedError,
@@ -543,51 +544,67 @@ class ExecutionService(Closing):
             raise MissingCredentialsError(problem)
 
     def _build_workers(self, ledger: Ledger) -> None:
+        """The sender, the reconciler and the plan runner, each built whole (nothing is
+        wired into them afterwards). Dry run gets no adapter at all, so no code path can
+        reach Kraken's private endpoints."""
+        submitter: Submitter | None = None
+        reconciler: Reconciler | None = None
+        if self._client is not None and self._access.reaches_exchange:
+            adapter = KrakenExecutionAdapter(self._trading_client(), self._exec)
+            submitter = Submitter(adapter, ledger, self._clock, self._exec, self.stats)
+            userrefs = {
+                s.userref: name
+                for name, s in self.config.strategies.items()
+                if s.userref is not None
+            }
+            reconciler = Reconciler(
+                adapter,
+                ledger,
+                self._clock,
+                self._exec,
+                self._new_id,
+                self._claims,
+                strategy_userrefs=userrefs,
+                rest_symbol=self._rest_symbol,
+                adopt=self._access.changes_exchange,
+            )
+        self._submitter, self._reconciler = submitter, reconciler
         self._runner = PlanRunner(
             config=self.config,
             ledger=ledger,
             market=self._market,
             clock=self._clock,
             new_id=self._new_id,
-            submitter=None,
-            reconciler=None,
+            submitter=submitter,
+            reconciler=reconciler,
             tick=self.tick,
+            live_claims=reconciler.live_claims if reconciler is not None else _no_claims,
         )
-        # dry_run: no adapter at all, so no code path can reach Kraken's private endpoints.
-        if self._client is None or not self._access.reaches_exchange:
-            return
-        client: TradingClient = self._client
-        if (
-            self._stream is not None
-            and self.config.kraken.order_transport is OrderTransport.WEBSOCKET
-        ):
-            from kraken_bot.kraken.client import KrakenRESTClient  # noqa: PLC0415
-            from kraken_bot.kraken.ws_orders import SocketOrders  # noqa: PLC0415
 
-            if isinstance(self._client, KrakenRESTClient):
-                client = SocketOrders(
-                    self._client,
-                    self._stream.stream,
-                    timeout=self.config.kraken.ws_request_timeout_seconds,
-                )
-        adapter = KrakenExecutionAdapter(client, self._exec)
-        self._submitter = Submitter(adapter, ledger, self._clock, self._exec, self.stats)
-        userrefs = {
-            s.userref: name for name, s in self.config.strategies.items() if s.userref is not None
-        }
-        self._reconciler = Reconciler(
-            adapter,
-            ledger,
-            self._clock,
-            self._exec,
-            self._new_id,
-            self._claims,
-            strategy_userrefs=userrefs,
-            adopt=self._access.changes_exchange,
+    def _trading_client(self) -> TradingClient:
+        """The client orders go through: the REST client, or its WebSocket twin when
+        ``order_transport: websocket`` and the executions stream is up."""
+        assert self._client is not None
+        stream = self._stream
+        if stream is None or self.config.kraken.order_transport is not OrderTransport.WEBSOCKET:
+            return self._client
+        from kraken_bot.kraken.client import KrakenRESTClient  # noqa: PLC0415
+        from kraken_bot.kraken.ws_orders import SocketOrders  # noqa: PLC0415
+
+        if not isinstance(self._client, KrakenRESTClient):
+            return self._client
+        return SocketOrders(
+            self._client, stream.stream, timeout=self.config.kraken.ws_request_timeout_seconds
         )
-        self._runner.submitter = self._submitter
-        self._runner.reconciler = self._reconciler
-        self._runner.live_claims = self._reconciler.live_claims
+
+    def _rest_symbol(self, pair: str) -> str | None:
+        """The AssetPairs key of ``pair`` (an adopted order's pair as Kraken lists it), or
+        None when the pair metadata cannot be read now (the order keeps its listed name)."""
+        try:
+            return self._market.universe().resolve(pair).map(lambda p: p.rest_symbol).value_or(None)
+        except (KrakenAPIError, ExecutionError) as error:
+            log.warning("pair %s: metadata unavailable (%s)", pair, error)
+            return None
 
     def close(self) -> None:
         """Stop the dead-man switch refresher, disarm it, close what the service opened."""
@@ -1185,6 +1202,11 @@ class _RouteOps:
 
     def run_plan(self, plan: ExecutionPlan, execution: ExecutionConfig) -> ExecutionResult:
         return self._service._execute_with(plan, execution)  # noqa: SLF001
+
+
+def _no_claims(_orders: Sequence[LocalOrder]) -> frozenset[str]:
+    """No exchange access: no sender of this service may still send anything."""
+    return frozenset()
 
 
 def _server_time_of(client: object) -> Callable[[], int] | None:
