@@ -156,13 +156,14 @@ class Supervisor:
         self._tell(*reconcile_health(report, at=self._clock.now()))
 
     def _unfilled(self, now: datetime) -> None:
+        live = self._ops.cached_live_orders()  # read once: decisions and orders agree
         decisions = unfilled_decisions(
-            self._ops.cached_live_orders(),
+            live,
             now=now,
             timeout=self._settings.unfilled_timeout,
             action=self._settings.unfilled_action,
         )
-        by_id = {o.local_id: o for o in self._ops.cached_live_orders()}
+        by_id = {o.local_id: o for o in live}
         for decision in not_yet_handled(decisions, self._handled):
             self._handled.add(decision.local_id)
             log.info(
