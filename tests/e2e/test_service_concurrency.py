@@ -9,6 +9,7 @@ ledger, its own file locks: the same code paths a second process takes, on one t
 from __future__ import annotations
 
 import sqlite3
+import sys
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -32,6 +33,7 @@ from kraken_bot.execution.core.models import ExecutionMode, OrderStatus
 from kraken_bot.execution.exceptions import (
     AccountInUseError,
     ClockOffsetError,
+    ExecutionError,
     PlanValidationError,
 )
 from kraken_bot.execution.shell.oms import ExecutionService
@@ -647,4 +649,58 @@ def test_an_order_in_doubt_never_narrows_the_search_for_lost_orders_of_ours(tmp_
     fresh = stack.service()  # its start reconciles once
     assert fresh.get_order(lost.local_id).status is OrderStatus.CANCELED  # adopted
     assert fresh.get_order(doubt).status is OrderStatus.SUBMITTED  # still in doubt
+    stack.close()
+
+
+# ---------------------------------------------------------------- closing while callers run
+
+
+@pytest.fixture
+def eager_thread_switches() -> Any:
+    """Threads switch every microsecond (not every 5 ms): a window of a few bytecodes
+    between a check and its use is hit within a handful of rounds."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(before)
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_closing_while_other_threads_call_the_service_loses_and_duplicates_nothing(
+    tmp_path, round_, eager_thread_switches
+):
+    """A strategy engine shuts down while its threads still work: one sends a plan, one
+    ticks, one reads. Each caller ends with a clear error (or its answer), never a crash
+    of the service's own making; nothing sent is lost, and a restart sends nothing twice."""
+    stack = sim_stack(tmp_path, execution=live_config(**ZERO_SLIPPAGE))
+    service = slow_service(stack, pause=0.05)
+    transport = stack.transport
+    assert isinstance(transport, SlowAnswers)
+    sender, send_errors = run_in_thread(lambda: service.execute_plan(ten_strategies("closing")))
+    stop = threading.Event()
+
+    def keep_calling() -> None:
+        while not stop.is_set():
+            service.tick()
+            service.seconds_until_due()  # and on after the close: both stay harmless
+
+    caller, call_errors = run_in_thread(keep_calling)
+    assert transport.sent.wait(10)
+    closers = [run_in_thread(service.close) for _ in range(2)]  # two threads shut it down
+    for thread, errors in closers:
+        thread.join(30)
+        assert errors == []
+    stop.set()
+    for thread in (sender, caller):
+        thread.join(30)
+        assert not thread.is_alive()
+    assert call_errors == []
+    assert all(isinstance(e, ExecutionError) for e in send_errors), send_errors
+    fresh = stack.service()  # the next process reconciles what the closed one left
+    fresh.refresh_from_exchange()
+    assert_every_exchange_order_is_owned_once(stack, fresh)
+    again = fresh.execute_plan(ten_strategies("closing"))  # the same plan, once more
+    placed = {o.txid for o in our_exchange_orders(stack)}
+    assert len(placed) <= 10
+    assert all(o.status is not OrderStatus.PENDING for o in again.orders)
     stack.close()

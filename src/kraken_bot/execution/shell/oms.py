@@ -185,6 +185,7 @@ class ExecutionService(Closing):
         self._observer = observer
         self._access = exchange_access(config.execution, observer=observer)
         self._plan_lock = threading.Lock()
+        self._closing = threading.RLock()  # close() and abandon() run once, whoever calls
         self._ledger: Ledger | None = None
         self._submitter: Submitter | None = None
         self._reconciler: Reconciler | None = None
@@ -608,17 +609,18 @@ class ExecutionService(Closing):
 
     def close(self) -> None:
         """Stop the dead-man switch refresher, disarm it, close what the service opened."""
-        if self._closed:
-            return
-        self._stop_supervision()
-        self._closed = True
-        if self._dead_man is not None:
-            self._dead_man.stop(disarm=True)
-            self._dead_man = None
-        if self._ledger is not None:
-            self._health(HealthKind.STOPPED, "the execution service stopped", {})
-        self._release_resources()
-        self._bus.close()
+        with self._closing:
+            if self._closed:
+                return
+            self._stop_supervision()
+            self._closed = True
+            dead_man, self._dead_man = self._dead_man, None
+            if dead_man is not None:
+                dead_man.stop(disarm=True)
+            if self._ledger is not None:
+                self._health(HealthKind.STOPPED, "the execution service stopped", {})
+            self._release_resources()
+            self._bus.close()
 
     def abandon(self) -> None:
         """Drop the service as a killed process would: no exchange call, no disarming.
@@ -627,15 +629,16 @@ class ExecutionService(Closing):
         the send-claim lock, the database connection, the nonce file): for
         supervisors replacing a stuck instance, and for tests of crashes.
         """
-        if self._closed:
-            return
-        self._stop_supervision()
-        self._closed = True
-        if self._dead_man is not None:
-            self._dead_man.stop(disarm=False)
-            self._dead_man = None
-        self._release_resources()
-        self._bus.close()
+        with self._closing:
+            if self._closed:
+                return
+            self._stop_supervision()
+            self._closed = True
+            dead_man, self._dead_man = self._dead_man, None
+            if dead_man is not None:
+                dead_man.stop(disarm=False)
+            self._release_resources()
+            self._bus.close()
 
     def _release_resources(self) -> None:
         stream, self._stream = self._stream, None
@@ -714,10 +717,14 @@ class ExecutionService(Closing):
 
     def tick(self) -> None:
         """Do due background work: refresh the dead-man switch, measure the clock again."""
-        if self._dead_man is not None:
-            self._dead_man.tick()
-        if self._router is not None:
-            self._router.tick()
+        if self._closed:
+            return  # another thread closed the service: nothing is due any more
+        # each part read once: close() on another thread may drop it meanwhile
+        dead_man, router = self._dead_man, self._router
+        if dead_man is not None:
+            dead_man.tick()
+        if router is not None:
+            router.tick()
         due = self._next_clock_sync
         if due is not None and (self._clock.monotonic() >= due or self._clock.stepped):
             self._measure_clock(initial=False)
@@ -730,18 +737,13 @@ class ExecutionService(Closing):
         """
         if self._clock.stepped:
             return 0.0
-        waits: list[float] = []
-        if self._dead_man is not None:
-            dead_man = self._dead_man.seconds_until_due()
-            if dead_man is not None:
-                waits.append(dead_man)
-        if self._next_clock_sync is not None:
-            waits.append(max(0.0, self._next_clock_sync - self._clock.monotonic()))
-        if self._router is not None:
-            routing = self._router.seconds_until_due()
-            if routing is not None:
-                waits.append(routing)
-        return min(waits, default=None)
+        dead_man, router, clock_sync = self._dead_man, self._router, self._next_clock_sync
+        waits = [
+            dead_man.seconds_until_due() if dead_man is not None else None,
+            max(0.0, clock_sync - self._clock.monotonic()) if clock_sync is not None else None,
+            router.seconds_until_due() if router is not None else None,
+        ]
+        return min((wait for wait in waits if wait is not None), default=None)
 
     # ------------------------------------------------------------------ execute
 
