@@ -148,7 +148,9 @@ class DeadManSwitch:
         if self._stop.is_set():
             return
         with self._lock:
-            if not refresh_due(self._state, now=self._clock.now()):
+            # Looked at again under the lock: a stop() that won the lock meanwhile has
+            # disarmed the switch, and arming it now would leave a countdown nobody refreshes.
+            if self._stop.is_set() or not refresh_due(self._state, now=self._clock.now()):
                 return
             try:
                 self._arm_locked()
@@ -173,7 +175,7 @@ class DeadManSwitch:
         with self._lock:
             try:
                 self._port.set_dead_man_switch(0)
-                self._state = replace(self._state, armed_until=None)
+                self._state = replace(self._state, armed_until=None, next_due=None)
                 log.info("dead-man switch disarmed")
             except KrakenAPIError as exc:
                 log.error(  # noqa: TRY400 - the cause is in the message; no traceback wanted
