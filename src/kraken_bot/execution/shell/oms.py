@@ -50,13 +50,7 @@ from kraken_bot._enums import OrderTransport
 from kraken_bot.clock import Clock
 from kraken_bot.config import AppConfig, ConfigError, ExecutionConfig
 from kraken_bot.execution.core.access import StartCheck, access_problem, exchange_access
-from kraken_bot.execution.core.amends import (
-    AmendRejected,
-    LookUpAmend,
-    ReadBackRefusal,
-    amend_settled,
-    decide_after_amend_error,
-)
+from kraken_bot.execution.core.amend_protocol import amend_access, amend_wire
 from kraken_bot.execution.core.cancels import (
     NotRepriced,
     awaits_cancel,
@@ -91,7 +85,7 @@ from kraken_bot.execution.core.models import (
 from kraken_bot.execution.core.plan_runs import replay_conflict
 from kraken_bot.execution.core.ports import TradingClient
 from kraken_bot.execution.core.reports import ReconcileReport, SendStats
-from kraken_bot.execution.core.routing import AmendWire, check_amend, follow_up_plan
+from kraken_bot.execution.core.routing import follow_up_plan
 from kraken_bot.execution.exceptions import (
     AmendRefusedError,
     CancelFailedError,
@@ -103,6 +97,7 @@ from kraken_bot.execution.exceptions import (
     PlanValidationError,
     UnknownOrderError,
 )
+from kraken_bot.execution.shell._amend import AmendSender
 from kraken_bot.execution.shell._bus import Callback, EventBus, EventStream, Subscription
 from kraken_bot.execution.shell._claims import AccountLease, ClaimRegistry
 from kraken_bot.execution.shell._exchange_time import ExchangeClock, exchange_clock
@@ -915,74 +910,30 @@ class ExecutionService(Closing):
         """
         self.tick()
         order = self.get_order(order_id)
-        if self._observer:
-            raise AmendRefusedError("this service only reads, cancels and reconciles (observer)")
-        if self._submitter is None or not self._access.changes_exchange:
-            raise AmendRefusedError(
-                f"amending needs live mode ({self._mode.value}: no order rests on Kraken)"
+        submitter = self._submitter
+        checked = amend_access(
+            observer=self._observer,
+            changes_exchange=submitter is not None and self._access.changes_exchange,
+            mode=self._mode,
+        ).bind(  # the pair list is read only by a service that may amend
+            lambda _: amend_wire(
+                order,
+                pair=self._market.universe().resolve(order.pair).value_or(None),
+                price=price,
+                size=base_size,
             )
-        resolved = self._market.universe().resolve(order.pair)
-        if not is_successful(resolved):
-            raise AmendRefusedError(f"order {order.local_id}: pair {order.pair} is not listed")
-        meta = resolved.unwrap()
-        checked = check_amend(
-            order,
-            price=price,
-            size=base_size,
-            tick_size=meta.tick_size,
-            pair_decimals=meta.pair_decimals,
-            lot_decimals=meta.lot_decimals,
         )
         if not is_successful(checked):
-            raise AmendRefusedError(f"order {order.local_id}: {checked.failure()}")
-        return self._send_amend(order, checked.unwrap(), post_only=post_only)
-
-    def _send_amend(self, order: LocalOrder, wire: AmendWire, *, post_only: bool) -> LocalOrder:
-        assert self._submitter is not None
-        adapter, store = self._submitter.adapter, self._ledger_or_fail().store
-        wanted = f"price {wire.price_text or '-'}, size {wire.size_text or '-'}"
-        refused: KrakenAPIError | None = None
-        for attempt in range(1, self._exec.max_retries + 2):
-            now = self._clock.now()
-            deadline = now + timedelta(seconds=self._exec.order_deadline_seconds)
-            store.note_event(order, "amend_requested", f"{wanted} (attempt {attempt})", at=now)
-            try:
-                ack = adapter.amend_order(
-                    order,
-                    price_text=wire.price_text,
-                    size_text=wire.size_text,
-                    post_only=post_only,
-                    deadline=deadline,
-                )
-            except KrakenAPIError as error:
-                decision = decide_after_amend_error(
-                    error, attempt=attempt, config=self._exec, deadline=deadline
-                )
-                if isinstance(decision, ReadBackRefusal):
-                    refused = error  # already so, or closed meanwhile: read it back below
-                    break
-                if isinstance(decision, AmendRejected):
-                    store.note_event(order, "amend_rejected", str(error), at=self._clock.now())
-                if not isinstance(decision, LookUpAmend):
-                    raise
-                log.warning(
-                    "order %s: amend not confirmed (%s): looking it up", order.local_id, error
-                )
-                wait = (decision.not_before - self._clock.now()).total_seconds()
-                if wait > 0:
-                    self._clock.sleep(wait)  # after the deadline Kraken will not apply it
-                order = self._read_back(order)
-                if amend_settled(order, wire):
-                    return order
-                continue
-            store.note_event(order, "amended", ack.amend_id, at=self._clock.now())
-            break
-        order = self._read_back(order)
-        if refused is not None and not amend_settled(order, wire):
-            # Neither already so nor closed: Kraken refused to amend a working order.
-            store.note_event(order, "amend_rejected", str(refused), at=self._clock.now())
-            raise refused
-        return order
+            raise AmendRefusedError(checked.failure())
+        assert submitter is not None  # amend_access: only a service that sends amends
+        sender = AmendSender(
+            adapter=submitter.adapter,
+            store=self._ledger_or_fail().store,
+            clock=self._clock,
+            config=self._exec,
+            read_back=self._read_back,
+        )
+        return sender.send(order, checked.unwrap(), post_only=post_only)
 
     def _read_back(self, order: LocalOrder) -> LocalOrder:
         self._settle([order])
