@@ -258,3 +258,33 @@ def test_after_a_failed_start_scheduled_passes_adopt_orders_that_closed_hours_ag
         assert ours <= known
     finally:
         stack.close()
+
+
+def test_a_subscriber_may_close_the_service_from_its_callback(tmp_path):
+    """A strategy shuts the bot down when an event tells it to (its callback runs in the
+    subscription's own thread): the service closes, every other stream ends, and the
+    callback's own subscription ends without an error."""
+    stack = sim_stack(tmp_path)
+    service = stack.service()
+    closed = threading.Event()
+
+    def shut_down_on_first_fill(event: ServiceEvent) -> None:
+        if isinstance(event, OrderUpdate) and not closed.is_set():
+            service.close()
+            closed.set()
+
+    subscription = service.subscribe(shut_down_on_first_fill)  # closed first at shutdown
+    other = service.events()
+    drained: list[ServiceEvent] = []
+    reader = threading.Thread(target=lambda: drained.extend(other), daemon=True)
+    reader.start()
+    result = service.execute_plan(plan("p1", action("XBTUSD", "0", "0.1")))
+    assert result.success  # the close waited for the plan being sent
+    assert closed.wait(10)
+    reader.join(10)
+    assert not reader.is_alive()  # the other stream ended with the service
+    assert service.closed
+    assert [e.kind for e in drained if isinstance(e, HealthEvent)][-1] is HealthKind.STOPPED
+    assert subscription.wait_idle()
+    assert subscription.failures == 0
+    stack.close()

@@ -33,7 +33,6 @@ from kraken_bot.execution.core.models import ExecutionMode, OrderStatus
 from kraken_bot.execution.exceptions import (
     AccountInUseError,
     ClockOffsetError,
-    ExecutionError,
     PlanValidationError,
 )
 from kraken_bot.execution.shell.oms import ExecutionService
@@ -669,9 +668,10 @@ def eager_thread_switches() -> Any:
 def test_closing_while_other_threads_call_the_service_loses_and_duplicates_nothing(
     tmp_path, round_, eager_thread_switches
 ):
-    """A strategy engine shuts down while its threads still work: one sends a plan, one
-    ticks, one reads. Each caller ends with a clear error (or its answer), never a crash
-    of the service's own making; nothing sent is lost, and a restart sends nothing twice."""
+    """A strategy engine shuts down from two threads while others still work: one sends a
+    plan, one ticks. The close waits for the plan being sent (it ends with its result);
+    ticks after the close are harmless; a restart finds every order and sends nothing
+    twice."""
     stack = sim_stack(tmp_path, execution=live_config(**ZERO_SLIPPAGE))
     service = slow_service(stack, pause=0.05)
     transport = stack.transport
@@ -695,11 +695,12 @@ def test_closing_while_other_threads_call_the_service_loses_and_duplicates_nothi
         thread.join(30)
         assert not thread.is_alive()
     assert call_errors == []
-    assert all(isinstance(e, ExecutionError) for e in send_errors), send_errors
+    assert send_errors == []
     fresh = stack.service()  # the next process reconciles what the closed one left
     fresh.refresh_from_exchange()
     assert_every_exchange_order_is_owned_once(stack, fresh)
     again = fresh.execute_plan(ten_strategies("closing"))  # the same plan, once more
+    assert again.replayed  # its result was stored before the close went on
     placed = {o.txid for o in our_exchange_orders(stack)}
     assert len(placed) <= 10
     assert all(o.status is not OrderStatus.PENDING for o in again.orders)

@@ -101,10 +101,12 @@ class Subscription:
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
     def close(self) -> None:
-        """Stop after the events already queued."""
+        """Stop after the events already queued (from the callback itself too: its
+        thread then ends once the callback returns)."""
         self._bus.unsubscribe(self)
         self._stream.close()
-        self._thread.join(timeout=10)
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=10)
 
 
 class EventBus:

@@ -128,6 +128,8 @@ from kraken_bot.strategy.plan import ExecutionPlan, validate_plan
 log = logging.getLogger("kraken_bot.execution")
 
 _T = TypeVar("_T")
+_CLOSE_WAIT_SECONDS = 30.0
+"""How long `ExecutionService.close` waits for a plan in progress on another thread."""
 
 
 class ExecutionService(Closing):
@@ -603,19 +605,28 @@ class ExecutionService(Closing):
             return None
 
     def close(self) -> None:
-        """Stop the dead-man switch refresher, disarm it, close what the service opened."""
+        """Let a plan in progress finish (up to 30 s), stop the dead-man switch refresher,
+        disarm it, close what the service opened."""
         with self._closing:
             if self._closed:
                 return
-            self._stop_supervision()
-            self._closed = True
-            dead_man, self._dead_man = self._dead_man, None
-            if dead_man is not None:
-                dead_man.stop(disarm=True)
-            if self._ledger is not None:
-                self._health(HealthKind.STOPPED, "the execution service stopped", {})
-            self._release_resources()
-            self._bus.close()
+            self._stop_supervision()  # first: its thread may be running a router's plan
+            # A plan being sent on another thread ends with its result stored, not with
+            # the store closed under it (a plan held longer fails: its orders were written
+            # ahead, and the next start reconciles them).
+            waited = self._plan_lock.acquire(timeout=_CLOSE_WAIT_SECONDS)
+            try:
+                self._closed = True
+                dead_man, self._dead_man = self._dead_man, None
+                if dead_man is not None:
+                    dead_man.stop(disarm=True)
+                if self._ledger is not None:
+                    self._health(HealthKind.STOPPED, "the execution service stopped", {})
+                self._release_resources()
+                self._bus.close()
+            finally:
+                if waited:
+                    self._plan_lock.release()
 
     def abandon(self) -> None:
         """Drop the service as a killed process would: no exchange call, no disarming.
