@@ -5,6 +5,8 @@ REST reconciliation, and nothing is lost or duplicated."""
 
 from __future__ import annotations
 
+import secrets
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -515,3 +517,48 @@ def test_an_order_a_json_number_cannot_carry_exactly_goes_over_rest(tmp_path):
         (placed,) = [o for o in kraken.exchange.orders(kraken.key) if o.pair == "SOLUSD"]
         assert str(placed.vol) == "80163571.61658386"
         assert kraken.violations(service) == []
+
+
+def test_the_websocket_token_never_reaches_logs_errors_or_the_database(
+    tmp_path, caplog, monkeypatch
+):
+    """The token of GetWebSocketsToken lets whoever holds it trade on the account over the
+    socket: a credential like the API secret. Through orders over the socket, refusals,
+    answers lost, a cut connection (a new token) and a cancel of everything, with every
+    logger at DEBUG, no token appears in a log line, an error, or any row of the database
+    (the requests recorded before each send included)."""
+    issued: list[str] = []
+    real = secrets.token_urlsafe
+
+    def watched(nbytes: int) -> str:  # the fake's token source (`kraken_sim.tokens`), watched
+        issued.append(real(nbytes))
+        return issued[-1]
+
+    monkeypatch.setattr(secrets, "token_urlsafe", watched)
+    caplog.set_level("DEBUG")
+    errors: list[str] = []
+    with FakeKraken(tmp_path, websocket=WsFaults(lost_reply=0.3)) as kraken:
+        service = socket_orders(kraken, max_slippage_bps=Decimal(0), reconcile_every_seconds=None)
+        socket = socket_client(service)
+        result = service.execute_plan(plan("p1", kraken.clock.now(), *PAIRS))
+        errors.extend(result.errors)
+        bad = AddOrderRequest(
+            pair="XBTUSD", side="buy", ordertype="limit", volume="0.00000001", price="1"
+        )
+        with pytest.raises(KrakenAPIError) as refused:
+            socket.add_order(bad)
+        errors.extend((str(refused.value), repr(refused.value)))
+        assert kraken.ws is not None
+        kraken.ws.disconnect_all()
+        assert wait_for(lambda: stream_of(service).stream.stats.connects >= 2)
+        streaming(service, resyncs=2)
+        service.cancel_all()
+        db = service.config.database_path
+        service.close()
+    assert len(issued) >= 2  # one per connection
+    rows = sqlite3.connect(db).iterdump()
+    stored = "\n".join(rows)
+    text = "\n".join((caplog.text, *errors))
+    for token in issued:
+        assert token not in text
+        assert token not in stored
