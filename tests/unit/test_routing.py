@@ -169,7 +169,9 @@ def test_an_amend_is_checked_against_the_order_and_the_pair_before_it_is_sent():
     size_rules = [
         (Decimal("0.012345678"), "decimals"),
         (order.requested_base_size + 1, "only shrinks"),
-        (Decimal("NaN"), "only shrinks"),
+        (Decimal("NaN"), "not a number"),
+        (Decimal("sNaN"), "not a number"),
+        (Decimal("Infinity"), "not a number"),
     ]
     for size, reason in size_rules:
         assert reason in check_amend(order, price=None, size=size, **rules).failure()

@@ -116,7 +116,9 @@ def check_amend(  # noqa: PLR0911 - one refusal per rule, each with its reason
         return Failure(f"limit price {price} is not a positive number")
     if price is not None and price % tick_size != 0:
         return Failure(f"limit price {price} is not on the tick {tick_size}")
-    if size is not None and (not size.is_finite() or size > order.requested_base_size):
+    if size is not None and not size.is_finite():
+        return Failure(f"size {size} is not a number")
+    if size is not None and size > order.requested_base_size:
         return Failure(
             f"size {size} is above the order's {order.requested_base_size}: an amend only"
             " shrinks an order"
