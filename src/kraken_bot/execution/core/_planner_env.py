@@ -67,7 +67,7 @@ def index_working(
             if strategy is None and order.userref is not None:
                 strategy = owners.get(order.userref)
             key = (canonical(order.pair), strategy)
-            remaining = order.requested_base_size - order.cumulative_base_filled
+            remaining = order.unfilled_base_size
             index[key] = index.get(key, NOTHING_WORKING).add(order.side, remaining)
     return index
 

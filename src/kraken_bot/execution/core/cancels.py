@@ -189,7 +189,7 @@ def reprice_remaining(final: LocalOrder) -> Decimal | NotRepriced:
         return NotRepriced(
             reason=f"its cancel is not confirmed yet ({final.status.value})", warn=True
         )
-    remaining = final.requested_base_size - final.cumulative_base_filled
+    remaining = final.unfilled_base_size
     if remaining <= 0 or final.status is OrderStatus.FILLED:
         return NotRepriced(reason="nothing remains")
     return remaining

@@ -190,7 +190,7 @@ def replace_after_refusal(error: Exception) -> bool:
 def left_to_send(final: LocalOrder) -> Decimal | None:
     """What a follow-up sends after ``final`` was canceled: what it left unfilled; None
     when nothing is left or it still works (the cancel did not take)."""
-    remaining = final.requested_base_size - final.cumulative_base_filled
+    remaining = final.unfilled_base_size
     if final.is_live or remaining <= 0:
         return None
     return remaining

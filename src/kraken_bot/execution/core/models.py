@@ -334,11 +334,16 @@ class LocalOrder:
         return client_id_for(self.userref, self.client_order_id)
 
     @property
+    def unfilled_base_size(self) -> Decimal:
+        """Volume requested and not filled, whatever the status (what a canceled order left)."""
+        return self.requested_base_size - self.cumulative_base_filled
+
+    @property
     def remaining_base_size(self) -> Decimal:
         """Volume still to fill while the order lives; zero otherwise."""
         if not self.is_live:
             return Decimal(0)
-        return self.requested_base_size - self.cumulative_base_filled
+        return self.unfilled_base_size
 
 
 def client_id_for(userref: int | None, client_id: str | None) -> str | None:

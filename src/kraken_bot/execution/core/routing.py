@@ -262,7 +262,7 @@ def decide_chase(
     amend_room: bool,
 ) -> Keep | Amend | Cross:
     """What to do with a working maker-first order (see the module docstring)."""
-    remaining = order.requested_base_size - order.cumulative_base_filled
+    remaining = order.unfilled_base_size
     current = order.requested_price
     if remaining <= 0 or current is None or order.cancel_requested_at is not None:
         return Keep(reason="nothing to move")
@@ -307,7 +307,7 @@ def _at_urgency(
 
 def decide_repost(order: LocalOrder, *, touch: Touch, cap: Decimal, tick: Decimal) -> Repost | None:
     """A maker-first order Kraken canceled as crossing, with volume left: post it again."""
-    remaining = order.requested_base_size - order.cumulative_base_filled
+    remaining = order.unfilled_base_size
     if order.close_reason != POST_ONLY_REASON or remaining <= 0 or order.is_live:
         return None
     price = entry_price(order.side, touch, cap, tick)

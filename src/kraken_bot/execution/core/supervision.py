@@ -175,7 +175,7 @@ def unfilled_decisions(
     decided: list[UnfilledDecision] = []
     for order in orders:
         sent = order.first_sent_at or order.created_at
-        remaining = order.requested_base_size - order.cumulative_base_filled
+        remaining = order.unfilled_base_size
         if (
             order.status not in _WORKING
             or order.kraken_order_id is None
