@@ -5,12 +5,22 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from tests.builders import NOW, a_plan, an_action, an_order, an_order_in, universe
+from returns.result import Failure, Success
+from tests.builders import NOW, a_plan, an_action, an_intent, an_order, an_order_in, universe
 
-from kraken_bot.execution.core.models import ExecutionMode, OrderStatus, Side
+from kraken_bot.execution.core.models import (
+    ActionSkip,
+    ExecutionMode,
+    OrderStatus,
+    Side,
+    SkipReason,
+)
 from kraken_bot.execution.core.plan_runs import (
+    PlanRecords,
     identical_in_flight,
+    ids_needed,
     never_sent,
+    plan_records,
     plan_result,
     price_pairs,
     refused_result,
@@ -200,3 +210,41 @@ def test_a_plan_replays_only_in_the_mode_that_executed_it():
     assert conflict is not None
     assert "'plan-1' was executed in paper mode in paper.sqlite" in conflict
     assert "a live result cannot reuse it" in conflict
+
+
+# ---------------------------------------------------------------- write-ahead records
+
+
+def _skip(index: int, reason: SkipReason) -> ActionSkip:
+    return ActionSkip(
+        action_index=index, pair="XBTUSD", strategy_id="s", reason=reason, message=reason.value
+    )
+
+
+def test_each_decision_becomes_its_record_in_action_order_under_the_ids_drawn_for_it():
+    decisions = [
+        Success(an_intent(action_index=0)),  # done in the run cut short: nothing new
+        Success(an_intent(action_index=1)),
+        Failure(_skip(2, SkipReason.PAIR_NOT_ONLINE)),  # a guardrail: an error order
+        Failure(_skip(3, SkipReason.NO_OP)),  # benign: nothing written
+        Success(an_intent(action_index=4)),
+    ]
+    done = frozenset({0})
+    assert ids_needed(decisions, done) == 3
+    records = plan_records(
+        "plan-1", decisions, done=done, ids=["L1", "L2", "L3"], now=NOW, owner="svc-1"
+    )
+    assert [(o.local_id, o.status, o.claimed_by) for o in records.pending] == [
+        ("L1", OrderStatus.PENDING, "svc-1"),
+        ("L3", OrderStatus.PENDING, "svc-1"),
+    ]
+    ((guard, why),) = records.guarded
+    assert (guard.local_id, guard.status, why) == ("L2", OrderStatus.ERROR, "pair_not_online")
+    assert [(index, skip.reason) for index, skip in records.skipped] == [(3, SkipReason.NO_OP)]
+
+
+def test_a_plan_with_every_action_done_writes_nothing_and_needs_no_id():
+    decisions = [Success(an_intent(action_index=0))]
+    assert ids_needed(decisions, frozenset({0})) == 0
+    records = plan_records("plan-1", decisions, done=frozenset({0}), ids=[], now=NOW, owner=None)
+    assert records == PlanRecords(pending=(), guarded=(), skipped=())

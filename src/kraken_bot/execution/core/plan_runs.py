@@ -11,7 +11,10 @@
 * `identical_in_flight` / `twin_blocked`: an unacknowledged userref order that
   Kraken could not tell apart from the one about to go blocks it;
 * `plan_result` / `refused_result`: the plan's summary;
-* `replay_conflict`: a plan id executed before, in another mode.
+* `replay_conflict`: a plan id executed before, in another mode;
+* `ids_needed` / `plan_records`: what the planner's decisions write ahead (pending
+  orders to send, guardrail orders never sent, skips to log), with the local ids
+  the shell drew for them.
 
 >>> from datetime import UTC, datetime
 >>> t = datetime(2026, 1, 1, tzinfo=UTC)
@@ -22,14 +25,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
+from returns.pipeline import is_successful
+from returns.result import Result
+
+from kraken_bot.execution.core._lifecycle_orders import guardrail_order, new_order
 from kraken_bot.execution.core.models import (
     ActionSkip,
     ExecutionMode,
     ExecutionResult,
     GaveUp,
     LocalOrder,
+    OrderIntent,
     OrderStatus,
 )
 from kraken_bot.execution.core.reconciliation import provably_unsent
@@ -37,9 +46,12 @@ from kraken_bot.kraken.pairs import PairUniverse
 from kraken_bot.strategy.plan import ExecutionPlan
 
 __all__ = [
+    "PlanRecords",
     "TwinKey",
     "identical_in_flight",
+    "ids_needed",
     "never_sent",
+    "plan_records",
     "plan_result",
     "price_pairs",
     "refused_result",
@@ -211,3 +223,79 @@ def replay_conflict(previous: ExecutionResult, *, mode: ExecutionMode, database:
         f" {database}; a {mode.value} result cannot reuse"
         " it: use the database of that mode, or a new plan id"
     )
+
+
+Decision = Result[OrderIntent, ActionSkip]
+"""What the planner made of one action: an order to send, or why not."""
+
+
+def _writes_an_order(decision: Decision) -> bool:
+    return is_successful(decision) or decision.failure().is_error
+
+
+def ids_needed(decisions: Sequence[Decision], done: frozenset[int]) -> int:
+    """How many local ids `plan_records` needs: one per order it writes (an intent, or a
+    guardrail refusal), for the actions not ``done`` already."""
+    return sum(1 for index, d in enumerate(decisions) if index not in done and _writes_an_order(d))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanRecords:
+    """What a plan writes ahead, in the order of its actions.
+
+    Attributes:
+        pending: new ``pending`` orders, to store in one transaction and then send.
+        guarded: guardrail orders (status ``error``, never sent) with their message.
+        skipped: benign skips (nothing written) with the index of their action.
+    """
+
+    pending: tuple[LocalOrder, ...]
+    guarded: tuple[tuple[LocalOrder, str], ...]
+    skipped: tuple[tuple[int, ActionSkip], ...]
+
+
+def plan_records(
+    plan_id: str,
+    decisions: Sequence[Decision],
+    *,
+    done: frozenset[int],
+    ids: Sequence[str],
+    now: datetime,
+    owner: str | None,
+) -> PlanRecords:
+    """The records of the planner's ``decisions`` for the actions not ``done`` (a resumed
+    run's), each order under the next of ``ids`` (`ids_needed` of them, drawn by the
+    shell in action order); pending orders are claimed by ``owner``, their sender.
+
+    >>> from datetime import UTC
+    >>> from returns.result import Failure
+    >>> from kraken_bot.execution.core.models import SkipReason
+    >>> t = datetime(2026, 1, 1, tzinfo=UTC)
+    >>> blocked = ActionSkip(action_index=1, pair="XBTUSD", strategy_id="s",
+    ...     reason=SkipReason.PAIR_NOT_ONLINE, message="XBTUSD is halted")
+    >>> decisions = [Failure(blocked), Failure(blocked)]
+    >>> ids_needed(decisions, done=frozenset({0}))
+    1
+    >>> records = plan_records("p", decisions, done=frozenset({0}), ids=["L7"], now=t,
+    ...     owner="svc")
+    >>> [(o.local_id, o.status.value, why) for o, why in records.guarded]
+    [('L7', 'error', 'XBTUSD is halted')]
+    """
+    fresh = iter(ids)
+    pending: list[LocalOrder] = []
+    guarded: list[tuple[LocalOrder, str]] = []
+    skipped: list[tuple[int, ActionSkip]] = []
+    for index, decision in enumerate(decisions):
+        if index in done:
+            continue
+        if is_successful(decision):
+            intent = decision.unwrap()
+            pending.append(new_order(intent, local_id=next(fresh), now=now, claimed_by=owner))
+            continue
+        skip = decision.failure()
+        if skip.is_error:
+            order = guardrail_order(skip, plan_id=plan_id, local_id=next(fresh), now=now)
+            guarded.append((order, skip.message))
+        else:
+            skipped.append((index, skip))
+    return PlanRecords(pending=tuple(pending), guarded=tuple(guarded), skipped=tuple(skipped))

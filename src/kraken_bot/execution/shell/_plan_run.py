@@ -24,13 +24,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from returns.pipeline import is_successful
 from returns.result import Result
 
 from kraken_bot._enums import Routing
 from kraken_bot.clock import Clock
 from kraken_bot.config import AppConfig, ExecutionConfig
-from kraken_bot.execution.core import lifecycle
 from kraken_bot.execution.core.models import (
     ActionSkip,
     ExecutionResult,
@@ -41,6 +39,8 @@ from kraken_bot.execution.core.models import (
 from kraken_bot.execution.core.plan_runs import (
     TwinKey,
     identical_in_flight,
+    ids_needed,
+    plan_records,
     plan_result,
     price_pairs,
     refused_result,
@@ -166,32 +166,17 @@ class PlanRunner:
         never sent), and the benign skips.
         """
         ledger = self.ledger
-        now = self.clock.now()
-        created: list[LocalOrder] = []
-        guarded: list[LocalOrder] = []
-        skipped: list[ActionSkip] = []
-        for index, decision in enumerate(decisions):
-            if index in done:
-                continue
-            if is_successful(decision):
-                created.append(
-                    lifecycle.new_order(
-                        decision.unwrap(), local_id=self.new_id(), now=now, claimed_by=ledger.owner
-                    )
-                )
-                continue
-            skip = decision.failure()
-            if skip.is_error:
-                order = lifecycle.guardrail_order(
-                    skip, plan_id=plan.plan_id, local_id=self.new_id(), now=now
-                )
-                guarded.append(ledger.record(order, "guardrail", skip.message))
-            else:
-                log.info("plan %s action %d: %s", plan.plan_id, index, skip.message)
-                skipped.append(skip)
+        ids = [self.new_id() for _ in range(ids_needed(decisions, done))]
+        records = plan_records(
+            plan.plan_id, decisions, done=done, ids=ids, now=self.clock.now(), owner=ledger.owner
+        )
+        guarded = [ledger.record(order, "guardrail", why) for order, why in records.guarded]
+        for index, skip in records.skipped:
+            log.info("plan %s action %d: %s", plan.plan_id, index, skip.message)
         # One transaction for the plan's pending orders, committed before the first send;
         # this process's senders hold their claims until they are done with them.
-        return ledger.record_many(created, "created", claim=True), guarded, skipped
+        created = ledger.record_many(records.pending, "created", claim=True)
+        return created, guarded, [skip for _, skip in records.skipped]
 
     def _send(self, orders: list[LocalOrder]) -> None:
         """Send with at most ``max_concurrent_orders`` in flight; userref twins one at a time."""
