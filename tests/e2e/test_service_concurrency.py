@@ -33,6 +33,7 @@ from kraken_bot.execution.core.models import ExecutionMode, OrderStatus
 from kraken_bot.execution.exceptions import (
     AccountInUseError,
     ClockOffsetError,
+    NotInitializedError,
     PlanValidationError,
 )
 from kraken_bot.execution.shell.oms import ExecutionService
@@ -704,4 +705,21 @@ def test_closing_while_other_threads_call_the_service_loses_and_duplicates_nothi
     placed = {o.txid for o in our_exchange_orders(stack)}
     assert len(placed) <= 10
     assert all(o.status is not OrderStatus.PENDING for o in again.orders)
+    stack.close()
+
+
+def test_a_plan_waiting_for_its_turn_when_the_service_closes_is_refused_as_closed(tmp_path):
+    """A plan that waited for another to finish finds the service closed meanwhile: it is
+    refused as such (nothing written, nothing sent), not failed by a store closed under it."""
+    stack = sim_stack(tmp_path, execution=live_config(**ZERO_SLIPPAGE))
+    service = stack.service()
+    lock = service._plan_lock
+    lock.acquire()
+    waiter, errors = run_in_thread(lambda: service.execute_plan(ten_strategies("late")))
+    time.sleep(0.05)  # the plan now waits for its turn
+    service.abandon()  # the service goes away meanwhile (close() would wait for the turn)
+    lock.release()
+    waiter.join(10)
+    assert [type(e) for e in errors] == [NotInitializedError]
+    assert our_exchange_orders(stack) == []
     stack.close()

@@ -16,7 +16,12 @@ from kraken_bot.execution.core.models import (
     SkipReason,
 )
 from kraken_bot.execution.core.plan_runs import (
+    Conflict,
     PlanRecords,
+    Refuse,
+    Replay,
+    Run,
+    admission,
     identical_in_flight,
     ids_needed,
     never_sent,
@@ -248,3 +253,24 @@ def test_a_plan_with_every_action_done_writes_nothing_and_needs_no_id():
     assert ids_needed(decisions, frozenset({0})) == 0
     records = plan_records("plan-1", decisions, done=frozenset({0}), ids=[], now=NOW, owner=None)
     assert records == PlanRecords(pending=(), guarded=(), skipped=())
+
+
+# ---------------------------------------------------------------- admission
+
+
+def test_a_plan_never_run_runs_once_the_exchange_state_is_known_and_is_refused_before():
+    assert admission(None, state_known=True, mode=ExecutionMode.LIVE, database="x.db") == Run()
+    refused = admission(None, state_known=False, mode=ExecutionMode.LIVE, database="x.db")
+    assert isinstance(refused, Refuse)
+    assert "nothing can be bought twice" in refused.reason
+
+
+def test_a_plan_run_before_replays_in_its_own_mode_and_conflicts_in_another():
+    paper = refused_result("p1", now=NOW, reason="", mode=ExecutionMode.PAPER)
+    # the stored result answers whatever the exchange state: nothing is sent again
+    for known in (True, False):
+        replay = admission(paper, state_known=known, mode=ExecutionMode.PAPER, database="x.db")
+        assert replay == Replay(paper)
+    conflict = admission(paper, state_known=True, mode=ExecutionMode.LIVE, database="x.db")
+    assert isinstance(conflict, Conflict)
+    assert "executed in paper mode in x.db" in conflict.message

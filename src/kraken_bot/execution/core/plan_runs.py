@@ -11,7 +11,8 @@
 * `identical_in_flight` / `twin_blocked`: an unacknowledged userref order that
   Kraken could not tell apart from the one about to go blocks it;
 * `plan_result` / `refused_result`: the plan's summary;
-* `replay_conflict`: a plan id executed before, in another mode;
+* `admission`: whether a plan runs, replays its stored result, is refused for now
+  (the exchange's orders are unknown), or conflicts (executed before in another mode);
 * `ids_needed` / `plan_records`: what the planner's decisions write ahead (pending
   orders to send, guardrail orders never sent, skips to log), with the local ids
   the shell drew for them.
@@ -46,8 +47,13 @@ from kraken_bot.kraken.pairs import PairUniverse
 from kraken_bot.strategy.plan import ExecutionPlan
 
 __all__ = [
+    "Conflict",
     "PlanRecords",
+    "Refuse",
+    "Replay",
+    "Run",
     "TwinKey",
+    "admission",
     "identical_in_flight",
     "ids_needed",
     "never_sent",
@@ -209,6 +215,67 @@ def refused_result(
         errors=(reason,),
         mode=mode,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """Plan, write ahead and send the plan."""
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """The plan ran before: send nothing, answer with its stored result as it stands now."""
+
+    previous: ExecutionResult
+
+
+@dataclass(frozen=True, slots=True)
+class Refuse:
+    """Not now (nothing written, nothing stored: the same plan may run later)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """The plan id ran before in another mode: refuse it as invalid."""
+
+    message: str
+
+
+UNKNOWN_EXCHANGE_STATE = (
+    "the exchange's orders could not be read since this service started"
+    " (reconciliation failed): nothing was sent, so nothing can be bought"
+    " twice; the next plan tries again"
+)
+
+
+def admission(
+    previous: ExecutionResult | None, *, state_known: bool, mode: ExecutionMode, database: str
+) -> Run | Replay | Refuse | Conflict:
+    """What `ExecutionService.execute_plan` does with a plan whose stored result is
+    ``previous`` (None: never run here).
+
+    Args:
+        state_known: the exchange's orders were read since the service started (a live
+            service adopts and nets what the database lost before planning anything).
+        mode: this service's mode (a result belongs to the mode that made it).
+        database: the database file, for the conflict's message.
+
+    >>> from datetime import UTC, datetime
+    >>> t = datetime(2026, 1, 1, tzinfo=UTC)
+    >>> paper = refused_result("p1", now=t, reason="", mode=ExecutionMode.PAPER)
+    >>> admission(None, state_known=False, mode=ExecutionMode.LIVE, database="x.db")
+    ... # doctest: +ELLIPSIS
+    Refuse(reason="the exchange's orders could not be read ...")
+    >>> admission(paper, state_known=True, mode=ExecutionMode.PAPER, database="x.db") == Replay(
+    ...     paper)
+    True
+    """
+    if previous is None:
+        return Run() if state_known else Refuse(UNKNOWN_EXCHANGE_STATE)
+    conflict = replay_conflict(previous, mode=mode, database=database)
+    return Replay(previous) if conflict is None else Conflict(conflict)
 
 
 def replay_conflict(previous: ExecutionResult, *, mode: ExecutionMode, database: str) -> str | None:

@@ -82,7 +82,7 @@ from kraken_bot.execution.core.models import (
     LocalOrder,
     OrderStatus,
 )
-from kraken_bot.execution.core.plan_runs import replay_conflict
+from kraken_bot.execution.core.plan_runs import Conflict, Refuse, Replay, admission
 from kraken_bot.execution.core.ports import TradingClient
 from kraken_bot.execution.core.reports import ReconcileReport, SendStats
 from kraken_bot.execution.core.routing import follow_up_plan
@@ -711,6 +711,11 @@ class ExecutionService(Closing):
         assert self._ledger is not None
         return self._ledger
 
+    def _still_open(self) -> None:
+        """Raise if the service closed while this caller waited for the plan lock."""
+        if self._closed:
+            raise NotInitializedError("this ExecutionService was closed; create a new one")
+
     def _runner_or_fail(self) -> PlanRunner:
         self._ledger_or_fail()
         assert self._runner is not None
@@ -774,21 +779,20 @@ class ExecutionService(Closing):
             )
         ledger = self._ledger_or_fail()
         with self._plan_lock:
+            self._still_open()
             previous = ledger.store.get_result(plan.plan_id)
-            if previous is None and not self._exchange_state_known():
-                return self._runner_or_fail().refused(
-                    plan,
-                    "the exchange's orders could not be read since this service started"
-                    " (reconciliation failed): nothing was sent, so nothing can be bought"
-                    " twice; the next plan tries again",
-                )
-            if previous is not None:
-                conflict = replay_conflict(
-                    previous, mode=self._mode, database=self.config.database_path
-                )
-                if conflict is not None:
-                    raise PlanValidationError(conflict)
-                return self._replay(previous)
+            admitted = admission(
+                previous,
+                state_known=previous is not None or self._exchange_state_known(),
+                mode=self._mode,
+                database=self.config.database_path,
+            )
+            if isinstance(admitted, Conflict):
+                raise PlanValidationError(admitted.message)
+            if isinstance(admitted, Replay):
+                return self._replay(admitted.previous)
+            if isinstance(admitted, Refuse):
+                return self._runner_or_fail().refused(plan, admitted.reason)
             result = self._runner_or_fail().run(plan)
         if self._router is not None:
             self._router.watch(result.orders)
@@ -802,6 +806,7 @@ class ExecutionService(Closing):
             raise PlanValidationError(str(checked.failure()), plan_id=plan.plan_id)
         ledger = self._ledger_or_fail()
         with self._plan_lock:
+            self._still_open()
             previous = ledger.store.get_result(plan.plan_id)
             if previous is not None:
                 return self._replay(previous)
