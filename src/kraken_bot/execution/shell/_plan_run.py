@@ -80,7 +80,7 @@ class PlanRunner:
     submitter: Submitter | None
     reconciler: Reconciler | None
     tick: Callable[[], None]
-    live_claims: Callable[[Sequence[LocalOrder]], frozenset[str]] = lambda _orders: frozenset()
+    live_claims: Callable[[Sequence[LocalOrder]], frozenset[str]]
 
     @property
     def execution(self) -> ExecutionConfig:

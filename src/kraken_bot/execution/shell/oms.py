@@ -254,8 +254,7 @@ class ExecutionService(Closing):
         reconcile leftovers, arm the switch. Nothing is sent before every check passed."""
         if self._ledger is not None:
             return
-        if self._closed:
-            raise NotInitializedError("this ExecutionService was closed; create a new one")
+        self._still_open()
         problems = self._exec.problems()
         if problems:  # a constructed config has none; a guard for hand-made ones
             raise ConfigError("ExecutionConfig", problems).exception()
@@ -595,14 +594,19 @@ class ExecutionService(Closing):
             self._client, stream.stream, timeout=self.config.kraken.ws_request_timeout_seconds
         )
 
+    def _pair(self, name: str) -> PairMetadata | None:
+        """The listed pair ``name`` names (None: not listed)."""
+        return self._market.universe().resolve(name).value_or(None)
+
     def _rest_symbol(self, pair: str) -> str | None:
         """The AssetPairs key of ``pair`` (an adopted order's pair as Kraken lists it), or
         None when the pair metadata cannot be read now (the order keeps its listed name)."""
         try:
-            return self._market.universe().resolve(pair).map(lambda p: p.rest_symbol).value_or(None)
+            listed = self._pair(pair)
         except (KrakenAPIError, ExecutionError) as error:
             log.warning("pair %s: metadata unavailable (%s)", pair, error)
             return None
+        return listed.rest_symbol if listed is not None else None
 
     def close(self) -> None:
         """Let a plan in progress finish (up to 30 s), stop the dead-man switch refresher,
@@ -712,7 +716,7 @@ class ExecutionService(Closing):
         return self._ledger
 
     def _still_open(self) -> None:
-        """Raise if the service closed while this caller waited for the plan lock."""
+        """Raise once the service is closed (a caller may have waited for the plan lock)."""
         if self._closed:
             raise NotInitializedError("this ExecutionService was closed; create a new one")
 
@@ -934,7 +938,7 @@ class ExecutionService(Closing):
         ).bind(  # the pair list is read only by a service that may amend
             lambda _: amend_wire(
                 order,
-                pair=self._market.universe().resolve(order.pair).value_or(None),
+                pair=self._pair(order.pair),
                 price=price,
                 size=base_size,
             )
@@ -1155,7 +1159,7 @@ class _RouteOps:
         return self._service._market.get_books(pairs)  # noqa: SLF001
 
     def pair(self, name: str) -> PairMetadata | None:
-        return self._service._market.universe().resolve(name).value_or(None)  # noqa: SLF001
+        return self._service._pair(name)  # noqa: SLF001
 
     def trading_room(self, pair: str) -> tuple[float, float]:
         limiter = getattr(self._service._client, "limiter", None)  # noqa: SLF001
