@@ -1,7 +1,7 @@
 """Pure: what one AddOrder's outcome means for its order, as events the sender applies.
 
-`kraken_bot.execution.shell._submit.Submitter` (the shell) writes ahead, sends, waits
-and looks up; the meaning of what came back is decided here, on top of the
+`send_protocol` (the send loop, which `kraken_bot.execution.shell._submit` performs:
+write ahead, send, wait, look up) asks here what came back means, on top of the
 retry policy (`kraken_bot.execution.core.policy`):
 
 * `acknowledgement`: Kraken answered AddOrder: validated (paper), acknowledged
