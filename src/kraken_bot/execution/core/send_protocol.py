@@ -40,7 +40,7 @@ True
 >>> run, intent = advance(run, Acked(order=order, ack=ack), now=t)
 >>> type(intent).__name__, type(intent.event).__name__
 ('Record', 'Acknowledged')
->>> run, intent = advance(run, Recorded(order=order), now=t)
+>>> run, intent = advance(run, Current(order=order), now=t)
 >>> intent == Done(order=order)
 True
 """
@@ -87,7 +87,6 @@ __all__ = [
     "NotWritten",
     "Outcome",
     "Record",
-    "Recorded",
     "Refresh",
     "SendError",
     "SendRun",
@@ -110,7 +109,7 @@ class Attempt:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Record:
-    """Apply ``event`` to ``order`` in the ledger; report `Recorded` (the order after)."""
+    """Apply ``event`` to ``order`` in the ledger; report `Current` (the order after)."""
 
     order: LocalOrder
     event: OrderEvent
@@ -202,15 +201,8 @@ class SendError:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Recorded:
-    """The order after a `Record`."""
-
-    order: LocalOrder
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Current:
-    """The order's current version, after a `Refresh`."""
+    """The order as it now stands, after a `Record` or a `Refresh`."""
 
     order: LocalOrder
 
@@ -223,7 +215,7 @@ class LookedUp:
     ok: bool
 
 
-Outcome = NotWritten | Acked | SendError | Recorded | Current | LookedUp
+Outcome = NotWritten | Acked | SendError | Current | LookedUp
 """What came of an `Attempt`, `Record`, `Refresh` or `LookUp`."""
 
 # ---------------------------------------------------------------- the state machine
@@ -288,7 +280,7 @@ def advance(run: SendRun, outcome: Outcome, *, now: datetime) -> Step:
         return _failed(run, outcome, now)
     if isinstance(outcome, LookedUp):
         return _looked_up(run, outcome, now)
-    return _with_order(replace(run, order=outcome.order), now)  # Recorded or Current
+    return _with_order(replace(run, order=outcome.order), now)  # Current
 
 
 def _with_order(run: SendRun, now: datetime) -> Step:

@@ -140,22 +140,6 @@ class AccountLease:
         os.ftruncate(fd, len(payload))
         self._fd = fd
 
-    def holder(self) -> str | None:
-        """Who holds the lease now (``pid N since T``), or None when nobody does."""
-        if self._fd is not None:
-            return lease_holder(os.pread(self._fd, 4096, 0))
-        try:
-            fd = os.open(self.path, os.O_RDWR)
-        except FileNotFoundError:
-            return None
-        try:
-            if _try_lock(fd):
-                fcntl.flock(fd, fcntl.LOCK_UN)
-                return None
-            return lease_holder(os.pread(fd, 4096, 0))
-        finally:
-            os.close(fd)
-
     def release(self) -> None:
         """Give the lease up (as the OS does when the process dies)."""
         if self._fd is not None:

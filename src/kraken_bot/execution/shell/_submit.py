@@ -39,7 +39,6 @@ from kraken_bot.execution.core.send_protocol import (
     LookUp,
     NotWritten,
     Record,
-    Recorded,
     Refresh,
     SendError,
     Sleep,
@@ -93,7 +92,7 @@ class Submitter:
                     run, intent = advance(run, self._attempt(intent.order), now=self.clock.now())
                 case Record():
                     recorded = self.ledger.apply(intent.order.local_id, intent.event).order
-                    run, intent = advance(run, Recorded(order=recorded), now=self.clock.now())
+                    run, intent = advance(run, Current(order=recorded), now=self.clock.now())
                 case Refresh():
                     current = self.ledger.get(intent.order.local_id) or intent.order
                     run, intent = advance(run, Current(order=current), now=self.clock.now())
