@@ -9,8 +9,20 @@ virtual time instantly and every run is reproducible.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
+
+
+def _boot_clock() -> Callable[[], float]:
+    """The monotonic clock that counts suspended time, where the platform has one."""
+    boottime = getattr(time, "CLOCK_BOOTTIME", None)
+    if boottime is None:
+        return time.monotonic
+    return lambda: time.clock_gettime(boottime)
+
+
+_since_boot = _boot_clock()
 
 
 @runtime_checkable
@@ -38,8 +50,16 @@ class SystemClock:
         return datetime.now(tz=UTC)
 
     def monotonic(self) -> float:
-        """`time.monotonic`."""
-        return time.monotonic()
+        """Seconds since boot, the time the host was suspended included (Linux's
+        ``CLOCK_BOOTTIME``; `time.monotonic` where there is none).
+
+        `time.monotonic` stands still while a laptop or a VM is suspended: exchange time,
+        which the service carries forward on this clock between measurements of Kraken's
+        (`kraken_bot.execution.shell._exchange_time`), would then lag Kraken's by the whole
+        suspension after a resume, and an AddOrder deadline stamped from it would be long
+        past. Rate-limit counters and caches age correctly across a suspension too.
+        """
+        return _since_boot()
 
     def sleep(self, seconds: float) -> None:
         """`time.sleep`, ignoring non-positive durations."""

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
+from kraken_bot import clock as clock_module
+from kraken_bot.clock import SystemClock
 from kraken_bot.execution.shell._exchange_time import ExchangeClock
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -74,3 +77,27 @@ def test_slow_drift_below_two_seconds_is_not_a_step() -> None:
     host.wall_offset = 1.5
     host.sleep(60.0)
     assert not stepped(clock)
+
+
+# ---------------------------------------------------------------- the host's monotonic clock
+
+
+def test_the_system_clock_counts_the_time_the_host_was_suspended(monkeypatch):
+    """Exchange time is carried forward on `SystemClock.monotonic`: after a laptop or VM
+    resumes it must have advanced by the suspension (CLOCK_BOOTTIME), which
+    `time.monotonic` (CLOCK_MONOTONIC) does not."""
+    monkeypatch.setattr(time, "CLOCK_BOOTTIME", 7, raising=False)
+    monkeypatch.setattr(time, "clock_gettime", lambda clock_id: 5000.0 + clock_id)
+    monkeypatch.setattr(time, "monotonic", lambda: 1.0)  # suspended time not counted
+    assert clock_module._boot_clock()() == 5007.0
+    monkeypatch.delattr(time, "CLOCK_BOOTTIME")
+    assert clock_module._boot_clock()() == 1.0  # no boot clock: time.monotonic
+
+
+def test_the_system_clock_reads_the_boot_clock_where_there_is_one():
+    boottime = getattr(time, "CLOCK_BOOTTIME", None)
+    if boottime is None:
+        return  # not Linux: time.monotonic is all there is
+    before = time.clock_gettime(boottime)
+    reading = SystemClock().monotonic()
+    assert before <= reading <= time.clock_gettime(boottime)
