@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from tests.builders import NOW, a_config, an_order, order_info
 
 from kraken_bot.execution.core import send_protocol as sp
@@ -262,3 +263,9 @@ def test_an_absent_order_without_retries_left_is_given_up():
     assert isinstance(seen[-2], sp.Record)
     assert isinstance(seen[-2].event, GaveUp)
     assert final.status is OrderStatus.ERROR
+
+
+def test_an_order_reported_while_none_is_awaited_is_a_bug_not_a_step():
+    state, _ = sp.begin(PENDING, config=a_config(), validating=False)
+    with pytest.raises(AssertionError, match="awaiting"):
+        sp.advance(state, sp.Current(order=PENDING), now=NOW)

@@ -280,6 +280,8 @@ def advance(run: SendRun, outcome: Outcome, *, now: datetime) -> Step:
         return _failed(run, outcome, now)
     if isinstance(outcome, LookedUp):
         return _looked_up(run, outcome, now)
+    if run.awaiting is Awaiting.FINAL_RECORD:
+        return run, Done(order=outcome.order)
     return _with_order(replace(run, order=outcome.order), now)  # Current
 
 
@@ -301,8 +303,8 @@ def _with_order(run: SendRun, now: datetime) -> Step:
             return _after_absent(run, now)
         case Awaiting.RESEND:
             return replace(run, awaiting=Awaiting.SEND), Attempt(order=run.order)
-        case _:  # FINAL_RECORD
-            return run, Done(order=run.order)
+        case _:  # SEND, LOOKUP: nothing reports an order then
+            raise AssertionError(f"no order is reported while awaiting {run.awaiting}")
 
 
 def _look_unless_settled(run: SendRun) -> Step:
@@ -313,8 +315,16 @@ def _look_unless_settled(run: SendRun) -> Step:
     return replace(run, awaiting=Awaiting.LOOKUP, lookups=1), LookUp(order=run.order)
 
 
-def _record(run: SendRun, event: OrderEvent, awaiting: Awaiting = Awaiting.FINAL_RECORD) -> Step:
-    return replace(run, awaiting=awaiting), Record(order=run.order, event=event)
+def _record(
+    run: SendRun,
+    event: OrderEvent,
+    awaiting: Awaiting = Awaiting.FINAL_RECORD,
+    *,
+    order: LocalOrder | None = None,
+) -> Step:
+    """Record ``event`` onto ``order`` (default: the run's), then await ``awaiting``."""
+    recording = order or run.order
+    return replace(run, awaiting=awaiting, order=recording), Record(order=recording, event=event)
 
 
 def _not_sent_text(order: LocalOrder) -> str:
@@ -326,15 +336,14 @@ def _not_written(run: SendRun, outcome: NotWritten, now: datetime) -> Step:
     an attempt other than this sender's own (refused or proven absent) was recorded since."""
     order = outcome.order
     event = withdrawal_after_refused_send(order, absent_after=outcome.attempt - 1, now=now)
-    run = replace(run, order=order)
-    run, then = (run, Done(order=order)) if event is None else _record(run, event)
+    run, then = (run, Done(order=order)) if event is None else _record(run, event, order=order)
     return run, Log(level="info", text=_not_sent_text(order), then=then)
 
 
 def _acknowledged(run: SendRun, outcome: Acked, now: datetime) -> Step:
     order, ack = outcome.order, outcome.ack
     event = acknowledgement(ack, validating=run.validating, now=now)
-    run, record = _record(replace(run, order=order), event)
+    run, record = _record(run, event, order=order)
     if isinstance(event, SendUnconfirmed):
         # A live AddOrder must name its txid; without one, resolve it by identity.
         text = f"order {order.local_id}: {event.message}"
@@ -354,15 +363,14 @@ def _failed(run: SendRun, outcome: SendError, now: datetime) -> Step:
         deadline=outcome.deadline,
         validating=run.validating,
     )
-    run = replace(run, order=outcome.order)
-    next_step = decided.next_step
+    order, event, next_step = outcome.order, decided.event, decided.next_step
     if isinstance(next_step, policy.LookUpFirst):
         ambiguous = replace(run, ambiguity=next_step, lookups=0)
-        run, record = _record(ambiguous, decided.event, Awaiting.LOOKUP_RECORD)
+        run, record = _record(ambiguous, event, Awaiting.LOOKUP_RECORD, order=order)
         return run, Count(counter="ambiguous", then=record)
     if isinstance(next_step, policy.RetryAfter):
-        return _record(replace(run, retry=next_step), decided.event, Awaiting.RETRY_RECORD)
-    return _record(run, decided.event)
+        return _record(replace(run, retry=next_step), event, Awaiting.RETRY_RECORD, order=order)
+    return _record(run, event, order=order)
 
 
 def _back_off(run: SendRun, retry: policy.RetryAfter) -> Step:
