@@ -76,12 +76,15 @@ class Ledger:
         self.owner = owner
         self._on_change = on_change
         self._lock = threading.RLock()
-        # local id -> (order, version), most recently used last.
+        # local id -> (order, version). Live orders are kept while they are live (the
+        # unfilled policy and the router read them from here); finished ones in an LRU
+        # of `_CACHED`, most recently used last. The indexes cover exactly the orders
+        # held, so memory stays bounded over weeks; a lookup that misses reads the store.
+        self._live: dict[str, tuple[LocalOrder, int]] = {}
         self._cache: OrderedDict[str, tuple[LocalOrder, int]] = OrderedDict()
         self._by_txid: dict[str, str] = {}
         self._by_client_id: dict[str, str] = {}
         self._sending: set[str] = set()
-        self._live: set[str] = set()  # cached orders that are live
         self._recent: deque[ExecutionResult] = deque(maxlen=buffer)
         self.transition_failures: list[str] = []
         self.conflicts = 0
@@ -102,26 +105,36 @@ class Ledger:
     # ------------------------------------------------------------------ cache
 
     def _remember(self, order: LocalOrder, version: int) -> None:
-        known = self._cache.get(order.local_id)
+        local_id = order.local_id
+        known = self._live.get(local_id) or self._cache.get(local_id)
         if known is not None and known[1] > version:
             return  # never replace a newer version with an older read
-        self._cache[order.local_id] = (order, version)
-        self._cache.move_to_end(order.local_id)
         if order.is_live:
-            self._live.add(order.local_id)
+            self._cache.pop(local_id, None)
+            self._live[local_id] = (order, version)
         else:
-            self._live.discard(order.local_id)
+            self._live.pop(local_id, None)
+            self._cache[local_id] = (order, version)
+            self._cache.move_to_end(local_id)
         if order.kraken_order_id is not None:
-            self._by_txid[order.kraken_order_id] = order.local_id
+            self._by_txid[order.kraken_order_id] = local_id
         if order.client_order_id is not None:
-            self._by_client_id[order.client_order_id] = order.local_id
+            self._by_client_id[order.client_order_id] = local_id
         while len(self._cache) > _CACHED:
-            evicted, _ = self._cache.popitem(last=False)
-            self._live.discard(evicted)
+            _, (evicted, _version) = self._cache.popitem(last=False)
+            self._unindex(evicted)
+
+    def _unindex(self, order: LocalOrder) -> None:
+        for index, key in (
+            (self._by_txid, order.kraken_order_id),
+            (self._by_client_id, order.client_order_id),
+        ):
+            if key is not None and index.get(key) == order.local_id:
+                del index[key]
 
     def _current(self, local_id: str, *, fresh: bool) -> tuple[LocalOrder, int] | None:
         with self._lock:
-            known = None if fresh else self._cache.get(local_id)
+            known = None if fresh else (self._live.get(local_id) or self._cache.get(local_id))
             if known is not None:
                 return known
             found = self.store.get_versioned(local_id)
@@ -324,7 +337,7 @@ class Ledger:
     def cached_live(self) -> list[LocalOrder]:
         """Live orders as this process last saw them (no store read), oldest first."""
         with self._lock:
-            live = [self._cache[local_id][0] for local_id in self._live]
+            live = [order for order, _ in self._live.values()]
         return sorted(live, key=lambda o: (o.created_at, o.local_id))
 
     # ------------------------------------------------------------------ results

@@ -104,7 +104,7 @@ class Supervisor:
         """When the last scheduled pass ran (the start's own pass counts as one)."""
         self.last_reconcile: ReconcileReport | None = None
         self._last_pressure: datetime | None = None
-        self._handled: set[str] = set()  # unfilled orders already acted on
+        self._handled: set[str] = set()  # live unfilled orders already acted on
 
     def tick(self) -> None:
         """Do what is due now (skipped while another tick runs)."""
@@ -164,6 +164,7 @@ class Supervisor:
             action=self._settings.unfilled_action,
         )
         by_id = {o.local_id: o for o in live}
+        self._handled &= by_id.keys()  # a finished order is never decided again: forget it
         for decision in not_yet_handled(decisions, self._handled):
             self._handled.add(decision.local_id)
             log.info(
