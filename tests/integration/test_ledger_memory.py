@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from tests.builders import an_order_in
+from tests.builders import NOW, an_order_in
 
-from kraken_bot.execution.core.models import LocalOrder, OrderStatus
+from kraken_bot.execution.core.models import CancelRequested, LocalOrder, OrderStatus
 from kraken_bot.execution.shell import _ledger
 from kraken_bot.execution.shell._ledger import Ledger
 from kraken_bot.execution.shell.store import SQLiteExecutionStore
@@ -61,3 +62,17 @@ def test_an_order_that_finishes_leaves_the_live_view(ledger: Ledger):
     ledger._remember(live, 1)  # an older read never replaces the newer version
     assert ledger.cached_live() == []
     assert ledger.get("LIVE", fresh=False) == done
+
+
+def test_refused_events_are_kept_for_diagnostics_up_to_a_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(_ledger, "_FAILURES_KEPT", 3)
+    ledger = Ledger(SQLiteExecutionStore(tmp_path / "db.sqlite"), buffer=10)
+    done = an_order_in(OrderStatus.FILLED, local_id="DONE", kraken_order_id="ODONE")
+    ledger.record_many([done], "created")
+    for i in range(10):  # news about a finished order: refused every time
+        refused = ledger.apply("DONE", CancelRequested(at=NOW + timedelta(seconds=i)))
+        assert not refused.accepted
+    assert len(ledger.transition_failures) == 3
+    assert all("no transition from filled" in f for f in ledger.transition_failures)

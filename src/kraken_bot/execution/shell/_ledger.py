@@ -39,6 +39,7 @@ from kraken_bot.execution.shell.store import ExecutionStore
 log = logging.getLogger("kraken_bot.execution")
 
 _CACHED = 20_000
+_FAILURES_KEPT = 1_000
 _CONFLICT_RETRIES = 50
 
 
@@ -86,7 +87,8 @@ class Ledger:
         self._by_client_id: dict[str, str] = {}
         self._sending: set[str] = set()
         self._recent: deque[ExecutionResult] = deque(maxlen=buffer)
-        self.transition_failures: list[str] = []
+        self.transition_failures: deque[str] = deque(maxlen=_FAILURES_KEPT)
+        """The most recent refused events (a service open for weeks keeps no more)."""
         self.conflicts = 0
         """How many writes found the order changed by another writer (and folded again)."""
 
@@ -150,7 +152,7 @@ class Ledger:
         Returns the order as it now stands and whether the event was accepted. An
         illegal transition or a broken invariant (a stale observation, a second
         exchange id, evidence that no longer holds) leaves the order as it is, is
-        logged, and is counted in `transition_failures`.
+        logged, and is kept in `transition_failures`.
         """
         return self.apply_decided(local_id, lambda _order: event, detail)
 

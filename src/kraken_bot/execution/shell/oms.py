@@ -696,7 +696,8 @@ class ExecutionService(Closing):
 
     @property
     def transition_failures(self) -> list[str]:
-        """Events the lifecycle refused (stale, contradictory, or superseded), for diagnostics."""
+        """The most recent events the lifecycle refused (stale, contradictory, or
+        superseded), oldest first, for diagnostics: at most the last 1,000."""
         return list(self._ledger_or_fail().transition_failures)
 
     @property
