@@ -66,6 +66,7 @@ class Submitter:
     stats: SendStats = field(default_factory=SendStats)
     _gates: dict[str, threading.Lock] = field(default_factory=dict, init=False, repr=False)
     _gates_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _stats_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def _gate(self, order: LocalOrder) -> threading.Lock:
         """One sender at a time per pair (Kraken's trading counter is per pair).
@@ -105,7 +106,7 @@ class Submitter:
                     log.log(_LEVELS[intent.level], intent.text)
                     intent = intent.then
                 case Count():
-                    setattr(self.stats, intent.counter, getattr(self.stats, intent.counter) + 1)
+                    self._tally(intent.counter)
                     intent = intent.then
                 case Done():
                     return intent.order
@@ -125,11 +126,11 @@ class Submitter:
             )
             if not written.accepted:
                 return NotWritten(order=written.order, attempt=attempt)
-            self.stats.sends += 1
+            self._tally("sends")
             try:
                 ack = self.adapter.add_order(request)
             except KrakenAPIError as error:
-                self.stats.count_error(error)
+                self._tally(error=error)
                 return SendError(
                     order=written.order, error=error, attempt=attempt, deadline=deadline
                 )
@@ -137,7 +138,7 @@ class Submitter:
 
     def _look_up(self, order: LocalOrder) -> LookedUp:
         """Find the order by identity (retrying transient errors); a failure is reported."""
-        self.stats.lookups += 1
+        self._tally("lookups")
         own = order.kraken_order_id
 
         def taken(txid: str) -> bool:
@@ -147,7 +148,7 @@ class Submitter:
             try:
                 return self.adapter.find_order(order, taken=taken)
             except KrakenAPIError as error:
-                self.stats.count_error(error)
+                self._tally(error=error)
                 raise
 
         try:
@@ -157,3 +158,12 @@ class Submitter:
             log.warning("order %s: lookup failed: %s", order.local_id, error)
             return LookedUp(found=None, ok=False)
         return LookedUp(found=found, ok=True)
+
+    def _tally(self, counter: str | None = None, *, error: KrakenAPIError | None = None) -> None:
+        """Count one ``counter`` (a `SendStats` field) or one ``error``: the senders are
+        threads, and a read-add-write of a shared counter loses counts between threads."""
+        with self._stats_lock:
+            if counter is not None:
+                setattr(self.stats, counter, getattr(self.stats, counter) + 1)
+            if error is not None:
+                self.stats.count_error(error)
