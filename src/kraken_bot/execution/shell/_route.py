@@ -106,6 +106,9 @@ class MakerFirstRouter:
     _last_move: dict[str, datetime] = field(default_factory=dict)
     _next_due: float | None = None
     _busy: threading.Lock = field(default_factory=threading.Lock)
+    _guard: threading.Lock = field(default_factory=threading.Lock)
+    """Held while `_watched` and `_next_due` change: `watch` comes from the plan's thread
+    while a look runs on the supervisor's."""
 
     @property
     def poll(self) -> float:
@@ -118,11 +121,14 @@ class MakerFirstRouter:
 
     def watch(self, orders: Iterable[LocalOrder]) -> None:
         """Start working these orders (the maker-first ones among them)."""
-        for order in orders:
-            if is_maker_first(order):
-                self._watched[order.local_id] = None
-        if self._watched and self._next_due is None:
-            self._next_due = next_look(watching=True, now=self.clock.monotonic(), poll=self.poll)
+        with self._guard:
+            for order in orders:
+                if is_maker_first(order):
+                    self._watched[order.local_id] = None
+            if self._watched and self._next_due is None:
+                self._next_due = next_look(
+                    watching=True, now=self.clock.monotonic(), poll=self.poll
+                )
 
     def seconds_until_due(self) -> float | None:
         """Seconds until the next look (None: nothing to work)."""
@@ -150,12 +156,17 @@ class MakerFirstRouter:
 
     def _look(self) -> None:
         self.watch(self.ops.working_orders())
-        orders = [o for o in (self.ops.order(i) for i in list(self._watched)) if o is not None]
-        self._next_due = next_look(
-            watching=bool(orders), now=self.clock.monotonic(), poll=self.poll
-        )
+        with self._guard:
+            watched = list(self._watched)
+        orders = [o for o in (self.ops.order(i) for i in watched) if o is not None]
+        with self._guard:
+            if not orders:  # none of these works any more (orders watched meanwhile stay)
+                for local_id in watched:
+                    self._watched.pop(local_id, None)
+            self._next_due = next_look(
+                watching=bool(self._watched), now=self.clock.monotonic(), poll=self.poll
+            )
         if not orders:
-            self._watched.clear()
             return
         self.stats.checks += 1
         try:
@@ -283,7 +294,8 @@ class MakerFirstRouter:
         self.watch(result.orders)
 
     def _forget(self, local_id: str) -> None:
-        self._watched.pop(local_id, None)
+        with self._guard:
+            self._watched.pop(local_id, None)
         self._last_move.pop(local_id, None)
 
 
