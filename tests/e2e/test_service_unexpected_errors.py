@@ -6,6 +6,7 @@ same service finds it again without placing it twice."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -69,4 +70,40 @@ def test_an_unforeseen_error_after_the_send_loses_and_duplicates_nothing(tmp_pat
         for placed_order in truth:
             assert service.get_order(placed_order.txid).requested_base_size == placed_order.vol
         assert {o.pair for o in again.orders} >= {"XBTUSD"}
+        assert kraken.violations(service) == []
+
+
+def test_a_plan_cut_short_before_an_order_left_sends_it_when_the_plan_runs_again(tmp_path):
+    # One sender: the bug strikes on the first AddOrder's answer, so the second order is
+    # written ahead and never sent. Running the plan again once counted that pending order
+    # as working: it covered its own action, nothing was sent, and nothing ever sent it.
+    with FakeKraken(tmp_path) as kraken:
+        config = replace(
+            kraken.config, execution=replace(kraken.config.execution, max_concurrent_orders=1)
+        )
+        service = ExecutionService.from_config(
+            config,
+            transport=AnswerHandlingBug(kraken.exchange),
+            clock=kraken.clock,
+            new_id=SeededIds(1),
+            background_scheduler=False,
+        )
+        kraken.services.append(service)
+        service.initialize()
+        the_plan = plan("bug-plan", action("XBTUSD", "0", "0.02"), action("ETHUSD", "0", "1"))
+        with pytest.raises(RuntimeError, match="nobody foresaw"):
+            service.execute_plan(the_plan)
+        unsent = [o for o in service.get_open_orders(include_in_flight=True) if o.attempts == 0]
+        assert [o.pair for o in unsent] == ["ETHUSD"]
+
+        again = service.execute_plan(the_plan)
+        assert again.skipped == ()
+        kraken.advance(120)
+        assert service.refresh_from_exchange().ok
+        truth = kraken.exchange.orders(kraken.key)
+        assert sorted(o.pair for o in truth) == ["XETHZUSD", "XXBTZUSD"]
+        assert all(n == 1 for n in Counter(o.cl_ord_id for o in truth).values())
+        given_up = service.get_order(unsent[0].local_id)
+        assert given_up.status.value == "error"
+        assert "never sent" in (given_up.last_error or "")
         assert kraken.violations(service) == []

@@ -8,6 +8,7 @@ from decimal import Decimal
 from returns.result import Failure, Success
 from tests.builders import NOW, a_plan, an_action, an_intent, an_order, an_order_in, universe
 
+from kraken_bot.execution.core import lifecycle
 from kraken_bot.execution.core.models import (
     ActionSkip,
     ExecutionMode,
@@ -33,6 +34,7 @@ from kraken_bot.execution.core.plan_runs import (
     resume_point,
     send_groups,
     twin_blocked,
+    unsent_to_give_up,
     userref_twins,
 )
 
@@ -62,6 +64,29 @@ def test_a_resumed_plan_keeps_orders_that_may_have_left_and_replans_the_rest():
     earlier, done = resume_point([left, unsent, claimed, no_index], frozenset({"C"}))
     assert earlier == [left, claimed, no_index]
     assert done == frozenset({0, 2})
+
+
+def test_a_resumed_plans_pending_orders_that_never_left_are_given_up_before_it_is_planned():
+    unsent = an_order(local_id="B", action_index=1)
+    events = unsent_to_give_up(
+        [
+            an_order_in(OrderStatus.OPEN, local_id="A"),  # left
+            unsent,
+            an_order(local_id="C"),  # its sender is alive
+            an_order(local_id="D", attempts=1),  # an AddOrder left
+            an_order_in(OrderStatus.ERROR, local_id="E"),  # finished already
+        ],
+        frozenset({"C"}),
+        now=NOW,
+    )
+    assert [local_id for local_id, _ in events] == ["B"]
+    (_, event) = events[0]
+    assert event.never_sent
+    assert event.at == NOW
+    # Given up, it is planned again (not done), and no longer pending (not working).
+    given_up = lifecycle.apply(unsent, event).unwrap()
+    assert given_up.status is OrderStatus.ERROR
+    assert resume_point([given_up], frozenset()) == ([], frozenset())
 
 
 # ---------------------------------------------------------------- prices

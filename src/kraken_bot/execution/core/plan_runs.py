@@ -4,6 +4,8 @@
 
 * `resume_point`: a run cut short (orders stored, no result): which of its
   orders stand (they may have reached the exchange), which actions are done;
+  `unsent_to_give_up`: its orders still pending that never left, given up first so
+  that the planner does not count them as working;
 * `price_pairs`: which pairs to read prices for (each action's pair, and the
   USD pair of a non-USD quote, to value it);
 * `send_groups`: the orders Kraken could not tell apart (same pair and
@@ -42,7 +44,7 @@ from kraken_bot.execution.core.models import (
     OrderIntent,
     OrderStatus,
 )
-from kraken_bot.execution.core.reconciliation import provably_unsent
+from kraken_bot.execution.core.reconciliation import NEVER_SENT_MESSAGE, provably_unsent
 from kraken_bot.kraken.pairs import PairUniverse
 from kraken_bot.strategy.plan import ExecutionPlan
 
@@ -65,6 +67,7 @@ __all__ = [
     "resume_point",
     "send_groups",
     "twin_blocked",
+    "unsent_to_give_up",
     "userref_twins",
 ]
 
@@ -82,6 +85,24 @@ def never_sent(order: LocalOrder, live_claims: frozenset[str] = frozenset()) -> 
         OrderStatus.ERROR,
         OrderStatus.PENDING,
     }
+
+
+def unsent_to_give_up(
+    stored: Sequence[LocalOrder], live_claims: frozenset[str], *, now: datetime
+) -> list[tuple[str, GaveUp]]:
+    """(local id, event) for a resumed plan's orders still pending that never left
+    (`never_sent`): each is given up as never sent before the plan is planned again.
+
+    Left pending, such an order counts as working: the planner sees it cover its own
+    action's target and sends nothing, while nothing will ever send it (its sender
+    stopped: the run was cut short by an error, and the service went on). The ledger
+    refuses the event if a send was recorded meanwhile; the order then stands.
+    """
+    return [
+        (order.local_id, GaveUp(at=now, message=NEVER_SENT_MESSAGE, never_sent=True))
+        for order in stored
+        if order.status is OrderStatus.PENDING and never_sent(order, live_claims)
+    ]
 
 
 def resume_point(

@@ -47,6 +47,7 @@ from kraken_bot.execution.core.plan_runs import (
     resume_point,
     send_groups,
     twin_blocked,
+    unsent_to_give_up,
     userref_twins,
 )
 from kraken_bot.execution.core.planner import PlanningContext, plan_orders
@@ -102,8 +103,14 @@ class PlanRunner:
         started = self.clock.now()
         self.tick()
         # A run cut short (no result stored): resume it. Actions whose order may have reached
-        # the exchange are done; actions whose order provably never left are planned again.
+        # the exchange are done; actions whose order provably never left are planned again,
+        # after that order is given up (pending, it would count as working and cover itself).
         stored = ledger.store.orders_for_plan(plan.plan_id)
+        unsent = unsent_to_give_up(stored, self.live_claims(stored), now=self.clock.now())
+        for local_id, event in unsent:
+            ledger.apply(local_id, event)
+        if unsent:
+            stored = ledger.store.orders_for_plan(plan.plan_id)
         earlier, done = resume_point(stored, self.live_claims(stored))
         try:
             universe, prices = self._gather_market(plan)
