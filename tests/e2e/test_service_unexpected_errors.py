@@ -13,6 +13,7 @@ import pytest
 from tests.harness import action, plan
 
 from kraken_bot.execution.core.cancels import in_doubt
+from kraken_bot.execution.shell._plan_run import PlanRunner
 from kraken_bot.execution.shell.ids import SeededIds
 from kraken_bot.execution.shell.oms import ExecutionService
 from kraken_bot.testing import FakeKraken
@@ -73,10 +74,51 @@ def test_an_unforeseen_error_after_the_send_loses_and_duplicates_nothing(tmp_pat
         assert kraken.violations(service) == []
 
 
-def test_a_plan_cut_short_before_an_order_left_sends_it_when_the_plan_runs_again(tmp_path):
+def test_an_order_a_cut_short_plan_never_sent_is_given_up_and_the_next_plan_sends_it(tmp_path):
     # One sender: the bug strikes on the first AddOrder's answer, so the second order is
-    # written ahead and never sent. Running the plan again once counted that pending order
-    # as working: it covered its own action, nothing was sent, and nothing ever sent it.
+    # written ahead and never sent. Left pending, it counted as working: the next plan
+    # (or the same one run again) skipped its action as covered, and nothing ever sent it.
+    with FakeKraken(tmp_path) as kraken:
+        config = replace(
+            kraken.config, execution=replace(kraken.config.execution, max_concurrent_orders=1)
+        )
+        service = ExecutionService.from_config(
+            config,
+            transport=AnswerHandlingBug(kraken.exchange),
+            clock=kraken.clock,
+            new_id=SeededIds(1),
+            background_scheduler=False,
+        )
+        kraken.services.append(service)
+        service.initialize()
+        actions = (action("XBTUSD", "0", "0.02"), action("ETHUSD", "0", "1"))
+        with pytest.raises(RuntimeError, match="nobody foresaw"):
+            service.execute_plan(plan("bug-plan", *actions))
+        stored = service.store.orders_for_plan("bug-plan")
+        (unsent,) = [o for o in stored if o.pair == "ETHUSD"]
+        assert unsent.status.value == "error"  # given up at once, not left pending
+        assert "never sent" in (unsent.last_error or "")
+        (in_doubt_order,) = [o for o in stored if o.pair == "XBTUSD"]
+        assert in_doubt(in_doubt_order)  # it may have reached Kraken: it stands
+
+        following = service.execute_plan(plan("next-plan", *actions))
+        assert [s.pair for s in following.skipped] == ["XBTUSD"]  # covered by the one in doubt
+        assert [o.pair for o in following.orders] == ["ETHUSD"]
+        kraken.advance(120)
+        assert service.refresh_from_exchange().ok
+        truth = kraken.exchange.orders(kraken.key)
+        assert sorted(o.pair for o in truth) == ["XETHZUSD", "XXBTZUSD"]
+        assert all(n == 1 for n in Counter(o.cl_ord_id for o in truth).values())
+        assert kraken.violations(service) == []
+
+
+def test_a_plan_cut_short_before_giving_up_its_unsent_order_sends_it_when_run_again(
+    tmp_path, monkeypatch
+):
+    # As above, but the run stops before it can give the unsent order up (the process
+    # killed at that instant, its claims dead): the same plan, run again, gives it up and
+    # plans its action again instead of counting it as working.
+    monkeypatch.setattr(PlanRunner, "_cut_short", lambda _self, _created: None)
     with FakeKraken(tmp_path) as kraken:
         config = replace(
             kraken.config, execution=replace(kraken.config.execution, max_concurrent_orders=1)
@@ -93,8 +135,8 @@ def test_a_plan_cut_short_before_an_order_left_sends_it_when_the_plan_runs_again
         the_plan = plan("bug-plan", action("XBTUSD", "0", "0.02"), action("ETHUSD", "0", "1"))
         with pytest.raises(RuntimeError, match="nobody foresaw"):
             service.execute_plan(the_plan)
-        unsent = [o for o in service.get_open_orders(include_in_flight=True) if o.attempts == 0]
-        assert [o.pair for o in unsent] == ["ETHUSD"]
+        (unsent,) = [o for o in service.store.orders_for_plan("bug-plan") if o.attempts == 0]
+        assert unsent.status.value == "pending"
 
         again = service.execute_plan(the_plan)
         assert again.skipped == ()
@@ -103,7 +145,5 @@ def test_a_plan_cut_short_before_an_order_left_sends_it_when_the_plan_runs_again
         truth = kraken.exchange.orders(kraken.key)
         assert sorted(o.pair for o in truth) == ["XETHZUSD", "XXBTZUSD"]
         assert all(n == 1 for n in Counter(o.cl_ord_id for o in truth).values())
-        given_up = service.get_order(unsent[0].local_id)
-        assert given_up.status.value == "error"
-        assert "never sent" in (given_up.last_error or "")
+        assert "never sent" in (service.get_order(unsent.local_id).last_error or "")
         assert kraken.violations(service) == []

@@ -106,10 +106,7 @@ class PlanRunner:
         # the exchange are done; actions whose order provably never left are planned again,
         # after that order is given up (pending, it would count as working and cover itself).
         stored = ledger.store.orders_for_plan(plan.plan_id)
-        unsent = unsent_to_give_up(stored, self.live_claims(stored), now=self.clock.now())
-        for local_id, event in unsent:
-            ledger.apply(local_id, event)
-        if unsent:
+        if self._give_up_unsent(stored, self.live_claims(stored)):
             stored = ledger.store.orders_for_plan(plan.plan_id)
         earlier, done = resume_point(stored, self.live_claims(stored))
         try:
@@ -131,6 +128,9 @@ class PlanRunner:
         created, guarded, skipped = self._record_decisions(plan, decisions, done)
         try:
             self._send(created)
+        except BaseException:
+            self._cut_short(created)
+            raise
         finally:
             ledger.release_claims(o.local_id for o in created)
         live = self.submitter is not None and not self.submitter.adapter.validating
@@ -139,6 +139,24 @@ class PlanRunner:
             self.reconciler.refresh_orders(ledger.refresh_many(created), report)
         self.tick()
         return self._finish(plan, started, (*earlier, *guarded, *created), tuple(skipped), [])
+
+    def _give_up_unsent(self, orders: Sequence[LocalOrder], live_claims: frozenset[str]) -> bool:
+        """Give up ``orders`` still pending that never left (`unsent_to_give_up`); True when
+        there were any (the ledger refuses the event for one sent meanwhile)."""
+        unsent = unsent_to_give_up(orders, live_claims, now=self.clock.now())
+        for local_id, event in unsent:
+            self.ledger.apply(local_id, event)
+        return bool(unsent)
+
+    def _cut_short(self, created: Sequence[LocalOrder]) -> None:
+        """The sends stopped on an error: no sender of this run is left (`run_bounded`
+        waits for those running and cancels the rest), so the orders none of them sent
+        are given up now, before any plan counts them as working. What this raises is
+        logged: the error that stopped the sends is the one the caller sees."""
+        try:
+            self._give_up_unsent(self.ledger.refresh_many(created, fresh=True), frozenset())
+        except Exception:
+            log.exception("giving up the orders a cut-short plan never sent")
 
     def refused(self, plan: ExecutionPlan, reason: str) -> ExecutionResult:
         """A plan not run at all (nothing written, nothing sent); its result is not stored,

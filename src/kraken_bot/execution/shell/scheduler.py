@@ -47,6 +47,9 @@ _R = TypeVar("_R")
 def run_bounded(items: Sequence[_T], work: Callable[[_T], _R], limit: int) -> list[_R]:
     """Run ``work`` over ``items`` with at most ``limit`` in flight; results in input order.
 
+    When one ``work`` raises, the items not started yet are not run, and the error is
+    raised once the ones running have finished: no ``work`` runs after this returns.
+
     >>> run_bounded([1, 2, 3], lambda x: x * 10, limit=2)
     [10, 20, 30]
     """
