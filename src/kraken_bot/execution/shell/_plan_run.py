@@ -102,12 +102,14 @@ class PlanRunner:
         ledger = self.ledger
         started = self.clock.now()
         self.tick()
+        # Orders still pending that no sender will ever send (their run stopped, in this
+        # process or one that died) are given up first: pending, they would count as
+        # working and cover the targets they were made for (as reconciliation would, later).
+        working = ledger.live_orders()
+        self._give_up_unsent(working, self.live_claims(working))
         # A run cut short (no result stored): resume it. Actions whose order may have reached
-        # the exchange are done; actions whose order provably never left are planned again,
-        # after that order is given up (pending, it would count as working and cover itself).
+        # the exchange are done; actions whose order provably never left are planned again.
         stored = ledger.store.orders_for_plan(plan.plan_id)
-        if self._give_up_unsent(stored, self.live_claims(stored)):
-            stored = ledger.store.orders_for_plan(plan.plan_id)
         earlier, done = resume_point(stored, self.live_claims(stored))
         try:
             universe, prices = self._gather_market(plan)
@@ -140,13 +142,11 @@ class PlanRunner:
         self.tick()
         return self._finish(plan, started, (*earlier, *guarded, *created), tuple(skipped), [])
 
-    def _give_up_unsent(self, orders: Sequence[LocalOrder], live_claims: frozenset[str]) -> bool:
-        """Give up ``orders`` still pending that never left (`unsent_to_give_up`); True when
-        there were any (the ledger refuses the event for one sent meanwhile)."""
-        unsent = unsent_to_give_up(orders, live_claims, now=self.clock.now())
-        for local_id, event in unsent:
+    def _give_up_unsent(self, orders: Sequence[LocalOrder], live_claims: frozenset[str]) -> None:
+        """Give up ``orders`` still pending that never left (`unsent_to_give_up`); the ledger
+        refuses the event for one whose send was recorded meanwhile."""
+        for local_id, event in unsent_to_give_up(orders, live_claims, now=self.clock.now()):
             self.ledger.apply(local_id, event)
-        return bool(unsent)
 
     def _cut_short(self, created: Sequence[LocalOrder]) -> None:
         """The sends stopped on an error: no sender of this run is left (`run_bounded`
