@@ -35,17 +35,27 @@ class AnswerHandlingBug(SimTransport):
         return response
 
 
+def buggy_service(kraken: FakeKraken, *, senders: int | None = None) -> ExecutionService:
+    """A live service on ``kraken`` whose transport raises on the first AddOrder's answer
+    (``senders``: at most that many orders in flight)."""
+    config = kraken.config
+    if senders is not None:
+        config = replace(config, execution=replace(config.execution, max_concurrent_orders=senders))
+    service = ExecutionService.from_config(
+        config,
+        transport=AnswerHandlingBug(kraken.exchange),
+        clock=kraken.clock,
+        new_id=SeededIds(1),
+        background_scheduler=False,
+    )
+    kraken.services.append(service)
+    service.initialize()
+    return service
+
+
 def test_an_unforeseen_error_after_the_send_loses_and_duplicates_nothing(tmp_path):
     with FakeKraken(tmp_path) as kraken:
-        service = ExecutionService.from_config(
-            kraken.config,
-            transport=AnswerHandlingBug(kraken.exchange),
-            clock=kraken.clock,
-            new_id=SeededIds(1),
-            background_scheduler=False,
-        )
-        kraken.services.append(service)
-        service.initialize()
+        service = buggy_service(kraken)
         the_plan = plan("bug-plan", action("XBTUSD", "0", "0.02"), action("ETHUSD", "0", "1"))
 
         with pytest.raises(RuntimeError, match="nobody foresaw"):
@@ -79,18 +89,7 @@ def test_an_order_a_cut_short_plan_never_sent_is_given_up_and_the_next_plan_send
     # written ahead and never sent. Left pending, it counted as working: the next plan
     # (or the same one run again) skipped its action as covered, and nothing ever sent it.
     with FakeKraken(tmp_path) as kraken:
-        config = replace(
-            kraken.config, execution=replace(kraken.config.execution, max_concurrent_orders=1)
-        )
-        service = ExecutionService.from_config(
-            config,
-            transport=AnswerHandlingBug(kraken.exchange),
-            clock=kraken.clock,
-            new_id=SeededIds(1),
-            background_scheduler=False,
-        )
-        kraken.services.append(service)
-        service.initialize()
+        service = buggy_service(kraken, senders=1)
         actions = (action("XBTUSD", "0", "0.02"), action("ETHUSD", "0", "1"))
         with pytest.raises(RuntimeError, match="nobody foresaw"):
             service.execute_plan(plan("bug-plan", *actions))
@@ -121,18 +120,7 @@ def test_a_plan_cut_short_before_giving_up_its_unsent_order_sends_it_when_run_ag
     # gives it up and plans its action again instead of counting it as working.
     monkeypatch.setattr(PlanRunner, "_cut_short", lambda _self, _created: None)
     with FakeKraken(tmp_path) as kraken:
-        config = replace(
-            kraken.config, execution=replace(kraken.config.execution, max_concurrent_orders=1)
-        )
-        service = ExecutionService.from_config(
-            config,
-            transport=AnswerHandlingBug(kraken.exchange),
-            clock=kraken.clock,
-            new_id=SeededIds(1),
-            background_scheduler=False,
-        )
-        kraken.services.append(service)
-        service.initialize()
+        service = buggy_service(kraken, senders=1)
         actions = (action("XBTUSD", "0", "0.02"), action("ETHUSD", "0", "1"))
         with pytest.raises(RuntimeError, match="nobody foresaw"):
             service.execute_plan(plan("bug-plan", *actions))
