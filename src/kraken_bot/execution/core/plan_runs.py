@@ -4,8 +4,8 @@
 
 * `resume_point`: a run cut short (orders stored, no result): which of its
   orders stand (they may have reached the exchange), which actions are done;
-  `unsent_to_give_up`: its orders still pending that never left, given up first so
-  that the planner does not count them as working;
+  `unsent_to_give_up`: orders still pending that no sender will send (this plan's or
+  any other's), given up first so that the planner does not count them as working;
 * `price_pairs`: which pairs to read prices for (each action's pair, and the
   USD pair of a non-USD quote, to value it);
 * `send_groups`: the orders Kraken could not tell apart (same pair and
@@ -88,19 +88,20 @@ def never_sent(order: LocalOrder, live_claims: frozenset[str] = frozenset()) -> 
 
 
 def unsent_to_give_up(
-    stored: Sequence[LocalOrder], live_claims: frozenset[str], *, now: datetime
+    orders: Sequence[LocalOrder], live_claims: frozenset[str], *, now: datetime
 ) -> list[tuple[str, GaveUp]]:
-    """(local id, event) for a resumed plan's orders still pending that never left
-    (`never_sent`): each is given up as never sent before the plan is planned again.
+    """(local id, event) for the ``orders`` still pending that never left and never will
+    (`never_sent`: no attempt, no live claim): each is given up as never sent before a
+    plan is planned (and when a plan's sends stop on an error).
 
     Left pending, such an order counts as working: the planner sees it cover its own
     action's target and sends nothing, while nothing will ever send it (its sender
-    stopped: the run was cut short by an error, and the service went on). The ledger
+    stopped: the run was cut short, in this process or one that died). The ledger
     refuses the event if a send was recorded meanwhile; the order then stands.
     """
     return [
         (order.local_id, GaveUp(at=now, message=NEVER_SENT_MESSAGE, never_sent=True))
-        for order in stored
+        for order in orders
         if order.status is OrderStatus.PENDING and never_sent(order, live_claims)
     ]
 
